@@ -1,0 +1,5 @@
+"""``python -m jointcert`` runs the CLI."""
+
+from jointcert.cli.main import main
+
+main()

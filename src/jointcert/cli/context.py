@@ -1,0 +1,64 @@
+"""State shared by CLI commands and the one place errors become messages and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from jointcert.errors import ErrorKind, JointcertError
+
+__all__ = ["EXIT_CODES", "CliState", "console", "err_console", "run_safely"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+# Exit codes by error kind; 0 = success, 1 = unexpected failure, 2 = usage error (Click's own).
+EXIT_CODES: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: 3,
+    ErrorKind.NOT_FOUND: 4,
+    ErrorKind.CONFLICT: 5,
+    ErrorKind.AUTHENTICATION: 6,
+    ErrorKind.DENIED: 7,
+    ErrorKind.LOCKED: 8,
+    ErrorKind.EXPIRED: 9,
+    ErrorKind.UNAVAILABLE: 10,
+    ErrorKind.INTERNAL: 1,
+}
+
+
+@dataclass
+class CliState:
+    """Options of the root command, available to every subcommand as ``ctx.obj``."""
+
+    data_dir: Path
+
+
+def report(error: JointcertError) -> int:
+    """Print a domain error in Korean and English; return its exit code."""
+    err_console.print(f"[bold red]오류[/] {error.text_ko}")
+    err_console.print(f"[red]error[/] {error.text_en} [dim]({error.code})[/]")
+    return EXIT_CODES[error.kind]
+
+
+def run_safely(app: typer.Typer) -> int:
+    """Run the Typer app, turning domain errors into messages and exit codes (never a traceback)."""
+    try:
+        app(standalone_mode=False)
+    except JointcertError as error:
+        return report(error)
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.Abort:
+        err_console.print("중단됨 / aborted")
+        return 130
+    except Exception as exc:  # click usage errors come through here in non-standalone mode
+        import click  # noqa: PLC0415
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0

@@ -1,0 +1,85 @@
+"""Object identifiers and constants of the KISA certificate profile (KCAC.TS.*), in one place.
+
+Dotted strings are the canonical form here; use :func:`x509_oid` where ``cryptography`` wants an object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.x509 import ObjectIdentifier
+
+from jointcert.types import CertType
+
+__all__ = [
+    "ID_KISA_IDENTIFY_DATA",
+    "ID_KISA_RANDOM_NUM",
+    "ID_KISA_VID",
+    "ID_PBES2",
+    "ID_PBKDF2",
+    "ID_SEED_CBC",
+    "ID_SEED_CBC_WITH_SHA1",
+    "KNOWN_POLICIES",
+    "POLICY_GENERAL_PERSONAL",
+    "POLICY_LIMITED_PERSONAL",
+    "PolicyInfo",
+    "policy_info",
+    "x509_oid",
+]
+
+# KISA arc 1.2.410.200004
+ID_SEED_CBC = "1.2.410.200004.1.4"  # SEED-CBC, parameter = IV (used inside PBES2)
+ID_SEED_CBC_WITH_SHA1 = "1.2.410.200004.1.15"  # PBES1-like: PBKDF1-SHA1 + SEED-CBC, params {salt, iter}
+ID_KISA_IDENTIFY_DATA = "1.2.410.200004.10.1.1"  # subjectAltName otherName: identifyData
+ID_KISA_VID = "1.2.410.200004.10.1.1.1"  # id-VID inside identifyData
+ID_KISA_RANDOM_NUM = "1.2.410.200004.10.1.1.3"  # PKCS#8 attribute randomNum (R)
+
+# PKCS#5
+ID_PBES2 = "1.2.840.113549.1.5.13"
+ID_PBKDF2 = "1.2.840.113549.1.5.12"
+ID_HMAC_SHA1 = "1.2.840.113549.2.7"
+ID_HMAC_SHA256 = "1.2.840.113549.2.9"
+ID_SHA256 = "2.16.840.1.101.3.4.2.1"
+ID_SHA1 = "1.3.14.3.2.26"
+
+# Personal certificate policies of the bank CA (금융결제원 yessign arc 1.2.410.200005). The bank-issued joint
+# certificate types carry these OIDs, so relying parties that whitelist them recognise ours too.
+POLICY_GENERAL_PERSONAL = "1.2.410.200005.1.1.1"  # 범용 개인
+POLICY_LIMITED_PERSONAL = "1.2.410.200005.1.1.4"  # 은행·신용카드·보험용 개인 (용도제한)
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    """What a certificate policy OID means to a relying party."""
+
+    oid: str
+    cert_type: CertType
+    ca: str
+    label_ko: str
+
+
+# Policy OIDs of personal certificates from the accredited CAs, as published in their CPS documents.
+# Used by inspect/verify to name a certificate's type; our own profiles use the first two.
+KNOWN_POLICIES: dict[str, PolicyInfo] = {
+    info.oid: info
+    for info in (
+        PolicyInfo(POLICY_GENERAL_PERSONAL, CertType.GENERAL, "yessign", "범용 개인"),
+        PolicyInfo(POLICY_LIMITED_PERSONAL, CertType.LIMITED, "yessign", "은행·신용카드·보험용 개인"),
+        PolicyInfo("1.2.410.200004.5.2.1.2", CertType.GENERAL, "signGATE", "범용 개인"),
+        PolicyInfo("1.2.410.200004.5.2.1.7.1", CertType.LIMITED, "signGATE", "은행·보험용 개인"),
+        PolicyInfo("1.2.410.200004.5.4.1.1", CertType.GENERAL, "CrossCert", "범용 개인"),
+        PolicyInfo("1.2.410.200004.5.4.1.101", CertType.LIMITED, "CrossCert", "은행·보험용 개인"),
+        PolicyInfo("1.2.410.200004.5.1.1.5", CertType.GENERAL, "SignKorea", "범용 개인"),
+        PolicyInfo("1.2.410.200004.5.1.1.7", CertType.LIMITED, "SignKorea", "증권·보험용 개인"),
+    )
+}
+
+
+def policy_info(oid: str) -> PolicyInfo | None:
+    """The known meaning of a certificate policy OID, if any."""
+    return KNOWN_POLICIES.get(oid)
+
+
+def x509_oid(dotted: str) -> ObjectIdentifier:
+    """The ``cryptography`` object for a dotted OID string."""
+    return ObjectIdentifier(dotted)
