@@ -1,12 +1,14 @@
 """One typed, frozen settings object whose defaults just work.
 
 Precedence: explicit overrides > environment (``JOINTCERT_`` prefix, ``__`` for nesting, e.g.
-``JOINTCERT_CA__VALIDITY_DAYS``) > ``<data_dir>/jointcert.toml`` > defaults. ``JOINTCERT_DATABASE_URL`` selects
-PostgreSQL; without it the instance uses SQLite inside its data directory.
+``JOINTCERT_CA__VALIDITY_DAYS``) > ``<data_dir>/secrets.toml`` (mode 0600: ``secret_key``, ``ca.passphrase``) >
+``<data_dir>/jointcert.toml`` > defaults. ``JOINTCERT_DATABASE_URL`` selects PostgreSQL; without it the instance
+uses SQLite inside its data directory.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from jointcert.errors import ErrorKind, JointcertError
+
 __all__ = [
     "CONFIG_FILE_NAME",
+    "SECRETS_FILE_NAME",
     "CaSettings",
     "CmpSettings",
+    "MissingSecret",
     "RaSettings",
     "RelaySettings",
     "RpSettings",
@@ -32,6 +38,16 @@ __all__ = [
 ]
 
 CONFIG_FILE_NAME = "jointcert.toml"
+SECRETS_FILE_NAME = "secrets.toml"
+
+
+class MissingSecret(JointcertError):
+    """The instance has no usable secret key."""
+
+    kind = ErrorKind.INVALID
+    code = "missing_secret"
+    message_ko = "인스턴스 비밀키가 없습니다. 'jointcert init'을 먼저 실행하세요."
+    message_en = "The instance has no secret key: run 'jointcert init' first (or set JOINTCERT_SECRET_KEY)."
 
 
 class _Group(BaseModel):
@@ -138,8 +154,9 @@ class Settings(BaseSettings):
         init_dir = init_settings().get("data_dir")
         if init_dir is not None:
             data_dir = Path(init_dir)
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=data_dir / CONFIG_FILE_NAME)
-        return (init_settings, env_settings, toml)
+        secrets = TomlConfigSettingsSource(settings_cls, toml_file=data_dir / SECRETS_FILE_NAME)
+        config = TomlConfigSettingsSource(settings_cls, toml_file=data_dir / CONFIG_FILE_NAME)
+        return (init_settings, env_settings, secrets, config)
 
     @property
     def effective_database_url(self) -> str:
@@ -152,6 +169,23 @@ class Settings(BaseSettings):
     def config_path(self) -> Path:
         """Path of this instance's TOML file."""
         return self.data_dir / CONFIG_FILE_NAME
+
+    @property
+    def secrets_path(self) -> Path:
+        """Path of this instance's secrets file (secret key, CA passphrase)."""
+        return self.data_dir / SECRETS_FILE_NAME
+
+    def secret_key_bytes(self) -> bytes:
+        """The instance secret key (base64 in config/env), or :class:`MissingSecret`."""
+        if self.secret_key is None:
+            raise MissingSecret()
+        try:
+            key = base64.b64decode(self.secret_key.get_secret_value(), validate=True)
+        except ValueError as exc:
+            raise MissingSecret("JOINTCERT_SECRET_KEY is not valid base64.") from exc
+        if len(key) < 32:
+            raise MissingSecret("The instance secret key must be at least 32 bytes.")
+        return key
 
 
 def load_settings(data_dir: Path | str | None = None, **overrides: Any) -> Settings:
