@@ -172,7 +172,7 @@ def init_instance(data_dir: Path, clock: Clock | None = None) -> InitResult:
         hierarchy = generate_hierarchy(draft.ca, draft.server.public_url, clock.now())
         _write_private(draft.secrets_path, tomli_w.dumps(_secrets_document(draft)))
         created.append(draft.secrets_path)
-        _write_private(draft.config_path, tomli_w.dumps(_config_document(draft)))
+        draft.config_path.write_text(tomli_w.dumps(_config_document(draft)), encoding="utf-8")
         created.append(draft.config_path)
         settings = load_settings(data_dir)
         created.append(data_dir / CA_DIR)

@@ -7,6 +7,7 @@ from jointcert.errors import Conflict, ErrorKind, InvalidInput, JointcertError, 
 __all__ = [
     "AlreadyInitialised",
     "AlreadyRevoked",
+    "AuditChainBroken",
     "BadProofOfPossession",
     "CaNotInitialised",
     "CertificateNotFound",
@@ -117,3 +118,12 @@ class AlreadyInitialised(JointcertError):
     code = "already_initialised"
     message_ko = "이미 초기화된 인스턴스입니다. 기존 데이터를 덮어쓰지 않습니다."
     message_en = "The instance is already initialised; nothing was changed."
+
+
+class AuditChainBroken(JointcertError):
+    """``audit verify`` found a broken link in the audit chain."""
+
+    kind = ErrorKind.CONFLICT
+    code = "audit_chain_broken"
+    message_ko = "감사 로그의 해시 체인이 손상되었습니다."
+    message_en = "The audit log's hash chain is broken."

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from jointcert.cli import ca, init, serve
+
 __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
     """Attach every area's commands to the root app."""
-    # Areas add themselves here, e.g. ``inspect.register(app)``.
-    del app
+    init.register(app)
+    serve.register(app)
+    ca.register(app)
