@@ -104,8 +104,8 @@ def verify_chain(
     checked = 0
     for entry in entries:
         problem = _check(entry, seq + 1, prev)
-        if problem is not None:
-            return ChainReport(checked, entry.seq, problem)
+        if problem is not None:  # a missing entry is reported by the number it should have had
+            return ChainReport(checked, min(entry.seq, seq + 1), problem)
         seq, prev = entry.seq, entry.hash
         checked += 1
     if head is not None and (head[0] != seq or not hmac.compare_digest(head[1], prev)):
