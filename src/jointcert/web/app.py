@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Match
 
 from jointcert import __version__
 from jointcert.app import Services
@@ -46,11 +45,9 @@ async def _maintenance_loop(services: Services) -> None:
 
 
 def _route_template(request: Request) -> str:
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", request.url.path))
-    return "unmatched"
+    """The matched route's template (``/crl/{ca}.crl``), so metrics labels stay bounded."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
 
 
 def create_app(services: Services, *, background: bool = False) -> FastAPI:
