@@ -92,15 +92,26 @@ def context(browser: Browser, recorder: RequestRecorder) -> Iterator[BrowserCont
     context.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Register this directory's marker."""
+    config.addinivalue_line(
+        "markers", "console_errors_expected: the page may log console errors (e.g. 4xx responses it provokes)"
+    )
+
+
 @pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    """A page in the test's context; the test fails if the page throws an uncaught error or logs a console error."""
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page in the test's context. The test fails if the page throws an uncaught error, or logs a console error
+    (a failed load, a CSP violation) unless marked ``@pytest.mark.console_errors_expected``."""
     page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
-    page.on("console", lambda msg: problems.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
+    uncaught: list[str] = []
+    console: list[str] = []
+    page.on("pageerror", lambda exc: uncaught.append(str(exc)))
+    page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
     yield page
-    assert not problems, "the page reported errors:\n" + "\n".join(problems)
+    assert not uncaught, "uncaught errors in the page:\n" + "\n".join(uncaught)
+    if request.node.get_closest_marker("console_errors_expected") is None:
+        assert not console, "console errors in the page:\n" + "\n".join(console)
 
 
 @pytest.fixture

@@ -23,7 +23,16 @@ from pypinksign import PinkSign, encrypt_decrypted_prikey
 
 from jointcert.npki.oids import ID_KISA_RANDOM_NUM
 from tests.e2e.harness.certs import FakeCa, make_ca
-from tests.e2e.harness.support import RequestRecorder, b64, secret_encodings, text_encodings, unb64
+from tests.e2e.harness.support import (
+    RequestRecorder,
+    b64,
+    call,
+    error_of,
+    js,
+    secret_encodings,
+    text_encodings,
+    unb64,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -52,21 +61,6 @@ class NewKey:
         key = serialization.load_der_private_key(self.pkcs8, None)
         assert isinstance(key, rsa.RSAPrivateKey)
         return key
-
-
-def call(page: Page, expression: str, *args: Any) -> Any:
-    """Evaluate ``harness.<expression>(...args)``; return its value, failing the test on a harness error."""
-    result = page.evaluate(f"(args) => harness.{expression}(...args)", list(args))
-    assert "error" not in result, result
-    return result["value"]
-
-
-def error_of(page: Page, expression: str, *args: Any) -> dict[str, Any]:
-    """Evaluate a harness call that must fail; return the typed error it gave."""
-    result = page.evaluate(f"(args) => harness.{expression}(...args)", list(args))
-    assert "error" in result, f"expected an error, got {result}"
-    error: dict[str, Any] = result["error"]
-    return error
 
 
 def new_key(page: Page, ca: FakeCa) -> NewKey:
@@ -228,6 +222,34 @@ def test_save_a_kisa_pkcs8_brought_from_a_pc(harness: Page, ca: FakeCa) -> None:
     verify(spki, unb64(unlocked["signature"]), b"hello")
     exported = call(harness, "exportPkcs8", saved["id"], PASSWORD)
     assert unb64(exported["pkcs8"]) == plain
+
+
+TAMPER = """async (m, id, field, index) => {
+  const db = await m.idb.openStore(m.vault.DEFAULT_DB_NAME, "credentials", "id");
+  await m.idb.transact(db, "credentials", "readwrite", async (store) => {
+    const record = await m.idb.result(store.get(id));
+    if (field === "iterations") record.kdf.iterations = 2 ** 40;
+    else record[field][index] ^= 0x01;
+    await m.idb.result(store.put(record));
+  });
+  db.close();
+}"""
+
+
+def test_damaged_records_fail_cleanly(harness: Page, ca: FakeCa) -> None:
+    key = new_key(harness, ca)
+    saved = call(harness, "save", b64(key.cert), b64(key.random_num), PASSWORD, {})
+    js(harness, TAMPER, saved["id"], "wrappedKey", 40)
+    damaged = error_of(harness, "unlockAndSign", saved["id"], PASSWORD, b64(b"x"))
+    assert damaged["code"] == "credential_corrupt" and damaged["name"] == "CredentialCorruptError"
+    js(harness, TAMPER, saved["id"], "iterations", 0)
+    assert error_of(harness, "exportPkcs8", saved["id"], PASSWORD)["code"] == "credential_corrupt"
+    js(harness, TAMPER, saved["id"], "certificateDer", 0)  # the SEQUENCE tag: no longer a certificate
+    [listed] = call(harness, "list")
+    assert listed["id"] == saved["id"] and listed["info"] is None
+    harness.evaluate("harness.renderWallet()")
+    assert harness.locator("#wallet tbody td").first.text_content() == "(손상된 인증서)"
+    assert js(harness, "(m) => m.vault.requestPersistentStorage()") in (True, False)
 
 
 def test_pbkdf2_iteration_time(harness: Page, report: Callable[[str], None]) -> None:

@@ -11,15 +11,20 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
-from playwright.sync_api import BrowserContext, Request, Route, WebSocket
+from playwright.sync_api import BrowserContext, Page, Request, Route, WebSocket
 
 __all__ = [
     "RecordedRequest",
     "RequestRecorder",
     "b64",
+    "call",
+    "error_of",
     "find_secret",
+    "js",
+    "js_error",
     "secret_encodings",
     "serve_asgi",
     "text_encodings",
@@ -182,3 +187,44 @@ def unb64(value: object) -> bytes:
         return base64.b64decode(text, validate=True)
     except binascii.Error as exc:  # pragma: no cover - a harness bug
         raise AssertionError(f"not base64: {text!r}") from exc
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Calling into the harness page (tests/e2e/harness/page/harness.js)
+
+
+def _outcome(page: Page, script: str, args: list[Any]) -> dict[str, Any]:
+    result: dict[str, Any] = page.evaluate(script, args)
+    return result
+
+
+def call(page: Page, name: str, *args: Any) -> Any:
+    """``harness.<name>(...args)``: its value (bytes as ``{"$b64"}``); fails the test if it gave an error."""
+    result = _outcome(page, f"(args) => harness.{name}(...args)", list(args))
+    assert "error" not in result, result
+    return result["value"]
+
+
+def error_of(page: Page, name: str, *args: Any) -> dict[str, Any]:
+    """``harness.<name>(...args)`` that must fail: the typed error (name, code, messageKo, messageEn, …)."""
+    result = _outcome(page, f"(args) => harness.{name}(...args)", list(args))
+    assert "error" in result, f"expected an error, got {result}"
+    error: dict[str, Any] = result["error"]
+    return error
+
+
+def js(page: Page, function: str, *args: Any) -> Any:
+    """Run a JS function ``(modules, ...args) => …`` in the page with the browser modules; its JSON-safe value."""
+    script = f"(args) => harness.run('js', () => ({function})(harness.modules, ...args))"
+    result = _outcome(page, script, list(args))
+    assert "error" not in result, result
+    return result["value"]
+
+
+def js_error(page: Page, function: str, *args: Any) -> dict[str, Any]:
+    """Like :func:`js` for a function that must throw: the typed error."""
+    script = f"(args) => harness.run('js', () => ({function})(harness.modules, ...args))"
+    result = _outcome(page, script, list(args))
+    assert "error" in result, f"expected an error, got {result}"
+    error: dict[str, Any] = result["error"]
+    return error

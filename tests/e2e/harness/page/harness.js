@@ -5,6 +5,7 @@ import * as asn1 from "/static/js/asn1.js";
 import * as bytes from "/static/js/bytes.js";
 import * as certinfo from "/static/js/certinfo.js";
 import * as errors from "/static/js/errors.js";
+import * as idb from "/static/js/idb.js";
 import * as kdf from "/static/js/kdf.js";
 import * as keys from "/static/js/keys.js";
 import * as passwordPolicy from "/static/js/password-policy.js";
@@ -63,10 +64,12 @@ const state = { vault: null, pair: null };
 async function renderWallet() {
   const rows = (await state.vault.listCredentials()).map((c) => {
     const tr = document.createElement("tr");
-    const policy = c.info.policies[0];
-    const cells = [c.info.subject.cn, c.info.issuer.cn, c.meta.typeLabel ?? policy?.notice ?? policy?.oid ?? "",
-      `${c.info.notBefore.toISOString().slice(0, 10)} ~ ${c.info.notAfter.toISOString().slice(0, 10)}`,
-      c.id.slice(0, 16)];
+    const policy = c.info?.policies[0];
+    const day = (/** @type {Date} */ d) => d.toISOString().slice(0, 10);
+    const cells = c.info
+      ? [c.info.subject.cn, c.info.issuer.cn, c.meta.typeLabel ?? policy?.notice ?? policy?.oid ?? "",
+        `${day(c.info.notBefore)} ~ ${day(c.info.notAfter)}`, c.id.slice(0, 16)]
+      : ["(손상된 인증서)", "", "", "", c.id.slice(0, 16)];
     for (const text of cells) {
       const td = document.createElement("td");
       td.textContent = text;
@@ -94,7 +97,7 @@ function renderChecklist() {
 }
 
 window.harness = {
-  modules: { api, asn1, bytes, certinfo, errors, kdf, keys, passwordPolicy, pkcs8, vault, vid },
+  modules: { api, asn1, bytes, certinfo, errors, idb, kdf, keys, passwordPolicy, pkcs8, vault, vid },
   toJson,
   run,
   renderWallet,

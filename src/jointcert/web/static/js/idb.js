@@ -44,7 +44,8 @@ export async function openStore(name, store, keyPath) {
 /**
  * Run `work` inside one transaction on `store`; resolve with its value once the transaction has committed.
  * `work` may await IDB requests (through {@link result}) but nothing else: a transaction ends when it idles.
- * If `work` throws, the transaction is aborted and the error passes through unchanged.
+ * If `work` throws, the transaction is aborted; IndexedDB's own errors (DOMException: quota, …) become
+ * StorageUnavailableError, other errors pass through unchanged.
  * @template T
  * @param {IDBDatabase} db
  * @param {string} store
@@ -73,7 +74,7 @@ export async function transact(db, store, mode, work) {
     } catch {
       // the transaction had already finished
     }
-    throw err;
+    throw err instanceof DOMException ? new StorageUnavailableError({ cause: err }) : err;
   }
   await committed;
   return value;

@@ -103,14 +103,19 @@ export async function verify(publicKey, signature, data) {
 }
 
 /**
- * Whether a private key belongs to a public key: signs a random probe and verifies it.
+ * Whether a private key belongs to a public key: signs a random probe and verifies it (false, not an error, for
+ * keys of another kind).
  * @param {CryptoKey} privateKey
  * @param {CryptoKey | BufferSource} publicKey a CryptoKey or SPKI DER
  * @returns {Promise<boolean>}
  */
 export async function keyPairMatches(privateKey, publicKey) {
   const probe = crypto.getRandomValues(new Uint8Array(32));
-  return verify(publicKey, await sign(privateKey, probe), probe);
+  try {
+    return await verify(publicKey, await sign(privateKey, probe), probe);
+  } catch {
+    return false; // not an RSA key, or a key of another algorithm
+  }
 }
 
 /**

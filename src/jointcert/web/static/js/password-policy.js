@@ -61,7 +61,7 @@ const MIN_ID_LENGTH = 3; // shorter IDs would forbid too much
 
 /**
  * @param {string | Date | undefined} birthDate
- * @returns {string[] | null} the forms to look for: YYYYMMDD and YYMMDD
+ * @returns {string[] | null} the forms to look for (in the password without - . / and spaces): YYYYMMDD, YYMMDD
  */
 function birthDateForms(birthDate) {
   if (birthDate === undefined || birthDate === null || birthDate === "") return null;
@@ -84,6 +84,7 @@ function checks(password, policy, context) {
   const disallowed = new Set([...(policy.disallowed_symbols ?? "")]);
   const userId = (context.userId ?? "").trim().toLowerCase();
   const dates = birthDateForms(context.birthDate);
+  const undelimited = password.replace(/[-./\s]/g, ""); // 1990-03-15, 90.03.15 … count as the date too
   return {
     min_length: () => chars.length >= policy.min_length,
     max_length: () => chars.length <= policy.max_length,
@@ -94,7 +95,7 @@ function checks(password, policy, context) {
     no_disallowed_symbol: () => !chars.some((c) => disallowed.has(c)),
     ascii_only: () => chars.every((c) => /[\x21-\x7e]/.test(c) || /\s/u.test(c)),
     no_user_id: () => (userId.length < MIN_ID_LENGTH ? null : !password.toLowerCase().includes(userId)),
-    no_birth_date: () => (dates ? !dates.some((d) => password.includes(d)) : null),
+    no_birth_date: () => (dates ? !dates.some((d) => undelimited.includes(d)) : null),
     matches_confirmation: () => password === context.confirmation,
   };
 }

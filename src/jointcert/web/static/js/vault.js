@@ -16,7 +16,8 @@ import { CredentialCorruptError, CredentialExistsError, CredentialNotFoundError,
   WrongPasswordError } from "./errors.js";
 import { asBytes, toHex, utf8 } from "./bytes.js";
 import { parseCertificate } from "./certinfo.js";
-import { DEFAULT_ITERATIONS, MIN_ITERATIONS, checkPasswordGiven, deriveVaultKey, newSalt } from "./kdf.js";
+import { DEFAULT_ITERATIONS, MAX_ITERATIONS, MIN_ITERATIONS, SALT_LENGTH, checkPasswordGiven, deriveVaultKey, newSalt }
+  from "./kdf.js";
 import { RSA_IMPORT_ALGORITHM, importPrivateKey, keyPairMatches, subtle } from "./keys.js";
 import { readRandomNum, withRandomNum, withoutAttributes } from "./pkcs8.js";
 import { openStore, result, transact } from "./idb.js";
@@ -31,7 +32,8 @@ const RECORD_VERSION = 1;
  * @typedef {object} CredentialSummary
  * @property {string} id hex SHA-256 of the certificate DER
  * @property {Uint8Array} certificateDer
- * @property {import("./certinfo.js").CertificateInfo} info parsed from the certificate
+ * @property {import("./certinfo.js").CertificateInfo | null} info parsed from the certificate (null if it cannot
+ *   be parsed: show the entry as damaged)
  * @property {Record<string, unknown>} meta what the page passed when saving (e.g. `{type: "limited"}`)
  * @property {Date} createdAt
  * @property {Date} updatedAt
@@ -142,14 +144,37 @@ async function unwrapPrivateKey(record, aesKey, extractable) {
 }
 
 /**
+ * Whether a stored record has the shape this version writes (a damaged record must fail cleanly, not hang).
+ * @param {any} record
+ * @returns {boolean}
+ */
+function wellFormed(record) {
+  const bytes = (/** @type {unknown} */ v, /** @type {number} */ n) => v instanceof Uint8Array && (!n || v.length === n);
+  const { kdf, cipher } = record;
+  return (
+    record.version === RECORD_VERSION &&
+    kdf?.name === "PBKDF2" && kdf.hash === "SHA-256" && Number.isSafeInteger(kdf.iterations) &&
+    kdf.iterations >= 1 && kdf.iterations <= MAX_ITERATIONS && bytes(kdf.salt, SALT_LENGTH) &&
+    cipher?.name === "AES-GCM" && bytes(cipher.keyIv, 12) && bytes(cipher.randomNumIv, 12) &&
+    bytes(record.wrappedKey, 0) && bytes(record.encryptedRandomNum, 0) && bytes(record.certificateDer, 0)
+  );
+}
+
+/**
  * @param {any} record
  * @returns {CredentialSummary}
  */
 function summarize(record) {
+  let info = null;
+  try {
+    info = parseCertificate(record.certificateDer);
+  } catch {
+    // listed with info null: the page shows it as damaged and offers to delete it
+  }
   return {
     id: record.id,
     certificateDer: record.certificateDer,
-    info: parseCertificate(record.certificateDer),
+    info,
     meta: record.meta,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -311,8 +336,21 @@ export class Vault {
   async #get(id) {
     const record = await transact(this.db, STORE, "readonly", (store) => result(store.get(id)));
     if (!record) throw new CredentialNotFoundError();
-    if (record.version !== RECORD_VERSION) throw new CredentialCorruptError();
+    if (!wellFormed(record)) throw new CredentialCorruptError();
     return record;
+  }
+}
+
+/**
+ * Ask the browser to keep this origin's storage under storage pressure (IndexedDB is "best effort" by default and
+ * may be evicted, which would lose the only copy of a private key). Call after saving a credential.
+ * @returns {Promise<boolean>} whether storage is persistent now (false when the browser declines or lacks the API)
+ */
+export async function requestPersistentStorage() {
+  try {
+    return (await navigator.storage?.persisted?.()) || (await navigator.storage?.persist?.()) || false;
+  } catch {
+    return false;
   }
 }
 
