@@ -17,7 +17,15 @@ from playwright.sync_api import BrowserContext, Page
 from jointcert.npki.oids import POLICY_LIMITED_PERSONAL
 from jointcert.npki.vid import compute_vid
 from tests.e2e.harness.certs import NOTICE_LIMITED, FakeCa, make_ca
-from tests.e2e.harness.support import RequestRecorder, b64, js, js_error, secret_encodings, text_encodings, unb64
+from tests.e2e.harness.support import (
+    RequestRecorder,
+    b64,
+    js,
+    js_error,
+    secret_encodings,
+    text_encodings,
+    unb64,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -285,23 +293,21 @@ def test_recorder_sees_what_leaves_the_page(
     assert harness_url.startswith("http://127.0.0.1:")
 
 
-def test_secret_encodings_find_a_secret_at_any_offset() -> None:
-    """Pure Python: the base64 needles match however the secret is aligned inside a longer message."""
-    secret = bytes(range(50, 80))
-    for prefix in range(6):
-        for suffix in range(4):
-            message = bytes(range(prefix)) + secret + bytes(suffix)
-            for encode in (b64, lambda b: b64(b).replace("+", "-").replace("/", "_").rstrip("=")):
-                assert _contains(encode(message).encode(), secret), (prefix, suffix)
-    assert not _contains(b64(bytes(range(30))).encode(), secret)
-
-
-def _contains(haystack: bytes, secret: bytes) -> bool:
-    return any(n in haystack for n in secret_encodings(secret).values())
-
-
 def test_certificate_validity_edges_use_utc(harness: Page, ca: FakeCa, spki: bytes) -> None:
     der = ca.issue(spki, not_before=datetime(2049, 12, 31, 23, 59, 59, tzinfo=UTC), days=1)
     info = js(harness, PARSE, b64(der))
     assert info["notBefore"]["$date"] == "2049-12-31T23:59:59.000Z"  # UTCTime "491231235959Z"
     assert info["notAfter"]["$date"] == "2050-01-01T23:59:59.000Z"  # GeneralizedTime "20500101235959Z"
+
+
+def test_live_server_serves_any_asgi_app(live_server: Callable[[object], str], page: Page) -> None:
+    """The factory a later test uses for the real app: any ASGI app, on 127.0.0.1, stopped after the test."""
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    app = Starlette(routes=[Route("/", lambda _: HTMLResponse("<title>app</title><p id=x>공동인증서</p>"))])
+    base = live_server(app)
+    assert base.startswith("http://127.0.0.1:")
+    page.goto(base + "/")
+    assert page.title() == "app" and page.text_content("#x") == "공동인증서"
