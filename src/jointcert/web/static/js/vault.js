@@ -14,7 +14,7 @@
 
 import { CredentialCorruptError, CredentialExistsError, CredentialNotFoundError, InvalidInputError, KeyMismatchError,
   WrongPasswordError } from "./errors.js";
-import { asBytes, toHex, utf8 } from "./bytes.js";
+import { asBytes, toHex, utf8, wipe } from "./bytes.js";
 import { parseCertificate } from "./certinfo.js";
 import { DEFAULT_ITERATIONS, MAX_ITERATIONS, MIN_ITERATIONS, SALT_LENGTH, checkPasswordGiven, deriveVaultKey, newSalt }
   from "./kdf.js";
@@ -229,10 +229,12 @@ export class Vault {
     if (!(await keyPairMatches(signer, info.spki))) throw new KeyMismatchError();
     const id = toHex(await subtle().digest("SHA-256", certificateDer));
     const now = new Date();
+    const sealed = await seal(id, key, randomNum, password, this.iterations);
+    wipe(key.pkcs8); // our attribute-free copy; the caller's bytes are theirs to wipe
     const record = {
       version: RECORD_VERSION,
       id,
-      ...(await seal(id, key, randomNum, password, this.iterations)),
+      ...sealed,
       certificateDer,
       meta: { ...(credential.meta ?? {}) },
       createdAt: now,
