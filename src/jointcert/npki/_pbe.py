@@ -23,12 +23,13 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import SEED, TripleDES
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm, Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-from pyasn1.codec.der import decoder, encoder
-from pyasn1.error import PyAsn1Error
+from pyasn1.codec.der import encoder
 from pyasn1.type import univ
+from pyasn1.type.base import Asn1Item
 from pyasn1_modules import rfc7292, rfc8018
 
 from jointcert.npki import oids
+from jointcert.npki._asn1 import Malformed, decode
 from jointcert.npki._kdf import PKCS12_IV, PKCS12_KEY, bmp_password, password_bytes, pbkdf1_sha1, pkcs12_kdf
 
 __all__ = [
@@ -93,16 +94,13 @@ class EncryptionInfo:
     iterations: int
 
 
-def _decode(params: bytes | None, spec: univ.Asn1Item) -> univ.Asn1Item:
+def _decode(params: bytes | None, spec: Asn1Item) -> Asn1Item:
     if params is None:
         raise PbeError("missing algorithm parameters")
     try:
-        value, rest = decoder.decode(params, asn1Spec=spec)
-    except (PyAsn1Error, ValueError, TypeError) as exc:
+        return decode(params, spec)
+    except Malformed as exc:
         raise PbeError("malformed algorithm parameters") from exc
-    if rest:
-        raise PbeError("trailing bytes after algorithm parameters")
-    return value
 
 
 def _check_iterations(count: int) -> int:

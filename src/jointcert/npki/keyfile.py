@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from pyasn1.codec.der import decoder, encoder
+from pyasn1.codec.der import encoder
 from pyasn1.error import PyAsn1Error
 from pyasn1.type import univ
 from pyasn1_modules import rfc5958
 
 from jointcert.errors import AuthenticationFailed, ErrorKind, InvalidInput
 from jointcert.npki import _pbe, oids
+from jointcert.npki._asn1 import Malformed, decode
 from jointcert.npki._pbe import EncryptionInfo
 
 __all__ = [
@@ -133,8 +134,8 @@ def _random_num_of(info: univ.Sequence) -> bytes | None:
     values = found[0]["attrValues"]
     if len(found) != 1 or len(values) != 1:
         raise KeyFileUnreadable("The key's randomNum attribute is malformed.")
-    bits, rest = decoder.decode(bytes(values[0]), asn1Spec=univ.BitString())
-    if rest or len(bits) == 0 or len(bits) % 8:
+    bits = decode(bytes(values[0]), univ.BitString())
+    if len(bits) == 0 or len(bits) % 8:
         raise KeyFileUnreadable("The key's randomNum attribute is malformed.")
     return bytes(bits.asOctets())
 
@@ -142,12 +143,12 @@ def _random_num_of(info: univ.Sequence) -> bytes | None:
 def decode_pkcs8(der: bytes) -> PrivateKeyBundle:
     """Parse a PrivateKeyInfo with an RSA key and the optional randomNum; :class:`KeyFileUnreadable` otherwise."""
     try:
-        info, rest = decoder.decode(der, asn1Spec=rfc5958.PrivateKeyInfo())
-        if rest or str(info["privateKeyAlgorithm"]["algorithm"]) != oids.ID_RSA_ENCRYPTION:
+        info = decode(der, rfc5958.PrivateKeyInfo())
+        if str(info["privateKeyAlgorithm"]["algorithm"]) != oids.ID_RSA_ENCRYPTION:
             raise KeyFileUnreadable("The key is not an RSA PKCS #8 key.")
         random_num = _random_num_of(info)
         key = serialization.load_der_private_key(bytes(info["privateKey"]), password=None)
-    except (PyAsn1Error, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except (Malformed, PyAsn1Error, ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyFileUnreadable() from exc
     if not isinstance(key, rsa.RSAPrivateKey):
         raise KeyFileUnreadable("The key is not an RSA key.")
@@ -159,11 +160,9 @@ def decode_pkcs8(der: bytes) -> PrivateKeyBundle:
 
 def _parse_encrypted(data: bytes) -> tuple[str, bytes | None, bytes]:
     try:
-        value, rest = decoder.decode(data, asn1Spec=rfc5958.EncryptedPrivateKeyInfo())
-    except (PyAsn1Error, ValueError, TypeError) as exc:
+        value = decode(data, rfc5958.EncryptedPrivateKeyInfo())
+    except Malformed as exc:
         raise NotAKeyFile() from exc
-    if rest:
-        raise NotAKeyFile()
     algorithm = value["encryptionAlgorithm"]
     params = bytes(algorithm["parameters"]) if algorithm["parameters"].isValue else None
     return str(algorithm["algorithm"]), params, bytes(value["encryptedData"])

@@ -29,14 +29,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from pyasn1.codec.ber import decoder as ber_decoder
 from pyasn1.codec.der import encoder
 from pyasn1.error import PyAsn1Error
 from pyasn1.type import char, univ
+from pyasn1.type.base import Asn1Item
 from pyasn1_modules import rfc5652, rfc7292
 
 from jointcert.errors import InvalidInput
 from jointcert.npki import _pbe, oids
+from jointcert.npki._asn1 import Malformed, decode
 from jointcert.npki._kdf import PKCS12_MAC, bmp_password, password_bytes, pkcs12_kdf
 from jointcert.npki.keyfile import (
     KeyFileUnreadable,
@@ -209,11 +210,8 @@ class _Found:
     incomplete: bool = False  # something was not read here: let cryptography's loader try too
 
 
-def _ber(data: bytes, spec: univ.Asn1Item) -> univ.Asn1Item:
-    value, rest = ber_decoder.decode(data, asn1Spec=spec)
-    if rest:
-        raise PyAsn1Error("trailing bytes")
-    return value
+def _ber(data: bytes, spec: Asn1Item) -> Asn1Item:
+    return decode(data, spec, ber=True)
 
 
 def _verify_mac(pfx: univ.Sequence, auth_safe: bytes, password: str | bytes) -> None:
@@ -279,7 +277,7 @@ def _read_ours(data: bytes, password: str | bytes) -> _Found:
         if int(pfx["version"]) != 3 or pfx["authSafe"]["contentType"] != rfc5652.id_data:
             raise NotAKeyFile("This is not a password-protected PFX file.", message_ko="PFX 파일이 아닙니다.")
         auth_safe = bytes(_ber(bytes(pfx["authSafe"]["content"]), univ.OctetString()))
-    except PyAsn1Error as exc:
+    except (Malformed, PyAsn1Error) as exc:
         raise NotAKeyFile("This is not a PFX (PKCS #12) file.", message_ko="PFX(PKCS #12) 파일이 아닙니다.") from exc
     _verify_mac(pfx, auth_safe, password)
     found = _Found()
@@ -322,7 +320,7 @@ def import_pfx(data: bytes, password: str | bytes) -> PfxContents:
     """Open a PFX: the certificate for its key, the key with R (when stored), the other certificates."""
     try:
         found = _read_ours(data, password)
-    except (PyAsn1Error, ValueError, TypeError) as exc:
+    except (Malformed, PyAsn1Error, ValueError, TypeError) as exc:
         raise KeyFileUnreadable() from exc
     if found.incomplete or not found.keys or not found.certs:
         _read_with_cryptography(data, password, found)

@@ -30,20 +30,33 @@ CA_NAME = x509.Name(
 )
 
 
+SMALL = 50  # key index of a 1024-bit key: property tests open keys many times, and 2048-bit checks are slower
+
+
 def rsa_key(index: int = 0) -> rsa.RSAPrivateKey:
-    """A 2048-bit RSA key, made once per index per test run."""
+    """An RSA key (2048 bits; 1024 for index ``SMALL``), made once per index per test run."""
     return _rsa_key(index)
 
 
 @functools.cache
 def _rsa_key(index: int) -> rsa.RSAPrivateKey:
-    del index
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return rsa.generate_private_key(public_exponent=65537, key_size=1024 if index == SMALL else 2048)
 
 
 def bundle(index: int = 0, random_num: bytes | None = TEST_R) -> PrivateKeyBundle:
     """A cached key with R (``TEST_R`` unless given; ``None`` for a key without R)."""
     return PrivateKeyBundle(rsa_key(index), random_num)
+
+
+def small_bundle() -> PrivateKeyBundle:
+    """A cached 1024-bit key with ``TEST_R`` for property tests."""
+    return bundle(SMALL)
+
+
+@functools.cache
+def small_certificate() -> x509.Certificate:
+    """The certificate of :func:`small_bundle`, made once."""
+    return certificate(small_bundle())
 
 
 def subject_name(cn: str = "홍길동()0081234520261125000001", bank: str = "HANBIT") -> x509.Name:

@@ -103,10 +103,12 @@ def test_pfx_from_cryptography_without_r_imports() -> None:
 @fast
 @given(passwords, st.booleans(), st.integers(1, 20))
 def test_any_password_round_trips(password: str, legacy: bool, count: int) -> None:
-    data = export_pfx(factories.certificate(), factories.bundle(), password, legacy=legacy, iterations=count)
+    data = export_pfx(
+        factories.small_certificate(), factories.small_bundle(), password, legacy=legacy, iterations=count
+    )
     assert import_pfx(data, password).bundle.random_num == factories.TEST_R
     key, cert, _ = pkcs12.load_key_and_certificates(data, password.encode())  # an independent reader agrees
-    assert cert == factories.certificate() and key is not None
+    assert cert == factories.small_certificate() and key is not None
 
 
 @fast
@@ -114,7 +116,7 @@ def test_any_password_round_trips(password: str, legacy: bool, count: int) -> No
 def test_wrong_password_gives_exactly_key_file_unreadable(right: str, wrong: str, legacy: bool) -> None:
     if right == wrong:
         return
-    data = export_pfx(factories.certificate(), factories.bundle(), right, legacy=legacy, iterations=2)
+    data = export_pfx(factories.small_certificate(), factories.small_bundle(), right, legacy=legacy, iterations=2)
     with pytest.raises(KeyFileUnreadable) as caught:
         import_pfx(data, wrong)
     assert type(caught.value) is KeyFileUnreadable
@@ -123,7 +125,9 @@ def test_wrong_password_gives_exactly_key_file_unreadable(right: str, wrong: str
 @fast
 @given(st.data(), st.booleans())
 def test_random_corruption_never_escapes_as_another_error(data: st.DataObject, legacy: bool) -> None:
-    blob = bytearray(export_pfx(factories.certificate(), factories.bundle(), "Pfx-pass1!", legacy=legacy, iterations=2))
+    blob = bytearray(
+        export_pfx(factories.small_certificate(), factories.small_bundle(), "Pfx-pass1!", legacy=legacy, iterations=2)
+    )
     for _ in range(data.draw(st.integers(1, 4))):
         blob[data.draw(st.integers(0, len(blob) - 1))] ^= data.draw(st.integers(1, 255))
     try:
