@@ -49,7 +49,7 @@ from jointcert.npki.keyfile import (
     encode_pkcs8,
 )
 
-__all__ = ["PfxContents", "export_pfx", "import_pfx"]
+__all__ = ["PfxContents", "export_pfx", "import_pfx", "is_pfx"]
 
 DEFAULT_ITERATIONS = 2048
 _MAC_HASHES = {oids.ID_SHA1: "sha1", oids.ID_SHA256: "sha256", oids.ID_SHA384: "sha384", oids.ID_SHA512: "sha512"}
@@ -314,6 +314,14 @@ def _assemble(found: _Found) -> PfxContents:
         )
     chain = tuple(c for c in found.certs if c is not mine[0])
     return PfxContents(mine[0], bundle, chain, found.friendly_name)
+
+
+def is_pfx(data: bytes) -> bool:
+    """Whether ``data`` has the shape of a PFX (version 3); says nothing about the password."""
+    try:
+        return int(_ber(data, rfc7292.PFX())["version"]) == 3
+    except (Malformed, PyAsn1Error):
+        return False
 
 
 def import_pfx(data: bytes, password: str | bytes) -> PfxContents:
