@@ -103,7 +103,9 @@ def _root_table(report: InspectReport) -> Table:
         relative = item.path.relative_to(report.path).parts
         ca = relative[0] if len(relative) > 2 else "-"
         cn = item.path.name.split(",", 1)[0].removeprefix("cn=")
-        table.add_row(Text(ca), Text(cn), Text(kind), Text(cert.not_after.date().isoformat()), Text(_key_state(item.key)))
+        table.add_row(
+            Text(ca), Text(cn), Text(kind), Text(cert.not_after.date().isoformat()), Text(_key_state(item.key))
+        )
     return table
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "EncryptionInfo",
     "PbeError",
     "decrypt",
+    "derive_key_iv",
     "describe",
     "encrypt",
     "pbes2_params",
@@ -181,6 +182,11 @@ def _plan(oid: str, params: bytes | None) -> tuple[EncryptionInfo, _Cipher, Deri
 def describe(oid: str, params: bytes | None) -> EncryptionInfo:
     """Name the scheme and read its salt and iteration count (no password needed)."""
     return _plan(oid, params)[0]
+
+
+def derive_key_iv(oid: str, params: bytes | None, password: Password) -> tuple[bytes, bytes]:
+    """The cipher key and IV the scheme derives from ``password`` (for checks against other implementations)."""
+    return _plan(oid, params)[2](password)
 
 
 def decrypt(oid: str, params: bytes | None, ciphertext: bytes, password: Password) -> bytes:
