@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -294,7 +295,7 @@ def _read_ours(data: bytes, password: str | bytes) -> _Found:
 def _read_with_cryptography(data: bytes, password: str | bytes, found: _Found) -> None:
     try:
         key, cert, others = pkcs12.load_key_and_certificates(data, password_bytes(password))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyFileUnreadable() from exc
     if not found.keys and isinstance(key, rsa.RSAPrivateKey):
         found.keys.append(PrivateKeyBundle(key, None))

@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from jointcert.errors import Conflict, InvalidInput, NotFound
-from jointcert.npki.keyfile import describe_sign_pri
+from jointcert.npki.keyfile import KeyFileUnreadable, NotAKeyFile, describe_sign_pri
 
 __all__ = [
     "CERT_FILE",
@@ -156,10 +156,16 @@ class NpkiStore:
     def write(self, cert_der: bytes, sign_pri: bytes, *, overwrite: bool = False) -> Path:
         """Store a certificate and its signPri.key atomically; return the folder.
 
-        Raises :class:`CertificateExists` when the folder exists and ``overwrite`` is false.
+        Raises :class:`CertificateExists` when the folder exists and ``overwrite`` is false; with ``overwrite``
+        the whole folder is replaced (other files in it, such as kmCert.der, are not kept).
         """
         cert = _load_certificate(cert_der)
-        describe_sign_pri(sign_pri)  # refuse anything that is not a key file before touching the disk
+        try:
+            describe_sign_pri(sign_pri)  # refuse anything that is not a key file before touching the disk
+        except NotAKeyFile:
+            raise
+        except KeyFileUnreadable:
+            pass  # a key file in a scheme this version does not read is still a key file
         target = self.folder_for(cert)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if target.exists() and not overwrite:
