@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from jointcert.cli import inspect
+
 __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
     """Attach every area's commands to the root app."""
     # Areas add themselves here, e.g. ``inspect.register(app)``.
-    del app
+    inspect.register(app)
