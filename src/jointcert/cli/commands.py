@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, init, serve
+from jointcert.cli import ca, init, inspect, serve
 
 __all__ = ["register"]
 
@@ -14,3 +14,4 @@ def register(app: typer.Typer) -> None:
     init.register(app)
     serve.register(app)
     ca.register(app)
+    inspect.register(app)
