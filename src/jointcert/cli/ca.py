@@ -17,9 +17,13 @@ from jointcert.app import Services, build_services
 from jointcert.ca.audit import verify_store
 from jointcert.ca.authority import IssuanceRequest, IssuedCertificate, SignatureProof
 from jointcert.ca.errors import AuditChainBroken, UnknownProfile
+from jointcert.ca.names import validate_rrn
 from jointcert.cli.context import CliState, console
 from jointcert.config import Settings, load_settings
 from jointcert.errors import InvalidInput, JointcertError, Unavailable
+from jointcert.npki.keyfile import encrypt_sign_pri, generate_bundle
+from jointcert.npki.password_policy import require_valid_password
+from jointcert.npki.store import NpkiStore, default_npki_root
 from jointcert.types import CertType
 
 __all__ = ["open_services", "parse_reason", "parse_serial", "register", "settings_of"]
@@ -107,32 +111,39 @@ def issue(
     name: Annotated[str, typer.Option("--name", help="Real name (실명).")],
     rrn: Annotated[str, typer.Option("--rrn", help="Resident registration number, 13 digits (주민등록번호).")],
     password: Annotated[
-        str, typer.Option("--password", prompt=True, hide_input=True, help="Password for signPri.key.")
+        str,
+        typer.Option(
+            "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Password for signPri.key."
+        ),
     ],
     profile: Annotated[str, typer.Option("--profile", help="limited (용도제한) or general (범용).")] = "limited",
     npki_dir: Annotated[
         Path | None, typer.Option("--npki-dir", help="NPKI root to write into (default: the OS location).")
     ] = None,
 ) -> None:
-    """Issue a certificate directly through the CA pipeline and write it to an NPKI folder (인증서 발급)."""
+    """Issue a certificate directly through the CA pipeline and write it to an NPKI folder (인증서 발급).
+
+    The key pair and R are made here; only the public key, a proof of possession and the VID inputs reach the CA.
+    """
     cert_type = _cert_type(profile)
-    key = rsa.generate_private_key(65537, 2048)
-    random_num = os.urandom(20)
+    require_valid_password(password, birth_date=validate_rrn(rrn))  # refuse before anything is issued
+    root = npki_dir or default_npki_root()
+    bundle = generate_bundle()
     with open_services(settings_of(ctx)) as services:
-        issued = services.authority.issue(_request(name, rrn, cert_type, key, random_num))
+        issued = services.authority.issue(_request(name, rrn, cert_type, bundle.key, bundle.random_num or b""))
+        try:
+            folder = NpkiStore(root).write(issued.der, encrypt_sign_pri(bundle, password))
+        except BaseException as exc:
+            # the private key exists only in this process: a certificate nobody can use must not stay valid
+            services.authority.revoke(issued.serial, x509.ReasonFlags.cessation_of_operation, actor="cli")
+            if isinstance(exc, OSError):
+                raise Unavailable(
+                    f"Cannot write the NPKI folder under {root} ({exc.strerror}); the certificate was revoked.",
+                    message_ko=f"NPKI 폴더({root})에 저장할 수 없어 발급한 인증서를 폐지했습니다.",
+                ) from exc
+            raise
     _show_issued(issued)
-    folder = write_npki(issued, key, random_num, password, npki_dir)
     say(f"  NPKI      {folder}")
-
-
-def write_npki(
-    issued: IssuedCertificate, key: rsa.RSAPrivateKey, random_num: bytes, password: str, npki_dir: Path | None
-) -> Path:
-    """Write signCert.der + signPri.key into the NPKI folder for the certificate (npki package)."""
-    raise Unavailable(
-        "Writing the NPKI folder needs the npki package (signPri.key writer), which is not available yet.",
-        message_ko="NPKI 폴더 저장 기능(npki)이 아직 없습니다.",
-    )
 
 
 def revoke(
