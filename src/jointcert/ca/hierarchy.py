@@ -19,6 +19,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 from jointcert.ca.keys import CaSigner
 from jointcert.ca.names import issuing_name, ocsp_signer_name, root_name
 from jointcert.ca.profiles import UrlSet
+from jointcert.ca.tbs import key_usage_of
 from jointcert.config import CaSettings
 
 __all__ = [
@@ -44,20 +45,6 @@ def new_serial() -> int:
         serial = secrets.randbits(128)
         if serial >= 1 << 64:
             return serial
-
-
-def _key_usage(*, sign_certs: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=not sign_certs,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=sign_certs,
-        crl_sign=sign_certs,
-        encipher_only=False,
-        decipher_only=False,
-    )
 
 
 def _builder(
@@ -94,7 +81,7 @@ def _root(settings: CaSettings, start: datetime) -> CaSigner:
     cert = (
         _builder(name, name, key.public_key(), start, start + timedelta(days=365 * ROOT_YEARS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_key_usage(sign_certs=True), critical=True)
+        .add_extension(key_usage_of("key_cert_sign", "crl_sign"), critical=True)
         .sign(key, hashes.SHA256())
     )
     return CaSigner(ROOT, key, cert)
@@ -108,7 +95,7 @@ def _issuing(settings: CaSettings, root: CaSigner, base_url: str, start: datetim
             issuing_name(settings), root.name, key.public_key(), start, start + timedelta(days=365 * ISSUING_YEARS)
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(sign_certs=True), critical=True)
+        .add_extension(key_usage_of("key_cert_sign", "crl_sign"), critical=True)
         .add_extension(x509.AuthorityKeyIdentifier(root.key_identifier, None, None), critical=False)
         .add_extension(x509.CertificatePolicies([x509.PolicyInformation(_ANY_POLICY, None)]), critical=False)
         .add_extension(
@@ -127,7 +114,7 @@ def _ocsp(settings: CaSettings, issuing: CaSigner, start: datetime) -> CaSigner:
     cert = (
         _builder(ocsp_signer_name(settings), issuing.name, key.public_key(), start, start + timedelta(days=OCSP_DAYS))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(sign_certs=False), critical=True)
+        .add_extension(key_usage_of("digital_signature"), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
         .add_extension(x509.OCSPNoCheck(), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier(issuing.key_identifier, None, None), critical=False)

@@ -27,6 +27,7 @@ __all__ = [
     "assemble_certificate",
     "certificate_policies",
     "der_length",
+    "key_usage_of",
     "profile_builder",
     "subscriber_builder",
 ]
@@ -47,6 +48,16 @@ def assemble_certificate(tbs: bytes, signature: bytes) -> bytes:
     bit_string = b"\x03" + der_length(len(signature) + 1) + b"\x00" + signature
     body = tbs + SHA256_WITH_RSA + bit_string
     return b"\x30" + der_length(len(body)) + body
+
+
+def key_usage_of(*names: str) -> x509.KeyUsage:
+    """A KeyUsage with exactly the named bits set (``digital_signature``, ``content_commitment``, ``crl_sign`` …)."""
+    bits: tuple[str, ...] = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment")
+    bits += ("key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    unknown = set(names) - set(bits)
+    if unknown:
+        raise ValueError(f"unknown key usage {sorted(unknown)}")
+    return x509.KeyUsage(**{bit: bit in names for bit in bits})
 
 
 def certificate_policies(policy_oid: str, cps_uri: str | None, notice: str | None) -> bytes:
@@ -84,17 +95,7 @@ def _aki(issuer: CaSigner) -> x509.AuthorityKeyIdentifier:
 
 def profile_builder(issuer: CaSigner, profile: Profile, urls: UrlSet) -> x509.CertificateBuilder:
     """Everything in a subscriber certificate that does not depend on the subscriber (built once per profile)."""
-    key_usage = x509.KeyUsage(
-        digital_signature="digital_signature" in profile.key_usage,
-        content_commitment="content_commitment" in profile.key_usage,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
+    key_usage = key_usage_of(*profile.key_usage)
     policies = x509.UnrecognizedExtension(
         ExtensionOID.CERTIFICATE_POLICIES, certificate_policies(profile.policy_oid, urls.cps, profile.notice_ko)
     )

@@ -40,7 +40,7 @@ def test_sign_happens_only_after_the_record_is_committed(env: CaEnv, subscriber_
     class Checking(_CrashingSigner):
         def sign_tbs(self, tbs: bytes) -> bytes:
             # a fresh read through another session sees the committed pending record
-            seen_at_sign.append(sum(1 for _ in env.store.counts().items() if _[0] == "pending"))
+            seen_at_sign.append(env.store.counts().get("pending", 0))
             return inner.sign_tbs(tbs)
 
     object.__setattr__(env.authority, "issuing", Checking(inner, []))
