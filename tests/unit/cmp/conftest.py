@@ -1,4 +1,4 @@
-"""Test PKI for the CMP tests: a CA, a user certificate and keys, made with cryptography."""
+"""Test PKI and vectors for the CMP tests: a CA, a user certificate and keys, made with cryptography."""
 
 from __future__ import annotations
 
@@ -69,9 +69,8 @@ class Pki:
         return issue(self.ca_key, self.ca_cert.subject, self.user_name, public_key, serial=serial)
 
 
-@pytest.fixture(scope="session")
-def pki() -> Pki:
-    """One test PKI for the session (RSA-2048, as the KISA profile wants)."""
+def make_pki() -> Pki:
+    """A fresh test PKI (RSA-2048, as the KISA profile wants)."""
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = name("jointsignCA Class 1", "AccreditedCA")
     ca_cert = issue(ca_key, ca_name, ca_name, ca_key.public_key(), serial=1, ca=True)
@@ -85,3 +84,9 @@ def pki() -> Pki:
 def vector(name: str) -> bytes:
     """An openssl-made message from ``vectors/`` (see its README)."""
     return (VECTORS / name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def pki() -> Pki:
+    """One test PKI for the session."""
+    return make_pki()
