@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from pyasn1.codec.der import decoder, encoder
 from pyasn1.error import PyAsn1Error
 from pyasn1.type import char, namedtype, tag, univ, useful
@@ -50,7 +51,10 @@ MAX_MESSAGE_SIZE = 64 * 1024  # a real ir is ~1 KiB and an ip with a chain ~6 Ki
 _MAX_DEPTH = 64
 
 # What pyasn1, cryptography's parsers and our conversions raise on hostile input (found by the fuzz tests).
-DECODE_ERRORS: tuple[type[Exception], ...] = (PyAsn1Error, ValueError, TypeError, IndexError, KeyError, OverflowError)
+DECODE_ERRORS: tuple[type[Exception], ...] = (
+    PyAsn1Error, ValueError, TypeError, IndexError, KeyError, OverflowError, UnsupportedAlgorithm,
+    x509.InvalidVersion, x509.DuplicateExtension, x509.UnsupportedGeneralNameType,
+)  # fmt: skip
 
 
 def _bad(what: str) -> CmpError:
@@ -146,6 +150,15 @@ def children(der: bytes, parent: Tlv) -> list[Tlv]:
         out.append(child)
         pos = child[3]
     return out
+
+
+def load_certificate(der: bytes) -> x509.Certificate:
+    """A certificate, with the fields cryptography parses lazily read now, so a bad one fails here (ValueError)
+    and not later in the caller's hands."""
+    cert = x509.load_der_x509_certificate(der)
+    _ = (cert.subject, cert.issuer, cert.serial_number, cert.not_valid_after_utc, cert.extensions)
+    _ = (cert.signature_algorithm_oid, cert.not_valid_before_utc)
+    return cert
 
 
 # --- conversions ----------------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def parse_message(der: bytes) -> PkiMessage:
         header = _header(msg["header"])
         body = _body(msg["body"], data, parts[1])
         protection = a.bits_from(msg["protection"]) if msg["protection"].isValue else None
-        extra = tuple(x509.load_der_x509_certificate(bytes(c)) for c in msg["extraCerts"])
+        extra = tuple(a.load_certificate(bytes(c)) for c in msg["extraCerts"])
     except CmpError as exc:
         exc.header = exc.header or header
         raise
@@ -242,7 +242,7 @@ def _certificate(value: Any) -> x509.Certificate:
     if len(value.tagSet) > 1:  # explicitly tagged: the certificate is the content of the outer TLV
         _, _, start, end = a.read_tlv(raw, 0, len(raw))
         raw = raw[start:end]
-    return x509.load_der_x509_certificate(raw)
+    return a.load_certificate(raw)
 
 
 def _cert_response(item: Any) -> CertResponse:

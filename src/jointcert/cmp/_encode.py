@@ -121,7 +121,7 @@ def encode_cert_request(request: CertRequest) -> bytes:
 
 def _pop_into(slot: Any, pop: Pop) -> None:
     if pop.kind is PopKind.RA_VERIFIED:
-        slot["raVerified"] = univ.Null("")
+        slot["raVerified"] = ""
         return
     if pop.kind is not PopKind.SIGNATURE or pop.algorithm is None or pop.signature is None:
         raise CmpError(f"Cannot encode a {pop.kind} proof of possession.", fail_info=FailInfo.BAD_POP)

@@ -211,6 +211,6 @@ def ca_certs_from(response: PkiMessage) -> tuple[x509.Certificate, ...]:
         seq = a.read_tlv(item.value, 0, len(item.value))
         if seq[0] != 0x30 or seq[3] != len(item.value):
             raise CmpError("caCerts is not a SEQUENCE.", fail_info=FailInfo.BAD_DATA_FORMAT)
-        return tuple(x509.load_der_x509_certificate(item.value[s:e]) for _, s, _, e in a.children(item.value, seq))
-    except ValueError as exc:
+        return tuple(a.load_certificate(item.value[s:e]) for _, s, _, e in a.children(item.value, seq))
+    except a.DECODE_ERRORS as exc:
         raise CmpError("caCerts holds a malformed certificate.", fail_info=FailInfo.BAD_DATA_FORMAT) from exc

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from jointcert.cmp import _algorithms
@@ -21,7 +22,10 @@ def certificate_hash(certificate: x509.Certificate, hash_alg: AlgorithmId | None
     der = certificate.public_bytes(Encoding.DER)
     if hash_alg is not None:
         return bytes(_algorithms.hash_for_oid(hash_alg.oid)(der).digest())
-    algorithm = certificate.signature_hash_algorithm
+    try:
+        algorithm = certificate.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        algorithm = None
     if algorithm is None:
         raise CmpError("The certificate's signature has no hash: certConf needs hashAlg.", fail_info=FailInfo.BAD_ALG)
     return hashlib.new(algorithm.name, der).digest()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
@@ -166,8 +167,10 @@ class CertTemplate:
             raise CmpError("The certificate template has no public key.", fail_info=FailInfo.BAD_CERT_TEMPLATE)
         try:
             return load_der_public_key(self.public_key)
-        except (ValueError, TypeError) as exc:
-            raise CmpError("The template's public key is malformed.", fail_info=FailInfo.BAD_CERT_TEMPLATE) from exc
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise CmpError(
+                "The template's public key is malformed or unsupported.", fail_info=FailInfo.BAD_CERT_TEMPLATE
+            ) from exc
 
 
 class PopKind(enum.StrEnum):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from pyasn1.type import univ
 
@@ -173,7 +174,11 @@ def verify_signature(message: PkiMessage, certificate: x509.Certificate | None =
     if certificate is None and message.header.sender not in (EMPTY_NAME, signer.subject):
         raise CmpProtectionFailed("The protection certificate does not name the sender.")
     try:
-        _algorithms.verify(signer.public_key(), alg, message.protected_part, protection)
+        key = signer.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise CmpError("The protection certificate's key is unsupported.", fail_info=FailInfo.BAD_ALG) from exc
+    try:
+        _algorithms.verify(key, alg, message.protected_part, protection)
     except _algorithms.SignatureInvalid as exc:
         raise CmpProtectionFailed() from exc
     return signer

@@ -15,6 +15,7 @@ from cryptography.x509.oid import NameOID
 VECTORS = Path(__file__).parent / "vectors"
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 SECRET = b"CODE123"
+ALL_VECTORS = sorted(path.name for path in VECTORS.glob("*.der"))
 
 
 def name(cn: str, *units: str) -> x509.Name:
