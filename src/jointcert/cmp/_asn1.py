@@ -20,23 +20,30 @@ from pyasn1_alt_modules import rfc4211, rfc5280, rfc9810
 from jointcert.cmp.errors import CmpError, FailInfo, PkiStatus
 from jointcert.cmp.model import AlgorithmId, CertId, Extension, StatusInfo, TypedValue
 
-__all__ = [
+__all__ = [  # used by the rest of cmp, which reaches pyasn1 only through here
     "DECODE_ERRORS",
     "MAX_MESSAGE_SIZE",
+    "PKI_MESSAGE",
     "Tlv",
     "alg_from",
     "alg_to",
+    "bit_string",
+    "bit_string_from",
     "bits_from",
+    "cert_id_from",
+    "cert_id_into",
     "children",
     "decode",
     "encode",
     "extensions_from",
     "extensions_to",
-    "fail_info_to",
     "free_text_from",
     "free_text_to",
+    "generalized_time",
+    "load_certificate",
     "name_from",
     "name_into",
+    "pbm_parameter",
     "read_tlv",
     "rfc4211",
     "rfc5280",
@@ -45,9 +52,11 @@ __all__ = [
     "status_to",
     "time_from",
     "time_to",
+    "tlv",
+    "typed_values_from",
 ]
 
-MAX_MESSAGE_SIZE = 64 * 1024  # a real ir is ~1 KiB and an ip with a chain ~6 KiB; refuse anything bigger
+MAX_MESSAGE_SIZE = 32 * 1024  # a real ir is ~1 KiB, an ip or kur with a chain under 8 KiB; refuse anything bigger
 _MAX_DEPTH = 64
 
 # What pyasn1, cryptography's parsers and our conversions raise on hostile input (found by the fuzz tests).
@@ -292,6 +301,26 @@ def typed_values_from(value: Any, value_field: str, type_field: str) -> tuple[Ty
         raw = item[value_field]
         out.append(TypedValue(str(item[type_field]), bytes(raw) if raw.isValue else None))
     return tuple(out)
+
+
+def bit_string(data: bytes) -> bytes:
+    """DER BIT STRING of whole octets."""
+    return encode(univ.BitString.fromOctetString(data))
+
+
+def bit_string_from(der: bytes, what: str) -> bytes:
+    """The octets of a DER BIT STRING of whole octets."""
+    return bits_from(decode(der, univ.BitString(), what))
+
+
+def pbm_parameter(salt: bytes, owf: str, iterations: int, mac: str) -> bytes:
+    """DER PBMParameter."""
+    params = rfc9810.PBMParameter()
+    params["salt"] = salt
+    params["owf"]["algorithm"] = univ.ObjectIdentifier(owf)
+    params["iterationCount"] = iterations
+    params["mac"]["algorithm"] = univ.ObjectIdentifier(mac)
+    return encode(params)
 
 
 def utf8(text: str) -> Any:

@@ -60,7 +60,7 @@ def parse_message(der: bytes) -> PkiMessage:
     data = bytes(der)
     if len(data) > a.MAX_MESSAGE_SIZE:
         raise CmpError("The CMP message is too large.", fail_info=FailInfo.BAD_DATA_FORMAT)
-    header: PkiHeader | None = None
+    parts: list[a.Tlv] = []
     try:
         outer = a.read_tlv(data, 0, len(data))
         if outer[0] != 0x30 or outer[3] != len(data):
@@ -72,14 +72,26 @@ def parse_message(der: bytes) -> PkiMessage:
         protection = a.bits_from(msg["protection"]) if msg["protection"].isValue else None
         extra = tuple(a.load_certificate(bytes(c)) for c in msg["extraCerts"])
     except CmpError as exc:
-        exc.header = exc.header or header
+        exc.header = exc.header or _header_only(data, parts)
         raise
     except a.DECODE_ERRORS as exc:
         error = CmpError("Malformed CMP message.", fail_info=FailInfo.BAD_DATA_FORMAT)
-        error.header = header
+        error.header = _header_only(data, parts)
         raise error from exc
     protected = data[parts[0][1] : parts[1][3]]  # header and body are adjacent
     return PkiMessage(header, body, protection, extra, a.tlv(0x30, protected))
+
+
+def _header_only(der: bytes, parts: list[a.Tlv]) -> PkiHeader | None:
+    """The header of a message whose body (or anything after the header) is broken, if it parses alone."""
+    if not parts:
+        return None
+    try:
+        return _header(a.decode(der[parts[0][1] : parts[0][3]], a.rfc9810.PKIHeader(), "PKIHeader"))
+    except CmpError as exc:
+        return exc.header
+    except a.DECODE_ERRORS:
+        return None
 
 
 def _opt_bytes(value: Any) -> bytes | None:

@@ -22,7 +22,6 @@ from typing import Protocol
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-from pyasn1.type import univ
 
 from jointcert.cmp import _algorithms, oids
 from jointcert.cmp import _asn1 as a
@@ -81,12 +80,8 @@ class PbmParameters:
 
     def algorithm(self) -> AlgorithmId:
         """The protectionAlg AlgorithmIdentifier carrying these parameters."""
-        params = a.rfc9810.PBMParameter()
-        params["salt"] = self.salt
-        params["owf"]["algorithm"] = univ.ObjectIdentifier(self.owf)
-        params["iterationCount"] = self.iterations
-        params["mac"]["algorithm"] = univ.ObjectIdentifier(self.mac)
-        return AlgorithmId(oids.ID_PASSWORD_BASED_MAC, a.encode(params))
+        params = a.pbm_parameter(self.salt, self.owf, self.iterations, self.mac)
+        return AlgorithmId(oids.ID_PASSWORD_BASED_MAC, params)
 
 
 def pbm_parameters(alg: AlgorithmId, limits: PbmLimits | None = None) -> PbmParameters:

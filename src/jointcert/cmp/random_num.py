@@ -7,8 +7,6 @@ can put it. The CA consumes it and never copies it into the certificate (:func:`
 
 from __future__ import annotations
 
-from pyasn1.type import univ
-
 from jointcert.cmp import _asn1 as a
 from jointcert.cmp.errors import CmpError, FailInfo
 from jointcert.cmp.model import CertTemplate, Extension
@@ -23,7 +21,7 @@ def random_num_extension(random_num: bytes) -> Extension:
     """The template extension carrying R (client side)."""
     if len(random_num) != RANDOM_NUM_LENGTH:
         raise CmpError(f"R must be {RANDOM_NUM_LENGTH} bytes.", fail_info=FailInfo.BAD_CERT_TEMPLATE)
-    return Extension(ID_KISA_RANDOM_NUM, False, a.encode(univ.BitString.fromOctetString(random_num)))
+    return Extension(ID_KISA_RANDOM_NUM, False, a.bit_string(random_num))
 
 
 def extract_random_num(template: CertTemplate) -> bytes | None:
@@ -35,7 +33,7 @@ def extract_random_num(template: CertTemplate) -> bytes | None:
     if len(found) > 1:
         raise CmpError("R (randomNum) is present twice.", fail_info=FailInfo.BAD_CERT_TEMPLATE)
     try:
-        value = a.bits_from(a.decode(found[0].value, univ.BitString(), "randomNum"))
+        value = a.bit_string_from(found[0].value, "randomNum")
     except CmpError as exc:
         raise CmpError("R (randomNum) is not a BIT STRING.", fail_info=FailInfo.BAD_CERT_TEMPLATE) from exc
     if len(value) != RANDOM_NUM_LENGTH:

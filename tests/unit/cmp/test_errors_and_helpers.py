@@ -20,7 +20,13 @@ from jointcert.cmp.model import (
     StatusInfo,
 )
 from jointcert.cmp.random_num import extract_random_num, random_num_extension, without_random_num
-from jointcert.cmp.server import cert_rep_body, error_body_for, response_header, status_info_for
+from jointcert.cmp.server import (
+    cert_rep_body,
+    error_body_for,
+    error_response_for,
+    response_header,
+    status_info_for,
+)
 from jointcert.errors import Expired, Locked, NotFound, Unavailable
 from jointcert.npki.oids import ID_KISA_RANDOM_NUM
 
@@ -105,3 +111,26 @@ def test_client_checks_nonces_and_status(pki: Pki) -> None:
 
 def test_http_constant() -> None:
     assert CONTENT_TYPE == "application/pkixcmp"
+
+
+def _patched(der: bytes, old: bytes, new: bytes) -> bytes:
+    assert der.count(old) == 1
+    return der.replace(old, new)
+
+
+def test_parse_errors_keep_the_header_for_the_error_response(pki: Pki) -> None:
+    header = request_header(sender=pki.user_name)
+    der = encode_message(header, PkiConfBody())
+    v1 = _patched(der, der[4:9], der[4:8] + b"\x01")  # pvno INTEGER 2 → 1
+    with pytest.raises(CmpError) as caught:
+        parse_message(v1)
+    assert caught.value.fail_info is FailInfo.UNSUPPORTED_VERSION
+    assert caught.value.header is not None and caught.value.header.transaction_id == header.transaction_id
+    answer = parse_message(error_response_for(caught.value))
+    assert answer.header.transaction_id == header.transaction_id and answer.header.recip_nonce == header.sender_nonce
+    assert answer.body.status.fail_info == {FailInfo.UNSUPPORTED_VERSION}  # type: ignore[union-attr]
+    p10cr = _patched(der, b"\xb3\x02\x05\x00", b"\xa4\x02\x30\x00")  # pkiconf → p10cr
+    with pytest.raises(CmpError) as caught:
+        parse_message(p10cr)
+    assert caught.value.fail_info in (FailInfo.BAD_REQUEST, FailInfo.BAD_DATA_FORMAT)
+    assert caught.value.header is not None
