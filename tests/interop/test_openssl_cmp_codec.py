@@ -53,7 +53,7 @@ from jointcert.cmp.server import (
     response_header,
     rev_rep_body,
 )
-from tests.unit.cmp.conftest import Pki, make_pki, name
+from tests.unit.cmp.factories import Pki, make_pki, name
 
 pytestmark = pytest.mark.interop
 
@@ -181,7 +181,7 @@ def run_files(tmp: Path, args: list[str], respond: Callable[[bytes], bytes], exc
         os.close(fd)
     thread.join(timeout=10)
     if failures:
-        raise failures[0]
+        raise AssertionError(f"serving openssl failed: {failures[0]!r}\nopenssl said:\n{out.decode()}") from failures[0]
     return Run(proc.returncode, out.decode(errors="replace"), seen)
 
 

@@ -30,7 +30,7 @@ from jointcert.cmp.server import (
 from jointcert.errors import Expired, Locked, NotFound, Unavailable
 from jointcert.npki.oids import ID_KISA_RANDOM_NUM
 
-from .conftest import Pki
+from .factories import Pki
 
 
 def test_fail_info_names_are_the_rfc_names() -> None:

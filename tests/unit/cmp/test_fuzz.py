@@ -28,7 +28,7 @@ from jointcert.cmp.protection import (
 from jointcert.cmp.random_num import extract_random_num
 from jointcert.cmp.server import cert_rep_body, cert_response, error_response_for, response_header
 
-from .conftest import ALL_VECTORS, SECRET, make_pki, vector
+from .factories import ALL_VECTORS, SECRET, make_pki, vector
 
 SLOW = pytest.mark.skipif(not os.environ.get("JOINTCERT_SLOW"), reason="long fuzz run: set JOINTCERT_SLOW=1")
 

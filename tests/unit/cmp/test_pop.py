@@ -14,7 +14,7 @@ from jointcert.cmp.model import AlgorithmId, BodyType, CertReqBody, CertRequest,
 from jointcert.cmp.oids import ID_ECDSA_WITH_SHA256, ID_SHA1_WITH_RSA
 from jointcert.cmp.pop import pop_signature, sign_cert_request, verify_pop
 
-from .conftest import Pki
+from .factories import Pki
 
 
 def _parsed(request: CertRequest) -> CertRequest:

@@ -34,7 +34,7 @@ from jointcert.cmp.protection import (
     verify_signature,
 )
 
-from .conftest import SECRET, Pki
+from .factories import SECRET, Pki
 
 
 def _with_params(message: PkiMessage, params: PbmParameters) -> PkiMessage:

@@ -53,7 +53,7 @@ from jointcert.cmp.server import (
     rev_rep_body,
 )
 
-from .conftest import NOW, SECRET, Pki
+from .factories import NOW, SECRET, Pki
 
 R = bytes(range(20))
 

@@ -27,7 +27,7 @@ from jointcert.cmp.pop import verify_pop
 from jointcert.cmp.protection import ProtectionKind, pbm_parameters, protection_kind, verify_pbm, verify_signature
 from jointcert.cmp.random_num import extract_random_num
 
-from .conftest import SECRET, VECTORS, vector
+from .factories import SECRET, VECTORS, vector
 
 ALL = sorted(p.name for p in VECTORS.glob("*.der"))
 
