@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import inspect
+from jointcert.cli import ca, init, inspect, serve
 
 __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
     """Attach every area's commands to the root app."""
-    # Areas add themselves here, e.g. ``inspect.register(app)``.
+    init.register(app)
+    serve.register(app)
+    ca.register(app)
     inspect.register(app)

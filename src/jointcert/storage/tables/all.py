@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from jointcert.storage.tables import Base, metadata
+from jointcert.storage.tables import (
+    Base,
+    ca,  # noqa: F401  (registers the CA tables)
+    metadata,
+)
 
 # Components add their table modules here, e.g. ``from jointcert.storage.tables import ca as ca``.
 
