@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jointcert.storage.tables.bank  # noqa: F401  (registers the bank_* tables)
 from jointcert.storage.tables import Base, metadata
 
 # Components add their table modules here, e.g. ``from jointcert.storage.tables import ca as ca``.
