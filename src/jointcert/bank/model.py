@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from jointcert.bank.formats import mask_phone
 
 __all__ = [
+    "NOTIFICATION_PARAMS",
     "Account",
     "AccountStatus",
     "CallStatus",
@@ -199,6 +201,17 @@ class NotificationEvent(enum.StrEnum):
     REVOKED = "revoked"
     CONTACT_CHANGED = "contact_changed"
     LOCKED = "locked"
+
+
+NOTIFICATION_PARAMS: Mapping[NotificationEvent, frozenset[str]] = {
+    NotificationEvent.ISSUED: frozenset({"cert_type", "valid_until"}),
+    NotificationEvent.REISSUED: frozenset({"cert_type", "valid_until"}),
+    NotificationEvent.RENEWED: frozenset({"cert_type", "valid_until"}),
+    NotificationEvent.REVOKED: frozenset({"cert_type"}),
+    NotificationEvent.CONTACT_CHANGED: frozenset(),
+    NotificationEvent.LOCKED: frozenset({"what"}),  # e.g. "계좌 비밀번호", "앱 인증서 PIN"
+}
+"""The parameters each notification event needs (``Notifier.notify`` refuses an event without them)."""
 
 
 class NotificationChannel(enum.StrEnum):

@@ -185,7 +185,7 @@ class Notifier(Protocol):
     def notify(self, customer_id: str, event: NotificationEvent, params: Mapping[str, str]) -> None:
         """Send ``event``; :class:`MissingNotificationParams` if ``params`` lacks what its message needs.
 
-        Parameters by event (``jointcert.bank.sandbox.messages.REQUIRED_PARAMS``): ISSUED, REISSUED, RENEWED:
+        Parameters by event (:data:`~jointcert.bank.model.NOTIFICATION_PARAMS`): ISSUED, REISSUED, RENEWED:
         ``cert_type``, ``valid_until``; REVOKED: ``cert_type``; CONTACT_CHANGED: none; LOCKED: ``what``.
         """
         ...

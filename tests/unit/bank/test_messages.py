@@ -1,13 +1,13 @@
 import pytest
 
 from jointcert.bank.errors import MissingNotificationParams
-from jointcert.bank.model import NotificationEvent
-from jointcert.bank.sandbox.messages import REQUIRED_PARAMS, render
+from jointcert.bank.model import NOTIFICATION_PARAMS, NotificationEvent
+from jointcert.bank.sandbox.messages import render
 
 
 def test_every_event_renders_with_its_required_params() -> None:
     for event in NotificationEvent:
-        params = dict.fromkeys(REQUIRED_PARAMS[event], "X")
+        params = dict.fromkeys(NOTIFICATION_PARAMS[event], "X")
         text = render(event, "김민준", params)
         assert text.sms.startswith("[한빛은행] 김민준님")
         assert "김민준님" in text.email_body and text.email_subject.startswith("[한빛은행]")

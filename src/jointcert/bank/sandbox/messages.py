@@ -6,22 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jointcert.bank.errors import MissingNotificationParams
-from jointcert.bank.model import NotificationEvent
+from jointcert.bank.model import NOTIFICATION_PARAMS, NotificationEvent
 
-__all__ = ["BANK_NAME", "REQUIRED_PARAMS", "RenderedNotification", "render"]
+__all__ = ["BANK_NAME", "RenderedNotification", "render"]
 
 BANK_NAME = "한빛은행"
 _HELP = "본인이 요청하지 않았다면 고객센터(1588-0081)로 연락해 주세요."
 
 _E = NotificationEvent
-REQUIRED_PARAMS: Mapping[NotificationEvent, frozenset[str]] = {
-    _E.ISSUED: frozenset({"cert_type", "valid_until"}),
-    _E.REISSUED: frozenset({"cert_type", "valid_until"}),
-    _E.RENEWED: frozenset({"cert_type", "valid_until"}),
-    _E.REVOKED: frozenset({"cert_type"}),
-    _E.CONTACT_CHANGED: frozenset(),
-    _E.LOCKED: frozenset({"what"}),
-}
 
 _SUBJECTS = {
     _E.ISSUED: "공동인증서 발급 안내",
@@ -53,7 +45,7 @@ class RenderedNotification:
 
 def render(event: NotificationEvent, name: str, params: Mapping[str, str]) -> RenderedNotification:
     """The SMS and e-mail for ``event`` to customer ``name``; :class:`MissingNotificationParams` if needed."""
-    missing = sorted(REQUIRED_PARAMS[event] - params.keys())
+    missing = sorted(NOTIFICATION_PARAMS[event] - params.keys())
     if missing:
         raise MissingNotificationParams(missing=missing, event=event.value)
     text = _TEXTS[event].format_map({**params, "name": name})
