@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from jointcert.storage.tables import (
     Base,
+    bank,  # noqa: F401  (registers the bank_* tables)
     ca,  # noqa: F401  (registers the CA tables)
     metadata,
 )
-
-# Components add their table modules here, e.g. ``from jointcert.storage.tables import ca as ca``.
 
 __all__ = ["Base", "metadata"]
