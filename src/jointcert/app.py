@@ -14,7 +14,9 @@ from pathlib import Path
 
 import tomli_w
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
 
+from jointcert.bank.sandbox.hashing import SecretHasher
 from jointcert.ca.authority import CertificateAuthority
 from jointcert.ca.bootstrap import install_hierarchy, unlock_signers
 from jointcert.ca.crl import CrlPublisher
@@ -28,8 +30,21 @@ from jointcert.ca.stats import Counters
 from jointcert.clock import Clock, SystemClock
 from jointcert.config import Settings, load_settings
 from jointcert.pii import PiiProtector
+from jointcert.ra.holder import HolderService
+from jointcert.ra.policies import Notifications
+from jointcert.ra.ports import Registrar
+from jointcert.ra.service import RegistrationAuthority
+from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
+from jointcert.storage.repositories.ra import (
+    SqlAttempts,
+    SqlCertificateRegistry,
+    SqlChallengeStore,
+    SqlSessionStore,
+    SqlStepLog,
+)
+from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
 
 __all__ = ["InitResult", "Services", "build_services", "ensure_initialised", "init_instance", "is_initialised"]
 
@@ -51,6 +66,10 @@ class Services:
     crl: CrlPublisher
     ocsp: OcspResponder
     counters: Counters
+    bank: SandboxBank  # the sandbox bank: ports for the RA, virtual phone, outbox, seed
+    ra: RegistrationAuthority
+    holders: HolderService  # renewal and revocation by the holder
+    otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
 
     def close(self) -> None:
         """Release the database connections."""
@@ -70,8 +89,14 @@ def build_services(
     database: Database | None = None,
     linter: PkixLinter | None = None,
     actor: str = "system",
+    bank_hasher: SecretHasher | None = None,
+    registrar: Registrar | None = None,
 ) -> Services:
-    """Wire the services of the initialised instance described by ``settings`` (CA keys are unlocked once)."""
+    """Wire the services of the initialised instance described by ``settings`` (CA keys are unlocked once).
+
+    ``bank_hasher`` replaces the sandbox bank's Argon2 parameters (tests); ``registrar`` is the CA-side CMP
+    registration service that hands out reference numbers (without it the RA's CMP path is unavailable).
+    """
     clock = clock or SystemClock()
     database = database or Database(settings.effective_database_url)
     pii = PiiProtector(settings.secret_key_bytes())
@@ -112,7 +137,50 @@ def build_services(
     )
     authority.add_revocation_listener(ocsp.invalidate)
     authority.add_revocation_listener(crl.on_revocation)
-    return Services(settings, clock, database, pii, certificates, audit, signers, authority, crl, ocsp, counters)
+    bank = build_sandbox_bank(database, pii, clock, hasher=bank_hasher)
+    chain = tuple(signers[slug].certificate.public_bytes(Encoding.DER) for slug in (ISSUING, ROOT))
+    registry = SqlCertificateRegistry(database)
+    ra = RegistrationAuthority(
+        bank=bank.ports(),
+        sessions=SqlSessionStore(database),
+        attempts=SqlAttempts(database),
+        step_log=SqlStepLog(database),
+        authority=authority,
+        registry=registry,
+        pii=pii,
+        clock=clock,
+        settings=settings.ra,
+        ca_validity_days=settings.ca.validity_days,
+        chain=chain,
+        registrar=registrar,
+    )
+    holders = HolderService(
+        authority=authority,
+        registry=registry,
+        challenges=SqlChallengeStore(database),
+        notifications=Notifications(bank.notifier),
+        clock=clock,
+        settings=settings.ra,
+        issuing_certificate=signers[ISSUING].certificate,
+        chain=chain,
+    )
+    return Services(
+        settings,
+        clock,
+        database,
+        pii,
+        certificates,
+        audit,
+        signers,
+        authority,
+        crl,
+        ocsp,
+        counters,
+        bank=bank,
+        ra=ra,
+        holders=holders,
+        otp_device=SqlVirtualOtpDevice(database, pii, clock),
+    )
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,19 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from jointcert.ca.errors import LintFailed, RecordCollision
+from jointcert.ca.errors import AlreadyRevoked, CertificateNotFound, LintFailed, RecordCollision
 from jointcert.ca.hierarchy import new_serial
 from jointcert.ca.keys import CaSigner
 from jointcert.ca.lint import PkixLinter, kisa_findings
 from jointcert.ca.names import new_unique_id, subscriber_subject
-from jointcert.ca.ports import AuditEvent, AuditStore, CertificateRecord, CertificateStore, PendingRecord
+from jointcert.ca.ports import (
+    AuditEvent,
+    AuditStore,
+    CertificateRecord,
+    CertificateStore,
+    PendingRecord,
+    RecordStatus,
+)
 from jointcert.ca.profiles import PROFILES, UrlSet
 from jointcert.ca.stats import Counters
 from jointcert.ca.tbs import SubscriberFields, assemble_certificate, der_length, profile_builder, subscriber_builder
@@ -42,6 +49,7 @@ from jointcert.ca.validate import ValidRequest, validate_request
 from jointcert.clock import Clock
 from jointcert.config import CaSettings
 from jointcert.errors import InvalidInput
+from jointcert.npki.oids import ID_KISA_IDENTIFY_DATA, x509_oid
 from jointcert.npki.vid import build_identify_data, compute_vid
 from jointcert.pii import PiiProtector
 from jointcert.types import CertType
@@ -51,6 +59,7 @@ __all__ = [
     "IssuanceRequest",
     "IssuedCertificate",
     "SignatureProof",
+    "identify_data_der",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,6 +89,9 @@ class IssuanceRequest:
     channel: str  # "cli" | "cmp" | "api" — for the audit log
     bank_unit: str | None = None
     bank_code: str | None = None
+    # Renewal (갱신, CMP kur): serial of our issued certificate this one replaces. The holder and identifyData
+    # (VID) are taken from that certificate, so ``rrn`` and ``random_num`` are not used (pass "" / None).
+    renewal_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,16 @@ def _identify_data(real_name: str, rrn: str, random_num: bytes | None) -> bytes:
         inner = b"\x0c" + der_length(len(name)) + name
         return b"\x30" + der_length(len(inner)) + inner
     return build_identify_data(real_name, compute_vid(rrn, random_num))
+
+
+def identify_data_der(cert: x509.Certificate) -> bytes | None:
+    """The raw identifyData (KISA otherName value) of a certificate, or ``None``."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    wanted = x509_oid(ID_KISA_IDENTIFY_DATA)
+    return next((o.value for o in san.get_values_for_type(x509.OtherName) if o.type_id == wanted), None)
 
 
 class CertificateAuthority:
@@ -156,8 +178,7 @@ class CertificateAuthority:
         except Exception:
             self.counters.inc("issuance_rejected")
             raise
-        holder = self._pii.lookup_hash(request.rrn, HOLDER_PURPOSE)
-        identify = _identify_data(valid.real_name, request.rrn, request.random_num)
+        holder, identify = self._identity(request, valid.real_name)
         for attempt in range(_MAX_ATTEMPTS):
             prepared = self._lint(valid, self._build(valid, identify))  # 2. build, 3. lint
             try:
@@ -168,6 +189,23 @@ class CertificateAuthority:
             der = assemble_certificate(prepared.tbs, self.issuing.sign_tbs(prepared.tbs))  # 5. sign
             return self._store_issued(prepared, valid, der)  # 6. store
         raise RecordCollision("Could not allocate a unique serial number.")
+
+    def _identity(self, request: IssuanceRequest, real_name: str) -> tuple[bytes, bytes]:
+        """Holder hash and identifyData: from the RRN and R, or (renewal) from the certificate being renewed."""
+        if request.renewal_of is None:
+            holder = self._pii.lookup_hash(request.rrn, HOLDER_PURPOSE)
+            return holder, _identify_data(real_name, request.rrn, request.random_num)
+        record = self._store.get(self.slug, request.renewal_of)
+        if record is None or record.der is None or record.holder_hash is None:
+            raise CertificateNotFound(serial=format(request.renewal_of, "x"))
+        if record.status is not RecordStatus.ISSUED:
+            raise AlreadyRevoked(serial=format(request.renewal_of, "x"))
+        identify = identify_data_der(x509.load_der_x509_certificate(record.der))
+        if identify is None:
+            raise InvalidInput(
+                "The renewed certificate has no identifyData.", message_ko="갱신할 인증서에 본인확인 정보가 없습니다."
+            )
+        return record.holder_hash, identify
 
     def _build(self, valid: ValidRequest, identify: bytes) -> _Prepared:
         now = self._clock.now().replace(microsecond=0)

@@ -60,18 +60,23 @@ def _verify_pop(key: rsa.RSAPublicKey, message: bytes, signature: bytes) -> None
         raise BadProofOfPossession() from exc
 
 
+def _validate_vid_inputs(rrn: str, random_num: bytes | None) -> None:
+    validate_rrn(rrn)
+    if random_num is not None and len(random_num) != RANDOM_NUM_LENGTH:
+        raise InvalidInput(
+            f"R (randomNum) must be {RANDOM_NUM_LENGTH} bytes.",
+            message_ko=f"R(randomNum)은 {RANDOM_NUM_LENGTH}바이트여야 합니다.",
+        )
+
+
 def validate_request(request: IssuanceRequest, settings: CaSettings) -> ValidRequest:
     """Check every rule of an issuance request; raise a typed :class:`InvalidInput` on the first broken one."""
     if request.channel not in CHANNELS:
         raise InvalidInput(f"Unknown channel {request.channel!r}.", message_ko="알 수 없는 발급 경로입니다.")
     profile = profile_for(request.cert_type)
     real_name = validate_real_name(request.real_name)
-    validate_rrn(request.rrn)
-    if request.random_num is not None and len(request.random_num) != RANDOM_NUM_LENGTH:
-        raise InvalidInput(
-            f"R (randomNum) must be {RANDOM_NUM_LENGTH} bytes.",
-            message_ko=f"R(randomNum)은 {RANDOM_NUM_LENGTH}바이트여야 합니다.",
-        )
+    if request.renewal_of is None:  # a renewal takes holder and VID from the renewed certificate
+        _validate_vid_inputs(request.rrn, request.random_num)
     bank_unit = request.bank_unit or settings.bank_unit
     bank_code = request.bank_code or settings.bank_code
     validate_bank(bank_unit, bank_code)

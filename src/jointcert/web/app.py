@@ -19,7 +19,7 @@ from jointcert import __version__
 from jointcert.app import Services
 from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
-from jointcert.web.routes import pki
+from jointcert.web.routes import issuance, pki, sandbox
 
 __all__ = ["create_app", "run_maintenance"]
 
@@ -99,4 +99,8 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     app.include_router(pki.router)
+    app.include_router(issuance.router)
+    app.include_router(issuance.certificates_router)
+    app.include_router(sandbox.api_router)
+    app.include_router(sandbox.pages_router)
     return app

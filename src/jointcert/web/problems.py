@@ -43,27 +43,50 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = STATUS_BY_KIND[exc.kind]
     if status >= 500:
         log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)
-        return problem(status, exc.code, type(exc).message_en, message_ko=type(exc).message_ko)
-    return problem(status, exc.code, type(exc).message_en, exc.text_en, message_ko=exc.text_ko, **exc.details)
+        return problem(
+            status, exc.code, type(exc).message_en, message_ko=type(exc).message_ko, message_en=type(exc).message_en
+        )
+    return problem(
+        status,
+        exc.code,
+        type(exc).message_en,
+        exc.text_en,
+        message_ko=exc.text_ko,
+        message_en=exc.text_en,
+        **exc.details,
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
     return problem(
-        422, "invalid_request", "The request is not valid.", message_ko="요청이 올바르지 않습니다.", errors=errors
+        422,
+        "invalid_request",
+        "The request is not valid.",
+        message_ko="요청이 올바르지 않습니다.",
+        message_en="The request is not valid: see errors.",
+        errors=errors,
     )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return problem(exc.status_code, code, str(exc.detail))
+    korean = {404: "요청한 주소를 찾을 수 없습니다.", 405: "허용되지 않은 요청 방식입니다."}
+    text = str(exc.detail)
+    return problem(exc.status_code, code, text, message_ko=korean.get(exc.status_code, text), message_en=text)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(500, "internal_error", "An internal error occurred.", message_ko="처리 중 오류가 발생했습니다.")
+    return problem(
+        500,
+        "internal_error",
+        "An internal error occurred.",
+        message_ko="처리 중 오류가 발생했습니다.",
+        message_en="An internal error occurred.",
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
