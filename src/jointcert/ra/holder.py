@@ -173,7 +173,7 @@ class HolderService:
         if record is None or record.der != certificate_der:
             raise CertificateNotOurs()
         if record.status is not RecordStatus.ISSUED:
-            raise CertificateNotActive(status=record.status.value)
+            raise CertificateNotActive(record_status=record.status.value)
         if record.not_after <= self._clock.now():
             raise CertificateExpired(not_after=record.not_after.isoformat())
         key = certificate.public_key()

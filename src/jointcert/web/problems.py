@@ -38,6 +38,14 @@ def problem(status: int, code: str, title: str, detail: str | None = None, **ext
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
+_RESERVED = frozenset({"type", "title", "status", "code", "detail", "instance", "message_ko", "message_en"})
+
+
+def _safe(exc: JointcertError) -> dict[str, Any]:
+    """An error's details without keys that would overwrite the problem's own members."""
+    return {key: value for key, value in exc.details.items() if key not in _RESERVED}
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, JointcertError)
     status = STATUS_BY_KIND[exc.kind]

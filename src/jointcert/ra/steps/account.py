@@ -30,7 +30,7 @@ def verify(ctx: StepContext, session: IssuanceSession, account_number: str, pin:
     if account is None or account.customer_id != customer_id:
         raise AccountNotOwned()
     if not account.is_active:
-        raise AccountNotUsable(status=account.status.value)
+        raise AccountNotUsable(account_status=account.status.value)
     accounts = ctx.bank.accounts
     ctx.lockouts.check(Credential.ACCOUNT_PIN, number, customer_id, lambda: accounts.verify_pin(number, pin))
     factors = tuple(sorted(kind.value for kind in ctx.bank.second_factors.methods(customer_id)))
