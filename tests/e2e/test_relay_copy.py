@@ -170,6 +170,21 @@ def _credential_in_browser(page: Page, live: Live) -> tuple[str, bytes, bytes, b
     return credential_id, cert, pkcs8, random_num
 
 
+def _start_receive(page: Page, *passwords: str) -> dict[str, Any]:
+    """Start "PC에서 인증서 가져오기" in the page; the code it shows."""
+    assert page.evaluate("(p) => relayHarness.startReceive(p)", list(passwords)) is True
+    page.wait_for_function("() => relayHarness.shown() !== null", timeout=20_000)
+    shown: dict[str, Any] = page.evaluate("relayHarness.shown()")
+    return shown
+
+
+def _cli_send(live: Live, npki: Path, code: str) -> None:
+    """``jointcert copy send`` of the only certificate under ``npki``."""
+    args = ["copy", "send", "--code", code, "--server", live.url, "--npki-dir", str(npki), "--password", PASSWORD]
+    result = subprocess.run(_jointcert(*args), capture_output=True, text=True, env=_env(), timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def _pypinksign_checks(cert_der: bytes, sign_pri: bytes, expected_r: bytes) -> None:
     signer = PinkSign(pubkey_data=cert_der, prikey_data=sign_pri, prikey_password=PASSWORD.encode())
     signer.load_prikey()
@@ -215,32 +230,10 @@ def test_pc_to_phone(
 ) -> None:
     npki = tmp_path / "NPKI"
     cert, bundle = issue_npki_folder(live.services.authority, npki, PASSWORD)
-    assert harness.evaluate("(p) => relayHarness.startReceive(p)", [WRONG, PASSWORD]) is True
-    harness.wait_for_function("() => relayHarness.shown() !== null", timeout=20_000)
-    shown = harness.evaluate("relayHarness.shown()")
+    shown = _start_receive(harness, WRONG, PASSWORD)
     assert re.fullmatch(r"\d{4}-\d{4}-\d{4}", shown["displayCode"])
     screenshot(harness, "code")
-
-    result = subprocess.run(
-        _jointcert(
-            "copy",
-            "send",
-            "--code",
-            shown["displayCode"],
-            "--server",
-            live.url,
-            "--npki-dir",
-            str(npki),
-            "--password",
-            PASSWORD,
-        ),
-        capture_output=True,
-        text=True,
-        env=_env(),
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    _cli_send(live, npki, shown["displayCode"])
     finished = harness.evaluate("relayHarness.finishReceive()")
     assert "error" not in finished, finished
     assert [a["error"] for a in finished["asked"]] == [None, "wrong_certificate_password"]
@@ -285,29 +278,8 @@ def test_browser_sees_wrong_code_and_burn(harness: Page, live: Live, tmp_path: P
 def test_browser_refuses_tampered_ciphertext_and_expired_code(harness: Page, live: Live, tmp_path: Path) -> None:
     npki = tmp_path / "NPKI"
     issue_npki_folder(live.services.authority, npki, PASSWORD)
-    harness.evaluate("(p) => relayHarness.startReceive(p)", [PASSWORD])
-    harness.wait_for_function("() => relayHarness.shown() !== null", timeout=20_000)
-    shown = harness.evaluate("relayHarness.shown()")
-    result = subprocess.run(
-        _jointcert(
-            "copy",
-            "send",
-            "--code",
-            shown["code"],
-            "--server",
-            live.url,
-            "--npki-dir",
-            str(npki),
-            "--password",
-            PASSWORD,
-        ),
-        capture_output=True,
-        text=True,
-        env=_env(),
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    shown = _start_receive(harness, PASSWORD)
+    _cli_send(live, npki, shown["code"])
     with live.services.database.session() as session:  # the relay (or its database) alters one bit
         row = session.get(RelayTransfer, shown["id"])
         assert row is not None and row.envelope is not None
@@ -317,8 +289,7 @@ def test_browser_refuses_tampered_ciphertext_and_expired_code(harness: Page, liv
     assert finished["error"]["code"] == "relay_payload_tampered" and "변조" in finished["error"]["messageKo"]
     assert harness.evaluate("relayHarness.count()") == 0
 
-    harness.evaluate("(p) => relayHarness.startReceive(p)", [PASSWORD])
-    harness.wait_for_function("() => relayHarness.shown() !== null", timeout=20_000)
+    _start_receive(harness, PASSWORD)
     live.clock.advance(timedelta(seconds=181))
     finished = harness.evaluate("relayHarness.finishReceive()")
     assert finished["error"]["code"] == "relay_transfer_expired" and "유효 시간" in finished["error"]["messageKo"]

@@ -16,7 +16,7 @@
  */
 
 import { ApiError, InvalidInputError, JointcertError, WrongPasswordError } from "./errors.js";
-import { asBytes, fromBase64, toBase64, utf8, wipe } from "./bytes.js";
+import { fromBase64, toBase64, utf8, wipe } from "./bytes.js";
 import { createApiClient } from "./api.js";
 import { parseCertificate } from "./certinfo.js";
 import { subtle } from "./keys.js";
@@ -395,7 +395,3 @@ async function openEnvelope(session, envelope) {
   }
 }
 
-/** @internal for tests and tools: the envelope's associated data for a transfer id and salt. */
-export function associatedData(/** @type {string} */ id, /** @type {BufferSource} */ salt) {
-  return gcm(id, asBytes(salt)).additionalData;
-}
