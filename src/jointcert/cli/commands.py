@@ -10,4 +10,6 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     """Attach every area's commands to the root app."""
     # Areas add themselves here, e.g. ``inspect.register(app)``.
-    del app
+    from jointcert.cli import verify  # noqa: PLC0415
+
+    verify.register(app)

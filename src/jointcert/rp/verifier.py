@@ -204,7 +204,7 @@ class Verifier:
         path = validate_path(cert, self.policy.trust_anchors, now, extra_intermediates=intermediates)
         checks = [
             *prior,
-            Check.passed(CheckName.CERTIFICATE, cert.subject.rfc4514_string(), cert.subject.rfc4514_string()),
+            _parsed(cert),
             path.chain,
             path.validity,
             key_usage_check(cert),
@@ -292,6 +292,15 @@ def _signer_of(der: bytes) -> x509.Certificate | None:
 def _signature_failure(exc: JointcertError) -> Check:
     code = Reason.MALFORMED_SIGNATURE if isinstance(exc, MalformedSignature) else Reason.SIGNATURE_INVALID
     return Check.failed(CheckName.SIGNATURE, code, exc.text_ko, exc.text_en)
+
+
+def _parsed(cert: x509.Certificate) -> Check:
+    key = cert.public_key()
+    bits = getattr(key, "key_size", None)
+    algorithm = type(key).__name__.removesuffix("PublicKey").removeprefix("_")
+    digest = cert.signature_hash_algorithm.name if cert.signature_hash_algorithm else "?"
+    text = f"X.509 v{cert.version.value + 1}, {algorithm}-{bits}, {digest}"
+    return Check.passed(CheckName.CERTIFICATE, f"인증서를 읽었습니다: {text}", f"Parsed: {text}")
 
 
 def _no_revocation_source(fail_closed: bool) -> Check:
