@@ -363,3 +363,56 @@ def test_verdict_serialises(make_verifier: MakeVerifier, challenges: ChallengeSe
     assert data["reason"]["code"] == "policy_not_accepted"
     assert data["certificate"]["policy_oids"] == [POLICY_LIMITED_PERSONAL]
     assert {c["name"] for c in data["checks"]} >= {"challenge", "signature", "chain", "validity", "policy"}
+
+
+def test_intermediate_carried_in_the_signed_data_completes_the_path(
+    clock: FakeClock, challenges: ChallengeService, pki: TestPki, fake_ocsp: FakeOcsp
+) -> None:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    from jointcert.rp import RevocationChecker, TrustAnchors
+
+    gov = demo_institutions(TrustAnchors((pki.root,)))[DEMO_GOV]  # the issuing CA is not configured
+    verifier = Verifier(gov, clock=clock, revocation=RevocationChecker(clock, fake_ocsp), challenges=challenges)
+    ee = pki.issue()
+    challenge = challenges.issue(DEMO_GOV, "s")
+    der = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(challenge.data)
+        .add_signer(ee.cert, ee.key, hashes.SHA256())
+        .add_certificate(pki.ca)
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+    verdict = verifier.verify_login(SignedLogin(challenge.value, "s", signed_data=der))
+    assert verdict.accepted, verdict.reason
+    challenge2 = challenges.issue(DEMO_GOV, "s")
+    without = verifier.verify_login(SignedLogin(challenge2.value, "s", signed_data=ee.signed_data(challenge2.data)))
+    assert refusal(without) is Reason.CHAIN_UNTRUSTED
+
+
+def test_institution_fail_closed_overrides_the_setting(
+    clock: FakeClock, anchors: object, pki: TestPki, fake_ocsp: FakeOcsp
+) -> None:
+    from dataclasses import replace
+
+    from jointcert.config import RpSettings
+    from jointcert.rp import RevocationChecker
+
+    fake_ocsp.down = True
+    gov = demo_institutions(anchors)[DEMO_GOV]  # type: ignore[arg-type]
+    lenient = Verifier(
+        replace(gov, fail_closed=False),
+        clock=clock,
+        settings=RpSettings(fail_closed=True),
+        revocation=RevocationChecker(clock, fake_ocsp),
+    )
+    strict = Verifier(
+        replace(gov, fail_closed=True),
+        clock=clock,
+        settings=RpSettings(fail_closed=False),
+        revocation=RevocationChecker(clock, fake_ocsp),
+    )
+    ee = pki.issue()
+    assert lenient.fail_closed is False and lenient.verify_certificate(ee.cert).accepted
+    assert strict.fail_closed is True and refusal(strict.verify_certificate(ee.cert)) is Reason.REVOCATION_UNAVAILABLE
