@@ -41,3 +41,30 @@ def test_securities_firm_also_names_the_type(clock: FakeClock) -> None:
     verifier = Verifier(demo_institutions(TrustAnchors())[DEMO_SECURITIES], clock=clock)
     verdict = verifier.verify_certificate(YESSIGN_DER)
     assert verdict.check(CheckName.POLICY).code is Reason.POLICY_NOT_ACCEPTED  # type: ignore[union-attr]
+
+
+def test_login_signed_by_pypinksign_with_the_yessign_test_key(clock: FakeClock, pki: TestPki) -> None:
+    from pypinksign import PinkSign
+
+    from jointcert.rp import ChallengeService, InMemoryChallengeStore, SignedLogin
+    from jointcert.rp.policy import DEMO_GOV
+
+    challenges = ChallengeService(InMemoryChallengeStore(), clock)
+    verifier = Verifier(demo_institutions(TrustAnchors((pki.root,)))[DEMO_GOV], clock=clock, challenges=challenges)
+    signer = PinkSign(
+        pubkey_data=YESSIGN_DER,
+        prikey_data=base64.b64decode(TEST_CERT["signPri"]),
+        prikey_password=TEST_CERT["signPw"],
+    )
+    signer.load_prikey()
+    challenge = challenges.issue(DEMO_GOV, "s")
+    sent = SignedLogin(
+        challenge.value, "s", signed_data=signer.pkcs7_signed_msg(challenge.data), random_num=TEST_CERT["r"]
+    )
+    verdict = verifier.verify_login(sent, rrn="9001011234567")  # the real resident number is not public
+    statuses = {c.name: (c.status, c.code) for c in verdict.checks}
+    assert statuses[CheckName.CHALLENGE] == (Status.PASSED, Reason.OK)
+    assert statuses[CheckName.SIGNATURE] == (Status.PASSED, Reason.OK)
+    assert statuses[CheckName.CHAIN][1] is Reason.CHAIN_UNTRUSTED
+    assert statuses[CheckName.VALIDITY][1] is Reason.EXPIRED
+    assert statuses[CheckName.VID] == (Status.FAILED, Reason.VID_MISMATCH)
