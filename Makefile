@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint format typecheck unit bench clean
+.PHONY: demo test check lint format typecheck unit browser-deps bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,8 +34,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+unit: $(STAMP) browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## browser-deps: Debian's chromium (+ a Korean font) for tests/e2e, installed with apt-get when missing
+browser-deps:
+	@bash scripts/ensure-chromium.sh
 
 ## bench: benchmarks under bench/, printing rates and ratios against baselines measured in the same run
 bench: $(STAMP)

@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass
 
 from cryptography import x509
-from pyasn1.codec.der import decoder, encoder
-from pyasn1.error import PyAsn1Error
+from pyasn1.codec.der import encoder
 from pyasn1.type import char, namedtype, tag, univ
 
 from jointcert.errors import InvalidInput
+from jointcert.npki._asn1 import Malformed, decode
 from jointcert.npki.oids import ID_KISA_IDENTIFY_DATA, ID_KISA_VID, ID_SHA1, ID_SHA256, x509_oid
 
 __all__ = [
@@ -160,11 +160,9 @@ def build_identify_data(real_name: str, vid: bytes, hash_oid: str = ID_SHA256) -
 def parse_identify_data(der: bytes) -> IdentifyData:
     """Parse the otherName value; raise :class:`InvalidIdentifyData` on anything malformed."""
     try:
-        value, rest = decoder.decode(der, asn1Spec=_IdentifyData())
-    except (PyAsn1Error, ValueError, TypeError) as exc:
+        value = decode(der, _IdentifyData())
+    except Malformed as exc:
         raise InvalidIdentifyData() from exc
-    if rest:
-        raise InvalidIdentifyData()
     real_name = str(value["realName"])
     infos = value["userInfos"] if value["userInfos"].isValue else []
     for info in infos:
