@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, cast
 
 import typer
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from rich.table import Table
+from rich.text import Text
 
 from jointcert.cli.context import EXIT_CODES, CliState, console
 from jointcert.clock import SystemClock
 from jointcert.config import RpSettings, load_settings
 from jointcert.errors import ErrorKind, InvalidInput, JointcertError
+from jointcert.npki.keyfile import PrivateKeyBundle, decrypt_sign_pri
 from jointcert.rp import (
+    ChallengeService,
+    InMemoryChallengeStore,
     InstitutionPolicy,
     Reason,
     RevocationChecker,
+    SignedLogin,
     Status,
     TrustAnchors,
     Verdict,
@@ -98,33 +106,61 @@ def _policy(institution: str | None, anchors: TrustAnchors) -> InstitutionPolicy
     return known[institution]
 
 
-def _vid(rrn: str | None, random_num: str | None) -> VidProof | None:
-    if rrn is None:
-        return None
+def _random_num(random_num: str | None, bundle: PrivateKeyBundle | None) -> bytes:
+    if random_num is not None and bundle is not None:
+        raise InvalidInput("Give --key or --random-num, not both.", message_ko="--key와 --random-num 중 하나만 주세요.")
+    if bundle is not None:
+        return bundle.random_num or b""
     try:
-        r = bytes.fromhex(random_num) if random_num else b""
+        return bytes.fromhex(random_num) if random_num else b""
     except ValueError as exc:
         raise InvalidInput("--random-num must be hex.", message_ko="--random-num은 16진수여야 합니다.") from exc
-    return VidProof(rrn, r)
+
+
+def _open_key(path: Path | None, password: str | None, ask: bool) -> PrivateKeyBundle | None:
+    if path is None:
+        return None
+    if password is None and ask:
+        password = typer.prompt("인증서 비밀번호 / certificate password", hide_input=True)
+    if password is None:
+        raise InvalidInput(
+            "--key needs --password or --ask-password.",
+            message_ko="--key에는 --password 또는 --ask-password가 필요합니다.",
+        )
+    return decrypt_sign_pri(path.read_bytes(), password)
+
+
+def _login_with_key(
+    verifier: Verifier, challenges: ChallengeService, cert: bytes, bundle: PrivateKeyBundle, rrn: str | None
+) -> Verdict:
+    """The login path: a fresh challenge signed with the key (proves key and certificate belong together)."""
+    challenge = challenges.issue(verifier.policy.id, "cli")
+    signature = bundle.key.sign(challenge.data, padding.PKCS1v15(), hashes.SHA256())
+    sent = SignedLogin(challenge.value, "cli", certificate=cert, signature=signature, random_num=bundle.random_num)
+    return verifier.verify_login(sent, rrn=rrn)
 
 
 def show(verdict: Verdict) -> None:
     """Print the certificate summary, the table of checks and the outcome."""
     cert = verdict.certificate
     if cert is not None:
-        console.print(f"[bold]주체 subject[/]   {cert.subject}")
-        console.print(f"[bold]발급자 issuer[/]  {cert.issuer}")
-        console.print(f"[bold]일련번호 serial[/] {cert.serial_hex}   [bold]SHA-256[/] {cert.fingerprint_sha256}")
-        console.print(
-            f"[bold]유효기간 validity[/] {cert.not_before:%Y-%m-%d %H:%M} ~ {cert.not_after:%Y-%m-%d %H:%M} UTC"
-        )
         kind = f"{cert.cert_type.label_ko} / {cert.cert_type.label_en}" if cert.cert_type else "알 수 없음 / unknown"
-        console.print(f"[bold]종류 type[/]      {kind}  ({', '.join(cert.policy_oids) or '-'})")
+        for label, value in (
+            ("주체 subject", cert.subject),
+            ("발급자 issuer", cert.issuer),
+            ("일련번호 serial", cert.serial_hex),
+            ("SHA-256", cert.fingerprint_sha256),
+            ("유효기간 validity", f"{cert.not_before:%Y-%m-%d %H:%M} ~ {cert.not_after:%Y-%m-%d %H:%M} UTC"),
+            ("종류 type", f"{kind} ({', '.join(cert.policy_oids) or '-'})"),
+        ):
+            console.print(Text.assemble((f"{label} ", "bold"), value))
     table = Table(title="검증 결과 / verification checks", show_lines=False)
     for column in ("검사 check", "결과", "사유", "reason", "code"):
         table.add_column(column, overflow="fold")
     for check in verdict.checks:
-        table.add_row(check.name.value, _MARKS[check.status], check.message_ko, check.message_en, check.code.value)
+        table.add_row(
+            check.name.value, _MARKS[check.status], Text(check.message_ko), Text(check.message_en), check.code.value
+        )
     console.print(table)
     if verdict.accepted:
         note = " (경고 있음 / with warnings)" if verdict.warnings else ""
@@ -145,25 +181,40 @@ def verify(
         str | None, typer.Option(help="Apply a demo institution's policy (e.g. hanbit-securities).")
     ] = None,
     rrn: Annotated[str | None, typer.Option(help="Resident registration number for the VID check.")] = None,
-    random_num: Annotated[
-        str | None, typer.Option(help="R (randomNum) from signPri.key, hex, for the VID check.")
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", exists=True, dir_okay=False, help="signPri.key: sign a challenge with it and take R from it."
+        ),
     ] = None,
+    password: Annotated[str | None, typer.Option("--password", "-p", help="Certificate password for --key.")] = None,
+    ask_password: Annotated[bool, typer.Option("--ask-password", help="Prompt for the password.")] = False,
+    random_num: Annotated[str | None, typer.Option(help="R (randomNum) as hex, instead of --key.")] = None,
     no_revocation: Annotated[bool, typer.Option("--no-revocation", help="Skip OCSP/CRL.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
 ) -> None:
-    """Verify a certificate: chain to the trust anchors, validity, key usage, type, revocation and VID."""
+    """Verify a certificate: chain to the trust anchors, validity, key usage, type, revocation and VID; with --key
+    also that the key signs for the certificate (the login path)."""
     state: CliState | None = ctx.obj
     settings = load_settings(state.data_dir).rp if state is not None else RpSettings()
+    base = _policy(institution, _anchors(trust_anchor or []))
+    policy = replace(base, require_registration=False, check_revocation=base.check_revocation and not no_revocation)
+    bundle = _open_key(key, password, ask_password)
+    r = _random_num(random_num, bundle)
     clock = SystemClock()
+    challenges = ChallengeService(InMemoryChallengeStore(), clock, ttl_seconds=settings.challenge_ttl_seconds)
     verifier = Verifier(
-        _policy(institution, _anchors(trust_anchor or [])),
+        policy,
         clock=clock,
         settings=settings,
         revocation=RevocationChecker(clock, HttpOcspTransport(), HttpCrlFetcher()),
+        challenges=challenges,
     )
-    verdict = verifier.verify_certificate(
-        cert.read_bytes(), vid=_vid(rrn, random_num), check_revocation=False if no_revocation else None
-    )
+    data = cert.read_bytes()
+    if bundle is not None:
+        verdict = _login_with_key(verifier, challenges, data, bundle, rrn)
+    else:
+        verdict = verifier.verify_certificate(data, vid=VidProof(rrn, r) if rrn is not None else None)
     if as_json:
         console.print_json(json.dumps(verdict.to_dict(), ensure_ascii=False))
     else:

@@ -14,8 +14,11 @@ from cryptography.hazmat.primitives import serialization
 from pypinksign.test_pinkSign import TEST_CERT
 
 from jointcert.cli.main import main
+from jointcert.npki.keyfile import PrivateKeyBundle, encrypt_sign_pri
 from jointcert.npki.oids import POLICY_GENERAL_PERSONAL
-from tests.unit.rp.pki import RRN, R, TestPki
+from tests.unit.rp.pki import RRN, R, TestPki, key
+
+PASSWORD = "Cert-pass-2026!"
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
@@ -36,12 +39,17 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "limited": tmp_path / "limited.der",
         "general": tmp_path / "general.der",
         "offline": tmp_path / "offline.der",
+        "key": tmp_path / "signPri.key",
+        "other_key": tmp_path / "other" / "signPri.key",
     }
     paths["root"].write_bytes(pki.root.public_bytes(serialization.Encoding.PEM))
     paths["ca"].write_bytes(pki.ca.public_bytes(serialization.Encoding.PEM))
     paths["limited"].write_bytes(pki.issue().der)
     paths["general"].write_bytes(pki.issue(policy=POLICY_GENERAL_PERSONAL).der)
     paths["offline"].write_bytes(pki.issue(ocsp_url="http://127.0.0.1:9/ocsp", crl_url=None).der)
+    paths["key"].write_bytes(encrypt_sign_pri(PrivateKeyBundle(key(3), R), PASSWORD))  # the key of limited.der
+    paths["other_key"].parent.mkdir()
+    paths["other_key"].write_bytes(encrypt_sign_pri(PrivateKeyBundle(key(4), R), PASSWORD))
     return paths
 
 
@@ -135,3 +143,39 @@ def test_bad_inputs_give_messages_not_tracebacks(
         ["--data-dir", str(tmp_path), "verify", str(files["limited"]), "--institution", "nowhere"], capsys, monkeypatch
     )
     assert code == 3 and "Unknown institution" in err
+
+
+def test_yessign_key_file_signs_and_gives_r(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key_file = tmp_path / "signCert.der", tmp_path / "signPri.key"
+    cert.write_bytes(base64.b64decode(TEST_CERT["signCert"]))
+    key_file.write_bytes(base64.b64decode(TEST_CERT["signPri"]))
+    argv = ["--data-dir", str(tmp_path), "verify", str(cert), "--key", str(key_file), "--rrn", "9001011234567"]
+    code, out, _ = run([*argv, "--password", TEST_CERT["signPw"].decode(), "--json"], capsys, monkeypatch)
+    checks = {c["name"]: c["code"] for c in json.loads(out)["checks"]}
+    assert code == 7
+    assert checks["signature"] == "ok"  # the real key signs for the real certificate
+    assert checks["chain"] == "chain_untrusted" and checks["validity"] == "expired"
+    assert checks["vid"] == "vid_mismatch"  # R from the key file; the real resident number is not public
+    code, _, err = run([*argv, "--password", "wrong password"], capsys, monkeypatch)
+    assert code == 6 and "key_file_unreadable" in err
+
+
+def test_key_file_login_path(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = ["--data-dir", str(tmp_path), "verify", str(files["limited"]), *anchors(files), "--no-revocation", "--json"]
+    code, out, err = run([*base, "--key", str(files["key"]), "-p", PASSWORD, "--rrn", RRN], capsys, monkeypatch)
+    checks = {c["name"]: c["status"] for c in json.loads(out)["checks"]}
+    assert code == 0, err
+    assert checks["challenge"] == checks["signature"] == checks["vid"] == "passed"
+    code, out, _ = run([*base, "--key", str(files["other_key"]), "-p", PASSWORD], capsys, monkeypatch)
+    assert code == 6 and json.loads(out)["reason"]["code"] == "signature_invalid"
+    code, _, err = run([*base, "--key", str(files["key"]), "-p", PASSWORD, "--random-num", "00"], capsys, monkeypatch)
+    assert code == 3 and "not both" in err
+    code, _, err = run([*base, "--key", str(files["key"])], capsys, monkeypatch)
+    assert code == 3 and "--password" in err
+    monkeypatch.setattr("typer.prompt", lambda *a, **k: PASSWORD)
+    code, _, _ = run([*base, "--key", str(files["key"]), "--ask-password"], capsys, monkeypatch)
+    assert code == 0
