@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Iterable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from jointcert.errors import InvalidInput
@@ -17,6 +19,7 @@ from jointcert.rp.checks import CertificateSummary
 __all__ = [
     "MalformedCertificate",
     "crl_urls",
+    "ensure_well_formed",
     "fingerprint",
     "load_certificate",
     "load_certificates",
@@ -35,15 +38,32 @@ class MalformedCertificate(InvalidInput):
     message_en = "The certificate is malformed."
 
 
+def ensure_well_formed(cert: x509.Certificate) -> x509.Certificate:
+    """Parse what ``cryptography`` parses lazily (extensions, public key, signature algorithm) once, so later reads
+    cannot raise; :class:`MalformedCertificate` when any of it is broken."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)  # e.g. a non-positive serial
+            for extension in cert.extensions:
+                _ = extension.value
+            cert.public_key()
+            _ = cert.signature_hash_algorithm, cert.subject, cert.issuer, cert.serial_number, cert.not_valid_after_utc
+    except Exception as exc:  # ValueError, TypeError, UnsupportedAlgorithm, DuplicateExtension … on hostile bytes
+        raise MalformedCertificate(f"The certificate is malformed: {exc}") from exc
+    return cert
+
+
 def load_certificate(data: bytes | x509.Certificate) -> x509.Certificate:
-    """A certificate from DER or PEM bytes (or as is); :class:`MalformedCertificate` otherwise."""
+    """A well-formed certificate from DER or PEM bytes (or as is); :class:`MalformedCertificate` otherwise."""
     if isinstance(data, x509.Certificate):
-        return data
+        return ensure_well_formed(data)
     try:
         if data.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
+            return ensure_well_formed(x509.load_pem_x509_certificate(data))
+        return ensure_well_formed(x509.load_der_x509_certificate(data))
+    except MalformedCertificate:
+        raise
+    except Exception as exc:  # ValueError, InvalidVersion … on hostile bytes
         raise MalformedCertificate() from exc
 
 
@@ -51,9 +71,11 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
     """Every certificate in a DER file or a PEM bundle."""
     try:
         if b"-----BEGIN" in data:
-            return x509.load_pem_x509_certificates(data)
-        return [x509.load_der_x509_certificate(data)]
-    except ValueError as exc:
+            return [ensure_well_formed(c) for c in x509.load_pem_x509_certificates(data)]
+        return [ensure_well_formed(x509.load_der_x509_certificate(data))]
+    except MalformedCertificate:
+        raise
+    except Exception as exc:  # ValueError, InvalidVersion … on hostile bytes
         raise MalformedCertificate() from exc
 
 

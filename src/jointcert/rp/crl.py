@@ -52,7 +52,18 @@ def read_crl(
     data: bytes, issuer: x509.Certificate, *, now: datetime, skew: timedelta = timedelta(minutes=5)
 ) -> VerifiedCrl:
     """Parse and verify a full CRL from ``issuer``, fresh at ``now``; :class:`CrlProblem` otherwise."""
+    try:
+        return _verify(data, issuer, now, skew)
+    except CrlProblem:
+        raise
+    except Exception as exc:  # cryptography parses lazily: hostile entries can raise ValueError late
+        raise CrlProblem("The CRL is malformed.", "CRL 형식이 올바르지 않습니다.") from exc
+
+
+def _verify(data: bytes, issuer: x509.Certificate, now: datetime, skew: timedelta) -> VerifiedCrl:
     crl = _load(data)
+    for entry in crl:  # parse every entry (and its extensions) now, so lookups later cannot raise
+        _ = entry.serial_number, entry.revocation_date_utc, list(entry.extensions)
     if crl.issuer != issuer.subject:
         raise CrlProblem("The CRL is from another issuer.", "다른 발급기관의 CRL입니다.")
     if not _may_sign_crls(issuer) or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]

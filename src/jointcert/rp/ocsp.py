@@ -169,9 +169,24 @@ def read_response(
 ) -> OcspAnswer:
     """Verify an OCSP response and return what it says about ``cert``; :class:`OcspProblem` if not believable."""
     try:
-        response = ocsp.load_der_ocsp_response(der)
-    except ValueError as exc:
+        return _read(der, cert, issuer, now=now, nonce=nonce, skew=skew, max_age=max_age)
+    except OcspProblem:
+        raise
+    except Exception as exc:  # cryptography parses lazily: a hostile response can raise ValueError on any field
         raise OcspProblem("The OCSP response is malformed.", "OCSP 응답 형식이 올바르지 않습니다.") from exc
+
+
+def _read(
+    der: bytes,
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    *,
+    now: datetime,
+    nonce: bytes | None,
+    skew: timedelta,
+    max_age: timedelta,
+) -> OcspAnswer:
+    response = ocsp.load_der_ocsp_response(der)
     if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
         raise OcspProblem(
             f"The OCSP responder answered {response.response_status.name}.",

@@ -8,6 +8,7 @@ content itself. Certificates are taken from the SignedData with ``cryptography``
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,13 +23,14 @@ from pyasn1.error import PyAsn1Error
 from pyasn1.type import univ, useful
 from pyasn1_modules import rfc5652
 
-from jointcert.errors import AuthenticationFailed, InvalidInput
+from jointcert.errors import AuthenticationFailed, InvalidInput, JointcertError
 
 __all__ = [
     "ContentMismatch",
     "MalformedSignature",
     "SignatureInvalid",
     "SignedMessage",
+    "certificates_of",
     "verify_raw_signature",
     "verify_signed_data",
 ]
@@ -92,6 +94,14 @@ def _rsa_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
     return key
 
 
+def certificates_of(der: bytes) -> list[x509.Certificate]:
+    """Best effort: the certificates inside a SignedData, or none (for describing a signer whose signature failed)."""
+    try:
+        return _certificates(der)
+    except MalformedSignature:
+        return []
+
+
 def verify_raw_signature(cert: x509.Certificate, data: bytes, signature: bytes) -> None:
     """Check an RSASSA-PKCS1-v1_5 SHA-256 signature over ``data``; :class:`SignatureInvalid` if it fails."""
     try:
@@ -103,7 +113,7 @@ def verify_raw_signature(cert: x509.Certificate, data: bytes, signature: bytes) 
 def _decode(der: bytes, spec: Any) -> Any:
     try:
         value, rest = decoder.decode(der, asn1Spec=spec)
-    except (PyAsn1Error, ValueError, TypeError) as exc:
+    except Exception as exc:  # PyAsn1Error mostly; hostile lengths also give OverflowError, MemoryError …
         raise MalformedSignature() from exc
     if rest:
         raise MalformedSignature("Trailing bytes after the signed data.")
@@ -115,6 +125,16 @@ def _signed_data(der: bytes) -> Any:
     if info["contentType"] != rfc5652.id_signedData:
         raise MalformedSignature("Not a CMS SignedData.", message_ko="CMS SignedData가 아닙니다.")
     return _decode(bytes(info["content"]), rfc5652.SignedData())
+
+
+def _certificates(der: bytes) -> list[x509.Certificate]:
+    """The certificates of a SignedData, with their original bytes (cryptography's reader; no BER warnings)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "could not be parsed as DER, falling back to BER"
+            return pkcs7.load_der_pkcs7_certificates(der)
+    except Exception as exc:  # ValueError, UnsupportedAlgorithm (not SignedData) … on hostile bytes
+        raise MalformedSignature("The certificates in the signed data cannot be read.") from exc
 
 
 def _signer_certificate(signer_info: Any, certs: list[x509.Certificate]) -> x509.Certificate:
@@ -209,13 +229,20 @@ def verify_signed_data(der: bytes, *, detached_content: bytes | None = None) -> 
     """Verify a CMS SignedData with one signer whose certificate it carries; return the signed content.
 
     ``detached_content`` supplies the content of a detached signature (and, for an attached one, must equal it).
-    Raises :class:`MalformedSignature` or :class:`SignatureInvalid`. The certificate itself is not validated here.
+    Raises :class:`MalformedSignature` or :class:`SignatureInvalid`, nothing else, whatever the bytes. The
+    certificate itself is not validated here.
     """
-    signed = _signed_data(der)
     try:
-        certs = pkcs7.load_der_pkcs7_certificates(der) if signed["certificates"].isValue else []
-    except ValueError as exc:
-        raise MalformedSignature("The certificates in the signed data cannot be read.") from exc
+        return _verify_signed_data(der, detached_content)
+    except JointcertError:
+        raise
+    except Exception as exc:  # hostile ASN.1 reaches pyasn1 and cryptography in many shapes; all are "malformed"
+        raise MalformedSignature() from exc
+
+
+def _verify_signed_data(der: bytes, detached_content: bytes | None) -> SignedMessage:
+    signed = _signed_data(der)
+    certs = _certificates(der) if signed["certificates"].isValue else []
     if len(signed["signerInfos"]) != 1:
         raise MalformedSignature("Exactly one signer is supported.", message_ko="서명자는 하나여야 합니다.")
     signer_info = signed["signerInfos"][0]

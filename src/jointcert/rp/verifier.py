@@ -15,7 +15,7 @@ from jointcert.clock import Clock
 from jointcert.config import RpSettings
 from jointcert.errors import InvalidInput, JointcertError
 from jointcert.npki.vid import IdentifyData, InvalidIdentifyData, VidMismatch, identify_data_of, verify_vid
-from jointcert.rp.certinfo import MalformedCertificate, load_certificate, summarize
+from jointcert.rp.certinfo import MalformedCertificate, ensure_well_formed, load_certificate, summarize
 from jointcert.rp.challenge import ChallengeService
 from jointcert.rp.checks import Check, CheckName, Reason, Status, Verdict
 from jointcert.rp.path import key_usage_check, validate_path
@@ -26,6 +26,7 @@ from jointcert.rp.signature import (
     ContentMismatch,
     MalformedSignature,
     SignatureInvalid,
+    certificates_of,
     verify_raw_signature,
     verify_signed_data,
 )
@@ -263,6 +264,15 @@ class Verifier:
         return Verdict(tuple(checks), summary, self.policy.id)
 
 
+def _well_formed(cert: x509.Certificate | None) -> x509.Certificate | None:
+    if cert is None:
+        return None
+    try:
+        return ensure_well_formed(cert)
+    except MalformedCertificate:
+        return None
+
+
 def _signed_data(der: bytes, challenge: bytes) -> _Signed:
     try:
         message = verify_signed_data(der, detached_content=challenge)
@@ -274,19 +284,14 @@ def _signed_data(der: bytes, challenge: bytes) -> _Signed:
     check = Check.passed(
         CheckName.SIGNATURE, "CMS 전자서명이 확인되었습니다.", f"CMS SignedData, {message.digest_algorithm}, {kind}."
     )
-    others = tuple(c for c in message.certificates if c != message.signer)
-    return _Signed(check, message.signer, others)
+    others = (_well_formed(c) for c in message.certificates if c != message.signer)
+    return _Signed(check, _well_formed(message.signer), tuple(c for c in others if c is not None))
 
 
 def _signer_of(der: bytes) -> x509.Certificate | None:
     """Best effort: the first certificate of a SignedData that did not verify (so its checks can still be shown)."""
-    from cryptography.hazmat.primitives.serialization import pkcs7  # noqa: PLC0415
-
-    try:
-        certs = pkcs7.load_der_pkcs7_certificates(der)
-    except ValueError:
-        return None
-    return certs[0] if certs else None
+    certs = certificates_of(der)
+    return _well_formed(certs[0]) if certs else None
 
 
 def _signature_failure(exc: JointcertError) -> Check:
