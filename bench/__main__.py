@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from bench import cmp_decode, issue
+
 
 def main() -> None:
     """Run the benchmarks in order and print their tables."""
-    print("no benchmarks yet")
+    issue.run(count=400, threads=4, url=None)
+    print()
+    cmp_decode.main()
 
 
 if __name__ == "__main__":

@@ -1,13 +1,39 @@
-"""Composition root: builds the services from settings; used by ``web/`` and ``cli/``."""
+"""Composition root: builds the services from settings; used by ``web/`` and ``cli/``.
+
+Also creates an instance (``jointcert init``): config and secrets files, the database schema, the CA hierarchy.
+"""
 
 from __future__ import annotations
 
+import base64
+import os
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+import tomli_w
+from cryptography.hazmat.primitives import hashes
+
+from jointcert.ca.authority import CertificateAuthority
+from jointcert.ca.bootstrap import install_hierarchy, unlock_signers
+from jointcert.ca.crl import CrlPublisher
+from jointcert.ca.errors import AlreadyInitialised, CaNotInitialised
+from jointcert.ca.hierarchy import ISSUING, OCSP, ROOT, generate_hierarchy
+from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked
+from jointcert.ca.lint import PkixLinter
+from jointcert.ca.ocsp import OcspResponder
+from jointcert.ca.ports import AuditEvent
+from jointcert.ca.stats import Counters
 from jointcert.clock import Clock, SystemClock
-from jointcert.config import Settings
+from jointcert.config import Settings, load_settings
+from jointcert.pii import PiiProtector
+from jointcert.storage.db import Database
+from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 
-__all__ = ["Services", "build_services"]
+__all__ = ["InitResult", "Services", "build_services", "ensure_initialised", "init_instance", "is_initialised"]
+
+CA_DIR = "ca"
 
 
 @dataclass(frozen=True)
@@ -16,8 +42,188 @@ class Services:
 
     settings: Settings
     clock: Clock
+    database: Database
+    pii: PiiProtector
+    certificates: SqlCertificateStore
+    audit: SqlAuditStore
+    signers: Mapping[str, CaSigner]
+    authority: CertificateAuthority
+    crl: CrlPublisher
+    ocsp: OcspResponder
+    counters: Counters
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.database.dispose()
 
 
-def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    """Wire the services of the instance described by ``settings``."""
-    return Services(settings=settings, clock=clock or SystemClock())
+def _passphrase(settings: Settings) -> bytes:
+    if settings.ca.passphrase is None:
+        raise KeyLocked("No CA passphrase is configured (secrets.toml [ca] passphrase or JOINTCERT_CA__PASSPHRASE).")
+    return settings.ca.passphrase.get_secret_value().encode()
+
+
+def build_services(
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    database: Database | None = None,
+    linter: PkixLinter | None = None,
+    actor: str = "system",
+) -> Services:
+    """Wire the services of the initialised instance described by ``settings`` (CA keys are unlocked once)."""
+    clock = clock or SystemClock()
+    database = database or Database(settings.effective_database_url)
+    pii = PiiProtector(settings.secret_key_bytes())
+    certificates, audit, counters = SqlCertificateStore(database), SqlAuditStore(database), Counters()
+    signers = unlock_signers(
+        store=certificates,
+        audit=audit,
+        keys=FileKeyStore(settings.data_dir / CA_DIR),
+        passphrase=_passphrase(settings),
+        clock=clock,
+        actor=actor,
+    )
+    authority = CertificateAuthority(
+        store=certificates,
+        audit=audit,
+        pii=pii,
+        clock=clock,
+        settings=settings.ca,
+        public_url=settings.server.public_url,
+        issuing=signers[ISSUING],
+        linter=linter,
+        counters=counters,
+    )
+    crl = CrlPublisher(
+        store=certificates,
+        signers={ROOT: signers[ROOT], ISSUING: signers[ISSUING]},
+        clock=clock,
+        settings=settings.ca,
+        counters=counters,
+    )
+    ocsp = OcspResponder(
+        store=certificates,
+        issuers={ISSUING: signers[ISSUING]},
+        signer=signers[OCSP],
+        clock=clock,
+        settings=settings.ca,
+        counters=counters,
+    )
+    authority.add_revocation_listener(ocsp.invalidate)
+    authority.add_revocation_listener(crl.on_revocation)
+    return Services(settings, clock, database, pii, certificates, audit, signers, authority, crl, ocsp, counters)
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What ``init`` created."""
+
+    settings: Settings
+    config_path: Path
+    secrets_path: Path
+    key_dir: Path
+    database_url: str
+    fingerprints: Mapping[str, str]
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _config_document(settings: Settings) -> dict[str, object]:
+    ca = settings.ca.model_dump(exclude={"passphrase"})
+    return {"server": settings.server.model_dump(), "ca": ca}
+
+
+def _secrets_document(settings: Settings) -> dict[str, object]:
+    document: dict[str, object] = {}
+    if settings.secret_key is None:  # not from the environment: make one
+        document["secret_key"] = base64.b64encode(secrets.token_bytes(32)).decode()
+    if settings.ca.passphrase is None:
+        document["ca"] = {"passphrase": secrets.token_urlsafe(32)}
+    return document
+
+
+def _refuse_existing(data_dir: Path, settings: Settings) -> None:
+    existing = [settings.config_path, settings.secrets_path, data_dir / CA_DIR, data_dir / "jointcert.db"]
+    found = [str(p) for p in existing if p.exists()]
+    if found:
+        raise AlreadyInitialised(existing=found)
+
+
+def init_instance(data_dir: Path, clock: Clock | None = None) -> InitResult:
+    """Create a new instance in ``data_dir``; :class:`AlreadyInitialised` (nothing changed) if one exists."""
+    clock = clock or SystemClock()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    draft = load_settings(data_dir)
+    _refuse_existing(data_dir, draft)
+    database = Database(draft.effective_database_url)
+    created: list[Path] = []
+    if draft.database_url is None:  # the SQLite file is ours to remove if init fails
+        created += [data_dir / f"jointcert.db{suffix}" for suffix in ("", "-wal", "-shm")]
+    try:
+        database.migrate()
+        store, audit = SqlCertificateStore(database), SqlAuditStore(database)
+        if store.authorities():
+            raise AlreadyInitialised(existing=["database"])
+        hierarchy = generate_hierarchy(draft.ca, draft.server.public_url, clock.now())
+        _write_private(draft.secrets_path, tomli_w.dumps(_secrets_document(draft)))
+        created.append(draft.secrets_path)
+        draft.config_path.write_text(tomli_w.dumps(_config_document(draft)), encoding="utf-8")
+        created.append(draft.config_path)
+        settings = load_settings(data_dir)
+        created.append(data_dir / CA_DIR)
+        install_hierarchy(
+            hierarchy,
+            store=store,
+            audit=audit,
+            keys=FileKeyStore(data_dir / CA_DIR),
+            passphrase=_passphrase(settings),
+            clock=clock,
+        )
+    except BaseException:
+        _remove(created)
+        database.dispose()
+        raise
+    database.dispose()
+    services = build_services(settings, clock, actor="init")
+    try:
+        services.crl.regenerate_all(actor="init")
+        services.audit.append(AuditEvent("instance.initialised", "init", clock.now(), {"data_dir": str(data_dir)}))
+    finally:
+        services.close()
+    return InitResult(
+        settings,
+        settings.config_path,
+        settings.secrets_path,
+        data_dir / CA_DIR,
+        settings.effective_database_url,
+        {slug: s.certificate.fingerprint(hashes.SHA256()).hex() for slug, s in hierarchy.signers().items()},
+    )
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in reversed(paths):
+        if path.is_dir():
+            for child in path.iterdir():
+                child.unlink()
+            path.rmdir()
+        elif path.exists():
+            path.unlink()
+
+
+def is_initialised(settings: Settings) -> bool:
+    """Whether ``settings.data_dir`` holds an instance (its config file and CA keys)."""
+    return settings.config_path.exists() and (settings.data_dir / CA_DIR).is_dir()
+
+
+def ensure_initialised(settings: Settings, clock: Clock | None = None) -> Settings:
+    """Initialise the instance only when needed (for ``jointcert demo``); return its settings, reloaded if new."""
+    if is_initialised(settings):
+        return settings
+    if settings.config_path.exists():
+        raise CaNotInitialised()
+    return init_instance(settings.data_dir, clock).settings

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import inspect, verify
+from jointcert.cli import ca, init, inspect, serve, verify
 
 __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
     """Attach every area's commands to the root app."""
-    # Areas add themselves here, e.g. ``inspect.register(app)``.
+    init.register(app)
+    serve.register(app)
+    ca.register(app)
     inspect.register(app)
     verify.register(app)

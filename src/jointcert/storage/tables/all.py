@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import jointcert.storage.tables.rp  # noqa: F401  (registers the rp tables)
-from jointcert.storage.tables import Base, metadata
-
-# Components add their table modules here, e.g. ``from jointcert.storage.tables import ca as ca``.
+from jointcert.storage.tables import (
+    Base,
+    bank,  # noqa: F401  (registers the bank_* tables)
+    ca,  # noqa: F401  (registers the CA tables)
+    metadata,
+    rp,  # noqa: F401  (registers the rp_* tables)
+)
 
 __all__ = ["Base", "metadata"]

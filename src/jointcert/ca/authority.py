@@ -1,0 +1,277 @@
+"""The issuance pipeline, one service for every channel (CLI, CMP, the bank's JSON API).
+
+Numbered steps, as in Boulder's issuance cycle:
+
+1. validate  — key (RSA ≥ 2048, e = 65537), proof of possession, profile, name, resident number
+2. build     — the TBSCertificate (128-bit random serial, unique cn digits, VID from RRN + R)
+3. lint      — our KISA-profile checks and pkilint's RFC 5280 validator, on the TBS signed by a throwaway key
+4. record    — the intended certificate (TBS hash, serial, subject, holder) committed in its own transaction;
+               a serial/unique-id collision (DB unique constraints) goes back to step 2
+5. sign      — the CA key signs exactly the recorded TBS bytes
+6. store     — the DER is stored (pending → issued) and an older active certificate of the same holder and type
+               is revoked as superseded, in the same transaction
+
+Nothing is signed without a committed record. A record left ``pending`` by a crash between steps 4 and 6 is
+made ``void`` by :meth:`CertificateAuthority.recover_stale` (run by ``serve`` and before every CRL): void serials
+are listed on the CRL and answered ``revoked`` by OCSP — never ``good`` for something the CA cannot show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from jointcert.ca.errors import LintFailed, RecordCollision
+from jointcert.ca.hierarchy import new_serial
+from jointcert.ca.keys import CaSigner
+from jointcert.ca.lint import PkixLinter, kisa_findings
+from jointcert.ca.names import new_unique_id, subscriber_subject
+from jointcert.ca.ports import AuditEvent, AuditStore, CertificateRecord, CertificateStore, PendingRecord
+from jointcert.ca.profiles import PROFILES, UrlSet
+from jointcert.ca.stats import Counters
+from jointcert.ca.tbs import SubscriberFields, assemble_certificate, der_length, profile_builder, subscriber_builder
+from jointcert.ca.validate import ValidRequest, validate_request
+from jointcert.clock import Clock
+from jointcert.config import CaSettings
+from jointcert.errors import InvalidInput
+from jointcert.npki.vid import build_identify_data, compute_vid
+from jointcert.pii import PiiProtector
+from jointcert.types import CertType
+
+__all__ = [
+    "CertificateAuthority",
+    "IssuanceRequest",
+    "IssuedCertificate",
+    "SignatureProof",
+]
+
+log = logging.getLogger(__name__)
+_KST = timezone(timedelta(hours=9))
+_MAX_ATTEMPTS = 5
+HOLDER_PURPOSE = "holder"
+
+
+@dataclass(frozen=True)
+class SignatureProof:
+    """Proof of possession: ``signature`` by the requested key over ``message`` (RSASSA-PKCS1-v1_5, SHA-256)."""
+
+    message: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class IssuanceRequest:
+    """Everything the CA needs to issue one subscriber certificate (the RRN is used, never stored)."""
+
+    cert_type: CertType
+    real_name: str
+    rrn: str
+    random_num: bytes | None
+    public_key_der: bytes  # SubjectPublicKeyInfo DER
+    pop: SignatureProof
+    channel: str  # "cli" | "cmp" | "api" — for the audit log
+    bank_unit: str | None = None
+    bank_code: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """The outcome of a successful issuance."""
+
+    serial: int
+    certificate: x509.Certificate
+    der: bytes
+    cert_type: CertType
+    not_before: datetime
+    not_after: datetime
+    superseded_serial: int | None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    fields: SubscriberFields
+    unique_id: str
+    tbs: bytes
+
+
+def _identify_data(real_name: str, rrn: str, random_num: bytes | None) -> bytes:
+    if random_num is None:  # no R from the client: identifyData carries the real name only (no VID)
+        name = real_name.encode()
+        inner = b"\x0c" + der_length(len(name)) + name
+        return b"\x30" + der_length(len(inner)) + inner
+    return build_identify_data(real_name, compute_vid(rrn, random_num))
+
+
+class CertificateAuthority:
+    """Issues, looks up and revokes subscriber certificates of the issuing CA."""
+
+    def __init__(
+        self,
+        *,
+        store: CertificateStore,
+        audit: AuditStore,
+        pii: PiiProtector,
+        clock: Clock,
+        settings: CaSettings,
+        public_url: str,
+        issuing: CaSigner,
+        linter: PkixLinter | None = None,
+        counters: Counters | None = None,
+    ) -> None:
+        if settings.validity_days < 1:
+            raise ValueError("validity_days must be positive")
+        self._store, self._audit, self._pii, self._clock = store, audit, pii, clock
+        self._settings = settings
+        self.issuing = issuing
+        self.urls = UrlSet(public_url, issuing.slug)
+        self._linter = linter or PkixLinter()
+        self.counters = counters or Counters()
+        # throwaway key: it only signs the TBS so it can be linted; its signature is discarded
+        self._lint_key = rsa.generate_private_key(65537, 1024)  # noqa: S505
+        self._bases = {t: profile_builder(issuing, p, self.urls) for t, p in PROFILES.items()}
+        self._listeners: list[Callable[[int], None]] = []
+
+    @property
+    def slug(self) -> str:
+        """The issuing CA's slug (``class1``)."""
+        return self.issuing.slug
+
+    def add_revocation_listener(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(serial)`` after every committed revocation (OCSP cache, CRL regeneration)."""
+        self._listeners.append(listener)
+
+    # --- the pipeline ----------------------------------------------------------------------------------------
+    def issue(self, request: IssuanceRequest) -> IssuedCertificate:
+        """Run the pipeline; typed errors for bad input, and then nothing is recorded or signed."""
+        try:
+            valid = validate_request(request, self._settings)  # 1. validate
+        except Exception:
+            self.counters.inc("issuance_rejected")
+            raise
+        holder = self._pii.lookup_hash(request.rrn, HOLDER_PURPOSE)
+        identify = _identify_data(valid.real_name, request.rrn, request.random_num)
+        for attempt in range(_MAX_ATTEMPTS):
+            prepared = self._lint(valid, self._build(valid, identify))  # 2. build, 3. lint
+            try:
+                self._record(prepared, valid, holder, request.channel)  # 4. record (committed)
+            except RecordCollision:
+                log.warning("serial or unique id collision (attempt %d); rebuilding", attempt + 1)
+                continue
+            der = assemble_certificate(prepared.tbs, self.issuing.sign_tbs(prepared.tbs))  # 5. sign
+            return self._store_issued(prepared, valid, der)  # 6. store
+        raise RecordCollision("Could not allocate a unique serial number.")
+
+    def _build(self, valid: ValidRequest, identify: bytes) -> _Prepared:
+        now = self._clock.now().replace(microsecond=0)
+        days = valid.profile.validity_days or self._settings.validity_days
+        last_day = (now + timedelta(days=days)).astimezone(_KST).date()
+        not_after = datetime.combine(last_day, time(23, 59, 59), _KST).astimezone(now.tzinfo)
+        unique_id = new_unique_id(valid.bank_code, now)
+        subject = subscriber_subject(
+            self._settings, valid.profile.subject_ou, valid.bank_unit, valid.real_name, unique_id
+        )
+        fields = SubscriberFields(new_serial(), subject, valid.public_key, now, not_after, identify)
+        return _Prepared(fields, unique_id, b"")
+
+    def _lint(self, valid: ValidRequest, prepared: _Prepared) -> _Prepared:
+        builder = subscriber_builder(self._bases[valid.profile.cert_type], prepared.fields)
+        lint_cert = builder.sign(self._lint_key, hashes.SHA256())
+        problems = kisa_findings(lint_cert, valid.profile, self.issuing)
+        problems += [str(f) for f in self._linter.certificate(lint_cert.public_bytes(Encoding.DER)) if f.is_error]
+        if problems:
+            self.counters.inc("lint_failures")
+            raise LintFailed(findings=problems)
+        return _Prepared(prepared.fields, prepared.unique_id, lint_cert.tbs_certificate_bytes)
+
+    def _record(self, prepared: _Prepared, valid: ValidRequest, holder: bytes, channel: str) -> None:
+        fields = prepared.fields
+        record = PendingRecord(
+            issuer=self.slug,
+            serial=fields.serial,
+            profile=valid.profile.name,
+            subject=fields.subject.rfc4514_string(),
+            unique_id=prepared.unique_id,
+            holder_hash=holder,
+            not_before=fields.not_before,
+            not_after=fields.not_after,
+            tbs_sha256=hashlib.sha256(prepared.tbs).digest(),
+            created_at=self._clock.now(),
+            channel=channel,
+        )
+        data = {"serial": format(fields.serial, "x"), "profile": record.profile, "channel": channel}
+        self._store.record_pending(record, self._event("certificate.recorded", f"channel:{channel}", data))
+
+    def _store_issued(self, prepared: _Prepared, valid: ValidRequest, der: bytes) -> IssuedCertificate:
+        serial = prepared.fields.serial
+        fingerprint = hashlib.sha256(der).hexdigest()
+        event = self._event("certificate.issued", "ca", {"serial": format(serial, "x"), "sha256": fingerprint})
+        superseded = self._store.mark_issued(
+            self.slug, serial, der, at=self._clock.now(), event=event, supersede=self._superseded_event
+        )
+        self.counters.inc("certificates_issued")
+        for old in superseded:
+            self._notify(old)
+        return IssuedCertificate(
+            serial=serial,
+            certificate=x509.load_der_x509_certificate(der),
+            der=der,
+            cert_type=valid.profile.cert_type,
+            not_before=prepared.fields.not_before,
+            not_after=prepared.fields.not_after,
+            superseded_serial=superseded[-1] if superseded else None,
+        )
+
+    def _superseded_event(self, serial: int) -> AuditEvent:
+        self.counters.inc("certificates_revoked")
+        return self._event("certificate.revoked", "ca", {"serial": format(serial, "x"), "reason": "superseded"})
+
+    def _event(self, kind: str, actor: str, data: Mapping[str, object]) -> AuditEvent:
+        return AuditEvent(type=kind, actor=actor, at=self._clock.now(), data={"issuer": self.slug, **data})
+
+    # --- lookups and revocation ------------------------------------------------------------------------------
+    def certificate(self, serial: int) -> CertificateRecord | None:
+        """The record of one serial number of the issuing CA."""
+        return self._store.get(self.slug, serial)
+
+    def active_for_holder(self, rrn: str, cert_type: CertType) -> CertificateRecord | None:
+        """The holder's current (issued, unexpired) certificate of that type."""
+        holder = self._pii.lookup_hash(rrn, HOLDER_PURPOSE)
+        return self._store.find_active(self.slug, holder, cert_type.value, self._clock.now())
+
+    def revoke(self, serial: int, reason: x509.ReasonFlags, *, actor: str) -> None:
+        """Revoke an issued certificate; ``CertificateNotFound`` / ``AlreadyRevoked`` otherwise."""
+        if reason in (x509.ReasonFlags.remove_from_crl, x509.ReasonFlags.certificate_hold):
+            raise InvalidInput(
+                "Certificate hold is not supported: revocation is final.", message_ko="보류는 지원하지 않습니다."
+            )
+        event = self._event("certificate.revoked", actor, {"serial": format(serial, "x"), "reason": reason.value})
+        self._store.revoke(self.slug, serial, reason, self._clock.now(), event)
+        self.counters.inc("certificates_revoked")
+        self._notify(serial)
+
+    def recover_stale(self, max_age: timedelta = timedelta(minutes=5), *, actor: str = "recovery") -> list[int]:
+        """Void records left pending (never stored as signed) for longer than ``max_age``; they count as revoked."""
+        now = self._clock.now()
+
+        def event(serial: int) -> AuditEvent:
+            return self._event("certificate.voided", actor, {"serial": format(serial, "x")})
+
+        voided = self._store.void_stale(self.slug, now - max_age, now, event)
+        for serial in voided:
+            self._notify(serial)
+        return voided
+
+    def _notify(self, serial: int) -> None:
+        for listener in self._listeners:
+            try:
+                listener(serial)
+            except Exception:  # the revocation is committed; a failing listener must not undo or hide it
+                log.exception("revocation listener failed for serial %x", serial)

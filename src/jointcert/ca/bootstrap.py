@@ -1,0 +1,98 @@
+"""Creating and unlocking the CA hierarchy of an instance (keys encrypted at rest, certificates in the DB)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from jointcert.ca.errors import AlreadyInitialised, CaNotInitialised
+from jointcert.ca.hierarchy import ISSUING, OCSP, ROOT, Hierarchy
+from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked, decrypt_key, encrypt_key
+from jointcert.ca.ports import AuditEvent, AuditStore, AuthorityRecord, CertificateStore, PendingRecord
+from jointcert.clock import Clock
+
+__all__ = ["ROLES", "install_hierarchy", "unlock_signers"]
+
+ROLES = {ROOT: "root", ISSUING: "issuing", OCSP: "ocsp"}
+_PARENT = {ISSUING: ROOT, OCSP: ISSUING}
+
+
+def _fingerprint(signer: CaSigner) -> str:
+    return hashlib.sha256(signer.certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def _record_child(store: CertificateStore, signer: CaSigner, issuer: str, now: datetime) -> None:
+    cert = signer.certificate
+    der = cert.public_bytes(serialization.Encoding.DER)
+    record = PendingRecord(
+        issuer=issuer,
+        serial=cert.serial_number,
+        profile="ca" if signer.slug == ISSUING else "ocsp",
+        subject=cert.subject.rfc4514_string(),
+        unique_id=None,
+        holder_hash=None,
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        tbs_sha256=hashlib.sha256(cert.tbs_certificate_bytes).digest(),
+        created_at=now,
+        channel="init",
+    )
+    serial = format(cert.serial_number, "x")
+    store.record_pending(record, AuditEvent("certificate.recorded", "init", now, {"issuer": issuer, "serial": serial}))
+    event = AuditEvent(
+        "certificate.issued", "init", now, {"issuer": issuer, "serial": serial, "sha256": _fingerprint(signer)}
+    )
+    store.mark_issued(issuer, cert.serial_number, der, at=now, event=event)
+
+
+def install_hierarchy(
+    hierarchy: Hierarchy,
+    *,
+    store: CertificateStore,
+    audit: AuditStore,
+    keys: FileKeyStore,
+    passphrase: bytes,
+    clock: Clock,
+) -> None:
+    """Write the encrypted keys and record the certificates; refuse when the instance already has a CA."""
+    if store.authorities() or any(keys.exists(slug) for slug in ROLES):
+        raise AlreadyInitialised()
+    now = clock.now()
+    signers = hierarchy.signers()
+    for slug, signer in signers.items():
+        keys.write(slug, encrypt_key(signer.key, passphrase))
+    for slug, signer in signers.items():
+        der = signer.certificate.public_bytes(serialization.Encoding.DER)
+        store.add_authority(AuthorityRecord(slug, ROLES[slug], der, slug, now))
+    for slug, parent in _PARENT.items():
+        _record_child(store, signers[slug], parent, now)
+    audit.append(
+        AuditEvent(
+            "ca.initialised",
+            "init",
+            now,
+            {slug: {"subject": s.name.rfc4514_string(), "sha256": _fingerprint(s)} for slug, s in signers.items()},
+        )
+    )
+
+
+def unlock_signers(
+    *, store: CertificateStore, audit: AuditStore, keys: FileKeyStore, passphrase: bytes, clock: Clock, actor: str
+) -> Mapping[str, CaSigner]:
+    """Decrypt every CA key (once per process) and pair it with its certificate; audited as signer use."""
+    authorities = {a.slug: a for a in store.authorities()}
+    if set(authorities) != set(ROLES):
+        raise CaNotInitialised()
+    signers: dict[str, CaSigner] = {}
+    for slug, authority in authorities.items():
+        key = decrypt_key(keys.read(authority.key_name), passphrase)
+        cert = x509.load_der_x509_certificate(authority.der)
+        if key.public_key() != cert.public_key():
+            raise KeyLocked(f"The key file of {slug} does not match its certificate.")
+        signers[slug] = CaSigner(slug, key, cert)
+    audit.append(AuditEvent("ca.keys_unlocked", actor, clock.now(), {"signers": sorted(signers)}))
+    return signers

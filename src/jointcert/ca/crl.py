@@ -1,0 +1,113 @@
+"""CRLs: a full CRL per CA (``root``, ``class1``), numbered from a persisted, strictly increasing counter.
+
+Regenerated on a schedule (``serve`` runs :meth:`CrlPublisher.regenerate_all` every
+``CaSettings.crl_interval_seconds``) and after every revocation (a listener on the authority).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from jointcert.ca.errors import UnknownAuthority
+from jointcert.ca.keys import CaSigner
+from jointcert.ca.ports import AuditEvent, CertificateStore, CrlRecord, RevokedEntry
+from jointcert.ca.stats import Counters
+from jointcert.clock import Clock
+from jointcert.config import CaSettings
+
+__all__ = ["CrlPublisher", "build_crl"]
+
+
+def _revoked_certificate(entry: RevokedEntry) -> x509.RevokedCertificate:
+    builder = x509.RevokedCertificateBuilder().serial_number(entry.serial).revocation_date(entry.revoked_at)
+    if entry.reason is not None and entry.reason is not x509.ReasonFlags.unspecified:  # RFC 5280: omit unspecified
+        builder = builder.add_extension(x509.CRLReason(entry.reason), critical=False)
+    return builder.build()
+
+
+def build_crl(
+    signer: CaSigner, entries: list[RevokedEntry], number: int, this_update: datetime, next_update: datetime
+) -> bytes:
+    """A signed DER CRL of ``signer`` listing ``entries`` (CRL number and AKI extensions)."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(signer.name)
+        .last_update(this_update)
+        .next_update(next_update)
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier(signer.key_identifier, None, None), critical=False)
+    )
+    for entry in entries:
+        builder = builder.add_revoked_certificate(_revoked_certificate(entry))
+    return builder.sign(signer.key, hashes.SHA256()).public_bytes(Encoding.DER)
+
+
+class CrlPublisher:
+    """Generates, stores and serves the CRLs of the instance's CAs."""
+
+    def __init__(
+        self,
+        *,
+        store: CertificateStore,
+        signers: Mapping[str, CaSigner],
+        clock: Clock,
+        settings: CaSettings,
+        counters: Counters | None = None,
+    ) -> None:
+        if settings.crl_next_update_hours < 1:
+            raise ValueError("crl_next_update_hours must be positive")
+        self._store, self._clock, self._settings = store, clock, settings
+        self._signers = dict(signers)
+        self._locks = {slug: threading.Lock() for slug in self._signers}
+        self.counters = counters or Counters()
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        """The CAs that publish a CRL."""
+        return tuple(self._signers)
+
+    def _signer(self, slug: str) -> CaSigner:
+        signer = self._signers.get(slug)
+        if signer is None:
+            raise UnknownAuthority(ca=slug)
+        return signer
+
+    def regenerate(self, slug: str, *, actor: str = "scheduler") -> CrlRecord:
+        """Build, sign and store a new CRL for ``slug`` with the next CRL number."""
+        signer = self._signer(slug)
+        with self._locks[slug]:
+            number = self._store.next_crl_number(slug)
+            now = self._clock.now().replace(microsecond=0)
+            entries = self._store.revoked(slug)
+            next_update = now + timedelta(hours=self._settings.crl_next_update_hours)
+            der = build_crl(signer, entries, number, now, next_update)
+            record = CrlRecord(slug, number, now, next_update, der)
+            data = {"issuer": slug, "number": number, "entries": len(entries)}
+            self._store.save_crl(record, AuditEvent("crl.issued", actor, self._clock.now(), data))
+            self.counters.inc("crls_issued")
+            return record
+
+    def regenerate_all(self, *, actor: str = "scheduler") -> list[CrlRecord]:
+        """A new CRL for every CA."""
+        return [self.regenerate(slug, actor=actor) for slug in self._signers]
+
+    def current(self, slug: str) -> CrlRecord:
+        """The newest CRL of ``slug``; a new one is made when none is stored or it has passed its nextUpdate."""
+        self._signer(slug)
+        record = self._store.latest_crl(slug)
+        if record is None or record.next_update <= self._clock.now():
+            return self.regenerate(slug, actor="on-demand")
+        return record
+
+    def on_revocation(self, serial: int) -> None:
+        """Revocation listener: reissue the issuing CA's CRL so the revocation is published at once."""
+        del serial
+        for slug in self._signers:
+            if slug != "root":
+                self.regenerate(slug, actor="revocation")

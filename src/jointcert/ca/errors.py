@@ -1,0 +1,129 @@
+"""Errors of the certification authority, each with a stable code and Korean + English messages."""
+
+from __future__ import annotations
+
+from jointcert.errors import Conflict, ErrorKind, InvalidInput, JointcertError, NotFound
+
+__all__ = [
+    "AlreadyInitialised",
+    "AlreadyRevoked",
+    "AuditChainBroken",
+    "BadProofOfPossession",
+    "CaNotInitialised",
+    "CertificateNotFound",
+    "InvalidName",
+    "InvalidResidentNumber",
+    "LintFailed",
+    "RecordCollision",
+    "UnknownAuthority",
+    "UnknownProfile",
+    "WeakKey",
+]
+
+
+class WeakKey(InvalidInput):
+    """The requested public key is not an acceptable RSA key."""
+
+    code = "weak_key"
+    message_ko = "공개키가 허용되지 않습니다. RSA 2048비트 이상, 공개지수 65537이어야 합니다."
+    message_en = "The public key is not acceptable: RSA with at least 2048 bits and public exponent 65537 is required."
+
+
+class BadProofOfPossession(InvalidInput):
+    """The proof-of-possession signature does not verify under the requested key."""
+
+    code = "bad_proof_of_possession"
+    message_ko = "개인키 소유 증명(서명)을 확인할 수 없습니다."
+    message_en = "The proof of possession (signature by the requested key) does not verify."
+
+
+class InvalidName(InvalidInput):
+    """The real name (or bank unit/code) cannot be put in a certificate subject."""
+
+    code = "invalid_name"
+    message_ko = "인증서에 사용할 수 없는 이름입니다."
+    message_en = "The name cannot be used in a certificate."
+
+
+class InvalidResidentNumber(InvalidInput):
+    """The resident registration number is malformed."""
+
+    code = "invalid_resident_number"
+    message_ko = "주민등록번호 형식이 올바르지 않습니다."
+    message_en = "The resident registration number is malformed."
+
+
+class UnknownProfile(InvalidInput):
+    """No certificate profile of that name."""
+
+    code = "unknown_profile"
+    message_ko = "알 수 없는 인증서 종류입니다. (limited 또는 general)"
+    message_en = "Unknown certificate profile (use limited or general)."
+
+
+class LintFailed(JointcertError):
+    """The certificate we were about to sign failed a profile check: nothing was signed."""
+
+    kind = ErrorKind.INTERNAL
+    code = "lint_failed"
+    message_ko = "발급 전 인증서 검사에 실패하여 발급하지 않았습니다."
+    message_en = "The certificate failed the pre-signing lint; nothing was signed."
+
+
+class RecordCollision(Conflict):
+    """A serial number or subject unique id is already used by this issuer (the pipeline retries)."""
+
+    code = "record_collision"
+    message_ko = "일련번호가 중복되었습니다."
+    message_en = "The serial number or subject id is already in use."
+
+
+class CertificateNotFound(NotFound):
+    """No certificate with that serial number."""
+
+    code = "certificate_not_found"
+    message_ko = "해당 일련번호의 인증서가 없습니다."
+    message_en = "No certificate with that serial number."
+
+
+class AlreadyRevoked(Conflict):
+    """The certificate is already revoked (or was never issued)."""
+
+    code = "already_revoked"
+    message_ko = "이미 폐지되었거나 발급되지 않은 인증서입니다."
+    message_en = "The certificate is already revoked or was never issued."
+
+
+class UnknownAuthority(NotFound):
+    """No CA with that name in this instance."""
+
+    code = "unknown_authority"
+    message_ko = "해당 인증기관이 없습니다."
+    message_en = "No such certification authority."
+
+
+class CaNotInitialised(JointcertError):
+    """The instance has no CA yet."""
+
+    kind = ErrorKind.CONFLICT
+    code = "ca_not_initialised"
+    message_ko = "인증기관이 초기화되지 않았습니다. 'jointcert init'을 먼저 실행하세요."
+    message_en = "The certification authority is not initialised: run 'jointcert init' first."
+
+
+class AlreadyInitialised(JointcertError):
+    """``init`` refuses to overwrite an existing instance."""
+
+    kind = ErrorKind.CONFLICT
+    code = "already_initialised"
+    message_ko = "이미 초기화된 인스턴스입니다. 기존 데이터를 덮어쓰지 않습니다."
+    message_en = "The instance is already initialised; nothing was changed."
+
+
+class AuditChainBroken(JointcertError):
+    """``audit verify`` found a broken link in the audit chain."""
+
+    kind = ErrorKind.CONFLICT
+    code = "audit_chain_broken"
+    message_ko = "감사 로그의 해시 체인이 손상되었습니다."
+    message_en = "The audit log's hash chain is broken."

@@ -1,0 +1,220 @@
+"""Linting before signing: pkilint's RFC 5280/6960 validators (built once) and our KISA-profile checks."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
+from pkilint import loader, pkix
+from pkilint.pkix import certificate, crl, extension, name, ocsp
+from pkilint.validation import ValidationFindingSeverity
+
+from jointcert.ca.keys import CaSigner
+from jointcert.ca.profiles import Profile
+from jointcert.npki.oids import ID_KISA_IDENTIFY_DATA, x509_oid
+from jointcert.npki.vid import parse_identify_data
+
+__all__ = ["ACCEPTED_FINDINGS", "Finding", "PkixLinter", "kisa_findings"]
+
+# pkilint findings we knowingly accept, with the reason. pkilint checks explicitText against both the original
+# RFC 5280 text (only IA5String/UTF8String) and its RFC 6818 update (UTF8String, VisibleString or BMPString) and
+# flags whichever one an encoding breaks; RFC 6818 §3 replaced the original rule, and the KISA profile (and every
+# real NPKI certificate) encodes the Korean user notice as BMPString.
+ACCEPTED_FINDINGS: dict[str, str] = {
+    "pkix.rfc5280_certificate_policies_invalid_explicit_text_encoding": (
+        "superseded by RFC 6818 §3, which allows BMPString explicitText (KISA profile)"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One linter finding."""
+
+    severity: str  # FATAL, ERROR, WARNING, NOTICE, INFO
+    code: str
+    message: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        """FATAL or ERROR not in :data:`ACCEPTED_FINDINGS`: the document must not be signed / published."""
+        return self.severity in ("FATAL", "ERROR") and self.code not in ACCEPTED_FINDINGS
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.code}" + (f": {self.message}" if self.message else "")
+
+
+def _cert_validator() -> Any:
+    return certificate.create_pkix_certificate_validator_container(
+        certificate.create_decoding_validators(name.ATTRIBUTE_TYPE_MAPPINGS, extension.EXTENSION_MAPPINGS),
+        [
+            certificate.create_issuer_validator_container([]),
+            certificate.create_validity_validator_container(),
+            certificate.create_subject_validator_container([]),
+            certificate.create_extensions_validator_container([]),
+            certificate.create_spki_validator_container([]),
+        ],
+    )
+
+
+def _crl_validator() -> Any:
+    return crl.create_pkix_crl_validator_container(
+        [
+            pkix.create_attribute_decoder(name.ATTRIBUTE_TYPE_MAPPINGS),
+            pkix.create_extension_decoder(extension.EXTENSION_MAPPINGS),
+        ],
+        [
+            crl.create_issuer_validator_container([]),
+            crl.create_validity_validator_container([]),
+            crl.create_extensions_validator_container([]),
+        ],
+    )
+
+
+def _ocsp_validator() -> Any:
+    return ocsp.create_pkix_ocsp_response_validator_container(
+        [
+            ocsp.create_response_decoder(),
+            pkix.create_attribute_decoder(name.ATTRIBUTE_TYPE_MAPPINGS),
+            pkix.create_extension_decoder(extension.EXTENSION_MAPPINGS),
+        ],
+        [],
+    )
+
+
+def _findings(results: Any) -> list[Finding]:
+    out: list[Finding] = []
+    for result in results:
+        for description in result.finding_descriptions:
+            severity = ValidationFindingSeverity(description.finding.severity).name
+            out.append(Finding(severity, description.finding.code, description.message))
+    return out
+
+
+class PkixLinter:
+    """pkilint's RFC 5280 certificate and CRL and RFC 6960 OCSP response validators, built once and reused.
+
+    pkilint's validators are plain Python objects whose thread-safety is not documented, so calls are
+    serialised (they hold the GIL anyway).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cert = _cert_validator()
+        self._crl = _crl_validator()
+        self._ocsp = _ocsp_validator()
+        self._cert_loader = loader.RFC5280CertificateDocumentLoader()
+        self._crl_loader = loader.RFC5280CertificateListDocumentLoader()
+        self._ocsp_loader = loader.RFC6960OCSPResponseDocumentLoader()
+
+    def _run(self, doc_loader: Any, validator: Any, der: bytes) -> list[Finding]:
+        with self._lock:
+            try:
+                document = doc_loader.load_der_document(der, "document")
+            except (ValueError, TypeError) as exc:
+                return [Finding("FATAL", "jointcert.undecodable", str(exc))]
+            return _findings(validator.validate(document.root))
+
+    def certificate(self, der: bytes) -> list[Finding]:
+        """Findings for a DER certificate."""
+        return self._run(self._cert_loader, self._cert, der)
+
+    def crl(self, der: bytes) -> list[Finding]:
+        """Findings for a DER CRL."""
+        return self._run(self._crl_loader, self._crl, der)
+
+    def ocsp_response(self, der: bytes) -> list[Finding]:
+        """Findings for a DER OCSP response."""
+        return self._run(self._ocsp_loader, self._ocsp, der)
+
+
+def _ext(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.Extension[x509.ExtensionType] | None:
+    try:
+        return cert.extensions.get_extension_for_oid(oid)
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _subject_problems(cert: x509.Certificate, profile: Profile) -> list[str]:
+    types = [attr.oid for attr in cert.subject]
+    expected = [NameOID.COUNTRY_NAME, NameOID.ORGANIZATION_NAME] + [NameOID.ORGANIZATIONAL_UNIT_NAME] * 2
+    problems: list[str] = []
+    if types != [*expected, NameOID.COMMON_NAME]:
+        problems.append("subject is not c, o, ou, ou, cn")
+    ous = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
+    if not ous or ous[0] != profile.subject_ou:
+        problems.append(f"first ou is not {profile.subject_ou}")
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(cns) != 1 or "()" not in str(cns[0].value) or not str(cns[0].value).rsplit("()", 1)[1].isdigit():
+        problems.append("cn is not <name>()<digits>")
+    return problems
+
+
+def _extension_problems(cert: x509.Certificate, profile: Profile, issuer: CaSigner) -> list[str]:
+    problems: list[str] = []
+    ku = _ext(cert, ExtensionOID.KEY_USAGE)
+    if ku is None or not ku.critical:
+        problems.append("keyUsage missing or not critical")
+    elif isinstance(ku.value, x509.KeyUsage):
+        usage = ku.value
+        if not (usage.digital_signature and usage.content_commitment) or usage.key_cert_sign or usage.crl_sign:
+            problems.append("keyUsage is not digitalSignature+nonRepudiation")
+    policies = _ext(cert, ExtensionOID.CERTIFICATE_POLICIES)
+    if policies is None or not policies.critical or not isinstance(policies.value, x509.CertificatePolicies):
+        problems.append("certificatePolicies missing or not critical")
+    elif [p.policy_identifier.dotted_string for p in policies.value] != [profile.policy_oid]:
+        problems.append("certificatePolicies does not carry exactly the profile's policy")
+    aki = _ext(cert, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+    if aki is None or not isinstance(aki.value, x509.AuthorityKeyIdentifier):
+        problems.append("authorityKeyIdentifier missing")
+    elif aki.value.key_identifier != issuer.key_identifier or aki.value.authority_cert_serial_number is None:
+        problems.append("authorityKeyIdentifier lacks keyid/issuer/serial of the issuing CA")
+    for oid, label in (
+        (ExtensionOID.SUBJECT_KEY_IDENTIFIER, "subjectKeyIdentifier"),
+        (ExtensionOID.CRL_DISTRIBUTION_POINTS, "cRLDistributionPoints"),
+        (ExtensionOID.AUTHORITY_INFORMATION_ACCESS, "authorityInfoAccess"),
+    ):
+        if _ext(cert, oid) is None:
+            problems.append(f"{label} missing")
+    return problems
+
+
+def _identify_problems(cert: x509.Certificate) -> list[str]:
+    san = _ext(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    if san is None or not isinstance(san.value, x509.SubjectAlternativeName):
+        return ["subjectAltName missing"]
+    others = [o for o in san.value.get_values_for_type(x509.OtherName) if o.type_id == x509_oid(ID_KISA_IDENTIFY_DATA)]
+    if len(others) != 1:
+        return ["subjectAltName lacks exactly one identifyData"]
+    identify = parse_identify_data(others[0].value)
+    cn = str(cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
+    return [] if cn.startswith(identify.real_name + "()") else ["identifyData realName differs from the cn"]
+
+
+def kisa_findings(cert: x509.Certificate, profile: Profile, issuer: CaSigner) -> list[str]:
+    """Our KISA personal-certificate profile checks; an empty list means the certificate conforms."""
+    problems: list[str] = []
+    if cert.version is not x509.Version.v3:
+        problems.append("not an X.509v3 certificate")
+    if cert.signature_algorithm_oid != SignatureAlgorithmOID.RSA_WITH_SHA256:
+        problems.append("signature algorithm is not sha256WithRSAEncryption")
+    if cert.issuer != issuer.name:
+        problems.append("issuer is not the issuing CA")
+    key = cert.public_key()
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048 or key.public_numbers().e != 65537:
+        problems.append("subject key is not RSA >= 2048 with e = 65537")
+    if cert.serial_number.bit_length() < 64:
+        problems.append("serial number has fewer than 64 bits")
+    if cert.not_valid_after_utc <= cert.not_valid_before_utc:
+        problems.append("validity is empty")
+    problems += _subject_problems(cert, profile)
+    problems += _extension_problems(cert, profile, issuer)
+    try:
+        problems += _identify_problems(cert)
+    except ValueError as exc:
+        problems.append(f"identifyData unreadable: {exc}")
+    return problems

@@ -1,0 +1,127 @@
+"""Names: CA names from settings, subscriber subjects (``cn=<name>()<unique digits>``) and their input rules."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from datetime import date, datetime, timedelta, timezone
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from jointcert.ca.errors import InvalidName, InvalidResidentNumber
+from jointcert.config import CaSettings
+
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "issuing_name",
+    "new_unique_id",
+    "ocsp_signer_name",
+    "root_name",
+    "subscriber_subject",
+    "validate_bank",
+    "validate_real_name",
+    "validate_rrn",
+]
+
+MAX_NAME_LENGTH = 40  # cn = name + "()" + 21 digits must stay within ub-common-name (64)
+_KST = timezone(timedelta(hours=9))
+_FORBIDDEN = set('()<>,;=+"\\#/')
+_RRN = re.compile(r"\A[0-9]{13}\Z")
+_BANK_CODE = re.compile(r"\A[0-9]{3}\Z")
+_BANK_UNIT = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}\Z")
+_CENTURY = {
+    "9": 1800,
+    "0": 1800,
+    "1": 1900,
+    "2": 1900,
+    "5": 1900,
+    "6": 1900,
+    "3": 2000,
+    "4": 2000,
+    "7": 2000,
+    "8": 2000,
+}
+
+
+def _ca_name(settings: CaSettings, common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "kr"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, settings.organization),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, settings.unit),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def root_name(settings: CaSettings) -> x509.Name:
+    """``c=kr, o=<org>, ou=<unit>, cn=<root name>``."""
+    return _ca_name(settings, settings.root_name)
+
+
+def issuing_name(settings: CaSettings) -> x509.Name:
+    """``c=kr, o=<org>, ou=<unit>, cn=<org>CA Class 1`` (CaSettings.issuing_name)."""
+    return _ca_name(settings, settings.issuing_name)
+
+
+def ocsp_signer_name(settings: CaSettings) -> x509.Name:
+    """The delegated OCSP signer: ``cn=<issuing name> OCSP``."""
+    return _ca_name(settings, f"{settings.issuing_name} OCSP")
+
+
+def validate_real_name(name: str) -> str:
+    """The trimmed, NFC-normalised real name; :class:`InvalidName` when empty, too long or unsafe."""
+    cleaned = unicodedata.normalize("NFC", name).strip()
+    if not cleaned:
+        raise InvalidName("The name is empty.", message_ko="이름이 비어 있습니다.")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise InvalidName(
+            f"The name is longer than {MAX_NAME_LENGTH} characters.",
+            message_ko=f"이름은 {MAX_NAME_LENGTH}자를 넘을 수 없습니다.",
+        )
+    bad = [c for c in cleaned if c in _FORBIDDEN or (unicodedata.category(c)[0] in "CZ" and c != " ")]
+    if bad or any(c.isdigit() for c in cleaned):
+        raise InvalidName(
+            "The name contains characters that cannot be used (digits, brackets, separators or control characters).",
+            message_ko="이름에 사용할 수 없는 문자(숫자, 괄호, 구분자, 제어문자)가 있습니다.",
+        )
+    return cleaned
+
+
+def validate_rrn(rrn: str) -> date:
+    """Check a resident registration number's form (13 digits, real birth date); return the birth date."""
+    if not _RRN.match(rrn) or rrn[6] not in _CENTURY:
+        raise InvalidResidentNumber()
+    try:
+        return date(_CENTURY[rrn[6]] + int(rrn[0:2]), int(rrn[2:4]), int(rrn[4:6]))
+    except ValueError as exc:
+        raise InvalidResidentNumber() from exc
+
+
+def validate_bank(unit: str, code: str) -> None:
+    """The bank's ou= (ASCII letters, digits, space, ``._-``) and its 3-digit code."""
+    if not _BANK_UNIT.match(unit):
+        raise InvalidName("The bank unit name is not valid.", message_ko="은행 이름(ou)이 올바르지 않습니다.")
+    if not _BANK_CODE.match(code):
+        raise InvalidName("The bank code must be 3 digits.", message_ko="은행 코드는 숫자 3자리입니다.")
+
+
+def new_unique_id(bank_code: str, now: datetime) -> str:
+    """``00`` + bank code + issue date (KST, YYYYMMDD) + 8 random digits: 21 digits, unique per issuer (DB)."""
+    day = now.astimezone(_KST).strftime("%Y%m%d")
+    return f"00{bank_code}{day}{secrets.randbelow(10**8):08d}"
+
+
+def subscriber_subject(settings: CaSettings, ou: str, bank_unit: str, real_name: str, unique_id: str) -> x509.Name:
+    """``c=kr, o=<org>, ou=personal4IB, ou=<bank>, cn=<name>()<unique digits>``."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "kr"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, settings.organization),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, bank_unit),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{real_name}(){unique_id}"),
+        ]
+    )

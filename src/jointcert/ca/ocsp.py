@@ -1,0 +1,166 @@
+"""OCSP responder (RFC 6960): request bytes in, response bytes out, signed by the delegated OCSP signer.
+
+* A request with a nonce gets a freshly signed response echoing the nonce.
+* Without a nonce the response comes from a cache (per issuer, CertID hash algorithm and serial) that is reused
+  for ``CaSettings.ocsp_cache_seconds`` — well before ``nextUpdate`` — and dropped when the certificate's status
+  changes (an explicit :meth:`OcspResponder.invalidate` from the authority, and a status check per request so a
+  revocation made by another process is seen too). A busy responder therefore does not sign per request.
+* Serials never issued (or recorded but not yet signed) are ``unknown`` — never ``good``; records voided after a
+  crash are ``revoked``. A CertID naming an issuer we do not serve gets ``unauthorized`` (RFC 6960 §2.3);
+  an undecodable request gets ``malformedRequest``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+
+from jointcert.ca.keys import CaSigner
+from jointcert.ca.ports import CertificateStore, RecordStatus
+from jointcert.ca.stats import Counters
+from jointcert.clock import Clock
+from jointcert.config import CaSettings
+
+__all__ = ["OcspResponder", "error_response"]
+
+_CACHE_LIMIT = 10_000
+
+
+def error_response(status: ocsp.OCSPResponseStatus) -> bytes:
+    """An unsigned error response (malformedRequest, internalError, unauthorized …)."""
+    return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(serialization.Encoding.DER)
+
+
+@dataclass(frozen=True)
+class _Status:
+    status: ocsp.OCSPCertStatus
+    revoked_at: datetime | None = None
+    reason: x509.ReasonFlags | None = None
+
+
+@dataclass(frozen=True)
+class _Cached:
+    status: _Status
+    der: bytes
+    made_at: float
+
+
+class OcspResponder:
+    """Answers OCSP requests about certificates of ``issuers`` (by slug), signing with ``signer``."""
+
+    def __init__(
+        self,
+        *,
+        store: CertificateStore,
+        issuers: Mapping[str, CaSigner],
+        signer: CaSigner,
+        clock: Clock,
+        settings: CaSettings,
+        counters: Counters | None = None,
+    ) -> None:
+        if settings.ocsp_cache_seconds >= settings.ocsp_next_update_minutes * 60:
+            raise ValueError("the OCSP cache must be refreshed before nextUpdate")
+        self._store, self._signer, self._clock, self._settings = store, signer, clock, settings
+        self._issuers = dict(issuers)
+        self._cache: OrderedDict[tuple[str, str, int], _Cached] = OrderedDict()
+        self._lock = threading.Lock()
+        self.counters = counters or Counters()
+
+    def respond(self, request_der: bytes) -> bytes:
+        """The DER OCSPResponse for a DER OCSPRequest."""
+        self.counters.inc("ocsp_requests")
+        try:
+            request = ocsp.load_der_ocsp_request(request_der)
+            algorithm = request.hash_algorithm
+            nonce = self._nonce(request)
+        except (ValueError, NotImplementedError, TypeError):  # undecodable, or more than one CertID
+            self.counters.inc("ocsp_malformed")
+            return error_response(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+        slug = self._issuer_for(request, algorithm.name)
+        if slug is None:
+            self.counters.inc("ocsp_unauthorized")
+            return error_response(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+        status = self._status(slug, request.serial_number)
+        self.counters.inc(f"ocsp_{status.status.name.lower()}")
+        if nonce is not None:
+            return self._sign(slug, request, status, nonce)
+        return self._cached(slug, request, status)
+
+    @staticmethod
+    def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
+        try:
+            return request.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+        except x509.ExtensionNotFound:
+            return None
+
+    def _issuer_for(self, request: ocsp.OCSPRequest, algorithm: str) -> str | None:
+        for slug, issuer in self._issuers.items():
+            if (
+                issuer.name_hashes.get(algorithm) == request.issuer_name_hash
+                and issuer.key_hashes.get(algorithm) == request.issuer_key_hash
+            ):
+                return slug
+        return None
+
+    def _status(self, slug: str, serial: int) -> _Status:
+        record = self._store.get(slug, serial)
+        if record is None or record.status is RecordStatus.PENDING:
+            return _Status(ocsp.OCSPCertStatus.UNKNOWN)
+        if record.status is RecordStatus.ISSUED:
+            return _Status(ocsp.OCSPCertStatus.GOOD)
+        reason = record.revocation_reason
+        if reason is x509.ReasonFlags.unspecified:
+            reason = None
+        return _Status(ocsp.OCSPCertStatus.REVOKED, record.revoked_at or record.created_at, reason)
+
+    def _cached(self, slug: str, request: ocsp.OCSPRequest, status: _Status) -> bytes:
+        key = (slug, request.hash_algorithm.name, request.serial_number)
+        now = self._clock.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit.status == status and now - hit.made_at < self._settings.ocsp_cache_seconds:
+                self.counters.inc("ocsp_cache_hits")
+                return hit.der
+        der = self._sign(slug, request, status, None)
+        with self._lock:
+            self._cache[key] = _Cached(status, der, now)
+            self._cache.move_to_end(key)
+            while len(self._cache) > _CACHE_LIMIT:
+                self._cache.popitem(last=False)
+        return der
+
+    def _sign(self, slug: str, request: ocsp.OCSPRequest, status: _Status, nonce: bytes | None) -> bytes:
+        now = self._clock.now().replace(microsecond=0)
+        builder = (
+            ocsp.OCSPResponseBuilder()
+            .add_response_by_hash(
+                issuer_name_hash=request.issuer_name_hash,
+                issuer_key_hash=request.issuer_key_hash,
+                serial_number=request.serial_number,
+                algorithm=request.hash_algorithm,
+                cert_status=status.status,
+                this_update=now,
+                next_update=now + timedelta(minutes=self._settings.ocsp_next_update_minutes),
+                revocation_time=status.revoked_at.replace(microsecond=0) if status.revoked_at else None,
+                revocation_reason=status.reason,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, self._signer.certificate)
+            .certificates([self._signer.certificate])
+        )
+        if nonce is not None:
+            builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+        self.counters.inc("ocsp_signatures")
+        return builder.sign(self._signer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    def invalidate(self, serial: int) -> None:
+        """Drop cached responses for ``serial`` (revocation listener)."""
+        with self._lock:
+            for key in [k for k in self._cache if k[2] == serial]:
+                del self._cache[key]

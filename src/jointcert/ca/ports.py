@@ -1,0 +1,224 @@
+"""What the CA needs from storage: small Protocols (implemented in ``jointcert.storage``) and their value types."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from cryptography import x509
+
+from jointcert.types import CertType
+
+__all__ = [
+    "AuditEntry",
+    "AuditEvent",
+    "AuditStore",
+    "AuthorityRecord",
+    "CertificateRecord",
+    "CertificateStore",
+    "CrlRecord",
+    "PendingRecord",
+    "RecordStatus",
+    "RevokedEntry",
+]
+
+
+class RecordStatus(enum.StrEnum):
+    """Life of an issuance record: pending (recorded, not yet signed) → issued → revoked; or pending → void."""
+
+    PENDING = "pending"
+    ISSUED = "issued"
+    REVOKED = "revoked"
+    VOID = "void"  # recorded but never stored as signed (a crash between record and store): treated as revoked
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One CA event for the tamper-evident log; ``data`` is JSON-safe and holds no secret or resident number."""
+
+    type: str
+    actor: str
+    at: datetime
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """A stored audit row: its place in the chain, the canonical JSON that was hashed, and the link hashes."""
+
+    seq: int
+    at: datetime
+    type: str
+    actor: str
+    payload: str
+    prev_hash: bytes
+    hash: bytes
+
+
+@dataclass(frozen=True)
+class PendingRecord:
+    """The intended certificate, recorded (and committed) before anything is signed."""
+
+    issuer: str
+    serial: int
+    profile: str  # CertType value for subscribers, "ca" or "ocsp" for the hierarchy
+    subject: str
+    unique_id: str | None
+    holder_hash: bytes | None
+    not_before: datetime
+    not_after: datetime
+    tbs_sha256: bytes
+    created_at: datetime
+    channel: str
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    """A certificate as the CA knows it."""
+
+    issuer: str
+    serial: int
+    status: RecordStatus
+    profile: str
+    subject: str
+    unique_id: str | None
+    holder_hash: bytes | None
+    not_before: datetime
+    not_after: datetime
+    tbs_sha256: bytes
+    created_at: datetime
+    channel: str
+    der: bytes | None = None
+    issued_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revocation_reason: x509.ReasonFlags | None = None
+
+    @property
+    def cert_type(self) -> CertType | None:
+        """The subscriber certificate type, or ``None`` for CA/OCSP certificates."""
+        try:
+            return CertType(self.profile)
+        except ValueError:
+            return None
+
+    @property
+    def certificate(self) -> x509.Certificate | None:
+        """The parsed certificate, when it has been signed and stored."""
+        return None if self.der is None else x509.load_der_x509_certificate(self.der)
+
+
+@dataclass(frozen=True)
+class RevokedEntry:
+    """One line of a CRL."""
+
+    serial: int
+    revoked_at: datetime
+    reason: x509.ReasonFlags | None
+
+
+@dataclass(frozen=True)
+class AuthorityRecord:
+    """A CA certificate of this instance (root, issuing CA, OCSP signer) and the name of its key file."""
+
+    slug: str
+    role: str
+    der: bytes
+    key_name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CrlRecord:
+    """The newest CRL of an issuer."""
+
+    issuer: str
+    number: int
+    this_update: datetime
+    next_update: datetime
+    der: bytes
+
+
+class CertificateStore(Protocol):
+    """Durable records of what the CA intends to sign, has signed and has revoked."""
+
+    def record_pending(self, record: PendingRecord, event: AuditEvent) -> None:
+        """Insert and commit; raise ``RecordCollision`` when the serial or unique id is taken for the issuer."""
+        ...
+
+    def mark_issued(
+        self,
+        issuer: str,
+        serial: int,
+        der: bytes,
+        *,
+        at: datetime,
+        event: AuditEvent,
+        supersede: Callable[[int], AuditEvent] | None = None,
+    ) -> list[int]:
+        """Store the signed DER; with ``supersede`` also revoke (superseded) older active ones of the holder."""
+        ...
+
+    def revoke(
+        self, issuer: str, serial: int, reason: x509.ReasonFlags, at: datetime, event: AuditEvent
+    ) -> CertificateRecord:
+        """Mark an issued certificate revoked; ``CertificateNotFound`` / ``AlreadyRevoked`` otherwise."""
+        ...
+
+    def get(self, issuer: str, serial: int) -> CertificateRecord | None:
+        """One record by serial."""
+        ...
+
+    def find_active(self, issuer: str, holder_hash: bytes, profile: str, now: datetime) -> CertificateRecord | None:
+        """The newest issued, unexpired certificate of a holder and profile."""
+        ...
+
+    def revoked(self, issuer: str) -> list[RevokedEntry]:
+        """Every revoked or void record of the issuer (for the CRL)."""
+        ...
+
+    def void_stale(self, issuer: str, before: datetime, at: datetime, event: Callable[[int], AuditEvent]) -> list[int]:
+        """Mark pending records created before ``before`` void; return their serials."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """Number of records by status (for metrics)."""
+        ...
+
+    def next_crl_number(self, issuer: str) -> int:
+        """Allocate and commit the next CRL number of the issuer (strictly increasing)."""
+        ...
+
+    def save_crl(self, crl: CrlRecord, event: AuditEvent) -> None:
+        """Keep the CRL as the issuer's newest unless a higher number is already stored."""
+        ...
+
+    def latest_crl(self, issuer: str) -> CrlRecord | None:
+        """The issuer's newest CRL."""
+        ...
+
+    def add_authority(self, authority: AuthorityRecord) -> None:
+        """Record a CA certificate of this instance."""
+        ...
+
+    def authorities(self) -> Sequence[AuthorityRecord]:
+        """Every CA certificate of this instance."""
+        ...
+
+
+class AuditStore(Protocol):
+    """The append-only, hash-chained audit log."""
+
+    def append(self, event: AuditEvent) -> AuditEntry:
+        """Append one event (serialised against concurrent writers)."""
+        ...
+
+    def entries(self, after_seq: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        """Entries in chain order with ``seq > after_seq``."""
+        ...
+
+    def head(self) -> tuple[int, bytes]:
+        """The newest sequence number and hash (0 and the genesis hash when empty)."""
+        ...

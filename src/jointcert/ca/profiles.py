@@ -1,0 +1,84 @@
+"""Certificate profiles as data: one per :class:`~jointcert.types.CertType` (KISA personal certificates)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from jointcert.ca.errors import UnknownProfile
+from jointcert.npki.oids import POLICY_GENERAL_PERSONAL, POLICY_LIMITED_PERSONAL
+from jointcert.types import CertType
+
+__all__ = ["PERSONAL_OU", "PROFILES", "Profile", "UrlSet", "profile_for"]
+
+PERSONAL_OU = "personal4IB"  # ou= of personal certificates requested through a bank (Internet Banking)
+
+
+@dataclass(frozen=True)
+class UrlSet:
+    """Where relying parties find the CRL, OCSP, the issuer certificate and the CPS (from ServerSettings)."""
+
+    base: str
+    issuer_slug: str
+
+    @property
+    def crl(self) -> str:
+        """CRL distribution point."""
+        return f"{self.base.rstrip('/')}/crl/{self.issuer_slug}.crl"
+
+    @property
+    def ocsp(self) -> str:
+        """AIA OCSP responder."""
+        return f"{self.base.rstrip('/')}/ocsp"
+
+    @property
+    def ca_issuers(self) -> str:
+        """AIA caIssuers (the issuing CA certificate)."""
+        return f"{self.base.rstrip('/')}/ca/{self.issuer_slug}.crt"
+
+    @property
+    def cps(self) -> str:
+        """Certification practice statement."""
+        return f"{self.base.rstrip('/')}/cps"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a certificate of one type carries besides the subscriber's data."""
+
+    cert_type: CertType
+    policy_oid: str
+    notice_ko: str  # the user notice's explicitText, encoded as BMPString like real NPKI certificates
+    subject_ou: str = PERSONAL_OU
+    key_usage: tuple[str, ...] = ("digital_signature", "content_commitment")  # content_commitment = nonRepudiation
+    validity_days: int | None = None  # None: CaSettings.validity_days
+
+    @property
+    def name(self) -> str:
+        """The profile's name on the command line and in records (``limited`` / ``general``)."""
+        return self.cert_type.value
+
+
+PROFILES: Mapping[CertType, Profile] = MappingProxyType(
+    {
+        CertType.LIMITED: Profile(
+            cert_type=CertType.LIMITED,
+            policy_oid=POLICY_LIMITED_PERSONAL,
+            notice_ko="이 인증서는 은행/신용카드/보험/전자정부용 공동인증서입니다",
+        ),
+        CertType.GENERAL: Profile(
+            cert_type=CertType.GENERAL,
+            policy_oid=POLICY_GENERAL_PERSONAL,
+            notice_ko="이 인증서는 범용 공동인증서입니다",
+        ),
+    }
+)
+
+
+def profile_for(name: str | CertType) -> Profile:
+    """The profile for a type or its name; :class:`UnknownProfile` otherwise."""
+    try:
+        return PROFILES[CertType(name)]
+    except ValueError as exc:
+        raise UnknownProfile(profile=str(name)) from exc

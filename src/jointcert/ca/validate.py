@@ -1,0 +1,80 @@
+"""Step 1 of the pipeline: validate an issuance request (key, proof of possession, profile, names, RRN)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from jointcert.ca.errors import BadProofOfPossession, WeakKey
+from jointcert.ca.names import validate_bank, validate_real_name, validate_rrn
+from jointcert.ca.profiles import Profile, profile_for
+from jointcert.config import CaSettings
+from jointcert.errors import InvalidInput
+from jointcert.npki.vid import RANDOM_NUM_LENGTH
+
+if TYPE_CHECKING:
+    from jointcert.ca.authority import IssuanceRequest
+
+__all__ = ["CHANNELS", "MAX_KEY_BITS", "MIN_KEY_BITS", "ValidRequest", "validate_public_key", "validate_request"]
+
+MIN_KEY_BITS, MAX_KEY_BITS = 2048, 4096
+CHANNELS = frozenset({"cli", "cmp", "api"})
+
+
+@dataclass(frozen=True)
+class ValidRequest:
+    """A request that passed validation, with its parsed parts."""
+
+    profile: Profile
+    real_name: str
+    public_key: rsa.RSAPublicKey
+    bank_unit: str
+    bank_code: str
+
+
+def validate_public_key(spki_der: bytes) -> rsa.RSAPublicKey:
+    """Parse a SubjectPublicKeyInfo; only RSA 2048–4096 bits with e = 65537 is accepted."""
+    try:
+        key = serialization.load_der_public_key(spki_der)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise WeakKey("The public key cannot be parsed.", message_ko="공개키를 해석할 수 없습니다.") from exc
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise WeakKey("Only RSA keys are accepted.", message_ko="RSA 키만 허용됩니다.")
+    if not MIN_KEY_BITS <= key.key_size <= MAX_KEY_BITS:
+        raise WeakKey(key_bits=key.key_size)
+    if key.public_numbers().e != 65537:
+        raise WeakKey(public_exponent=key.public_numbers().e)
+    return key
+
+
+def _verify_pop(key: rsa.RSAPublicKey, message: bytes, signature: bytes) -> None:
+    if not message:
+        raise BadProofOfPossession("The signed message is empty.", message_ko="서명 대상 메시지가 비어 있습니다.")
+    try:
+        key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature as exc:
+        raise BadProofOfPossession() from exc
+
+
+def validate_request(request: IssuanceRequest, settings: CaSettings) -> ValidRequest:
+    """Check every rule of an issuance request; raise a typed :class:`InvalidInput` on the first broken one."""
+    if request.channel not in CHANNELS:
+        raise InvalidInput(f"Unknown channel {request.channel!r}.", message_ko="알 수 없는 발급 경로입니다.")
+    profile = profile_for(request.cert_type)
+    real_name = validate_real_name(request.real_name)
+    validate_rrn(request.rrn)
+    if request.random_num is not None and len(request.random_num) != RANDOM_NUM_LENGTH:
+        raise InvalidInput(
+            f"R (randomNum) must be {RANDOM_NUM_LENGTH} bytes.",
+            message_ko=f"R(randomNum)은 {RANDOM_NUM_LENGTH}바이트여야 합니다.",
+        )
+    bank_unit = request.bank_unit or settings.bank_unit
+    bank_code = request.bank_code or settings.bank_code
+    validate_bank(bank_unit, bank_code)
+    key = validate_public_key(request.public_key_der)
+    _verify_pop(key, request.pop.message, request.pop.signature)
+    return ValidRequest(profile, real_name, key, bank_unit, bank_code)

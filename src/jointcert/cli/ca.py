@@ -1,0 +1,201 @@
+"""CA commands: ``issue``, ``revoke``, ``crl`` and ``audit verify``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from jointcert.app import Services, build_services
+from jointcert.ca.audit import verify_store
+from jointcert.ca.authority import IssuanceRequest, IssuedCertificate, SignatureProof
+from jointcert.ca.errors import AuditChainBroken, UnknownProfile
+from jointcert.ca.names import validate_rrn
+from jointcert.cli.context import CliState, console
+from jointcert.config import Settings, load_settings
+from jointcert.errors import InvalidInput, JointcertError, Unavailable
+from jointcert.npki.keyfile import encrypt_sign_pri, generate_bundle
+from jointcert.npki.password_policy import require_valid_password
+from jointcert.npki.store import NpkiStore, default_npki_root
+from jointcert.types import CertType
+
+__all__ = ["open_services", "parse_reason", "parse_serial", "register", "settings_of"]
+
+
+def say(*parts: object) -> None:
+    """Print to stdout without wrapping long values (serials, fingerprints, paths)."""
+    console.print(*parts, soft_wrap=True)
+
+
+audit_app = typer.Typer(help="Audit log (감사 로그).", no_args_is_help=True)
+
+_REASONS = {flag.value.lower(): flag for flag in x509.ReasonFlags} | {
+    flag.name.replace("_", "").lower(): flag for flag in x509.ReasonFlags
+}
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """Settings of the instance selected by ``--data-dir``."""
+    state: CliState = ctx.obj
+    return load_settings(state.data_dir)
+
+
+@contextlib.contextmanager
+def open_services(settings: Settings, actor: str = "cli") -> Iterator[Services]:
+    """Build the services; unexpected failures (database down, unreadable files) become a domain error."""
+    try:
+        services = build_services(settings, actor=actor)
+    except JointcertError:
+        raise
+    except Exception as exc:
+        raise Unavailable(
+            f"Cannot open the instance: {type(exc).__name__}: {exc}", message_ko="인스턴스를 열 수 없습니다."
+        ) from exc
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def parse_serial(text: str) -> int:
+    """A serial number in hex (``8ec9…``, ``0x8ec9…``, ``8E:C9:…``) as printed by this tool and openssl."""
+    cleaned = text.strip().lower().removeprefix("0x").replace(":", "")
+    try:
+        return int(cleaned, 16)
+    except ValueError as exc:
+        raise InvalidInput("The serial number must be hexadecimal.", message_ko="일련번호는 16진수입니다.") from exc
+
+
+def parse_reason(text: str) -> x509.ReasonFlags:
+    """A revocation reason by RFC 5280 name (``keyCompromise``) or snake case (``key_compromise``)."""
+    flag = _REASONS.get(text.replace("_", "").replace("-", "").lower())
+    if flag is None:
+        names = ", ".join(sorted(f.value for f in x509.ReasonFlags))
+        raise InvalidInput(f"Unknown reason {text!r}; one of: {names}.", message_ko="알 수 없는 폐지 사유입니다.")
+    return flag
+
+
+def _cert_type(profile: str) -> CertType:
+    try:
+        return CertType(profile)
+    except ValueError as exc:
+        raise UnknownProfile(profile=profile) from exc
+
+
+def _request(name: str, rrn: str, cert_type: CertType, key: rsa.RSAPrivateKey, random_num: bytes) -> IssuanceRequest:
+    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    message = b"jointcert issue pop " + os.urandom(16)
+    proof = SignatureProof(message, key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
+    return IssuanceRequest(cert_type, name, rrn, random_num, spki, proof, "cli")
+
+
+def _show_issued(issued: IssuedCertificate) -> None:
+    say(f"[green]발급 완료[/] issued {issued.cert_type.label_ko} / {issued.cert_type.label_en}")
+    say(f"  serial    {issued.serial:x}")
+    say(f"  subject   {issued.certificate.subject.rfc4514_string()}")
+    say(f"  validity  {issued.not_before.isoformat()} — {issued.not_after.isoformat()}")
+    if issued.superseded_serial is not None:
+        say(f"  superseded (폐지됨) {issued.superseded_serial:x}")
+
+
+def issue(
+    ctx: typer.Context,
+    *,
+    name: Annotated[str, typer.Option("--name", help="Real name (실명).")],
+    rrn: Annotated[str, typer.Option("--rrn", help="Resident registration number, 13 digits (주민등록번호).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Password for signPri.key."
+        ),
+    ],
+    profile: Annotated[str, typer.Option("--profile", help="limited (용도제한) or general (범용).")] = "limited",
+    npki_dir: Annotated[
+        Path | None, typer.Option("--npki-dir", help="NPKI root to write into (default: the OS location).")
+    ] = None,
+) -> None:
+    """Issue a certificate directly through the CA pipeline and write it to an NPKI folder (인증서 발급).
+
+    The key pair and R are made here; only the public key, a proof of possession and the VID inputs reach the CA.
+    """
+    cert_type = _cert_type(profile)
+    require_valid_password(password, birth_date=validate_rrn(rrn))  # refuse before anything is issued
+    root = npki_dir or default_npki_root()
+    bundle = generate_bundle()
+    with open_services(settings_of(ctx)) as services:
+        issued = services.authority.issue(_request(name, rrn, cert_type, bundle.key, bundle.random_num or b""))
+        try:
+            folder = NpkiStore(root).write(issued.der, encrypt_sign_pri(bundle, password))
+        except BaseException as exc:
+            # the private key exists only in this process: a certificate nobody can use must not stay valid
+            services.authority.revoke(issued.serial, x509.ReasonFlags.cessation_of_operation, actor="cli")
+            if isinstance(exc, OSError):
+                raise Unavailable(
+                    f"Cannot write the NPKI folder under {root} ({exc.strerror}); the certificate was revoked.",
+                    message_ko=f"NPKI 폴더({root})에 저장할 수 없어 발급한 인증서를 폐지했습니다.",
+                ) from exc
+            raise
+    _show_issued(issued)
+    say(f"  NPKI      {folder}")
+
+
+def revoke(
+    ctx: typer.Context,
+    serial: Annotated[str, typer.Argument(help="Serial number in hex.")],
+    reason: Annotated[str, typer.Option("--reason", help="keyCompromise, superseded, cessationOfOperation …")] = (
+        "unspecified"
+    ),
+) -> None:
+    """Revoke a certificate (인증서 폐지); the CRL and OCSP reflect it at once."""
+    number, flag = parse_serial(serial), parse_reason(reason)
+    with open_services(settings_of(ctx)) as services:
+        services.authority.revoke(number, flag, actor="cli")
+        crl = services.crl.current(services.authority.slug)
+    say(f"[green]폐지 완료[/] revoked {number:x} ({flag.value}); CRL #{crl.number}")
+
+
+def crl(
+    ctx: typer.Context,
+    ca: Annotated[str, typer.Option("--ca", help="class1, root or all.")] = "all",
+) -> None:
+    """Regenerate CRLs now (voiding stale unsigned records first) and write them under <data>/crl/."""
+    settings = settings_of(ctx)
+    with open_services(settings) as services:
+        services.authority.recover_stale(actor="cli")
+        slugs = services.crl.slugs if ca == "all" else (ca,)
+        records = [services.crl.regenerate(slug, actor="cli") for slug in slugs]
+    out_dir = settings.data_dir / "crl"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for record in records:
+        path = out_dir / f"{record.issuer}.crl"
+        path.write_bytes(record.der)
+        say(f"CRL {record.issuer} #{record.number} → {path}  (next update {record.next_update.isoformat()})")
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Check every link of the audit log's hash chain; report the first broken one (감사 로그 검증)."""
+    with open_services(settings_of(ctx), actor="audit") as services:
+        report = verify_store(services.audit)
+    if not report.ok:
+        raise AuditChainBroken(
+            f"The audit chain is broken at entry {report.broken_seq}: {report.reason}.",
+            message_ko=f"감사 로그가 {report.broken_seq}번 항목에서 손상되었습니다: {report.reason}",
+            seq=report.broken_seq,
+        )
+    say(f"[green]감사 로그 정상[/] audit log intact: {report.checked} entries verified")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the CA commands."""
+    app.command("issue")(issue)
+    app.command("revoke")(revoke)
+    app.command("crl")(crl)
+    app.add_typer(audit_app, name="audit")

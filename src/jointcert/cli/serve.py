@@ -1,0 +1,41 @@
+"""``jointcert serve``: the HTTP service (OCSP, CRL, CA certificates, API) with the CRL schedule."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from jointcert.cli.ca import open_services, settings_of
+from jointcert.cli.context import console
+from jointcert.web.app import create_app
+
+__all__ = ["register", "serve"]
+
+
+def say(*parts: object) -> None:
+    """Print to stdout without wrapping long values (serials, fingerprints, paths)."""
+    console.print(*parts, soft_wrap=True)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option("--host", help="Bind address (default from settings: 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default from settings: 8000).")] = None,
+) -> None:
+    """Serve the instance over HTTP until interrupted (서비스 실행)."""
+    settings = settings_of(ctx)
+    bind_host, bind_port = host or settings.server.host, port or settings.server.port
+    with open_services(settings, actor="serve") as services:
+        voided = services.authority.recover_stale(actor="serve")
+        if voided:
+            say(f"[yellow]voided {len(voided)} unsigned issuance records[/]")
+        app = create_app(services, background=True)
+        say(f"jointcert on http://{bind_host}:{bind_port}  (public URL {settings.server.public_url})")
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``serve``."""
+    app.command("serve")(serve)

@@ -1,0 +1,151 @@
+"""The sandbox bank's second factors (app certificate, security card, OTP) on the database."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
+
+from jointcert.bank.errors import SecondFactorNotRegistered
+from jointcert.bank.model import SecondFactorKind, SecurityCardChallenge
+from jointcert.bank.sandbox import otp, security_card
+from jointcert.bank.sandbox.hashing import SecretHasher, encode_pattern
+from jointcert.clock import Clock
+from jointcert.pii import PiiProtector
+from jointcert.storage.bank_repository._rows import customer_row, rowcount
+from jointcert.storage.db import Database
+from jointcert.storage.tables.bank import BankAppCredential, BankOtpToken, BankSecurityCard
+
+__all__ = ["SqlSecondFactors", "app_pattern_context", "app_pin_context", "card_purpose", "otp_purpose"]
+
+
+def app_pin_context(customer_id: str) -> str:
+    """Hashing context of the app-certificate PIN."""
+    return f"app-pin:{customer_id}"
+
+
+def app_pattern_context(customer_id: str) -> str:
+    """Hashing context of the app-certificate pattern."""
+    return f"app-pattern:{customer_id}"
+
+
+def card_purpose(customer_id: str) -> str:
+    """Encryption purpose (AES-GCM associated data) of a customer's security-card cells."""
+    return f"card:{customer_id}"
+
+
+def otp_purpose(customer_id: str) -> str:
+    """Encryption purpose of a customer's OTP secret."""
+    return f"otp:{customer_id}"
+
+
+def _digits(value: str, length: int) -> bool:
+    return len(value) == length and value.isascii() and value.isdigit()
+
+
+class SqlSecondFactors:
+    """:class:`~jointcert.bank.ports.SecondFactors` backed by the app-credential, card and OTP tables."""
+
+    def __init__(
+        self,
+        database: Database,
+        pii: PiiProtector,
+        hasher: SecretHasher,
+        clock: Clock,
+        *,
+        rng: random.Random | None = None,
+        totp_window: int = otp.TOTP_WINDOW,
+        hotp_window: int = otp.HOTP_WINDOW,
+    ) -> None:
+        self._db = database
+        self._pii = pii
+        self._hasher = hasher
+        self._clock = clock
+        self._rng = rng or secrets.SystemRandom()
+        self._totp_window = totp_window
+        self._hotp_window = hotp_window
+
+    def methods(self, customer_id: str) -> frozenset[SecondFactorKind]:
+        """The kinds this customer has registered."""
+        with self._db.session() as session:
+            customer_row(session, customer_id)
+            found = {
+                SecondFactorKind.APP_CERT: session.get(BankAppCredential, customer_id),
+                SecondFactorKind.SECURITY_CARD: session.get(BankSecurityCard, customer_id),
+                SecondFactorKind.OTP: session.get(BankOtpToken, customer_id),
+            }
+        return frozenset(kind for kind, row in found.items() if row is not None)
+
+    def verify_app_pin(self, customer_id: str, pin: str) -> bool:
+        """Whether ``pin`` is the app certificate's 6-digit PIN."""
+        with self._db.session() as session:
+            row = session.get(BankAppCredential, customer_id)
+        ok = self._hasher.verify(row.pin_hash if row else None, pin, app_pin_context(customer_id))
+        return ok and _digits(pin, 6)
+
+    def verify_app_pattern(self, customer_id: str, pattern: Sequence[int]) -> bool:
+        """Whether ``pattern`` is the app certificate's pattern."""
+        encoded = encode_pattern(pattern)
+        with self._db.session() as session:
+            row = session.get(BankAppCredential, customer_id)
+        ok = self._hasher.verify(row.pattern_hash if row else None, encoded or "", app_pattern_context(customer_id))
+        return ok and encoded is not None
+
+    def security_card_challenge(self, customer_id: str) -> SecurityCardChallenge:
+        """A random challenge for the customer's card."""
+        with self._db.session() as session:
+            customer_row(session, customer_id)
+            card = session.get(BankSecurityCard, customer_id)
+        if card is None:
+            raise SecondFactorNotRegistered(kind=SecondFactorKind.SECURITY_CARD.value)
+        return security_card.make_challenge(card.serial, card.cell_count, self._rng)
+
+    def verify_security_card(self, customer_id: str, challenge: SecurityCardChallenge, answer: str) -> bool:
+        """Whether ``answer`` answers ``challenge`` with the customer's card."""
+        with self._db.session() as session:
+            card = session.get(BankSecurityCard, customer_id)
+        if card is None:
+            return False
+        cells = security_card.decode_cells(self._pii.decrypt(card.cells_ciphertext, card_purpose(customer_id)))
+        return security_card.answer_matches(card.serial, cells, challenge, answer)
+
+    def verify_otp(self, customer_id: str, code: str) -> bool:
+        """Whether ``code`` is a valid code not used before; an accepted code is recorded so it can't replay."""
+        with self._db.session() as session:
+            token = session.get(BankOtpToken, customer_id)
+            if token is None:
+                return False
+            secret = self._pii.decrypt(token.secret_ciphertext, otp_purpose(customer_id))
+            if token.kind == otp.OtpKind.TOTP.value:
+                return self._use_totp(session, token, secret, code)
+            return self._use_hotp(session, token, secret, code)
+
+    def _use_totp(self, session: Session, token: BankOtpToken, secret: str, code: str) -> bool:
+        now = self._clock.now()
+        step = otp.match_totp(secret, code, now=now, last_step=token.last_step, window=self._totp_window)
+        if step is None:
+            return False
+        table = BankOtpToken
+        used = session.execute(
+            update(table)
+            .where(table.customer_id == token.customer_id, or_(table.last_step.is_(None), table.last_step < step))
+            .values(last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(used) == 1
+
+    def _use_hotp(self, session: Session, token: BankOtpToken, secret: str, code: str) -> bool:
+        counter = otp.match_hotp(secret, code, counter=token.next_counter, window=self._hotp_window)
+        if counter is None:
+            return False
+        table = BankOtpToken
+        used = session.execute(
+            update(table)
+            .where(table.customer_id == token.customer_id, table.next_counter == token.next_counter)
+            .values(next_counter=counter + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(used) == 1

@@ -1,0 +1,1 @@
+"""Repositories: SQLAlchemy adapters for the ports the domain packages declare."""

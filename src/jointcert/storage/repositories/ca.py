@@ -1,0 +1,355 @@
+"""SQLAlchemy adapters for the CA's ports: certificate records, CRLs, CA certificates and the audit chain.
+
+Every state change is a conditional ``UPDATE`` (``... WHERE status = 'pending'``) so concurrent writers cannot
+both win, and every audited change appends its audit entry in the same transaction. The audit chain is
+serialised by updating the single head row *first*: on PostgreSQL that takes a row lock, on SQLite the write lock
+(a first statement that writes waits on ``busy_timeout`` instead of failing with a stale snapshot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from cryptography import x509
+from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from jointcert.ca.audit import GENESIS_HASH, canonical_payload, chain_hash
+from jointcert.ca.errors import AlreadyRevoked, CertificateNotFound, RecordCollision
+from jointcert.ca.ports import (
+    AuditEntry,
+    AuditEvent,
+    AuthorityRecord,
+    CertificateRecord,
+    CrlRecord,
+    PendingRecord,
+    RecordStatus,
+    RevokedEntry,
+)
+from jointcert.storage.db import Database
+from jointcert.storage.tables.ca import CaAuditHead, CaAuditLog, CaAuthority, CaCertificate, CaCrl, CaCrlCounter
+
+__all__ = ["SqlAuditStore", "SqlCertificateStore", "serial_key"]
+
+_HEAD_ID = 1
+
+
+def serial_key(serial: int) -> str:
+    """The stored form of a serial number: lowercase hex without leading zeros."""
+    return format(serial, "x")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _maybe(value: datetime | None) -> datetime | None:
+    return None if value is None else _aware(value)
+
+
+def _rowcount(result: object) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def _record(row: CaCertificate) -> CertificateRecord:
+    return CertificateRecord(
+        issuer=row.issuer,
+        serial=int(row.serial_hex, 16),
+        status=RecordStatus(row.status),
+        profile=row.profile,
+        subject=row.subject,
+        unique_id=row.unique_id,
+        holder_hash=row.holder_hash,
+        not_before=_aware(row.not_before),
+        not_after=_aware(row.not_after),
+        tbs_sha256=row.tbs_sha256,
+        created_at=_aware(row.created_at),
+        channel=row.channel,
+        der=row.der,
+        issued_at=_maybe(row.issued_at),
+        revoked_at=_maybe(row.revoked_at),
+        revocation_reason=None if row.revocation_reason is None else x509.ReasonFlags(row.revocation_reason),
+    )
+
+
+def append_audit(session: Session, event: AuditEvent) -> AuditEntry:
+    """Append ``event`` to the chain inside ``session``'s transaction (head row updated first to serialise)."""
+    session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(seq=CaAuditHead.seq + 1))
+    seq, prev = session.execute(select(CaAuditHead.seq, CaAuditHead.hash).where(CaAuditHead.id == _HEAD_ID)).one()
+    payload = canonical_payload(seq, event)
+    digest = chain_hash(prev, payload)
+    session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(hash=digest))
+    session.execute(
+        insert(CaAuditLog).values(
+            seq=seq, at=event.at, type=event.type, actor=event.actor, payload=payload, prev_hash=prev, hash=digest
+        )
+    )
+    return AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest)
+
+
+class SqlAuditStore:
+    """The audit chain in ``ca_audit_log`` with its head in ``ca_audit_head``."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def append(self, event: AuditEvent) -> AuditEntry:
+        """Append one event in its own transaction."""
+        with self._db.session() as session:
+            return append_audit(session, event)
+
+    def entries(self, after_seq: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        """Entries with ``seq > after_seq`` in order."""
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(CaAuditLog).where(CaAuditLog.seq > after_seq).order_by(CaAuditLog.seq).limit(limit)
+            ).all()
+            return [AuditEntry(r.seq, _aware(r.at), r.type, r.actor, r.payload, r.prev_hash, r.hash) for r in rows]
+
+    def head(self) -> tuple[int, bytes]:
+        """Newest sequence number and hash."""
+        with self._db.session() as session:
+            row = session.execute(select(CaAuditHead.seq, CaAuditHead.hash).where(CaAuditHead.id == _HEAD_ID)).first()
+            return (0, GENESIS_HASH) if row is None else (int(row[0]), bytes(row[1]))
+
+
+class SqlCertificateStore:
+    """Issuance records, CRLs and CA certificates in the ``ca_*`` tables."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    # --- issuance records -------------------------------------------------------------------------------------
+    def record_pending(self, record: PendingRecord, event: AuditEvent) -> None:
+        """Insert the intended certificate and commit; a taken serial or unique id raises RecordCollision."""
+        try:
+            with self._db.session() as session:
+                session.add(
+                    CaCertificate(
+                        issuer=record.issuer,
+                        serial_hex=serial_key(record.serial),
+                        status=RecordStatus.PENDING.value,
+                        profile=record.profile,
+                        subject=record.subject,
+                        unique_id=record.unique_id,
+                        holder_hash=record.holder_hash,
+                        channel=record.channel,
+                        not_before=record.not_before,
+                        not_after=record.not_after,
+                        tbs_sha256=record.tbs_sha256,
+                        created_at=record.created_at,
+                    )
+                )
+                session.flush()
+                append_audit(session, event)
+        except IntegrityError as exc:
+            raise RecordCollision() from exc
+
+    def mark_issued(
+        self,
+        issuer: str,
+        serial: int,
+        der: bytes,
+        *,
+        at: datetime,
+        event: AuditEvent,
+        supersede: Callable[[int], AuditEvent] | None = None,
+    ) -> list[int]:
+        """Store the signed certificate; optionally revoke older active ones of the same holder and profile."""
+        with self._db.session() as session:
+            done = session.execute(
+                update(CaCertificate)
+                .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial))
+                .where(CaCertificate.status == RecordStatus.PENDING.value)
+                .values(status=RecordStatus.ISSUED.value, der=der, issued_at=at)
+            )
+            if _rowcount(done) != 1:
+                raise AlreadyRevoked("The record is no longer pending (voided by recovery?); the certificate is void.")
+            append_audit(session, event)
+            return self._supersede(session, issuer, serial, at, supersede) if supersede else []
+
+    def _supersede(
+        self, session: Session, issuer: str, serial: int, at: datetime, event: Callable[[int], AuditEvent]
+    ) -> list[int]:
+        mine = session.scalars(
+            select(CaCertificate).where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial))
+        ).one()
+        if mine.holder_hash is None:
+            return []
+        older = session.scalars(
+            select(CaCertificate.serial_hex).where(
+                CaCertificate.issuer == issuer,
+                CaCertificate.holder_hash == mine.holder_hash,
+                CaCertificate.profile == mine.profile,
+                CaCertificate.status == RecordStatus.ISSUED.value,
+                CaCertificate.id < mine.id,
+            )
+        ).all()
+        revoked: list[int] = []
+        for hex_serial in older:
+            if self._set_revoked(session, issuer, hex_serial, x509.ReasonFlags.superseded, at):
+                revoked.append(int(hex_serial, 16))
+                append_audit(session, event(int(hex_serial, 16)))
+        return revoked
+
+    @staticmethod
+    def _set_revoked(session: Session, issuer: str, hex_serial: str, reason: x509.ReasonFlags, at: datetime) -> bool:
+        result = session.execute(
+            update(CaCertificate)
+            .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == hex_serial)
+            .where(CaCertificate.status == RecordStatus.ISSUED.value)
+            .values(status=RecordStatus.REVOKED.value, revoked_at=at, revocation_reason=reason.value)
+        )
+        return bool(_rowcount(result) == 1)
+
+    def revoke(
+        self, issuer: str, serial: int, reason: x509.ReasonFlags, at: datetime, event: AuditEvent
+    ) -> CertificateRecord:
+        """Revoke an issued certificate (atomically: only one concurrent revocation wins)."""
+        with self._db.session() as session:
+            if not self._set_revoked(session, issuer, serial_key(serial), reason, at):
+                exists = session.scalar(
+                    select(func.count())
+                    .select_from(CaCertificate)
+                    .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial))
+                )
+                raise AlreadyRevoked() if exists else CertificateNotFound()
+            append_audit(session, event)
+            row = session.scalars(
+                select(CaCertificate).where(
+                    CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial)
+                )
+            ).one()
+            return _record(row)
+
+    def get(self, issuer: str, serial: int) -> CertificateRecord | None:
+        """One record by issuer and serial."""
+        with self._db.session() as session:
+            row = session.scalars(
+                select(CaCertificate).where(
+                    CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial)
+                )
+            ).first()
+            return None if row is None else _record(row)
+
+    def find_active(self, issuer: str, holder_hash: bytes, profile: str, now: datetime) -> CertificateRecord | None:
+        """The newest issued, unexpired certificate of the holder and profile."""
+        with self._db.session() as session:
+            row = session.scalars(
+                select(CaCertificate)
+                .where(
+                    CaCertificate.issuer == issuer,
+                    CaCertificate.holder_hash == holder_hash,
+                    CaCertificate.profile == profile,
+                    CaCertificate.status == RecordStatus.ISSUED.value,
+                    CaCertificate.not_after > now,
+                )
+                .order_by(CaCertificate.id.desc())
+                .limit(1)
+            ).first()
+            return None if row is None else _record(row)
+
+    def revoked(self, issuer: str) -> list[RevokedEntry]:
+        """Revoked and void records of the issuer, oldest first."""
+        statuses = (RecordStatus.REVOKED.value, RecordStatus.VOID.value)
+        with self._db.session() as session:
+            rows = session.execute(
+                select(CaCertificate.serial_hex, CaCertificate.revoked_at, CaCertificate.revocation_reason)
+                .where(CaCertificate.issuer == issuer, CaCertificate.status.in_(statuses))
+                .order_by(CaCertificate.id)
+            ).all()
+        return [
+            RevokedEntry(
+                int(s, 16),
+                _aware(at or datetime.min.replace(tzinfo=UTC)),
+                None if reason is None else x509.ReasonFlags(reason),
+            )
+            for s, at, reason in rows
+        ]
+
+    def void_stale(self, issuer: str, before: datetime, at: datetime, event: Callable[[int], AuditEvent]) -> list[int]:
+        """Void pending records older than ``before`` (the signing step never completed for them)."""
+        with self._db.session() as session:
+            stale = session.scalars(
+                select(CaCertificate.serial_hex).where(
+                    CaCertificate.issuer == issuer,
+                    CaCertificate.status == RecordStatus.PENDING.value,
+                    CaCertificate.created_at < before,
+                )
+            ).all()
+            voided: list[int] = []
+            for hex_serial in stale:
+                result = session.execute(
+                    update(CaCertificate)
+                    .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == hex_serial)
+                    .where(CaCertificate.status == RecordStatus.PENDING.value)
+                    .values(status=RecordStatus.VOID.value, revoked_at=at, revocation_reason=None)
+                )
+                if _rowcount(result) == 1:
+                    voided.append(int(hex_serial, 16))
+                    append_audit(session, event(int(hex_serial, 16)))
+            return voided
+
+    def counts(self) -> dict[str, int]:
+        """Records by status."""
+        with self._db.session() as session:
+            rows = session.execute(select(CaCertificate.status, func.count()).group_by(CaCertificate.status)).all()
+        return {str(status): int(n) for status, n in rows}
+
+    # --- CRLs --------------------------------------------------------------------------------------------------
+    def next_crl_number(self, issuer: str) -> int:
+        """Allocate the next CRL number (committed before the CRL is signed, so numbers never repeat)."""
+        for _ in range(3):
+            try:
+                with self._db.session() as session:
+                    bumped = session.execute(
+                        update(CaCrlCounter).where(CaCrlCounter.issuer == issuer).values(number=CaCrlCounter.number + 1)
+                    )
+                    if _rowcount(bumped) == 0:
+                        session.execute(insert(CaCrlCounter).values(issuer=issuer, number=1))
+                    return int(session.scalars(select(CaCrlCounter.number).where(CaCrlCounter.issuer == issuer)).one())
+            except IntegrityError:
+                continue  # another writer created the counter first; bump it instead
+        raise RecordCollision("Could not allocate a CRL number.")
+
+    def save_crl(self, crl: CrlRecord, event: AuditEvent) -> None:
+        """Keep ``crl`` as the newest unless a higher-numbered one is already stored."""
+        values = {"number": crl.number, "this_update": crl.this_update, "next_update": crl.next_update, "der": crl.der}
+        with self._db.session() as session:
+            newer = session.execute(
+                update(CaCrl).where(CaCrl.issuer == crl.issuer, CaCrl.number < crl.number).values(**values)
+            )
+            if _rowcount(newer) == 0 and session.get(CaCrl, crl.issuer) is None:
+                session.execute(insert(CaCrl).values(issuer=crl.issuer, **values))
+            append_audit(session, event)
+
+    def latest_crl(self, issuer: str) -> CrlRecord | None:
+        """The newest stored CRL of the issuer."""
+        with self._db.session() as session:
+            row = session.get(CaCrl, issuer)
+            if row is None:
+                return None
+            return CrlRecord(row.issuer, row.number, _aware(row.this_update), _aware(row.next_update), row.der)
+
+    # --- CA certificates ---------------------------------------------------------------------------------------
+    def add_authority(self, authority: AuthorityRecord) -> None:
+        """Record a CA certificate of the instance."""
+        with self._db.session() as session:
+            session.add(
+                CaAuthority(
+                    slug=authority.slug,
+                    role=authority.role,
+                    der=authority.der,
+                    key_name=authority.key_name,
+                    created_at=authority.created_at,
+                )
+            )
+
+    def authorities(self) -> Sequence[AuthorityRecord]:
+        """Every CA certificate of the instance."""
+        with self._db.session() as session:
+            rows = session.scalars(select(CaAuthority).order_by(CaAuthority.created_at)).all()
+            return [AuthorityRecord(r.slug, r.role, r.der, r.key_name, _aware(r.created_at)) for r in rows]

@@ -1,0 +1,99 @@
+"""Tables of the certification authority: CA certificates, issuance records, CRLs and the audit chain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jointcert.storage.tables import Base
+
+__all__ = ["CaAuditHead", "CaAuditLog", "CaAuthority", "CaCertificate", "CaCrl", "CaCrlCounter"]
+
+
+class CaAuthority(Base):
+    """A CA certificate of this instance (root, issuing CA, OCSP signer); keys live encrypted in files."""
+
+    __tablename__ = "ca_authorities"
+
+    slug: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    key_name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaCertificate(Base):
+    """One certificate, recorded before it is signed (pending), then issued, revoked or void."""
+
+    __tablename__ = "ca_certificates"
+    __table_args__ = (
+        UniqueConstraint("issuer", "serial_hex"),
+        UniqueConstraint("issuer", "unique_id"),
+        Index("ix_ca_certificates_holder", "issuer", "holder_hash", "profile", "status"),
+        Index("ix_ca_certificates_status", "issuer", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer: Mapped[str] = mapped_column(String(32))
+    serial_hex: Mapped[str] = mapped_column(String(42))  # lowercase hex, no leading zeros (128-bit serials)
+    status: Mapped[str] = mapped_column(String(16))
+    profile: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(Text)
+    unique_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the cn's unique digits
+    holder_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)  # keyed hash of the RRN
+    channel: Mapped[str] = mapped_column(String(16))
+    not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tbs_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    der: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revocation_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class CaCrlCounter(Base):
+    """The last CRL number handed out per issuer (allocated before the CRL is signed)."""
+
+    __tablename__ = "ca_crl_counters"
+
+    issuer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)
+
+
+class CaCrl(Base):
+    """The newest CRL per issuer."""
+
+    __tablename__ = "ca_crls"
+
+    issuer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)
+    this_update: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_update: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaAuditHead(Base):
+    """The single row holding the newest sequence number and hash; updating it first serialises writers."""
+
+    __tablename__ = "ca_audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class CaAuditLog(Base):
+    """One audit entry: the canonical JSON that was hashed and the links of the chain."""
+
+    __tablename__ = "ca_audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    type: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))

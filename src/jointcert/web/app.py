@@ -1,0 +1,102 @@
+"""The ASGI application: ``create_app(services)``; routes per area under ``web/routes``.
+
+Service endpoints: ``/healthz``, ``/metrics`` (Prometheus text), ``/openapi.json``; PKI: ``POST /ocsp``,
+``GET /ocsp/{base64}``, ``GET /crl/{ca}.crl``, ``GET /ca/{ca}.crt`` (``ca`` = ``root`` | ``class1`` | ``ocsp``),
+``GET /cps``. Errors are RFC 9457 problem responses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from jointcert import __version__
+from jointcert.app import Services
+from jointcert.web.metrics import HttpMetrics, render
+from jointcert.web.problems import install_problem_handlers, problem
+from jointcert.web.routes import pki
+
+__all__ = ["create_app", "run_maintenance"]
+
+log = logging.getLogger(__name__)
+
+
+def run_maintenance(services: Services) -> None:
+    """One scheduled pass: void stale pending records, then reissue every CRL."""
+    voided = services.authority.recover_stale()
+    if voided:
+        log.warning("voided %d issuance records left unsigned: %s", len(voided), [format(s, "x") for s in voided])
+    services.crl.regenerate_all(actor="scheduler")
+
+
+async def _maintenance_loop(services: Services) -> None:
+    interval = max(1, services.settings.ca.crl_interval_seconds)
+    while True:
+        try:
+            await asyncio.to_thread(run_maintenance, services)
+        except Exception:
+            log.exception("scheduled CRL regeneration failed")
+        await asyncio.sleep(interval)
+
+
+def _route_template(request: Request) -> str:
+    """The matched route's template (``/crl/{ca}.crl``), so metrics labels stay bounded."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
+
+
+def create_app(services: Services, *, background: bool = False) -> FastAPI:
+    """The web application of one instance; ``background`` runs the CRL/recovery schedule (``serve`` does)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_maintenance_loop(services)) if background else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = FastAPI(
+        title="jointcert",
+        version=__version__,
+        summary="Issuance system for Korean joint certificates (공동인증서): CA, OCSP, CRL",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    http = HttpMetrics()
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        try:
+            response = await call_next(request)
+        except Exception:
+            http.observe(request.method, _route_template(request), 500)
+            raise
+        http.observe(request.method, _route_template(request), response.status_code)
+        return response
+
+    @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
+    def healthz() -> JSONResponse:
+        try:
+            services.audit.head()
+        except Exception:
+            log.exception("health check: database unreachable")
+            return problem(503, "unavailable", "The database is unreachable.")
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/metrics", tags=["service"], summary="Prometheus metrics", response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        text = render(http, services.counters.snapshot(), services.certificates.counts())
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    app.include_router(pki.router)
+    return app

@@ -1,0 +1,74 @@
+"""RFC 9457 problem responses: domain error kinds become HTTP statuses; internals never reach the client."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from jointcert.errors import ErrorKind, JointcertError
+
+__all__ = ["PROBLEM_MEDIA_TYPE", "STATUS_BY_KIND", "install_problem_handlers", "problem"]
+
+log = logging.getLogger(__name__)
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+STATUS_BY_KIND: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: 400,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.AUTHENTICATION: 401,
+    ErrorKind.DENIED: 403,
+    ErrorKind.LOCKED: 423,
+    ErrorKind.EXPIRED: 410,
+    ErrorKind.UNAVAILABLE: 503,
+    ErrorKind.INTERNAL: 500,
+}
+
+
+def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+    """A ``application/problem+json`` response with our stable ``code`` as the problem type."""
+    body: dict[str, Any] = {"type": f"urn:jointcert:problem:{code}", "title": title, "status": status, "code": code}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, JointcertError)
+    status = STATUS_BY_KIND[exc.kind]
+    if status >= 500:
+        log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)
+        return problem(status, exc.code, type(exc).message_en, message_ko=type(exc).message_ko)
+    return problem(status, exc.code, type(exc).message_en, exc.text_en, message_ko=exc.text_ko, **exc.details)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
+    return problem(
+        422, "invalid_request", "The request is not valid.", message_ko="요청이 올바르지 않습니다.", errors=errors
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return problem(exc.status_code, code, str(exc.detail))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "internal_error", "An internal error occurred.", message_ko="처리 중 오류가 발생했습니다.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every error into a problem response."""
+    app.add_exception_handler(JointcertError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,79 @@
+"""PKI endpoints: OCSP (RFC 6960, POST and GET), CRLs, CA certificates and the CPS. Handlers stay a few lines."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.ocsp import OCSPResponseStatus
+from fastapi import APIRouter, Request, Response
+
+from jointcert.app import Services
+from jointcert.ca.errors import UnknownAuthority
+from jointcert.ca.ocsp import error_response
+
+__all__ = ["MAX_OCSP_REQUEST", "router"]
+
+router = APIRouter(tags=["pki"])
+MAX_OCSP_REQUEST = 16 * 1024
+OCSP_RESPONSE = "application/ocsp-response"
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def _ocsp(services: Services, body: bytes) -> Response:
+    if not body or len(body) > MAX_OCSP_REQUEST:
+        der = error_response(OCSPResponseStatus.MALFORMED_REQUEST)
+    else:
+        der = services.ocsp.respond(body)
+    return Response(der, media_type=OCSP_RESPONSE, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/ocsp", response_class=Response, summary="OCSP request (application/ocsp-request)")
+async def ocsp_post(request: Request) -> Response:
+    """RFC 6960 A.1: the DER request is the body."""
+    body = await request.body()
+    return _ocsp(_services(request), body)
+
+
+@router.get("/ocsp/{encoded:path}", response_class=Response, summary="OCSP request, base64 in the URL")
+def ocsp_get(encoded: str, request: Request) -> Response:
+    """RFC 6960 A.1: ``GET /ocsp/{url-encoding of base64 of the DER request}``."""
+    text = encoded.replace(" ", "+").strip("/")
+    try:
+        body = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        body = b""
+    return _ocsp(_services(request), body)
+
+
+@router.get("/crl/{ca}.crl", response_class=Response, summary="The newest full CRL of a CA (root, class1)")
+def crl(ca: str, request: Request) -> Response:
+    """DER CRL; a new one is made when the stored one has passed its nextUpdate."""
+    record = _services(request).crl.current(ca)
+    return Response(record.der, media_type="application/pkix-crl", headers={"Cache-Control": "max-age=60"})
+
+
+@router.get("/ca/{ca}.crt", response_class=Response, summary="A CA certificate (root, class1, ocsp)")
+def ca_certificate(ca: str, request: Request) -> Response:
+    """DER certificate of the root, the issuing CA or the OCSP signer."""
+    signer = _services(request).signers.get(ca)
+    if signer is None:
+        raise UnknownAuthority(ca=ca)
+    return Response(signer.certificate.public_bytes(Encoding.DER), media_type="application/pkix-cert")
+
+
+@router.get("/cps", response_class=Response, summary="Certification practice statement (summary)")
+def cps(request: Request) -> Response:
+    """The CPS URI named in certificate policies."""
+    settings = _services(request).settings.ca
+    text = (
+        f"{settings.organization} 인증업무준칙 (CPS) / Certification Practice Statement\n\n"
+        "이 인증기관은 jointcert 시험·개발용 인증기관입니다. 실제 전자서명 용도로 사용할 수 없습니다.\n"
+        "This CA is a jointcert test and development CA; its certificates carry no legal weight.\n"
+    )
+    return Response(text, media_type="text/plain; charset=utf-8")

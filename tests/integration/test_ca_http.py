@@ -1,0 +1,103 @@
+"""The CA over HTTP (in-process) on SQLite and PostgreSQL: OCSP GET/POST, CRL, CA certificates, problems, metrics."""
+
+from __future__ import annotations
+
+import base64
+import os
+import urllib.parse
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509 import ocsp
+from fastapi.testclient import TestClient
+
+from jointcert.app import Services
+from jointcert.ca.audit import verify_store
+from tests.unit.ca.factories import make_request
+
+_KEY = rsa.generate_private_key(65537, 2048)
+
+
+def _ocsp_request(services: Services, serial: int, nonce: bool = False) -> bytes:
+    issuing = services.signers["class1"].certificate
+    cert_like = services.authority.certificate(serial)
+    builder = ocsp.OCSPRequestBuilder()
+    if cert_like is not None and cert_like.certificate is not None:
+        builder = builder.add_certificate(cert_like.certificate, issuing, hashes.SHA1())
+    else:
+        signer = services.signers["class1"]
+        builder = builder.add_certificate_by_hash(
+            signer.name_hashes["sha1"], signer.key_hashes["sha1"], serial, hashes.SHA1()
+        )
+    if nonce:
+        builder = builder.add_extension(x509.OCSPNonce(os.urandom(16)), critical=False)
+    return builder.build().public_bytes(serialization.Encoding.DER)
+
+
+def test_ocsp_post_and_get(services: Services, client: TestClient) -> None:
+    good = services.authority.issue(make_request(_KEY))
+    revoked = services.authority.issue(make_request(_KEY))
+    services.authority.revoke(revoked.serial, x509.ReasonFlags.cessation_of_operation, actor="test")
+    expected = {
+        good.serial: ocsp.OCSPCertStatus.GOOD,
+        revoked.serial: ocsp.OCSPCertStatus.REVOKED,
+        2**100 + 7: ocsp.OCSPCertStatus.UNKNOWN,
+    }
+    for serial, status in expected.items():
+        body = _ocsp_request(services, serial, nonce=True)
+        posted = client.post("/ocsp", content=body, headers={"Content-Type": "application/ocsp-request"})
+        assert posted.status_code == 200 and posted.headers["content-type"] == "application/ocsp-response"
+        assert ocsp.load_der_ocsp_response(posted.content).certificate_status is status
+        encoded = urllib.parse.quote(base64.b64encode(_ocsp_request(services, serial)).decode(), safe="")
+        fetched = client.get(f"/ocsp/{encoded}")
+        assert ocsp.load_der_ocsp_response(fetched.content).certificate_status is status
+    malformed = client.post("/ocsp", content=b"nonsense")
+    assert ocsp.load_der_ocsp_response(malformed.content).response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+    assert ocsp.load_der_ocsp_response(client.get("/ocsp/%%%").content).response_status is (
+        ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+    )
+
+
+def test_crl_and_ca_certificates(services: Services, client: TestClient) -> None:
+    issued = services.authority.issue(make_request(_KEY))
+    services.authority.revoke(issued.serial, x509.ReasonFlags.key_compromise, actor="test")
+    response = client.get("/crl/class1.crl")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pkix-crl"
+    crl = x509.load_der_x509_crl(response.content)
+    assert crl.get_revoked_certificate_by_serial_number(issued.serial) is not None
+    assert x509.load_der_x509_crl(client.get("/crl/root.crl").content).issuer == services.signers["root"].name
+    for slug in ("root", "class1", "ocsp"):
+        cert = client.get(f"/ca/{slug}.crt")
+        assert cert.headers["content-type"] == "application/pkix-cert"
+        assert x509.load_der_x509_certificate(cert.content) == services.signers[slug].certificate
+    assert "인증업무준칙" in client.get("/cps").text
+
+
+def test_errors_are_problem_documents(client: TestClient) -> None:
+    for path in ("/crl/nope.crl", "/ca/nope.crt", "/no/such/route"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        body = response.json()
+        assert body["status"] == 404 and body["type"].startswith("urn:jointcert:problem:")
+    assert client.get("/ca/nope.crt").json()["code"] == "unknown_authority"
+    assert "message_ko" in client.get("/ca/nope.crt").json()
+
+
+def test_health_metrics_openapi(services: Services, client: TestClient) -> None:
+    services.authority.issue(make_request(_KEY))
+    assert client.get("/healthz").json()["status"] == "ok"
+    client.get("/ca/root.crt")
+    text = client.get("/metrics").text
+    assert 'jointcert_http_requests_total{method="GET",route="/ca/{ca}.crt",status="200"} 1' in text
+    assert 'jointcert_ca_events_total{event="certificates_issued"} 1' in text
+    assert 'jointcert_ca_certificates{status="issued"}' in text
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/ocsp", "/crl/{ca}.crl", "/ca/{ca}.crt", "/healthz", "/metrics"} <= set(paths)
+
+
+def test_init_is_audited_and_the_chain_verifies(services: Services) -> None:
+    types = [e.type for e in services.audit.entries()]
+    assert types[-1] == "ca.keys_unlocked" and "ca.initialised" in types and "instance.initialised" in types
+    assert verify_store(services.audit).ok
