@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -14,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from jointcert.cli.context import EXIT_CODES, CliState, console
-from jointcert.clock import SystemClock
+from jointcert.clock import Clock, SystemClock
 from jointcert.config import RpSettings, load_settings
 from jointcert.errors import ErrorKind, InvalidInput, JointcertError
 from jointcert.npki.keyfile import PrivateKeyBundle, decrypt_sign_pri
@@ -130,6 +131,35 @@ def _open_key(path: Path | None, password: str | None, ask: bool) -> PrivateKeyB
     return decrypt_sign_pri(path.read_bytes(), password)
 
 
+class _FixedClock:
+    """``--at``: every check runs at one given moment."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at
+        self._system = SystemClock()
+
+    def now(self) -> datetime:
+        """The fixed moment."""
+        return self._at
+
+    def monotonic(self) -> float:
+        """Real monotonic seconds."""
+        return self._system.monotonic()
+
+
+def _clock(at: str | None) -> Clock:
+    if at is None:
+        return SystemClock()
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise InvalidInput(
+            "--at needs an ISO 8601 time, e.g. 2026-11-25T09:00:00+09:00.",
+            message_ko="--at은 ISO 8601 시각이어야 합니다.",
+        ) from exc
+    return _FixedClock(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
 def _login_with_key(
     verifier: Verifier, challenges: ChallengeService, cert: bytes, bundle: PrivateKeyBundle, rrn: str | None
 ) -> Verdict:
@@ -191,6 +221,7 @@ def verify(
     ask_password: Annotated[bool, typer.Option("--ask-password", help="Prompt for the password.")] = False,
     random_num: Annotated[str | None, typer.Option(help="R (randomNum) as hex, instead of --key.")] = None,
     no_revocation: Annotated[bool, typer.Option("--no-revocation", help="Skip OCSP/CRL.")] = False,
+    at: Annotated[str | None, typer.Option(help="Verify as of this ISO 8601 time (default: now; naive = UTC).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
 ) -> None:
     """Verify a certificate: chain to the trust anchors, validity, key usage, type, revocation and VID; with --key
@@ -201,7 +232,7 @@ def verify(
     policy = replace(base, require_registration=False, check_revocation=base.check_revocation and not no_revocation)
     bundle = _open_key(key, password, ask_password)
     r = _random_num(random_num, bundle)
-    clock = SystemClock()
+    clock = _clock(at)
     challenges = ChallengeService(InMemoryChallengeStore(), clock, ttl_seconds=settings.challenge_ttl_seconds)
     verifier = Verifier(
         policy,

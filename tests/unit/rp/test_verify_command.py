@@ -179,3 +179,18 @@ def test_key_file_login_path(
     monkeypatch.setattr("typer.prompt", lambda *a, **k: PASSWORD)
     code, _, _ = run([*base, "--key", str(files["key"]), "--ask-password"], capsys, monkeypatch)
     assert code == 0
+
+
+def test_at_moves_the_validation_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert = tmp_path / "signCert.der"
+    cert.write_bytes(base64.b64decode(TEST_CERT["signCert"]))
+    base = ["--data-dir", str(tmp_path), "verify", str(cert), "--json"]
+    _, out, _ = run([*base, "--at", "2020-03-01T12:00:00+09:00"], capsys, monkeypatch)
+    checks = {c["name"]: c["code"] for c in json.loads(out)["checks"]}
+    assert checks["validity"] == "ok" and checks["chain"] == "chain_untrusted"
+    _, out, _ = run([*base, "--at", "2020-01-01"], capsys, monkeypatch)
+    assert {c["name"]: c["code"] for c in json.loads(out)["checks"]}["validity"] == "not_yet_valid"
+    code, _, err = run([*base, "--at", "yesterday"], capsys, monkeypatch)
+    assert code == 3 and "ISO 8601" in err
