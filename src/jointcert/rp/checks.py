@@ -265,6 +265,12 @@ class Verdict:
         values.update(changes)
         return Verdict(**values)
 
+    def replacing(self, check: Check) -> Verdict:
+        """A copy with the check of the same name replaced in place (appended if there was none)."""
+        if self.check(check.name) is None:
+            return self.with_checks([check])
+        return self.with_checks([], checks=tuple(check if c.name is check.name else c for c in self.checks))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe view."""
         first = self.reason

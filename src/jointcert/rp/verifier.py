@@ -119,15 +119,10 @@ class Verifier:
         wants_registration = self.policy.require_registration or customer_id is not None
         if wants_registration and self._registry is None:
             raise VerifierMisconfigured(f"{self.policy.id}: registration checks need a registration store.")
-        checks = [self._consume(login)]
-        signed = self._signature(login)
-        checks.append(signed.check)
-        if signed.cert is None:
-            return self._verdict([*checks, Check.failed(CheckName.CERTIFICATE, Reason.MALFORMED_CERTIFICATE)], None)
-        vid = VidProof(rrn, login.random_num or b"") if rrn is not None else None
-        checks = self._certificate_checks(signed.cert, checks, signed.extra, vid, None)
-        verdict = self._verdict(checks, signed.cert)
-        return self._registration_check(verdict, customer_id) if wants_registration else verdict
+        verdict = self._proof(login, rrn)
+        if verdict.certificate is None or not wants_registration:
+            return verdict
+        return self._registration_check(verdict, customer_id)
 
     def register(
         self,
@@ -141,16 +136,11 @@ class Verifier:
         the policy requires it), the institution's ``identity_check``, then the registration is stored."""
         if self._registry is None:
             raise VerifierMisconfigured("register() needs a registration store.")
-        checks = [self._consume(login)]
-        signed = self._signature(login)
-        checks.append(signed.check)
-        if signed.cert is None:
-            return self._verdict([*checks, Check.failed(CheckName.CERTIFICATE, Reason.MALFORMED_CERTIFICATE)], None)
-        vid = VidProof(rrn, login.random_num or b"") if rrn is not None else None
-        checks = self._certificate_checks(signed.cert, checks, signed.extra, vid, None)
-        if self.policy.require_vid_at_registration and vid is None:
-            checks = [c for c in checks if c.name is not CheckName.VID]
-            checks.append(
+        verdict = self._proof(login, rrn)
+        if verdict.certificate is None:
+            return verdict
+        if self.policy.require_vid_at_registration and rrn is None:
+            verdict = verdict.replacing(
                 Check.failed(
                     CheckName.VID,
                     Reason.VID_MISSING,
@@ -158,7 +148,6 @@ class Verifier:
                     "Registration needs the VID check (resident number and R).",
                 )
             )
-        verdict = self._verdict(checks, signed.cert)
         if not verdict.accepted:
             return verdict.with_checks([Check.skipped(CheckName.IDENTITY), Check.skipped(CheckName.REGISTRATION)])
         assert verdict.certificate is not None
@@ -169,6 +158,16 @@ class Verifier:
         return self._store_registration(verdict.with_checks([Check.passed(CheckName.IDENTITY)]), customer_id)
 
     # --- steps --------------------------------------------------------------------------------------------
+
+    def _proof(self, login: SignedLogin, rrn: str | None) -> Verdict:
+        """Challenge, signature and every certificate check (with VID when ``rrn`` is given)."""
+        checks = [self._consume(login)]
+        signed = self._signature(login)
+        checks.append(signed.check)
+        if signed.cert is None:
+            return self._verdict([*checks, Check.failed(CheckName.CERTIFICATE, Reason.MALFORMED_CERTIFICATE)], None)
+        vid = VidProof(rrn, login.random_num or b"") if rrn is not None else None
+        return self._verdict(self._certificate_checks(signed.cert, checks, signed.extra, vid, None), signed.cert)
 
     def _consume(self, login: SignedLogin) -> Check:
         if self._challenges is None:
