@@ -56,7 +56,7 @@ def _listed_details(error: JointcertError) -> list[dict[str, str]]:
 def run_safely(app: typer.Typer) -> int:
     """Run the Typer app, turning domain errors into messages and exit codes (never a traceback)."""
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
     except JointcertError as error:
         return report(error)
     except typer.Exit as done:
@@ -71,4 +71,5 @@ def run_safely(app: typer.Typer) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    # In non-standalone mode Click returns the code of a ``typer.Exit`` instead of raising it.
+    return result if isinstance(result, int) else 0

@@ -16,3 +16,28 @@ def test_errors_with_listed_details_print_every_item(capsys) -> None:  # type: i
     err = capsys.readouterr().err
     assert code == EXIT_CODES[WeakPassword.kind]
     assert "Include a digit." in err and "10자 이상" in err
+
+
+def test_exit_codes_raised_by_commands_reach_the_shell() -> None:
+    import typer
+
+    from jointcert.cli.context import run_safely
+
+    app = typer.Typer()
+
+    @app.command()
+    def fail() -> None:
+        raise typer.Exit(code=4)
+
+    @app.command()
+    def other() -> None:
+        """A second command so Typer keeps subcommand names."""
+
+    import sys
+
+    argv = sys.argv
+    sys.argv = ["jointcert", "fail"]
+    try:
+        assert run_safely(app) == 4
+    finally:
+        sys.argv = argv
