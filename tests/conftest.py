@@ -9,6 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Tests never assert on time: Hypothesis' per-example deadline would turn a loaded machine into a failure.
+settings.register_profile("jointcert", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("jointcert")
 
 from jointcert.clock import FakeClock
 from jointcert.storage.db import Database
