@@ -8,6 +8,7 @@ from jointcert.storage.tables import (
     ca,  # noqa: F401  (registers the CA tables)
     metadata,
     relay,  # noqa: F401  (registers the relay_* tables)
+    rp,  # noqa: F401  (registers the rp_* tables)
 )
 
 __all__ = ["Base", "metadata"]
