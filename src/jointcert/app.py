@@ -28,8 +28,11 @@ from jointcert.ca.stats import Counters
 from jointcert.clock import Clock, SystemClock
 from jointcert.config import Settings, load_settings
 from jointcert.pii import PiiProtector
+from jointcert.relay.ratelimit import RateLimiter
+from jointcert.relay.service import RelayService
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
+from jointcert.storage.repositories.relay import SqlTransferStore
 
 __all__ = ["InitResult", "Services", "build_services", "ensure_initialised", "init_instance", "is_initialised"]
 
@@ -51,6 +54,7 @@ class Services:
     crl: CrlPublisher
     ocsp: OcspResponder
     counters: Counters
+    relay: RelayService
 
     def close(self) -> None:
         """Release the database connections."""
@@ -112,7 +116,10 @@ def build_services(
     )
     authority.add_revocation_listener(ocsp.invalidate)
     authority.add_revocation_listener(crl.on_revocation)
-    return Services(settings, clock, database, pii, certificates, audit, signers, authority, crl, ocsp, counters)
+    relay = RelayService(
+        store=SqlTransferStore(database), clock=clock, settings=settings.relay, limiter=RateLimiter(clock)
+    )
+    return Services(settings, clock, database, pii, certificates, audit, signers, authority, crl, ocsp, counters, relay)
 
 
 @dataclass(frozen=True)
