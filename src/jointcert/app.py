@@ -34,6 +34,8 @@ from jointcert.ra.holder import HolderService
 from jointcert.ra.policies import Notifications
 from jointcert.ra.ports import Registrar
 from jointcert.ra.service import RegistrationAuthority
+from jointcert.relay.ratelimit import RateLimiter
+from jointcert.relay.service import RelayService
 from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
@@ -45,6 +47,7 @@ from jointcert.storage.repositories.ra import (
     SqlStepLog,
 )
 from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
+from jointcert.storage.repositories.relay import SqlTransferStore
 
 __all__ = ["InitResult", "Services", "build_services", "ensure_initialised", "init_instance", "is_initialised"]
 
@@ -66,6 +69,7 @@ class Services:
     crl: CrlPublisher
     ocsp: OcspResponder
     counters: Counters
+    relay: RelayService
     bank: SandboxBank  # the sandbox bank: ports for the RA, virtual phone, outbox, seed
     ra: RegistrationAuthority
     holders: HolderService  # renewal and revocation by the holder
@@ -137,6 +141,9 @@ def build_services(
     )
     authority.add_revocation_listener(ocsp.invalidate)
     authority.add_revocation_listener(crl.on_revocation)
+    relay = RelayService(
+        store=SqlTransferStore(database), clock=clock, settings=settings.relay, limiter=RateLimiter(clock)
+    )
     bank = build_sandbox_bank(database, pii, clock, hasher=bank_hasher)
     chain = tuple(signers[slug].certificate.public_bytes(Encoding.DER) for slug in (ISSUING, ROOT))
     registry = SqlCertificateRegistry(database)
@@ -176,6 +183,7 @@ def build_services(
         crl,
         ocsp,
         counters,
+        relay,
         bank=bank,
         ra=ra,
         holders=holders,

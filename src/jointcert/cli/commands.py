@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, demo, init, inspect, serve
+from jointcert.cli import ca, copy, demo, init, inspect, serve, verify
 
 __all__ = ["register"]
 
@@ -15,4 +15,6 @@ def register(app: typer.Typer) -> None:
     serve.register(app)
     ca.register(app)
     inspect.register(app)
+    copy.register(app)
+    verify.register(app)
     demo.register(app)

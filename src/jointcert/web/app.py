@@ -20,6 +20,7 @@ from jointcert.app import Services
 from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
 from jointcert.web.routes import issuance, pki, sandbox
+from jointcert.web.routes import relay as relay_routes
 
 __all__ = ["create_app", "run_maintenance"]
 
@@ -32,6 +33,7 @@ def run_maintenance(services: Services) -> None:
     if voided:
         log.warning("voided %d issuance records left unsigned: %s", len(voided), [format(s, "x") for s in voided])
     services.crl.regenerate_all(actor="scheduler")
+    services.relay.sweep()
 
 
 async def _maintenance_loop(services: Services) -> None:
@@ -103,4 +105,5 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
     app.include_router(issuance.certificates_router)
     app.include_router(sandbox.api_router)
     app.include_router(sandbox.pages_router)
+    relay_routes.install(app)  # includes the relay router
     return app

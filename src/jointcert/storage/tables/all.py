@@ -8,6 +8,8 @@ from jointcert.storage.tables import (
     ca,  # noqa: F401  (registers the CA tables)
     metadata,
     ra,  # noqa: F401  (registers the ra_* tables)
+    relay,  # noqa: F401  (registers the relay_* tables)
+    rp,  # noqa: F401  (registers the rp_* tables)
 )
 
 __all__ = ["Base", "metadata"]
