@@ -18,7 +18,6 @@ from jointcert.bank.seed import DEMO_CUSTOMERS, DemoCustomer, credential_lines
 from jointcert.ca.authority import IssuanceRequest, SignatureProof
 from jointcert.cli.ca import open_services, settings_of
 from jointcert.cli.context import console
-from jointcert.errors import NotFound
 from jointcert.npki.keyfile import encrypt_sign_pri, generate_bundle
 from jointcert.npki.store import NpkiStore
 from jointcert.ra.ports import RegisteredCertificate
@@ -101,21 +100,11 @@ def demo(
         uvicorn.run(create_app(services, background=True), host=bind_host, port=bind_port, log_level="info")
 
 
-class NoOtpDevice(NotFound):
-    """The customer has no OTP device."""
-
-    code = "sandbox_no_otp_device"
-    message_ko = "OTP 기기가 등록되지 않은 고객입니다."
-    message_en = "This customer has no OTP device."
-
-
 @sandbox_app.command("otp")
 def otp(ctx: typer.Context, user_id: Annotated[str, typer.Argument(help="Online-banking ID, e.g. seoyeon91.")]) -> None:
     """The code the customer's OTP device shows now (the next one the bank will accept)."""
     with open_services(settings_of(ctx), actor="sandbox") as services:
         code = services.otp_device.code(user_id)
-    if code is None:
-        raise NoOtpDevice(user_id=user_id)
     until = f" (until {code.valid_until.isoformat()})" if code.valid_until else ""
     say(f"{code.code}  {code.kind.upper()} {code.serial}{until}")
 

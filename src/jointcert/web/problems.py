@@ -61,7 +61,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         exc.text_en,
         message_ko=exc.text_ko,
         message_en=exc.text_en,
-        **exc.details,
+        **_safe(exc),
     )
 
 

@@ -170,11 +170,12 @@ class IssuanceMachine(RuleBasedStateMachine):
         assert self.rig is not None
         device = demo_customer(self.user).spec.otp
 
+        self.rig.clock.advance(timedelta(seconds=30))  # a fresh step, so a right code is never a replay
+
         def call() -> None:
             from jointcert.bank.sandbox.otp import totp_code
 
             assert self.rig is not None
-            self.rig.clock.advance(timedelta(seconds=30))  # a fresh step, so a right code is never a replay
             code = totp_code(device.secret, self.rig.clock.now()) if device else "000000"
             self.ra.verify_otp(self.sid, self.token, code if right else f"{(int(code) + 1) % 1_000_000:06d}")
 

@@ -14,12 +14,21 @@ from sqlalchemy import select
 
 from jointcert.bank.sandbox import otp
 from jointcert.clock import Clock
+from jointcert.errors import NotFound
 from jointcert.pii import PiiProtector
 from jointcert.storage.bank_repository.factors import otp_purpose
 from jointcert.storage.db import Database
 from jointcert.storage.tables.bank import BankCustomer, BankOtpToken
 
-__all__ = ["SqlVirtualOtpDevice", "VirtualOtpCode"]
+__all__ = ["NoOtpDevice", "SqlVirtualOtpDevice", "VirtualOtpCode"]
+
+
+class NoOtpDevice(NotFound):
+    """The customer has no OTP device."""
+
+    code = "sandbox_no_otp_device"
+    message_ko = "OTP 기기가 등록되지 않은 고객입니다."
+    message_en = "This customer has no OTP device."
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,8 @@ class SqlVirtualOtpDevice:
     def __init__(self, database: Database, pii: PiiProtector, clock: Clock) -> None:
         self._db, self._pii, self._clock = database, pii, clock
 
-    def code(self, user_id: str) -> VirtualOtpCode | None:
-        """The next usable code of the customer's device, or ``None`` if the customer has none."""
+    def code(self, user_id: str) -> VirtualOtpCode:
+        """The next usable code of the customer's device; :class:`NoOtpDevice` if the customer has none."""
         with self._db.session() as session:
             row = session.execute(
                 select(BankOtpToken, BankCustomer.user_id)
@@ -49,7 +58,7 @@ class SqlVirtualOtpDevice:
                 .where(BankCustomer.user_id == user_id)
             ).first()
         if row is None:
-            return None
+            raise NoOtpDevice(user_id=user_id)
         token = row[0]
         secret = self._pii.decrypt(token.secret_ciphertext, otp_purpose(token.customer_id))
         if token.kind == otp.OtpKind.HOTP.value:

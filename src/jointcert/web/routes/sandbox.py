@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jointcert.app import Services
 from jointcert.bank.errors import CallNotFound
 from jointcert.bank.sandbox.ars import PROMPT_KO
-from jointcert.errors import NotFound
+from jointcert.storage.repositories.ra_sandbox import NoOtpDevice
 from jointcert.web.routes.issuance_models import problems
 
 __all__ = ["api_router", "pages_router"]
@@ -24,14 +24,6 @@ __all__ = ["api_router", "pages_router"]
 api_router = APIRouter(prefix="/api/v1/sandbox", tags=["sandbox"])
 pages_router = APIRouter(prefix="/sandbox", tags=["sandbox"], include_in_schema=False)
 PhoneNumber = Annotated[str, Path(min_length=1, max_length=20, description="e.g. 010-2718-4406 or 01027184406")]
-
-
-class NoOtpDevice(NotFound):
-    """The customer has no OTP device."""
-
-    code = "sandbox_no_otp_device"
-    message_ko = "OTP 기기가 등록되지 않은 고객입니다."
-    message_en = "This customer has no OTP device."
 
 
 def _services(request: Request) -> Services:
@@ -122,10 +114,7 @@ def answer(
 
 
 def _otp(request: Request, user_id: str) -> OtpOut:
-    code = _services(request).otp_device.code(user_id)
-    if code is None:
-        raise NoOtpDevice(user_id=user_id)
-    return OtpOut(**code.__dict__)
+    return OtpOut(**_services(request).otp_device.code(user_id).__dict__)
 
 
 @api_router.get("/otp/{user_id}", summary="A demo customer's OTP code", responses=problems(NoOtpDevice))
