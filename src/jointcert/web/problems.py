@@ -30,20 +30,19 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
 
 
 def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
-    """A ``application/problem+json`` response with our stable ``code`` as the problem type."""
+    """A ``application/problem+json`` response with our stable ``code`` as the problem type.
+
+    Every problem carries ``message_ko`` and ``message_en`` (the English one defaults to the detail or title).
+    """
     body: dict[str, Any] = {"type": f"urn:jointcert:problem:{code}", "title": title, "status": status, "code": code}
     if detail:
         body["detail"] = detail
+    body["message_en"] = detail or title
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
-_RESERVED = frozenset({"type", "title", "status", "code", "detail", "instance", "message_ko", "message_en"})
-
-
-def _safe(exc: JointcertError) -> dict[str, Any]:
-    """An error's details without keys that would overwrite the problem's own members."""
-    return {key: value for key, value in exc.details.items() if key not in _RESERVED}
+_MEMBERS = frozenset({"type", "title", "status", "code", "detail"})
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -51,50 +50,31 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = STATUS_BY_KIND[exc.kind]
     if status >= 500:
         log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)
-        return problem(
-            status, exc.code, type(exc).message_en, message_ko=type(exc).message_ko, message_en=type(exc).message_en
-        )
-    return problem(
-        status,
-        exc.code,
-        type(exc).message_en,
-        exc.text_en,
-        message_ko=exc.text_ko,
-        message_en=exc.text_en,
-        **_safe(exc),
-    )
+        return problem(status, exc.code, type(exc).message_en, message_ko=type(exc).message_ko)
+    details = {k: v for k, v in exc.details.items() if k not in _MEMBERS}  # e.g. a bank error's "status"
+    return problem(status, exc.code, type(exc).message_en, exc.text_en, **{**details, "message_ko": exc.text_ko})
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
     return problem(
-        422,
-        "invalid_request",
-        "The request is not valid.",
-        message_ko="요청이 올바르지 않습니다.",
-        message_en="The request is not valid: see errors.",
-        errors=errors,
+        422, "invalid_request", "The request is not valid.", message_ko="요청이 올바르지 않습니다.", errors=errors
     )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    korean = {404: "요청한 주소를 찾을 수 없습니다.", 405: "허용되지 않은 요청 방식입니다."}
-    text = str(exc.detail)
-    return problem(exc.status_code, code, text, message_ko=korean.get(exc.status_code, text), message_en=text)
+    message_ko = {404: "요청한 주소를 찾을 수 없습니다.", 405: "허용되지 않은 요청 방식입니다."}.get(
+        exc.status_code, "요청을 처리할 수 없습니다."
+    )
+    return problem(exc.status_code, code, str(exc.detail), message_ko=message_ko)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(
-        500,
-        "internal_error",
-        "An internal error occurred.",
-        message_ko="처리 중 오류가 발생했습니다.",
-        message_en="An internal error occurred.",
-    )
+    return problem(500, "internal_error", "An internal error occurred.", message_ko="처리 중 오류가 발생했습니다.")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
