@@ -208,7 +208,7 @@ def verify(
         ),
     ] = None,
     institution: Annotated[
-        str | None, typer.Option(help="Apply a demo institution's policy (e.g. hanbit-securities).")
+        str | None, typer.Option(help="Apply a demo institution's policy (e.g. gaon-securities).")
     ] = None,
     rrn: Annotated[str | None, typer.Option(help="Resident registration number for the VID check.")] = None,
     key: Annotated[
