@@ -2,7 +2,7 @@
 
 Service endpoints: ``/healthz``, ``/metrics`` (Prometheus text), ``/openapi.json``; PKI: ``POST /ocsp``,
 ``GET /ocsp/{base64}``, ``GET /crl/{ca}.crl``, ``GET /ca/{ca}.crt`` (``ca`` = ``root`` | ``class1`` | ``ocsp``),
-``GET /cps``. Errors are RFC 9457 problem responses.
+``GET /cps``; the demo relying parties under ``/rp/`` (pages and JSON API). Errors are RFC 9457 problem responses.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from jointcert.app import Services
 from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
 from jointcert.web.routes import pki
+from jointcert.web.routes import rp as rp_routes
 
 __all__ = ["create_app", "run_maintenance"]
 
@@ -32,6 +33,7 @@ def run_maintenance(services: Services) -> None:
     if voided:
         log.warning("voided %d issuance records left unsigned: %s", len(voided), [format(s, "x") for s in voided])
     services.crl.regenerate_all(actor="scheduler")
+    services.relying_parties.challenges.purge()
 
 
 async def _maintenance_loop(services: Services) -> None:
@@ -99,4 +101,5 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     app.include_router(pki.router)
+    rp_routes.install(app)  # the demo relying-party sites under /rp/ (and /static)
     return app
