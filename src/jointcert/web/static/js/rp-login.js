@@ -176,45 +176,105 @@ function progress(busy, text) {
   else $("progress").replaceChildren();
 }
 
-/** @param {any} verdict the site's JSON verdict */
-function showVerdict(verdict) {
+/**
+ * The facts under a verdict: which certificate, and the customer number on success.
+ * @param {any} verdict
+ * @param {Record<string, {label_ko: string, label_en: string}>} policies
+ * @returns {Node[]}
+ */
+function facts(verdict, policies) {
+  const cert = verdict.certificate;
+  /** @type {[DocumentFragment, Node][]} */
+  const rows = [];
+  if (cert) {
+    const known = cert.policy_oids.map((/** @type {string} */ oid) => policies[oid]).find(Boolean);
+    const name = cert.real_name ?? cert.subject;
+    const kind = known ? bi(known.label_ko, known.label_en) : bi("알 수 없는 종류", "unknown type");
+    const value = document.createDocumentFragment();
+    value.append(document.createTextNode(`${name} · `), kind);
+    rows.push([bi("인증서", "Certificate"), value]);
+  }
+  if (verdict.accepted && verdict.customer_id) {
+    rows.push([bi("고객번호", "Customer no."), document.createTextNode(verdict.customer_id)]);
+  }
+  return rows.flatMap(([term, value]) => {
+    const dt = document.createElement("dt");
+    const dd = document.createElement("dd");
+    dt.append(term);
+    dd.append(value);
+    return [dt, dd];
+  });
+}
+
+/**
+ * Show the outcome box.
+ * @param {{kind: "accepted" | "refused" | "error", reason: string, title: [string, string],
+ *   message: [string, string], facts?: Node[], checks?: any[]}} outcome
+ */
+function showOutcome({ kind, reason, title, message, facts: rows = [], checks = [] }) {
   const box = $("result");
   box.hidden = false;
-  box.dataset.accepted = String(verdict.accepted);
-  box.dataset.reason = verdict.reason?.code ?? "ok";
-  box.className = `panel result ${verdict.accepted ? "result--accepted" : "result--refused"}`;
-  if (verdict.accepted) {
-    const name = verdict.customer_name ?? "";
-    say($("result-title"), "로그인되었습니다", "Logged in");
-    say($("result-message"), `환영합니다, ${name} 님.`, `Welcome, ${name}.`);
-  } else {
-    say($("result-title"), "로그인할 수 없습니다", "Login refused");
-    say($("result-message"), verdict.reason.message_ko, verdict.reason.message_en);
-  }
-  const checks = verdict.checks.map((/** @type {any} */ check) => {
+  box.dataset.accepted = String(kind === "accepted");
+  box.dataset.reason = reason;
+  box.className = `panel result result--${kind}`;
+  say($("result-title"), ...title);
+  say($("result-message"), ...message);
+  $("result-facts").replaceChildren(...rows);
+  const items = checks.map((check) => {
     const li = document.createElement("li");
     li.className = `check check--${check.status}`;
     const name = Object.assign(document.createElement("span"), { className: "check__name", textContent: check.name });
     li.append(name, bi(check.message_ko, check.message_en));
     return li;
   });
-  $("result-checks").replaceChildren(...checks);
+  $("result-checks").replaceChildren(...items);
+  $("result-details").hidden = items.length === 0;
+  if (kind === "accepted") say($("result-again"), "로그아웃", "Log out");
+  else say($("result-again"), "다시 시도", "Try again");
   $("login-panel").hidden = true;
+  $("register-panel").hidden = true;
   box.focus();
 }
 
-/** @param {unknown} err */
+/**
+ * @param {any} verdict the site's JSON verdict
+ * @param {any} config
+ */
+function showVerdict(verdict, config) {
+  const name = verdict.customer_name ?? "";
+  showOutcome({
+    kind: verdict.accepted ? "accepted" : "refused",
+    reason: verdict.reason?.code ?? "ok",
+    title: verdict.accepted ? ["로그인되었습니다", "Logged in"] : ["로그인할 수 없습니다", "Login refused"],
+    message: verdict.accepted
+      ? [`환영합니다, ${name} 님.`, `Welcome, ${name}.`]
+      : [verdict.reason.message_ko, verdict.reason.message_en],
+    facts: facts(verdict, config.policies),
+    checks: verdict.checks,
+  });
+}
+
+/** @param {unknown} err an error on the way to the site (network, a problem response) */
 function showError(err) {
-  const box = $("result");
-  box.hidden = false;
-  box.dataset.accepted = "false";
-  box.dataset.reason = err instanceof JointcertError ? err.code : "internal_error";
-  box.className = "panel result result--error";
-  say($("result-title"), "처리하지 못했습니다", "Something went wrong");
-  if (err instanceof JointcertError) say($("result-message"), err.messageKo, err.messageEn);
-  else say($("result-message"), "처리 중 오류가 발생했습니다.", "An unexpected error occurred.");
-  $("result-checks").replaceChildren();
-  box.focus();
+  const known = err instanceof JointcertError ? err : null;
+  showOutcome({
+    kind: "error",
+    reason: known?.code ?? "internal_error",
+    title: ["처리하지 못했습니다", "Something went wrong"],
+    message: [known?.messageKo ?? "처리 중 오류가 발생했습니다.", known?.messageEn ?? "An unexpected error occurred."],
+  });
+}
+
+/**
+ * An inline error in a form (role=alert), or none.
+ * @param {string} id
+ * @param {[string, string] | null} text
+ */
+function formError(id, text) {
+  const node = $(id);
+  node.hidden = !text;
+  if (text) say(node, ...text);
+  else node.replaceChildren();
 }
 
 // --- the flow --------------------------------------------------------------------------------------------------
@@ -230,6 +290,7 @@ class LoginFlow {
    */
   constructor(vault, config) {
     this.vault = vault;
+    this.config = config;
     this.api = createApiClient({ baseUrl: config.apiBase });
     /** @type {Unlocked | null} held for the registration step only */
     this.held = null;
@@ -258,9 +319,10 @@ class LoginFlow {
     event.preventDefault();
     const chosen = /** @type {HTMLInputElement | null} */ (document.querySelector("input[name=credential]:checked"));
     const passwordInput = /** @type {HTMLInputElement} */ ($("cert-password"));
-    if (!chosen) return this.invalid("cert-items", "인증서를 선택하십시오.", "Choose a certificate.");
-    if (!passwordInput.value) return this.invalid("cert-password", "인증서 비밀번호를 입력하십시오.",
+    if (!chosen) return this.invalid("login-error", "cert-items", "인증서를 선택하십시오.", "Choose a certificate.");
+    if (!passwordInput.value) return this.invalid("login-error", "cert-password", "인증서 비밀번호를 입력하십시오.",
       "Enter the certificate password.");
+    formError("login-error", null);
     this.forget();
     progress(true, ["인증서를 여는 중…", "Opening the certificate…"]);
     /** @type {Unlocked | null} */
@@ -274,11 +336,15 @@ class LoginFlow {
         this.askRegistration(unlocked);
         unlocked = null; // held for the registration form now
       } else {
-        showVerdict(verdict);
+        showVerdict(verdict, this.config);
       }
     } catch (err) {
       passwordInput.value = "";
-      showError(err);
+      if (err instanceof JointcertError && err.code === "wrong_certificate_password") {
+        this.invalid("login-error", "cert-password", err.messageKo, err.messageEn);
+      } else {
+        showError(err);
+      }
     } finally {
       unlocked?.randomNum.fill(0);
       progress(false);
@@ -301,16 +367,17 @@ class LoginFlow {
     const value = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ ($(id)).value.trim();
     const name = value("reg-name");
     const rrn = `${value("reg-rrn-front")}${value("reg-rrn-back")}`;
-    if (!name) return this.invalid("reg-name", "이름을 입력하십시오.", "Enter your name.");
-    if (!/^[0-9]{13}$/.test(rrn)) return this.invalid("reg-rrn-front", "주민등록번호 13자리를 입력하십시오.",
-      "Enter the 13 digits of the resident registration number.");
+    if (!name) return this.invalid("register-error", "reg-name", "이름을 입력하십시오.", "Enter your name.");
+    if (!/^[0-9]{13}$/.test(rrn)) return this.invalid("register-error", "reg-rrn-front",
+      "주민등록번호 13자리를 입력하십시오.", "Enter the 13 digits of the resident registration number.");
+    formError("register-error", null);
     const held = this.held;
     if (!held) return this.cancelRegistration();
     progress(true, ["본인확인 후 등록하는 중…", "Checking and registering…"]);
     try {
       const verdict = await this.signAndSend("/register", held, { name, rrn, random_num: toBase64(held.randomNum) });
       this.endRegistration();
-      showVerdict(verdict);
+      showVerdict(verdict, this.config);
     } catch (err) {
       this.endRegistration();
       showError(err);
@@ -327,6 +394,7 @@ class LoginFlow {
 
   endRegistration() {
     this.forget();
+    formError("register-error", null);
     for (const id of ["reg-rrn-front", "reg-rrn-back"]) /** @type {HTMLInputElement} */ ($(id)).value = "";
     $("register-panel").hidden = true;
   }
@@ -339,18 +407,21 @@ class LoginFlow {
   }
 
   /**
-   * @param {string} id the field to focus
+   * Say what is wrong next to the form and put the focus where it can be fixed.
+   * @param {string} errorId the form's error line
+   * @param {string} fieldId the field to focus
    * @param {string} ko
    * @param {string} en
    */
-  invalid(id, ko, en) {
-    say($("progress"), ko, en);
-    const target = id === "cert-items" ? $("cert-items").querySelector("input") : $(id);
+  invalid(errorId, fieldId, ko, en) {
+    formError(errorId, [ko, en]);
+    const target = fieldId === "cert-items" ? $("cert-items").querySelector("input:not([disabled])") : $(fieldId);
     /** @type {HTMLElement | null} */ (target)?.focus();
   }
 
   restart() {
     this.forget();
+    formError("login-error", null);
     $("result").hidden = true;
     $("register-panel").hidden = true;
     $("login-panel").hidden = false;
