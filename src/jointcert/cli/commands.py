@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, init, inspect, serve, verify
+from jointcert.cli import ca, init, inspect, login, serve, verify
 
 __all__ = ["register"]
 
@@ -16,3 +16,4 @@ def register(app: typer.Typer) -> None:
     ca.register(app)
     inspect.register(app)
     verify.register(app)
+    login.register(app)
