@@ -153,6 +153,8 @@ async function showWallet(vault, config) {
   const items = credentials.map((c, i) => certItem(c, i, describe(c, config.policies)));
   $("cert-items").replaceChildren(...items);
   if (!credentials.length) {
+    $("password-field").hidden = true;
+    $("login-button").hidden = true;
     say($("wallet-status"), "이 브라우저에 저장된 인증서가 없습니다. 한빛은행 앱에서 발급받거나 복사해 오십시오.",
       "No certificate is stored in this browser. Get one issued by Hanbit Bank or copy one here.");
     return;
