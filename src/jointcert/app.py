@@ -28,6 +28,8 @@ from jointcert.ca.stats import Counters
 from jointcert.clock import Clock, SystemClock
 from jointcert.config import Settings, load_settings
 from jointcert.pii import PiiProtector
+from jointcert.relay.ratelimit import RateLimiter
+from jointcert.relay.service import RelayService
 from jointcert.rp import (
     ChallengeService,
     CrlFetcher,
@@ -45,6 +47,7 @@ from jointcert.rp.http import HttpCrlFetcher, HttpOcspTransport
 from jointcert.rp.loopback import LoopbackCrlFetcher, LoopbackOcspTransport
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
+from jointcert.storage.repositories.relay import SqlTransferStore
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
 
 __all__ = [
@@ -87,6 +90,7 @@ class Services:
     crl: CrlPublisher
     ocsp: OcspResponder
     counters: Counters
+    relay: RelayService
     relying_parties: RelyingParties
 
     def close(self) -> None:
@@ -160,8 +164,23 @@ def build_services(
         ),
     )
     authority.add_revocation_listener(relying_parties.cache.forget)
+    relay = RelayService(
+        store=SqlTransferStore(database), clock=clock, settings=settings.relay, limiter=RateLimiter(clock)
+    )
     return Services(
-        settings, clock, database, pii, certificates, audit, signers, authority, crl, ocsp, counters, relying_parties
+        settings,
+        clock,
+        database,
+        pii,
+        certificates,
+        audit,
+        signers,
+        authority,
+        crl,
+        ocsp,
+        counters,
+        relay,
+        relying_parties,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, init, inspect, login, serve, verify
+from jointcert.cli import ca, copy, init, inspect, login, serve, verify
 
 __all__ = ["register"]
 
@@ -15,5 +15,6 @@ def register(app: typer.Typer) -> None:
     serve.register(app)
     ca.register(app)
     inspect.register(app)
+    copy.register(app)
     verify.register(app)
     login.register(app)

@@ -7,6 +7,7 @@ from jointcert.storage.tables import (
     bank,  # noqa: F401  (registers the bank_* tables)
     ca,  # noqa: F401  (registers the CA tables)
     metadata,
+    relay,  # noqa: F401  (registers the relay_* tables)
     rp,  # noqa: F401  (registers the rp_* tables)
 )
 
