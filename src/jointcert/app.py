@@ -30,13 +30,49 @@ from jointcert.config import Settings, load_settings
 from jointcert.pii import PiiProtector
 from jointcert.relay.ratelimit import RateLimiter
 from jointcert.relay.service import RelayService
+from jointcert.rp import (
+    ChallengeService,
+    CrlFetcher,
+    InstitutionPolicy,
+    OcspTransport,
+    RegistrationStore,
+    RevocationCache,
+    RevocationChecker,
+    TrustAnchors,
+    Verifier,
+    demo_institutions,
+    verifiers_for,
+)
+from jointcert.rp.http import HttpCrlFetcher, HttpOcspTransport
+from jointcert.rp.loopback import LoopbackCrlFetcher, LoopbackOcspTransport
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.relay import SqlTransferStore
+from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
 
-__all__ = ["InitResult", "Services", "build_services", "ensure_initialised", "init_instance", "is_initialised"]
+__all__ = [
+    "InitResult",
+    "RelyingParties",
+    "Services",
+    "build_relying_parties",
+    "build_services",
+    "ensure_initialised",
+    "init_instance",
+    "is_initialised",
+]
 
 CA_DIR = "ca"
+
+
+@dataclass(frozen=True)
+class RelyingParties:
+    """The demo relying-party sites served under ``/rp/{site}``: their policies, verifiers and shared ports."""
+
+    policies: Mapping[str, InstitutionPolicy]
+    verifiers: Mapping[str, Verifier]
+    challenges: ChallengeService
+    registry: RegistrationStore
+    cache: RevocationCache
 
 
 @dataclass(frozen=True)
@@ -55,6 +91,7 @@ class Services:
     ocsp: OcspResponder
     counters: Counters
     relay: RelayService
+    relying_parties: RelyingParties
 
     def close(self) -> None:
         """Release the database connections."""
@@ -116,10 +153,61 @@ def build_services(
     )
     authority.add_revocation_listener(ocsp.invalidate)
     authority.add_revocation_listener(crl.on_revocation)
+    relying_parties = build_relying_parties(
+        settings,
+        clock,
+        database,
+        anchors=TrustAnchors.of([signers[ROOT].certificate, signers[ISSUING].certificate]),
+        ocsp=LoopbackOcspTransport(settings.server.public_url, ocsp.respond, HttpOcspTransport()),
+        crl=LoopbackCrlFetcher(
+            settings.server.public_url, lambda slug: crl.current(slug).der, crl.slugs, HttpCrlFetcher()
+        ),
+    )
+    authority.add_revocation_listener(relying_parties.cache.forget)
     relay = RelayService(
         store=SqlTransferStore(database), clock=clock, settings=settings.relay, limiter=RateLimiter(clock)
     )
-    return Services(settings, clock, database, pii, certificates, audit, signers, authority, crl, ocsp, counters, relay)
+    return Services(
+        settings,
+        clock,
+        database,
+        pii,
+        certificates,
+        audit,
+        signers,
+        authority,
+        crl,
+        ocsp,
+        counters,
+        relay,
+        relying_parties,
+    )
+
+
+def build_relying_parties(
+    settings: Settings,
+    clock: Clock,
+    database: Database,
+    *,
+    anchors: TrustAnchors,
+    ocsp: OcspTransport | None,
+    crl: CrlFetcher | None,
+) -> RelyingParties:
+    """The demo institutions (``rp.demo_institutions``) trusting ``anchors``, with challenges and registrations in
+    the database and revocation through ``ocsp``/``crl`` (``build_services`` routes our own URLs in-process)."""
+    cache = RevocationCache()
+    challenges = ChallengeService(SqlChallengeStore(database), clock, ttl_seconds=settings.rp.challenge_ttl_seconds)
+    registry = SqlRegistrationStore(database)
+    policies = demo_institutions(anchors)
+    verifiers = verifiers_for(
+        policies,
+        clock=clock,
+        settings=settings.rp,
+        revocation=RevocationChecker(clock, ocsp, crl, cache=cache),
+        challenges=challenges,
+        registry=registry,
+    )
+    return RelyingParties(policies, verifiers, challenges, registry, cache)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, copy, init, inspect, serve, verify
+from jointcert.cli import ca, copy, init, inspect, login, serve, verify
 
 __all__ = ["register"]
 
@@ -17,3 +17,4 @@ def register(app: typer.Typer) -> None:
     inspect.register(app)
     copy.register(app)
     verify.register(app)
+    login.register(app)
