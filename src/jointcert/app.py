@@ -36,22 +36,52 @@ from jointcert.ra.ports import Registrar
 from jointcert.ra.service import RegistrationAuthority
 from jointcert.relay.ratelimit import RateLimiter
 from jointcert.relay.service import RelayService
+from jointcert.rp import (
+    ChallengeService,
+    CrlFetcher,
+    InstitutionPolicy,
+    OcspTransport,
+    RegistrationStore,
+    RevocationCache,
+    RevocationChecker,
+    TrustAnchors,
+    Verifier,
+    demo_institutions,
+    verifiers_for,
+)
+from jointcert.rp.http import HttpCrlFetcher, HttpOcspTransport
+from jointcert.rp.loopback import LoopbackCrlFetcher, LoopbackOcspTransport
 from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
+from jointcert.storage.repositories import ra as ra_storage
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
-from jointcert.storage.repositories.ra import (
-    SqlAttempts,
-    SqlCertificateRegistry,
-    SqlChallengeStore,
-    SqlSessionStore,
-    SqlStepLog,
-)
 from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
 from jointcert.storage.repositories.relay import SqlTransferStore
+from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
 
-__all__ = ["InitResult", "Services", "build_services", "ensure_initialised", "init_instance", "is_initialised"]
+__all__ = [
+    "InitResult",
+    "RelyingParties",
+    "Services",
+    "build_relying_parties",
+    "build_services",
+    "ensure_initialised",
+    "init_instance",
+    "is_initialised",
+]
 
 CA_DIR = "ca"
+
+
+@dataclass(frozen=True)
+class RelyingParties:
+    """The demo relying-party sites served under ``/rp/{site}``: their policies, verifiers and shared ports."""
+
+    policies: Mapping[str, InstitutionPolicy]
+    verifiers: Mapping[str, Verifier]
+    challenges: ChallengeService
+    registry: RegistrationStore
+    cache: RevocationCache
 
 
 @dataclass(frozen=True)
@@ -70,6 +100,7 @@ class Services:
     ocsp: OcspResponder
     counters: Counters
     relay: RelayService
+    relying_parties: RelyingParties
     bank: SandboxBank  # the sandbox bank: ports for the RA, virtual phone, outbox, seed
     ra: RegistrationAuthority
     holders: HolderService  # renewal and revocation by the holder
@@ -141,35 +172,19 @@ def build_services(
     )
     authority.add_revocation_listener(ocsp.invalidate)
     authority.add_revocation_listener(crl.on_revocation)
+    relying_parties = build_relying_parties(
+        settings,
+        clock,
+        database,
+        anchors=TrustAnchors.of([signers[ROOT].certificate, signers[ISSUING].certificate]),
+        ocsp=LoopbackOcspTransport(settings.server.public_url, ocsp.respond, HttpOcspTransport()),
+        crl=LoopbackCrlFetcher(
+            settings.server.public_url, lambda slug: crl.current(slug).der, crl.slugs, HttpCrlFetcher()
+        ),
+    )
+    authority.add_revocation_listener(relying_parties.cache.forget)
     relay = RelayService(
         store=SqlTransferStore(database), clock=clock, settings=settings.relay, limiter=RateLimiter(clock)
-    )
-    bank = build_sandbox_bank(database, pii, clock, hasher=bank_hasher)
-    chain = tuple(signers[slug].certificate.public_bytes(Encoding.DER) for slug in (ISSUING, ROOT))
-    registry = SqlCertificateRegistry(database)
-    ra = RegistrationAuthority(
-        bank=bank.ports(),
-        sessions=SqlSessionStore(database),
-        attempts=SqlAttempts(database),
-        step_log=SqlStepLog(database),
-        authority=authority,
-        registry=registry,
-        pii=pii,
-        clock=clock,
-        settings=settings.ra,
-        ca_validity_days=settings.ca.validity_days,
-        chain=chain,
-        registrar=registrar,
-    )
-    holders = HolderService(
-        authority=authority,
-        registry=registry,
-        challenges=SqlChallengeStore(database),
-        notifications=Notifications(bank.notifier),
-        clock=clock,
-        settings=settings.ra,
-        issuing_certificate=signers[ISSUING].certificate,
-        chain=chain,
     )
     return Services(
         settings,
@@ -184,11 +199,86 @@ def build_services(
         ocsp,
         counters,
         relay,
-        bank=bank,
-        ra=ra,
-        holders=holders,
-        otp_device=SqlVirtualOtpDevice(database, pii, clock),
+        relying_parties,
+        *_registration_authority(
+            settings=settings,
+            clock=clock,
+            database=database,
+            pii=pii,
+            authority=authority,
+            signers=signers,
+            bank_hasher=bank_hasher,
+            registrar=registrar,
+        ),
     )
+
+
+def _registration_authority(
+    *,
+    settings: Settings,
+    clock: Clock,
+    database: Database,
+    pii: PiiProtector,
+    authority: CertificateAuthority,
+    signers: Mapping[str, CaSigner],
+    bank_hasher: SecretHasher | None,
+    registrar: Registrar | None,
+) -> tuple[SandboxBank, RegistrationAuthority, HolderService, SqlVirtualOtpDevice]:
+    """The sandbox bank, the RA on it, renewal/revocation by holders, and the demo OTP device."""
+    bank = build_sandbox_bank(database, pii, clock, hasher=bank_hasher)
+    chain = tuple(signers[slug].certificate.public_bytes(Encoding.DER) for slug in (ISSUING, ROOT))
+    registry = ra_storage.SqlCertificateRegistry(database)
+    ra = RegistrationAuthority(
+        bank=bank.ports(),
+        sessions=ra_storage.SqlSessionStore(database),
+        attempts=ra_storage.SqlAttempts(database),
+        step_log=ra_storage.SqlStepLog(database),
+        authority=authority,
+        registry=registry,
+        pii=pii,
+        clock=clock,
+        settings=settings.ra,
+        ca_validity_days=settings.ca.validity_days,
+        chain=chain,
+        registrar=registrar,
+    )
+    holders = HolderService(
+        authority=authority,
+        registry=registry,
+        challenges=ra_storage.SqlChallengeStore(database),
+        notifications=Notifications(bank.notifier),
+        clock=clock,
+        settings=settings.ra,
+        issuing_certificate=signers[ISSUING].certificate,
+        chain=chain,
+    )
+    return bank, ra, holders, SqlVirtualOtpDevice(database, pii, clock)
+
+
+def build_relying_parties(
+    settings: Settings,
+    clock: Clock,
+    database: Database,
+    *,
+    anchors: TrustAnchors,
+    ocsp: OcspTransport | None,
+    crl: CrlFetcher | None,
+) -> RelyingParties:
+    """The demo institutions (``rp.demo_institutions``) trusting ``anchors``, with challenges and registrations in
+    the database and revocation through ``ocsp``/``crl`` (``build_services`` routes our own URLs in-process)."""
+    cache = RevocationCache()
+    challenges = ChallengeService(SqlChallengeStore(database), clock, ttl_seconds=settings.rp.challenge_ttl_seconds)
+    registry = SqlRegistrationStore(database)
+    policies = demo_institutions(anchors)
+    verifiers = verifiers_for(
+        policies,
+        clock=clock,
+        settings=settings.rp,
+        revocation=RevocationChecker(clock, ocsp, crl, cache=cache),
+        challenges=challenges,
+        registry=registry,
+    )
+    return RelyingParties(policies, verifiers, challenges, registry, cache)
 
 
 @dataclass(frozen=True)

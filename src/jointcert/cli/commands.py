@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, copy, demo, init, inspect, serve, verify
+from jointcert.cli import ca, copy, demo, init, inspect, login, serve, verify
 
 __all__ = ["register"]
 
@@ -17,4 +17,5 @@ def register(app: typer.Typer) -> None:
     inspect.register(app)
     copy.register(app)
     verify.register(app)
+    login.register(app)
     demo.register(app)

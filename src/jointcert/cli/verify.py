@@ -36,7 +36,7 @@ from jointcert.rp import (
 from jointcert.rp.certinfo import MalformedCertificate, load_certificates
 from jointcert.rp.http import HttpCrlFetcher, HttpOcspTransport
 
-__all__ = ["CertificateRefused", "register", "verify"]
+__all__ = ["CertificateRefused", "exit_code", "refusal", "register", "show", "verify"]
 
 _MARKS = {
     Status.PASSED: "[green]✔ 통과[/]",
@@ -83,6 +83,16 @@ def refusal_kind(verdict: Verdict) -> ErrorKind:
 def exit_code(verdict: Verdict) -> int:
     """0 when accepted; otherwise the exit code of the first refusal's kind."""
     return 0 if verdict.accepted else EXIT_CODES[refusal_kind(verdict)]
+
+
+def refusal(verdict: Verdict) -> CertificateRefused:
+    """The error to raise for a refused verdict: the CLI's edge prints its reason and exits with its kind's code."""
+    reason = verdict.reason
+    if reason is None:
+        raise ValueError("the verdict is not a refusal")
+    return _REFUSED[refusal_kind(verdict)](
+        f"Refused ({reason.code}): {reason.message_en}", message_ko=f"거부 ({reason.code}): {reason.message_ko}"
+    )
 
 
 def _anchors(files: list[Path]) -> TrustAnchors:
@@ -208,7 +218,7 @@ def verify(
         ),
     ] = None,
     institution: Annotated[
-        str | None, typer.Option(help="Apply a demo institution's policy (e.g. hanbit-securities).")
+        str | None, typer.Option(help="Apply a demo institution's policy (e.g. gaon-securities).")
     ] = None,
     rrn: Annotated[str | None, typer.Option(help="Resident registration number for the VID check.")] = None,
     key: Annotated[
@@ -250,11 +260,8 @@ def verify(
         console.print_json(json.dumps(verdict.to_dict(), ensure_ascii=False))
     else:
         show(verdict)
-    if not verdict.accepted and verdict.reason is not None:
-        reason = verdict.reason
-        raise _REFUSED[refusal_kind(verdict)](
-            f"Refused ({reason.code}): {reason.message_en}", message_ko=f"거부 ({reason.code}): {reason.message_ko}"
-        )
+    if not verdict.accepted:
+        raise refusal(verdict)
 
 
 def register(app: typer.Typer) -> None:

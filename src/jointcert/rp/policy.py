@@ -92,31 +92,32 @@ def policy_check(cert: x509.Certificate, policy: InstitutionPolicy) -> Check:
     )
 
 
-DEMO_BANK = "hanbit-bank"
-DEMO_CARD = "hanbit-card"
-DEMO_INSURER = "hanbit-life"
-DEMO_SECURITIES = "hanbit-securities"
+DEMO_BANK = "saebit-bank"
+DEMO_CARD = "purun-card"
+DEMO_INSURER = "dasom-life"
+DEMO_SECURITIES = "gaon-securities"
 DEMO_GOV = "gov-portal"
 
 
 def demo_institutions(anchors: TrustAnchors) -> dict[str, InstitutionPolicy]:
-    """The demo relying parties, all trusting ``anchors``: a bank, a card company, an insurer, a securities firm and
-    a government portal. Only the securities firm refuses limited-use certificates."""
+    """The demo relying parties, all trusting ``anchors``: a bank other than the issuing bank (한빛은행), a card
+    company, an insurer, a securities firm and a government portal. Only the securities firm refuses limited-use
+    certificates; all but the portal want a certificate registered to a customer (타기관 인증서 등록)."""
     both = frozenset({CertType.LIMITED, CertType.GENERAL})
     institutions = (
-        InstitutionPolicy(DEMO_BANK, "한빛은행", "Hanbit Bank", anchors, both, require_registration=True),
-        InstitutionPolicy(DEMO_CARD, "한빛카드", "Hanbit Card", anchors, both, require_registration=True),
-        InstitutionPolicy(DEMO_INSURER, "한빛생명", "Hanbit Life Insurance", anchors, both, require_registration=True),
+        InstitutionPolicy(DEMO_BANK, "새빛은행", "Saebit Bank", anchors, both, require_registration=True),
+        InstitutionPolicy(DEMO_CARD, "푸른카드", "Purun Card", anchors, both, require_registration=True),
+        InstitutionPolicy(DEMO_INSURER, "다솜생명", "Dasom Life Insurance", anchors, both, require_registration=True),
         InstitutionPolicy(
             DEMO_SECURITIES,
-            "한빛증권",
-            "Hanbit Securities",
+            "가온증권",
+            "Gaon Securities",
             anchors,
             frozenset({CertType.GENERAL}),
             refusal_ko="증권 거래에는 범용 인증서가 필요합니다",
             refusal_en="Securities trading needs a general-purpose certificate.",
             require_registration=True,
         ),
-        InstitutionPolicy(DEMO_GOV, "정부24", "Government portal (e-gov)", anchors, both),
+        InstitutionPolicy(DEMO_GOV, "나라민원포털", "Nara e-Government Portal", anchors, both),
     )
     return {i.id: i for i in institutions}

@@ -95,6 +95,14 @@ class RevocationCache:
                 self._crls.clear()
             self._crls[(url, issuer_key)] = crl
 
+    def forget(self, serial: int) -> None:
+        """Drop what could vouch for ``serial``: its good OCSP answers and every cached CRL (for a relying party
+        told of a revocation directly, e.g. one living in the CA's own process)."""
+        with self._lock:
+            for key in [k for k in self._ocsp if k[1] == serial]:
+                del self._ocsp[key]
+            self._crls.clear()
+
 
 @dataclass(frozen=True)
 class _Outcome:

@@ -2,7 +2,7 @@
 
 Service endpoints: ``/healthz``, ``/metrics`` (Prometheus text), ``/openapi.json``; PKI: ``POST /ocsp``,
 ``GET /ocsp/{base64}``, ``GET /crl/{ca}.crl``, ``GET /ca/{ca}.crt`` (``ca`` = ``root`` | ``class1`` | ``ocsp``),
-``GET /cps``. Errors are RFC 9457 problem responses.
+``GET /cps``; the demo relying parties under ``/rp/`` (pages and JSON API). Errors are RFC 9457 problem responses.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
 from jointcert.web.routes import issuance, pki, sandbox
 from jointcert.web.routes import relay as relay_routes
+from jointcert.web.routes import rp as rp_routes
 
 __all__ = ["create_app", "run_maintenance"]
 
@@ -34,6 +35,7 @@ def run_maintenance(services: Services) -> None:
         log.warning("voided %d issuance records left unsigned: %s", len(voided), [format(s, "x") for s in voided])
     services.crl.regenerate_all(actor="scheduler")
     services.relay.sweep()
+    services.relying_parties.challenges.purge()
 
 
 async def _maintenance_loop(services: Services) -> None:
@@ -106,4 +108,5 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
     app.include_router(sandbox.api_router)
     app.include_router(sandbox.pages_router)
     relay_routes.install(app)  # includes the relay router
+    rp_routes.install(app)  # the demo relying-party sites under /rp/ (and /static)
     return app

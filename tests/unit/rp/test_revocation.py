@@ -11,7 +11,7 @@ from cryptography.x509 import ocsp
 from jointcert.clock import FakeClock
 from jointcert.rp.checks import Reason, Status
 from jointcert.rp.ocsp import OcspProblem, build_request, read_response
-from jointcert.rp.revocation import RevocationChecker
+from jointcert.rp.revocation import RevocationCache, RevocationChecker
 from tests.unit.rp.conftest import FakeCrl, FakeOcsp
 from tests.unit.rp.pki import NOW, TestPki, key
 
@@ -208,3 +208,18 @@ def test_unusable_crl_means_unavailable(
     }[problem]()
     check = checker(clock, fake_ocsp, fake_crl).check(pki.issue().cert, pki.ca, fail_closed=True)
     assert check.code is Reason.REVOCATION_UNAVAILABLE and check.status is Status.FAILED
+
+
+def test_forgetting_a_serial_asks_again(clock: FakeClock, pki: TestPki, fake_ocsp: FakeOcsp, fake_crl: FakeCrl) -> None:
+    ee, other = pki.issue(), pki.issue()
+    cache = RevocationCache()
+    rc = RevocationChecker(clock, fake_ocsp, fake_crl, cache=cache)
+    for cert in (ee.cert, other.cert):
+        assert rc.check(cert, pki.ca, fail_closed=True).status is Status.PASSED
+    fake_ocsp.status[ee.cert.serial_number] = ocsp.OCSPCertStatus.REVOKED
+    assert rc.check(ee.cert, pki.ca, fail_closed=True).status is Status.PASSED  # the cached good answer stands
+    cache.forget(ee.cert.serial_number)
+    assert rc.check(ee.cert, pki.ca, fail_closed=True).code is Reason.REVOKED
+    calls = fake_ocsp.calls
+    assert rc.check(other.cert, pki.ca, fail_closed=True).status is Status.PASSED
+    assert fake_ocsp.calls == calls  # other serials keep their answers

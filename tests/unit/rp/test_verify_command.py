@@ -107,7 +107,7 @@ def test_securities_firm_refuses_limited_use(
         *anchors(files),
         "--no-revocation",
         "--institution",
-        "hanbit-securities",
+        "gaon-securities",
     ]
     code, _, err = run([*base, str(files["limited"])], capsys, monkeypatch)
     assert code == 7 and "증권 거래에는 범용 인증서가 필요합니다" in err.replace("\n", "")
