@@ -225,3 +225,21 @@ def test_step_log_records_outcomes_without_inputs(http: TestClient, ra_services:
         ("verify_account", "ra_step_out_of_order"),
     ]
     assert entries[-1].state_before == entries[-1].state_after == "identified"
+
+
+def test_a_refused_debit_after_issuance_revokes_and_fails_cleanly(http: TestClient, ra_services: Services) -> None:
+    from jointcert.bank.errors import AccountNotActive
+
+    flow = Flow(http)
+    flow.to_contact_confirmed("jihopark", "security_card")
+    flow.ok("/certificate-type", {"cert_type": "general"})
+
+    def locked_meanwhile(number: str, *_: object) -> None:
+        raise AccountNotActive(account_number=number, status="locked")  # a bank error whose details say "status"
+
+    ra_services.bank.accounts.debit_fee = locked_meanwhile  # type: ignore[method-assign,assignment]
+    body = _problem(flow.enroll(rsa_key(0), b"\x03" * 20), 409, "bank_account_not_active")
+    assert body["status"] == 409
+    assert flow.ok("", method="GET")["state"] == "failed"
+    revoked = [r for r in ra_services.certificates.revoked("class1")]
+    assert len(revoked) == 1  # the certificate that could not be paid for
