@@ -24,12 +24,15 @@ from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
 from jointcert.ca.ports import AuditEvent
+from jointcert.ca.registration import RegistrationService
 from jointcert.ca.stats import Counters
 from jointcert.clock import Clock, SystemClock
+from jointcert.cmp.service import CmpService
 from jointcert.config import Settings, load_settings
 from jointcert.pii import PiiProtector
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
+from jointcert.storage.repositories.cmp import SqlRegistrationStore, SqlTransactionStore
 
 __all__ = ["InitResult", "Services", "build_services", "ensure_initialised", "init_instance", "is_initialised"]
 
@@ -51,6 +54,8 @@ class Services:
     crl: CrlPublisher
     ocsp: OcspResponder
     counters: Counters
+    registrations: RegistrationService
+    cmp: CmpService
 
     def close(self) -> None:
         """Release the database connections."""
@@ -112,7 +117,23 @@ def build_services(
     )
     authority.add_revocation_listener(ocsp.invalidate)
     authority.add_revocation_listener(crl.on_revocation)
-    return Services(settings, clock, database, pii, certificates, audit, signers, authority, crl, ocsp, counters)
+    registrations = RegistrationService(
+        store=SqlRegistrationStore(database), pii=pii, clock=clock, settings=settings.cmp, ca_settings=settings.ca
+    )
+    cmp = CmpService(
+        authority=authority,
+        registrations=registrations,
+        transactions=SqlTransactionStore(database),
+        audit=audit,
+        pii=pii,
+        clock=clock,
+        settings=settings.cmp,
+        issuer=signers[ISSUING],
+        chain=(signers[ROOT].certificate,),
+    )
+    return Services(
+        settings, clock, database, pii, certificates, audit, signers, authority, crl, ocsp, counters, registrations, cmp
+    )
 
 
 @dataclass(frozen=True)
