@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, init, inspect, serve
+from jointcert.cli import ca, cmp, init, inspect, serve
 
 __all__ = ["register"]
 
@@ -15,3 +15,4 @@ def register(app: typer.Typer) -> None:
     serve.register(app)
     ca.register(app)
     inspect.register(app)
+    cmp.register(app)
