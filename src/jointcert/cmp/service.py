@@ -32,9 +32,9 @@ from jointcert.cmp import confirmation, enrollment, revocation
 from jointcert.cmp.codec import encode_message, parse_message
 from jointcert.cmp.errors import CmpError, FailInfo
 from jointcert.cmp.exchange import Deps, Exchange
-from jointcert.cmp.model import BodyType, ErrorBody, PkiHeader, StatusInfo
+from jointcert.cmp.model import BodyType, ErrorBody, PkiHeader, PkiMessage, StatusInfo
 from jointcert.cmp.ports import TransactionStore
-from jointcert.cmp.protection import Protection
+from jointcert.cmp.protection import Protection, ProtectionKind, protection_kind
 from jointcert.cmp.server import rejection, response_header, status_info_for
 from jointcert.config import CmpSettings
 from jointcert.errors import JointcertError
@@ -126,7 +126,7 @@ class CmpService:
             answer = handler(self._deps, exchange)
         except Exception as exc:
             data = {"body": message.type.value, **exchange.facts}
-            return self._refuse(exc, message.header, exchange.protection, data)
+            return self._refuse(exc, message.header, exchange.protection or self._error_protection(message), data)
         self._audit("cmp.answered", message.header, {"body": message.type.value, **exchange.facts})
         return answer
 
@@ -145,6 +145,16 @@ class CmpService:
             raise CmpError("senderNonce is missing or too short.", fail_info=FailInfo.BAD_SENDER_NONCE)
         if header.message_time is not None and abs(header.message_time - self._deps.clock.now()) > self._skew:
             raise CmpError("messageTime is too far from the server's time.", fail_info=FailInfo.BAD_TIME)
+
+    def _error_protection(self, message: PkiMessage) -> Protection | None:
+        """Before the request's own protection verified: a PBM request gets an unprotected error (we cannot use a
+        secret we did not confirm), anything else an error signed by the issuing CA (openssl then needs no
+        ``-unprotected_errors``)."""
+        try:
+            kind = protection_kind(message)
+        except CmpError:
+            kind = ProtectionKind.PBM
+        return None if kind is ProtectionKind.PBM else self._deps.signature()
 
     def _refuse(
         self, exc: BaseException, header: PkiHeader | None, protection: Protection | None, data: dict[str, object]
