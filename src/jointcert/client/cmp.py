@@ -33,7 +33,7 @@ from jointcert.cmp.client import (
     revocation_status,
 )
 from jointcert.cmp.codec import encode_message, parse_message
-from jointcert.cmp.errors import CmpError, FailInfo
+from jointcert.cmp.errors import CmpError, CmpRejected, FailInfo
 from jointcert.cmp.http import CONTENT_TYPE
 from jointcert.cmp.model import (
     Body,
@@ -114,7 +114,16 @@ class CmpClient:
 
     def _exchange(self, header: PkiHeader, body: Body, protection: Protection) -> PkiMessage:
         reply = self._post(encode_message(header, body, protection=protection))
-        check_response(header, reply)
+        try:
+            check_response(header, reply)
+        except CmpRejected as exc:  # name the failInfo bits, so a person can tell what went wrong
+            bits = ", ".join(exc.details.get("fail_infos", [])) or exc.fail_info.rfc_name
+            raise CmpRejected(
+                f"{exc.text_en} (failInfo: {bits})",
+                fail_info=exc.fail_info,
+                message_ko=f"CMP 서버가 요청을 거절했습니다. (failInfo: {bits})",
+                fail_infos=exc.details.get("fail_infos", []),
+            ) from exc
         return reply
 
     # --- enrollment ------------------------------------------------------------------------------------------
