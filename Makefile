@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 
 ## demo: install if needed, initialise ./data, seed the sandbox bank and serve on http://127.0.0.1:8000
 demo: $(STAMP)
-	$(BIN)/jointcert demo
+	test -f data/jointcert.toml || $(BIN)/jointcert --data-dir data init
+	$(BIN)/jointcert --data-dir data serve
 
 ## test: every gate — ruff, mypy, import contracts, the whole test suite
 test: check

@@ -9,9 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from jointcert.clock import FakeClock
 from jointcert.storage.db import Database
+
+# Tests never assert on time: Hypothesis' per-example deadline would turn a loaded machine into a failure.
+settings.register_profile("jointcert", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("jointcert")
 
 POSTGRES_ADMIN_URL = os.environ.get("JOINTCERT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

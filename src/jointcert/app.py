@@ -30,9 +30,12 @@ from jointcert.clock import Clock, SystemClock
 from jointcert.cmp.service import CmpService
 from jointcert.config import Settings, load_settings
 from jointcert.pii import PiiProtector
+from jointcert.relay.ratelimit import RateLimiter
+from jointcert.relay.service import RelayService
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.cmp import SqlRegistrationStore, SqlTransactionStore
+from jointcert.storage.repositories.relay import SqlTransferStore
 
 __all__ = ["InitResult", "Services", "build_services", "ensure_initialised", "init_instance", "is_initialised"]
 
@@ -54,6 +57,7 @@ class Services:
     crl: CrlPublisher
     ocsp: OcspResponder
     counters: Counters
+    relay: RelayService
     registrations: RegistrationService
     cmp: CmpService
 
@@ -117,6 +121,9 @@ def build_services(
     )
     authority.add_revocation_listener(ocsp.invalidate)
     authority.add_revocation_listener(crl.on_revocation)
+    relay = RelayService(
+        store=SqlTransferStore(database), clock=clock, settings=settings.relay, limiter=RateLimiter(clock)
+    )
     registrations = RegistrationService(
         store=SqlRegistrationStore(database), pii=pii, clock=clock, settings=settings.cmp, ca_settings=settings.ca
     )
@@ -132,7 +139,20 @@ def build_services(
         chain=(signers[ROOT].certificate,),
     )
     return Services(
-        settings, clock, database, pii, certificates, audit, signers, authority, crl, ocsp, counters, registrations, cmp
+        settings=settings,
+        clock=clock,
+        database=database,
+        pii=pii,
+        certificates=certificates,
+        audit=audit,
+        signers=signers,
+        authority=authority,
+        crl=crl,
+        ocsp=ocsp,
+        counters=counters,
+        relay=relay,
+        registrations=registrations,
+        cmp=cmp,
     )
 
 

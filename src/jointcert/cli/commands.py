@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, cmp, init, inspect, serve
+from jointcert.cli import ca, cmp, copy, init, inspect, serve, verify
 
 __all__ = ["register"]
 
@@ -15,4 +15,6 @@ def register(app: typer.Typer) -> None:
     serve.register(app)
     ca.register(app)
     inspect.register(app)
+    copy.register(app)
+    verify.register(app)
     cmp.register(app)

@@ -40,13 +40,23 @@ def report(error: JointcertError) -> int:
     """Print a domain error in Korean and English; return its exit code."""
     err_console.print(f"[bold red]오류[/] {error.text_ko}")
     err_console.print(f"[red]error[/] {error.text_en} [dim]({error.code})[/]")
+    for item in _listed_details(error):
+        err_console.print(f"  - {item.get('message_ko', '')} / {item.get('message_en', '')}")
     return EXIT_CODES[error.kind]
+
+
+def _listed_details(error: JointcertError) -> list[dict[str, str]]:
+    """Items of a list-valued detail such as ``violations`` (each with Korean and English messages)."""
+    for value in error.details.values():
+        if isinstance(value, list) and value and all(isinstance(v, dict) and "message_en" in v for v in value):
+            return value
+    return []
 
 
 def run_safely(app: typer.Typer) -> int:
     """Run the Typer app, turning domain errors into messages and exit codes (never a traceback)."""
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
     except JointcertError as error:
         return report(error)
     except typer.Exit as done:
@@ -61,4 +71,5 @@ def run_safely(app: typer.Typer) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    # In non-standalone mode Click returns the code of a ``typer.Exit`` instead of raising it.
+    return result if isinstance(result, int) else 0

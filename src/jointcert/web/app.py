@@ -21,6 +21,7 @@ from jointcert.app import Services
 from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
 from jointcert.web.routes import cmp, pki
+from jointcert.web.routes import relay as relay_routes
 
 __all__ = ["create_app", "run_cmp_sweep", "run_maintenance"]
 
@@ -33,6 +34,7 @@ def run_maintenance(services: Services) -> None:
     if voided:
         log.warning("voided %d issuance records left unsigned: %s", len(voided), [format(s, "x") for s in voided])
     services.crl.regenerate_all(actor="scheduler")
+    services.relay.sweep()
 
 
 async def _maintenance_loop(services: Services) -> None:
@@ -118,6 +120,7 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     app.include_router(pki.router)
+    relay_routes.install(app)  # includes the relay router
     cmp.install(app.state, services)
     app.include_router(cmp.router)
     return app

@@ -8,6 +8,8 @@ from jointcert.storage.tables import (
     ca,  # noqa: F401  (registers the CA tables)
     cmp,  # noqa: F401  (registers the CMP tables)
     metadata,
+    relay,  # noqa: F401  (registers the relay_* tables)
+    rp,  # noqa: F401  (registers the rp_* tables)
 )
 
 __all__ = ["Base", "metadata"]

@@ -1,0 +1,206 @@
+"""OCSP (RFC 6960) for a relying party: build a request, and read a response only after checking who signed it.
+
+A response is believed when it is signed by the issuer itself or by a delegated responder whose certificate the
+issuer signed, that carries id-kp-OCSPSigning and is valid now; when it answers for exactly our certificate (serial,
+issuer name hash and key hash); when thisUpdate is not in the future and nextUpdate not in the past; and, when we
+sent a nonce and the responder echoed one, when the two are equal. Responders that serve pre-produced responses
+(RFC 5019) do not echo nonces, so a missing nonce is accepted.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+__all__ = ["CertStatus", "OcspAnswer", "OcspProblem", "build_request", "read_response"]
+
+NONCE_LENGTH = 32
+
+
+class CertStatus(enum.StrEnum):
+    """What a revocation source said about a certificate."""
+
+    GOOD = "good"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class OcspAnswer:
+    """A verified single response for our certificate."""
+
+    status: CertStatus
+    this_update: datetime
+    next_update: datetime | None
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+
+
+class OcspProblem(Exception):
+    """The response cannot be believed (why, in English and Korean); the caller falls back to the CRL."""
+
+    def __init__(self, message_en: str, message_ko: str = "OCSP 응답을 신뢰할 수 없습니다.") -> None:
+        super().__init__(message_en)
+        self.message_en = message_en
+        self.message_ko = message_ko
+
+
+def build_request(
+    cert: x509.Certificate, issuer: x509.Certificate, *, nonce: bool = True
+) -> tuple[bytes, bytes | None]:
+    """DER of an OCSP request for ``cert`` (SHA-1 CertID, as RFC 5019 responders expect) and the nonce sent."""
+    builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1())  # noqa: S303 (CertID, RFC 5019)
+    value = os.urandom(NONCE_LENGTH) if nonce else None
+    if value is not None:
+        builder = builder.add_extension(x509.OCSPNonce(value), critical=False)
+    return builder.build().public_bytes(serialization.Encoding.DER), value
+
+
+def _key_hash(cert: x509.Certificate) -> bytes:
+    """SHA-1 of the subjectPublicKey BIT STRING (the ResponderID byKey form)."""
+    return x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
+
+
+def _verify_signature(key: object, response: ocsp.OCSPResponse) -> None:
+    algorithm = response.signature_hash_algorithm
+    if algorithm is None:
+        raise OcspProblem("The OCSP response uses an unsupported signature algorithm.")
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(response.signature, response.tbs_response_bytes, ec.ECDSA(algorithm))
+        else:
+            raise OcspProblem("The OCSP responder key type is not supported.")
+    except (InvalidSignature, UnsupportedAlgorithm) as exc:
+        raise OcspProblem(
+            "The OCSP response signature does not verify.", "OCSP 응답 서명이 올바르지 않습니다."
+        ) from exc
+
+
+def _names_responder(response: ocsp.OCSPResponse, cert: x509.Certificate) -> bool:
+    if response.responder_name is not None:
+        return response.responder_name == cert.subject
+    return response.responder_key_hash == _key_hash(cert)
+
+
+def _check_delegate(delegate: x509.Certificate, issuer: x509.Certificate, now: datetime, skew: timedelta) -> None:
+    try:
+        delegate.verify_directly_issued_by(issuer)
+    except (InvalidSignature, TypeError, ValueError) as exc:
+        raise OcspProblem("The OCSP responder certificate was not issued by the certificate's issuer.") from exc
+    try:
+        usages = delegate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        usages = x509.ExtendedKeyUsage([])
+    if ExtendedKeyUsageOID.OCSP_SIGNING not in usages:
+        raise OcspProblem(
+            "The OCSP responder certificate lacks id-kp-OCSPSigning.",
+            "OCSP 응답 서명용(id-kp-OCSPSigning) 인증서가 아닙니다.",
+        )
+    if not delegate.not_valid_before_utc - skew <= now <= delegate.not_valid_after_utc + skew:
+        raise OcspProblem("The OCSP responder certificate is not valid now.", "OCSP 응답기 인증서가 유효하지 않습니다.")
+
+
+def _signer(response: ocsp.OCSPResponse, issuer: x509.Certificate, now: datetime, skew: timedelta) -> x509.Certificate:
+    """The certificate whose key signed the response: the issuer, or a delegated responder it certified."""
+    if _names_responder(response, issuer):
+        return issuer
+    for candidate in response.certificates:
+        if _names_responder(response, candidate):
+            _check_delegate(candidate, issuer, now, skew)
+            return candidate
+    raise OcspProblem("The OCSP response is signed by an unknown responder.", "알 수 없는 OCSP 응답기입니다.")
+
+
+def _single(response: ocsp.OCSPResponse, cert: x509.Certificate, issuer: x509.Certificate) -> ocsp.OCSPSingleResponse:
+    for single in response.responses:
+        if single.serial_number != cert.serial_number:
+            continue
+        expected = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, single.hash_algorithm).build()
+        if single.issuer_key_hash == expected.issuer_key_hash and single.issuer_name_hash == expected.issuer_name_hash:
+            return single
+    raise OcspProblem("The OCSP response does not answer for this certificate.")
+
+
+def _check_nonce(response: ocsp.OCSPResponse, sent: bytes | None) -> None:
+    if sent is None:
+        return
+    try:
+        echoed = response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+    except x509.ExtensionNotFound:
+        return
+    if echoed != sent:
+        raise OcspProblem("The OCSP response nonce does not match the request.", "OCSP 응답의 nonce가 다릅니다.")
+
+
+def _check_times(
+    single: ocsp.OCSPSingleResponse, now: datetime, skew: timedelta, max_age: timedelta
+) -> tuple[datetime, datetime | None]:
+    this_update = single.this_update_utc
+    next_update = single.next_update_utc
+    if this_update > now + skew:
+        raise OcspProblem("The OCSP response's thisUpdate is in the future.")
+    if next_update is not None and now > next_update + skew:
+        raise OcspProblem("The OCSP response is stale (nextUpdate has passed).", "OCSP 응답이 오래되었습니다.")
+    if next_update is None and now - this_update > max_age:
+        raise OcspProblem("The OCSP response has no nextUpdate and is too old.", "OCSP 응답이 오래되었습니다.")
+    return this_update, next_update
+
+
+def read_response(
+    der: bytes,
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    *,
+    now: datetime,
+    nonce: bytes | None,
+    skew: timedelta = timedelta(minutes=5),
+    max_age: timedelta = timedelta(hours=1),
+) -> OcspAnswer:
+    """Verify an OCSP response and return what it says about ``cert``; :class:`OcspProblem` if not believable."""
+    try:
+        return _read(der, cert, issuer, now=now, nonce=nonce, skew=skew, max_age=max_age)
+    except OcspProblem:
+        raise
+    except Exception as exc:  # cryptography parses lazily: a hostile response can raise ValueError on any field
+        raise OcspProblem("The OCSP response is malformed.", "OCSP 응답 형식이 올바르지 않습니다.") from exc
+
+
+def _read(
+    der: bytes,
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    *,
+    now: datetime,
+    nonce: bytes | None,
+    skew: timedelta,
+    max_age: timedelta,
+) -> OcspAnswer:
+    response = ocsp.load_der_ocsp_response(der)
+    if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+        raise OcspProblem(
+            f"The OCSP responder answered {response.response_status.name}.",
+            f"OCSP 응답기 오류: {response.response_status.name}",
+        )
+    signer = _signer(response, issuer, now, skew)
+    _verify_signature(signer.public_key(), response)
+    _check_nonce(response, nonce)
+    single = _single(response, cert, issuer)
+    this_update, next_update = _check_times(single, now, skew, max_age)
+    status = {
+        ocsp.OCSPCertStatus.GOOD: CertStatus.GOOD,
+        ocsp.OCSPCertStatus.REVOKED: CertStatus.REVOKED,
+        ocsp.OCSPCertStatus.UNKNOWN: CertStatus.UNKNOWN,
+    }[single.certificate_status]
+    reason = single.revocation_reason.value if single.revocation_reason else None
+    return OcspAnswer(status, this_update, next_update, single.revocation_time_utc, reason)

@@ -1,0 +1,122 @@
+"""What each institution accepts: a frozen :class:`InstitutionPolicy`, and the demo institutions as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography import x509
+
+from jointcert.npki.oids import policy_info
+from jointcert.rp.certinfo import policy_oids
+from jointcert.rp.checks import Check, CheckName, Reason
+from jointcert.rp.path import TrustAnchors
+from jointcert.types import CertType
+
+__all__ = [
+    "DEMO_BANK",
+    "DEMO_CARD",
+    "DEMO_GOV",
+    "DEMO_INSURER",
+    "DEMO_SECURITIES",
+    "InstitutionPolicy",
+    "demo_institutions",
+    "describe_policy",
+    "policy_check",
+]
+
+ALL_TYPES = frozenset(CertType)
+
+
+@dataclass(frozen=True)
+class InstitutionPolicy:
+    """One relying institution's rules for accepting a joint certificate."""
+
+    id: str
+    name: str  # Korean name shown to users
+    name_en: str
+    trust_anchors: TrustAnchors
+    accepted_types: frozenset[CertType] = ALL_TYPES
+    accepted_policy_oids: frozenset[str] = frozenset()  # accepted in addition to the OIDs of accepted_types
+    refusal_ko: str | None = None  # shown when the certificate type is not accepted
+    refusal_en: str | None = None
+    require_vid_at_registration: bool = True
+    require_registration: bool = False  # logins need a certificate registered to a customer here
+    check_revocation: bool = True
+    fail_closed: bool | None = None  # None: RpSettings.fail_closed
+
+    def __post_init__(self) -> None:
+        if not self.id or not (self.accepted_types or self.accepted_policy_oids):
+            raise ValueError("an institution policy needs an id and something to accept")
+
+    def accepts(self, oid: str) -> bool:
+        """True when a certificate with policy ``oid`` is acceptable here."""
+        if oid in self.accepted_policy_oids:
+            return True
+        info = policy_info(oid)
+        return info is not None and info.cert_type in self.accepted_types
+
+
+def describe_policy(oid: str) -> tuple[str, str]:
+    """Korean and English description of a policy OID (type, CA, label)."""
+    info = policy_info(oid)
+    if info is None:
+        return f"알 수 없는 정책 {oid}", f"unknown policy {oid}"
+    return (
+        f"{info.cert_type.label_ko} ({info.ca} {info.label_ko}, {oid})",
+        f"{info.cert_type.label_en} ({info.ca}, policy {oid})",
+    )
+
+
+def policy_check(cert: x509.Certificate, policy: InstitutionPolicy) -> Check:
+    """The ``policy`` check: does this institution accept the certificate's type?"""
+    oids = policy_oids(cert)
+    if not oids:
+        return Check.failed(
+            CheckName.POLICY,
+            Reason.POLICY_NOT_ACCEPTED,
+            "인증서 정책(certificatePolicies)이 없습니다.",
+            "The certificate has no certificate policy.",
+        )
+    for oid in oids:
+        if policy.accepts(oid):
+            ko, en = describe_policy(oid)
+            return Check.passed(
+                CheckName.POLICY, f"{ko}: {policy.name}에서 사용 가능", f"{en}: accepted by {policy.name_en}"
+            )
+    ko, en = describe_policy(oids[0])
+    return Check.failed(
+        CheckName.POLICY,
+        Reason.POLICY_NOT_ACCEPTED,
+        policy.refusal_ko or f"{policy.name}에서 사용할 수 없는 인증서입니다: {ko}",
+        policy.refusal_en or f"{policy.name_en} does not accept this certificate: {en}",
+    )
+
+
+DEMO_BANK = "hanbit-bank"
+DEMO_CARD = "hanbit-card"
+DEMO_INSURER = "hanbit-life"
+DEMO_SECURITIES = "hanbit-securities"
+DEMO_GOV = "gov-portal"
+
+
+def demo_institutions(anchors: TrustAnchors) -> dict[str, InstitutionPolicy]:
+    """The demo relying parties, all trusting ``anchors``: a bank, a card company, an insurer, a securities firm and
+    a government portal. Only the securities firm refuses limited-use certificates."""
+    both = frozenset({CertType.LIMITED, CertType.GENERAL})
+    institutions = (
+        InstitutionPolicy(DEMO_BANK, "한빛은행", "Hanbit Bank", anchors, both, require_registration=True),
+        InstitutionPolicy(DEMO_CARD, "한빛카드", "Hanbit Card", anchors, both, require_registration=True),
+        InstitutionPolicy(DEMO_INSURER, "한빛생명", "Hanbit Life Insurance", anchors, both, require_registration=True),
+        InstitutionPolicy(
+            DEMO_SECURITIES,
+            "한빛증권",
+            "Hanbit Securities",
+            anchors,
+            frozenset({CertType.GENERAL}),
+            refusal_ko="증권 거래에는 범용 인증서가 필요합니다",
+            refusal_en="Securities trading needs a general-purpose certificate.",
+            require_registration=True,
+        ),
+        InstitutionPolicy(DEMO_GOV, "정부24", "Government portal (e-gov)", anchors, both),
+    )
+    return {i.id: i for i in institutions}

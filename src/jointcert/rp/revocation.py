@@ -1,0 +1,233 @@
+"""Revocation checking: OCSP at the AIA URL first, the CRL from the distribution point as fallback.
+
+I/O goes through two ports (:class:`OcspTransport`, :class:`CrlFetcher`; HTTP defaults in :mod:`jointcert.rp.http`).
+Good OCSP answers are cached until their nextUpdate, verified CRLs until theirs. When neither source gives a
+believable answer the result depends on ``fail_closed``: refused (``revocation_unavailable``) or accepted with a
+warning of the same code.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from cryptography import x509
+
+from jointcert.clock import Clock
+from jointcert.errors import Unavailable
+from jointcert.rp.certinfo import crl_urls, ocsp_urls
+from jointcert.rp.checks import Check, CheckName, Reason
+from jointcert.rp.crl import CrlProblem, VerifiedCrl, read_crl
+from jointcert.rp.ocsp import CertStatus, OcspAnswer, OcspProblem, build_request, read_response
+
+__all__ = [
+    "CrlFetcher",
+    "OcspTransport",
+    "RevocationCache",
+    "RevocationChecker",
+    "RevocationFetchError",
+]
+
+_MAX_CACHE_ENTRIES = 10_000
+
+
+class RevocationFetchError(Unavailable):
+    """An OCSP responder or CRL distribution point could not be reached or answered with an error."""
+
+    code = "revocation_fetch_failed"
+    message_ko = "인증서 상태 확인 서버에 연결할 수 없습니다."
+    message_en = "The revocation service could not be reached."
+
+
+class OcspTransport(Protocol):
+    """Sends a DER OCSP request to a responder URL and returns the DER response."""
+
+    def post(self, url: str, request: bytes) -> bytes:
+        """The responder's answer; :class:`RevocationFetchError` when unreachable."""
+        ...
+
+
+class CrlFetcher(Protocol):
+    """Fetches a CRL (DER or PEM) from a distribution point URL."""
+
+    def fetch(self, url: str) -> bytes:
+        """The CRL bytes; :class:`RevocationFetchError` when unreachable."""
+        ...
+
+
+@dataclass
+class RevocationCache:
+    """Thread-safe in-memory cache: good OCSP answers and verified CRLs, each until its nextUpdate."""
+
+    _ocsp: dict[tuple[str, int], OcspAnswer] = field(default_factory=dict)
+    _crls: dict[tuple[str, str], VerifiedCrl] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def good_answer(self, issuer_key: str, serial: int, now: datetime) -> OcspAnswer | None:
+        """A cached good answer still fresh at ``now``."""
+        with self._lock:
+            answer = self._ocsp.get((issuer_key, serial))
+        if answer is None or answer.next_update is None or now >= answer.next_update:
+            return None
+        return answer
+
+    def keep_answer(self, issuer_key: str, serial: int, answer: OcspAnswer) -> None:
+        """Remember a good answer that has a nextUpdate."""
+        if answer.status is not CertStatus.GOOD or answer.next_update is None:
+            return
+        with self._lock:
+            if len(self._ocsp) >= _MAX_CACHE_ENTRIES:
+                self._ocsp.clear()
+            self._ocsp[(issuer_key, serial)] = answer
+
+    def crl(self, url: str, issuer_key: str, now: datetime) -> VerifiedCrl | None:
+        """A cached CRL from ``url`` for this issuer, still fresh at ``now``."""
+        with self._lock:
+            found = self._crls.get((url, issuer_key))
+        return found if found is not None and now < found.next_update else None
+
+    def keep_crl(self, url: str, issuer_key: str, crl: VerifiedCrl) -> None:
+        """Remember a verified CRL."""
+        with self._lock:
+            if len(self._crls) >= _MAX_CACHE_ENTRIES:
+                self._crls.clear()
+            self._crls[(url, issuer_key)] = crl
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: CertStatus
+    source: str
+    note_en: str
+    revoked_at: datetime | None = None
+    reason: str | None = None
+
+
+def _issuer_key(issuer: x509.Certificate) -> str:
+    return x509.SubjectKeyIdentifier.from_public_key(issuer.public_key()).digest.hex()
+
+
+class RevocationChecker:
+    """Asks OCSP, then the CRL; turns the answer into the ``revocation`` check."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        ocsp: OcspTransport | None,
+        crl: CrlFetcher | None = None,
+        *,
+        cache: RevocationCache | None = None,
+        send_nonce: bool = True,
+        skew: timedelta = timedelta(minutes=5),
+        max_age_without_next_update: timedelta = timedelta(hours=1),
+    ) -> None:
+        self._clock = clock
+        self._ocsp = ocsp
+        self._crl = crl
+        self._cache = cache if cache is not None else RevocationCache()
+        self._nonce = send_nonce
+        self._skew = skew
+        self._max_age = max_age_without_next_update
+
+    def check(self, cert: x509.Certificate, issuer: x509.Certificate, *, fail_closed: bool) -> Check:
+        """The revocation check of ``cert`` (whose path was already validated up to ``issuer``)."""
+        problems: list[str] = []
+        outcome = self._from_ocsp(cert, issuer, problems)
+        if outcome is None or outcome.status is CertStatus.UNKNOWN:
+            if outcome is not None:
+                problems.append(f"OCSP {outcome.source}: status unknown")
+            outcome = self._from_crl(cert, issuer, problems)
+        if outcome is None:
+            return _unavailable(problems, fail_closed)
+        if outcome.status is CertStatus.REVOKED:
+            when = outcome.revoked_at.isoformat() if outcome.revoked_at else "?"
+            why = outcome.reason or "unspecified"
+            return Check.failed(
+                CheckName.REVOCATION,
+                Reason.REVOKED,
+                f"폐지된 인증서입니다 (폐지일시 {when}, 사유 {why}, {outcome.source}).",
+                f"Revoked on {when} (reason {why}) according to {outcome.source}.",
+            )
+        return Check.passed(
+            CheckName.REVOCATION, f"폐지되지 않았습니다 ({outcome.source}).", f"Not revoked: {outcome.note_en}."
+        )
+
+    def _from_ocsp(self, cert: x509.Certificate, issuer: x509.Certificate, problems: list[str]) -> _Outcome | None:
+        now = self._clock.now()
+        key = _issuer_key(issuer)
+        cached = self._cache.good_answer(key, cert.serial_number, now)
+        if cached is not None:
+            until = cached.next_update.isoformat() if cached.next_update else "?"
+            return _Outcome(CertStatus.GOOD, "OCSP (cached)", f"OCSP good, cached until {until}")
+        urls = ocsp_urls(cert)
+        if self._ocsp is None or not urls:
+            problems.append("no OCSP responder" if self._ocsp is not None else "OCSP disabled")
+            return None
+        for url in urls:
+            request, nonce = build_request(cert, issuer, nonce=self._nonce)
+            try:
+                der = self._ocsp.post(url, request)
+                answer = read_response(der, cert, issuer, now=now, nonce=nonce, skew=self._skew, max_age=self._max_age)
+            except RevocationFetchError as exc:
+                problems.append(f"OCSP {url}: {exc.text_en}")
+                continue
+            except OcspProblem as exc:
+                problems.append(f"OCSP {url}: {exc.message_en}")
+                continue
+            self._cache.keep_answer(key, cert.serial_number, answer)
+            return _Outcome(
+                answer.status, "OCSP", f"OCSP {url} says {answer.status}", answer.revoked_at, answer.revocation_reason
+            )
+        return None
+
+    def _from_crl(self, cert: x509.Certificate, issuer: x509.Certificate, problems: list[str]) -> _Outcome | None:
+        urls = crl_urls(cert)
+        if self._crl is None or not urls:
+            problems.append("no CRL distribution point" if self._crl is not None else "CRL disabled")
+            return None
+        now = self._clock.now()
+        key = _issuer_key(issuer)
+        for url in urls:
+            crl = self._cache.crl(url, key, now)
+            if crl is None:
+                try:
+                    crl = read_crl(self._crl.fetch(url), issuer, now=now, skew=self._skew)
+                except RevocationFetchError as exc:
+                    problems.append(f"CRL {url}: {exc.text_en}")
+                    continue
+                except CrlProblem as exc:
+                    problems.append(f"CRL {url}: {exc.message_en}")
+                    continue
+                self._cache.keep_crl(url, key, crl)
+            entry = crl.revoked(cert.serial_number)
+            if entry is None:
+                return _Outcome(CertStatus.GOOD, "CRL", f"not on the CRL from {url} (nextUpdate {crl.next_update})")
+            reason = _crl_reason(entry)
+            return _Outcome(CertStatus.REVOKED, "CRL", f"listed on {url}", entry.revocation_date_utc, reason)
+        return None
+
+
+def _crl_reason(entry: x509.RevokedCertificate) -> str | None:
+    try:
+        return entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _unavailable(problems: list[str], fail_closed: bool) -> Check:
+    detail = "; ".join(problems) or "no revocation source"
+    if fail_closed:
+        return Check.failed(
+            CheckName.REVOCATION,
+            Reason.REVOCATION_UNAVAILABLE,
+            "인증서 폐지 여부를 확인할 수 없어 거부합니다 (fail-closed).",
+            f"Revocation status unavailable, refused (fail-closed): {detail}.",
+        )
+    return Check.warning(
+        CheckName.REVOCATION,
+        Reason.REVOCATION_UNAVAILABLE,
+        "인증서 폐지 여부를 확인하지 못했지만 허용합니다 (fail-open).",
+        f"Revocation status unavailable, accepted (fail-open): {detail}.",
+    )

@@ -1,0 +1,44 @@
+"""Institution policies: which certificate types each demo institution accepts."""
+
+from __future__ import annotations
+
+import pytest
+
+from jointcert.npki.oids import KNOWN_POLICIES, POLICY_GENERAL_PERSONAL, POLICY_LIMITED_PERSONAL
+from jointcert.rp import InstitutionPolicy, Reason, Status, TrustAnchors, demo_institutions
+from jointcert.rp.policy import DEMO_SECURITIES, describe_policy, policy_check
+from jointcert.types import CertType
+from tests.unit.rp.pki import TestPki
+
+
+def test_demo_institutions_accept_what_the_product_says() -> None:
+    institutions = demo_institutions(TrustAnchors())
+    assert len(institutions) == 5
+    for key, policy in institutions.items():
+        assert policy.accepts(POLICY_GENERAL_PERSONAL)
+        assert policy.accepts(POLICY_LIMITED_PERSONAL) is (key != DEMO_SECURITIES)
+
+
+@pytest.mark.parametrize("info", list(KNOWN_POLICIES.values()), ids=lambda i: i.oid)
+def test_every_known_ca_policy_maps_to_its_type(info: object) -> None:
+    securities = demo_institutions(TrustAnchors())[DEMO_SECURITIES]
+    assert securities.accepts(info.oid) is (info.cert_type is CertType.GENERAL)  # type: ignore[attr-defined]
+
+
+def test_unknown_policy_needs_an_explicit_oid(pki: TestPki) -> None:
+    cert = pki.issue(policy="1.2.3.4.5").cert
+    strict = InstitutionPolicy("x", "기관", "Inst", TrustAnchors())
+    check = policy_check(cert, strict)
+    assert check.code is Reason.POLICY_NOT_ACCEPTED and "unknown policy 1.2.3.4.5" in check.message_en
+    lenient = InstitutionPolicy("x", "기관", "Inst", TrustAnchors(), accepted_policy_oids=frozenset({"1.2.3.4.5"}))
+    assert policy_check(cert, lenient).status is Status.PASSED
+
+
+def test_a_policy_must_accept_something() -> None:
+    with pytest.raises(ValueError):
+        InstitutionPolicy("x", "기관", "Inst", TrustAnchors(), accepted_types=frozenset())
+
+
+def test_describe_policy_names_type_and_ca() -> None:
+    ko, en = describe_policy(POLICY_LIMITED_PERSONAL)
+    assert "yessign" in ko and "Limited-use" in en and POLICY_LIMITED_PERSONAL in en
