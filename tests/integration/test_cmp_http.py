@@ -10,7 +10,8 @@ import pytest
 from cryptography import x509
 from fastapi.testclient import TestClient
 
-from jointcert.app import Services
+from jointcert.app import Services, build_services
+from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ports import RecordStatus
 from jointcert.client.cmp import CmpClient
 from jointcert.client.wallet import enroll_into_store, renew_in_store, revoke_from_store, select_certificate
@@ -24,6 +25,7 @@ from jointcert.npki.keyfile import decrypt_sign_pri
 from jointcert.npki.password_policy import WeakPassword
 from jointcert.npki.store import NpkiStore
 from jointcert.npki.vid import identify_data_of, verify_vid
+from jointcert.storage.db import Database
 from jointcert.types import CertType
 from jointcert.web.routes.cmp import RateLimiter
 
@@ -127,3 +129,23 @@ def test_rate_limit_per_client(services: Services, client: TestClient) -> None:
 def test_rate_limiter_unit() -> None:
     limiter = RateLimiter(0, FakeClock())
     assert all(limiter.allow("a") for _ in range(1000))  # 0 = unlimited
+
+
+def test_unconfirmed_certificate_is_revoked_by_a_restarted_instance(
+    services: Services, client: TestClient, shared_linter: PkixLinter
+) -> None:
+    ticket = services.registrations.register(
+        real_name="홍길동", rrn=RRN, cert_type=CertType.LIMITED, requested_by="test"
+    )
+    cmp = CmpClient("http://testserver/cmp", http=client, clock=services.clock)
+    pending = cmp.enroll(ticket.reference_number, ticket.authorization_code)  # and the client never confirms
+    services.close()  # the process stops
+    services.clock.advance(timedelta(seconds=services.settings.cmp.confirm_wait_seconds + 1))  # type: ignore[attr-defined]
+    restarted = build_services(
+        services.settings, services.clock, database=Database(services.database.url), linter=shared_linter
+    )
+    try:
+        assert restarted.cmp.sweep().revoked_serials == [pending.certificate.serial_number]
+        assert _status(restarted, pending.certificate) is RecordStatus.REVOKED
+    finally:
+        restarted.close()
