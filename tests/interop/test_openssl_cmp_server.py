@@ -58,7 +58,9 @@ class Enrolled:
     cert: Path
 
 
-def _openssl_ir(live: LiveInstance, tmp: Path, rrn: str, *, secret: str | None = None) -> tuple[Enrolled, str]:
+def _openssl_ir(
+    live: LiveInstance, tmp: Path, rrn: str, *, secret: str | None = None, extra: tuple[str, ...] = ()
+) -> tuple[Enrolled, str]:
     ticket = live.services.registrations.register(
         real_name="홍길동", rrn=rrn, cert_type=CertType.LIMITED, requested_by="interop"
     )
@@ -70,13 +72,16 @@ def _openssl_ir(live: LiveInstance, tmp: Path, rrn: str, *, secret: str | None =
         "cmp", "-config", config, "-cmd", "ir", "-server", f"{live.url}/cmp",
         "-ref", ticket.reference_number, "-secret", f"pass:{secret or ticket.authorization_code}",
         "-newkey", key, "-subject", "/CN=applicant", "-reqexts", "reqexts",
-        "-certout", cert, "-cacertsout", tmp / "cacerts.pem", "-unprotected_errors",
+        "-certout", cert, "-cacertsout", tmp / "cacerts.pem", "-unprotected_errors", *extra,
     )  # fmt: skip
     return Enrolled(rrn, random_num, key, cert), done.stdout + done.stderr if done.returncode else ""
 
 
-def test_openssl_ir_enrolls_and_the_certificate_and_vid_verify(live: LiveInstance, tmp_path: Path) -> None:
-    enrolled, failure = _openssl_ir(live, tmp_path, "9001011234568")
+@pytest.mark.parametrize("extra", [(), ("-implicit_confirm",), ("-mac", "hmacWithSHA256")])
+def test_openssl_ir_enrolls_and_the_certificate_and_vid_verify(
+    live: LiveInstance, tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    enrolled, failure = _openssl_ir(live, tmp_path, "9001011234568", extra=extra)
     assert not failure, failure
     verified = _openssl("verify", "-CAfile", live.pem("root"), "-untrusted", live.pem("class1"), enrolled.cert)
     assert verified.returncode == 0 and verified.stdout.strip() == f"{enrolled.cert}: OK", verified.stderr
@@ -85,7 +90,9 @@ def test_openssl_ir_enrolls_and_the_certificate_and_vid_verify(live: LiveInstanc
     assert identify is not None and identify.real_name == "홍길동"
     verify_vid(identify, enrolled.rrn, enrolled.random_num)
     assert _cert(tmp_path / "cacerts.pem") == x509.load_pem_x509_certificate(live.pem("root").read_bytes())
-    assert _status(live, cert) is RecordStatus.ISSUED  # openssl sent certConf; nothing waits to be revoked
+    assert _status(live, cert) is RecordStatus.ISSUED  # confirmed (certConf or implicitly): nothing to revoke
+    tx = live.services.cmp  # the transaction is closed: a sweep long after revokes nothing of it
+    assert cert.serial_number not in tx.sweep().revoked_serials
 
 
 def test_openssl_ir_with_a_wrong_secret_is_refused(live: LiveInstance, tmp_path: Path) -> None:

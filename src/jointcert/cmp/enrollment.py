@@ -14,7 +14,7 @@ from collections.abc import Callable
 from cryptography import x509
 
 from jointcert.ca.authority import IssuanceRequest, IssuedCertificate, RenewalRequest, SignatureProof
-from jointcert.ca.errors import AlreadyRevoked, WeakKey
+from jointcert.ca.errors import AlreadyRevoked
 from jointcert.ca.registration import Applicant
 from jointcert.ca.validate import validate_public_key
 from jointcert.cmp import oids
@@ -28,7 +28,7 @@ from jointcert.cmp.random_num import extract_random_num
 from jointcert.cmp.server import cert_rep_body, cert_response
 from jointcert.cmp.signers import trusted_signer
 
-__all__ = ["authenticate_pbm", "enroll", "renew"]
+__all__ = ["RandomNumRequired", "authenticate_pbm", "enroll", "renew"]
 
 log = logging.getLogger(__name__)
 _ANSWER = {BodyType.IR: BodyType.IP, BodyType.CR: BodyType.CP, BodyType.KUR: BodyType.KUP}
@@ -81,10 +81,7 @@ def _check_request(request: CertRequest) -> SignatureProof:
     """Key (RSA 2048–4096, e = 65537), then the proof of possession; the CA gets the POP as SignatureProof."""
     if request.template.public_key is None:
         raise _bad_template("The certificate template has no public key.", "인증서 템플릿에 공개키가 없습니다.")
-    try:
-        validate_public_key(request.template.public_key)
-    except WeakKey as exc:
-        raise CmpError(exc.text_en, fail_info=FailInfo.BAD_CERT_TEMPLATE, message_ko=exc.text_ko) from exc
+    validate_public_key(request.template.public_key)  # WeakKey: badCertTemplate (service.failure_status)
     proof = verify_pop(request)
     if proof.algorithm.oid != oids.ID_SHA256_WITH_RSA:
         raise CmpError(
@@ -95,13 +92,23 @@ def _check_request(request: CertRequest) -> SignatureProof:
     return SignatureProof(proof.message, proof.signature)
 
 
+class RandomNumRequired(CmpError):
+    """An enrollment without R: the certificate's VID cannot be computed."""
+
+    code = "cmp_random_num_required"
+    message_ko = "R(randomNum)이 필요합니다."
+    message_en = "R (randomNum) is required."
+    default_fail_info = FailInfo.BAD_CERT_TEMPLATE
+
+
 def _random_num(request: CertRequest) -> bytes:
     random_num = extract_random_num(request.template)
     if random_num is None:
-        raise _bad_template(
+        raise RandomNumRequired(
             "R (randomNum, 20 bytes) is required in the certificate template (extension 1.2.410.200004.10.1.1.3): "
             "the certificate's VID is computed from it.",
-            "인증서 템플릿에 R(randomNum, 20바이트, 확장 1.2.410.200004.10.1.1.3)이 필요합니다. VID를 만드는 값입니다.",
+            message_ko="인증서 템플릿에 R(randomNum, 20바이트, 확장 1.2.410.200004.10.1.1.3)이 필요합니다. "
+            "VID를 만드는 값입니다.",
         )
     return random_num
 

@@ -10,11 +10,29 @@ from jointcert.ca.ports import CertificateRecord, RecordStatus
 from jointcert.cmp.errors import CmpError, FailInfo
 from jointcert.cmp.exchange import Deps
 
-__all__ = ["trusted_signer"]
+__all__ = ["SignerNotTrusted", "SignerRevoked", "trusted_signer"]
+
+
+class SignerNotTrusted(CmpError):
+    """The request is signed with a certificate that is not a valid subscriber certificate of ours."""
+
+    code = "cmp_signer_not_trusted"
+    message_ko = "요청에 서명한 인증서를 신뢰할 수 없습니다."
+    message_en = "The certificate that signs the request is not a valid certificate of this CA."
+    default_fail_info = FailInfo.SIGNER_NOT_TRUSTED
+
+
+class SignerRevoked(CmpError):
+    """The request is signed with a revoked certificate."""
+
+    code = "cmp_signer_revoked"
+    message_ko = "요청에 서명한 인증서는 폐지되었습니다."
+    message_en = "The certificate that signs the request is revoked."
+    default_fail_info = FailInfo.CERT_REVOKED
 
 
 def _untrusted(text: str) -> CmpError:
-    return CmpError(text, fail_info=FailInfo.SIGNER_NOT_TRUSTED, message_ko="서명한 인증서를 신뢰할 수 없습니다.")
+    return SignerNotTrusted(text)
 
 
 def trusted_signer(deps: Deps, cert: x509.Certificate) -> CertificateRecord:
@@ -32,11 +50,7 @@ def trusted_signer(deps: Deps, cert: x509.Certificate) -> CertificateRecord:
     if record.cert_type is None:
         raise _untrusted("The protection certificate is not a subscriber certificate.")
     if record.status in (RecordStatus.REVOKED, RecordStatus.VOID):
-        raise CmpError(
-            "The protection certificate is revoked.",
-            fail_info=FailInfo.CERT_REVOKED,
-            message_ko="폐지된 인증서입니다.",
-        )
+        raise SignerRevoked()
     if record.status is not RecordStatus.ISSUED:
         raise _untrusted("The protection certificate is not issued.")
     now = deps.clock.now()
