@@ -1,12 +1,9 @@
 """Errors of the copy relay, each with a stable code and Korean + English messages.
 
-Every relay error also carries ``message_en`` in its details, so the RFC 9457 problem the web layer makes from it
-has ``code``, ``message_ko`` and ``message_en`` side by side.
+The RFC 9457 problem the web layer makes from each has ``code``, ``message_ko`` and ``message_en`` side by side.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from jointcert.errors import (
     AuthenticationFailed,
@@ -38,11 +35,7 @@ __all__ = [
 
 
 class RelayError(JointcertError):
-    """Mixin root of the relay's errors: the English message travels in the details as well."""
-
-    def __init__(self, message_en: str | None = None, *, message_ko: str | None = None, **details: Any) -> None:
-        super().__init__(message_en, message_ko=message_ko, **details)
-        self.details["message_en"] = self.text_en
+    """Mixin root of the relay's errors."""
 
 
 class InvalidRelayRequest(RelayError, InvalidInput):

@@ -30,10 +30,14 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
 
 
 def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
-    """A ``application/problem+json`` response with our stable ``code`` as the problem type."""
+    """A ``application/problem+json`` response with our stable ``code`` as the problem type.
+
+    Every problem carries ``message_ko`` and ``message_en`` (the English one defaults to the detail or title).
+    """
     body: dict[str, Any] = {"type": f"urn:jointcert:problem:{code}", "title": title, "status": status, "code": code}
     if detail:
         body["detail"] = detail
+    body["message_en"] = detail or title
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
@@ -44,7 +48,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)
         return problem(status, exc.code, type(exc).message_en, message_ko=type(exc).message_ko)
-    return problem(status, exc.code, type(exc).message_en, exc.text_en, message_ko=exc.text_ko, **exc.details)
+    return problem(status, exc.code, type(exc).message_en, exc.text_en, **{**exc.details, "message_ko": exc.text_ko})
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -58,7 +62,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return problem(exc.status_code, code, str(exc.detail))
+    message_ko = {404: "요청한 주소를 찾을 수 없습니다.", 405: "허용되지 않은 요청 방식입니다."}.get(
+        exc.status_code, "요청을 처리할 수 없습니다."
+    )
+    return problem(exc.status_code, code, str(exc.detail), message_ko=message_ko)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -51,7 +51,7 @@ def test_create_upload_download_once(database: Database, clock: FakeClock) -> No
     assert relay.download("4821", receiver_token=created.receiver_token, client=CLIENT) == ENVELOPE
     with pytest.raises(AlreadyDownloaded) as second:
         relay.download("4821", receiver_token=created.receiver_token, client=CLIENT)
-    assert "한 번만" in second.value.text_ko and second.value.details["message_en"].startswith("This certificate")
+    assert "한 번만" in second.value.text_ko and second.value.text_en.startswith("This certificate")
     row = _row(database, "4821")
     assert row is not None and row.envelope is None and row.status == "downloaded"
     assert relay.status("4821", client=CLIENT).status is TransferStatus.DOWNLOADED
