@@ -108,6 +108,7 @@ def test_well_known_path_and_content_type(services: Services, client: TestClient
         assert isinstance(parse_message(response.content).body, GenRepBody)
     wrong = client.post("/cmp", content=_genm(services), headers={"Content-Type": "application/octet-stream"})
     assert wrong.status_code == 415 and wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.json()["message_ko"] and wrong.json()["message_en"]
     big = client.post("/cmp", content=b"\x30" * (MAX_MESSAGE_SIZE + 1), headers={"Content-Type": CONTENT_TYPE})
     assert big.status_code == 413 and big.json()["code"] == "message_too_large"
     garbage = client.post("/cmp", content=b"\x30\x03\x02\x01", headers={"Content-Type": CONTENT_TYPE})

@@ -86,12 +86,27 @@ async def cmp(request: Request) -> Response:
     services = _services(request)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != CONTENT_TYPE:
-        return problem(415, "unsupported_media_type", f"CMP requests must be sent as {CONTENT_TYPE}.")
+        return problem(
+            415,
+            "unsupported_media_type",
+            f"CMP requests must be sent as {CONTENT_TYPE}.",
+            message_ko=f"CMP 요청은 {CONTENT_TYPE} 형식으로 보내야 합니다.",
+        )
     client = request.client.host if request.client else "unknown"
     if not _limiter(request).allow(client):
-        return problem(429, "rate_limited", "Too many CMP requests from this address; try again later.")
+        return problem(
+            429,
+            "rate_limited",
+            "Too many CMP requests from this address; try again later.",
+            message_ko="이 주소에서 CMP 요청이 너무 많습니다. 잠시 후 다시 시도하세요.",
+        )
     body = await _body(request)
     if body is None:
-        return problem(413, "message_too_large", f"CMP messages are limited to {MAX_MESSAGE_SIZE} bytes.")
+        return problem(
+            413,
+            "message_too_large",
+            f"CMP messages are limited to {MAX_MESSAGE_SIZE} bytes.",
+            message_ko=f"CMP 메시지는 {MAX_MESSAGE_SIZE}바이트를 넘을 수 없습니다.",
+        )
     answer = await run_in_threadpool(services.cmp.handle, body, peer=client)
     return Response(answer, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
