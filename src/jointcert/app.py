@@ -24,8 +24,10 @@ from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
 from jointcert.ca.ports import AuditEvent
+from jointcert.ca.registration import RegistrationService
 from jointcert.ca.stats import Counters
 from jointcert.clock import Clock, SystemClock
+from jointcert.cmp.service import CmpService
 from jointcert.config import Settings, load_settings
 from jointcert.pii import PiiProtector
 from jointcert.relay.ratelimit import RateLimiter
@@ -47,6 +49,8 @@ from jointcert.rp.http import HttpCrlFetcher, HttpOcspTransport
 from jointcert.rp.loopback import LoopbackCrlFetcher, LoopbackOcspTransport
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
+from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
+from jointcert.storage.repositories.cmp import SqlTransactionStore
 from jointcert.storage.repositories.relay import SqlTransferStore
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
 
@@ -92,6 +96,8 @@ class Services:
     counters: Counters
     relay: RelayService
     relying_parties: RelyingParties
+    registrations: RegistrationService
+    cmp: CmpService
 
     def close(self) -> None:
         """Release the database connections."""
@@ -167,20 +173,36 @@ def build_services(
     relay = RelayService(
         store=SqlTransferStore(database), clock=clock, settings=settings.relay, limiter=RateLimiter(clock)
     )
+    registrations = RegistrationService(
+        store=SqlCmpRegistrationStore(database), pii=pii, clock=clock, settings=settings.cmp, ca_settings=settings.ca
+    )
+    cmp = CmpService(
+        authority=authority,
+        registrations=registrations,
+        transactions=SqlTransactionStore(database),
+        audit=audit,
+        pii=pii,
+        clock=clock,
+        settings=settings.cmp,
+        issuer=signers[ISSUING],
+        chain=(signers[ROOT].certificate,),
+    )
     return Services(
-        settings,
-        clock,
-        database,
-        pii,
-        certificates,
-        audit,
-        signers,
-        authority,
-        crl,
-        ocsp,
-        counters,
-        relay,
-        relying_parties,
+        settings=settings,
+        clock=clock,
+        database=database,
+        pii=pii,
+        certificates=certificates,
+        audit=audit,
+        signers=signers,
+        authority=authority,
+        crl=crl,
+        ocsp=ocsp,
+        counters=counters,
+        relay=relay,
+        registrations=registrations,
+        cmp=cmp,
+        relying_parties=relying_parties,
     )
 
 
