@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import cmp_decode, issue
+from bench import cmp, cmp_decode, issue
 
 
 def main() -> None:
@@ -10,6 +10,8 @@ def main() -> None:
     issue.run(count=400, threads=4, url=None)
     print()
     cmp_decode.main()
+    print()
+    cmp.run(count=200, threads=4, database_url=None)
 
 
 if __name__ == "__main__":

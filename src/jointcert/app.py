@@ -26,8 +26,10 @@ from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
 from jointcert.ca.ports import AuditEvent
+from jointcert.ca.registration import RegistrationService
 from jointcert.ca.stats import Counters
 from jointcert.clock import Clock, SystemClock
+from jointcert.cmp.service import CmpService
 from jointcert.config import Settings, load_settings
 from jointcert.pii import PiiProtector
 from jointcert.ra.holder import HolderService
@@ -55,6 +57,8 @@ from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
 from jointcert.storage.repositories import ra as ra_storage
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
+from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
+from jointcert.storage.repositories.cmp import SqlTransactionStore
 from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
 from jointcert.storage.repositories.relay import SqlTransferStore
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
@@ -101,6 +105,8 @@ class Services:
     counters: Counters
     relay: RelayService
     relying_parties: RelyingParties
+    registrations: RegistrationService
+    cmp: CmpService
     bank: SandboxBank  # the sandbox bank: ports for the RA, virtual phone, outbox, seed
     ra: RegistrationAuthority
     holders: HolderService  # renewal and revocation by the holder
@@ -125,12 +131,11 @@ def build_services(
     linter: PkixLinter | None = None,
     actor: str = "system",
     bank_hasher: SecretHasher | None = None,
-    registrar: Registrar | None = None,
 ) -> Services:
     """Wire the services of the initialised instance described by ``settings`` (CA keys are unlocked once).
 
-    ``bank_hasher`` replaces the sandbox bank's Argon2 parameters (tests); ``registrar`` is the CA-side CMP
-    registration service that hands out reference numbers (without it the RA's CMP path is unavailable).
+    ``bank_hasher`` replaces the sandbox bank's Argon2 parameters (tests). The RA hands out CMP reference numbers
+    through the CA's registration service.
     """
     clock = clock or SystemClock()
     database = database or Database(settings.effective_database_url)
@@ -186,30 +191,50 @@ def build_services(
     relay = RelayService(
         store=SqlTransferStore(database), clock=clock, settings=settings.relay, limiter=RateLimiter(clock)
     )
+    registrations = RegistrationService(
+        store=SqlCmpRegistrationStore(database), pii=pii, clock=clock, settings=settings.cmp, ca_settings=settings.ca
+    )
+    cmp = CmpService(
+        authority=authority,
+        registrations=registrations,
+        transactions=SqlTransactionStore(database),
+        audit=audit,
+        pii=pii,
+        clock=clock,
+        settings=settings.cmp,
+        issuer=signers[ISSUING],
+        chain=(signers[ROOT].certificate,),
+    )
+    bank, ra, holders, otp_device = _registration_authority(
+        settings=settings,
+        clock=clock,
+        database=database,
+        pii=pii,
+        authority=authority,
+        signers=signers,
+        bank_hasher=bank_hasher,
+        registrar=registrations,
+    )
     return Services(
-        settings,
-        clock,
-        database,
-        pii,
-        certificates,
-        audit,
-        signers,
-        authority,
-        crl,
-        ocsp,
-        counters,
-        relay,
-        relying_parties,
-        *_registration_authority(
-            settings=settings,
-            clock=clock,
-            database=database,
-            pii=pii,
-            authority=authority,
-            signers=signers,
-            bank_hasher=bank_hasher,
-            registrar=registrar,
-        ),
+        settings=settings,
+        clock=clock,
+        database=database,
+        pii=pii,
+        certificates=certificates,
+        audit=audit,
+        signers=signers,
+        authority=authority,
+        crl=crl,
+        ocsp=ocsp,
+        counters=counters,
+        relay=relay,
+        registrations=registrations,
+        cmp=cmp,
+        relying_parties=relying_parties,
+        bank=bank,
+        ra=ra,
+        holders=holders,
+        otp_device=otp_device,
     )
 
 

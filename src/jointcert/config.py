@@ -87,6 +87,7 @@ class CmpSettings(_Group):
     max_mac_failures: int = 5
     confirm_wait_seconds: int = 300
     allow_implicit_confirm: bool = True
+    rate_limit_per_minute: int = 120  # CMP requests per client address (0 = no limit)
 
 
 class RaSettings(_Group):

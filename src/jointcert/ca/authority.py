@@ -9,7 +9,11 @@ Numbered steps, as in Boulder's issuance cycle:
                a serial/unique-id collision (DB unique constraints) goes back to step 2
 5. sign      — the CA key signs exactly the recorded TBS bytes
 6. store     — the DER is stored (pending → issued) and an older active certificate of the same holder and type
-               is revoked as superseded, in the same transaction
+               is revoked as superseded, in the same transaction (or later, by :meth:`CertificateAuthority.confirm`,
+               when the request says ``confirm_later``: CMP supersedes only once the requester confirmed)
+
+:meth:`CertificateAuthority.renew` runs the same steps for a renewal (CMP ``kur``): the CA never stores resident
+numbers, so the new certificate carries the old one's identifyData (VID) unchanged and the same holder hash.
 
 Nothing is signed without a committed record. A record left ``pending`` by a crash between steps 4 and 6 is
 made ``void`` by :meth:`CertificateAuthority.recover_stale` (run by ``serve`` and before every CRL): void serials
@@ -28,8 +32,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 
-from jointcert.ca.errors import AlreadyRevoked, CertificateNotFound, LintFailed, RecordCollision
+from jointcert.ca.errors import (
+    AlreadyRevoked,
+    CertificateExpired,
+    CertificateNotFound,
+    KeyReused,
+    LintFailed,
+    RecordCollision,
+)
 from jointcert.ca.hierarchy import new_serial
 from jointcert.ca.keys import CaSigner
 from jointcert.ca.lint import PkixLinter, kisa_findings
@@ -45,12 +57,12 @@ from jointcert.ca.ports import (
 from jointcert.ca.profiles import PROFILES, UrlSet
 from jointcert.ca.stats import Counters
 from jointcert.ca.tbs import SubscriberFields, assemble_certificate, der_length, profile_builder, subscriber_builder
-from jointcert.ca.validate import ValidRequest, validate_request
+from jointcert.ca.validate import CHANNELS, ValidRequest, validate_parts, validate_request
 from jointcert.clock import Clock
 from jointcert.config import CaSettings
 from jointcert.errors import InvalidInput
-from jointcert.npki.oids import ID_KISA_IDENTIFY_DATA, x509_oid
-from jointcert.npki.vid import build_identify_data, compute_vid
+from jointcert.npki.oids import ID_KISA_IDENTIFY_DATA
+from jointcert.npki.vid import build_identify_data, compute_vid, parse_identify_data
 from jointcert.pii import PiiProtector
 from jointcert.types import CertType
 
@@ -58,8 +70,8 @@ __all__ = [
     "CertificateAuthority",
     "IssuanceRequest",
     "IssuedCertificate",
+    "RenewalRequest",
     "SignatureProof",
-    "identify_data_der",
 ]
 
 log = logging.getLogger(__name__)
@@ -89,9 +101,18 @@ class IssuanceRequest:
     channel: str  # "cli" | "cmp" | "api" — for the audit log
     bank_unit: str | None = None
     bank_code: str | None = None
-    # Renewal (갱신, CMP kur): serial of our issued certificate this one replaces. The holder and identifyData
-    # (VID) are taken from that certificate, so ``rrn`` and ``random_num`` are not used (pass "" / None).
-    renewal_of: int | None = None
+    confirm_later: bool = False  # supersede older certificates only at confirm() (CMP certConf)
+
+
+@dataclass(frozen=True)
+class RenewalRequest:
+    """Renew an issued certificate of ours for a new key: same holder, type, name, bank and identifyData."""
+
+    old_serial: int
+    public_key_der: bytes  # SubjectPublicKeyInfo DER of the new key
+    pop: SignatureProof
+    channel: str
+    confirm_later: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,14 +143,22 @@ def _identify_data(real_name: str, rrn: str, random_num: bytes | None) -> bytes:
     return build_identify_data(real_name, compute_vid(rrn, random_num))
 
 
-def identify_data_der(cert: x509.Certificate) -> bytes | None:
-    """The raw identifyData (KISA otherName value) of a certificate, or ``None``."""
+def _identify_data_of(cert: x509.Certificate) -> bytes:
+    """The DER identifyData (otherName value) of one of our subscriber certificates."""
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
-        return None
-    wanted = x509_oid(ID_KISA_IDENTIFY_DATA)
-    return next((o.value for o in san.get_values_for_type(x509.OtherName) if o.type_id == wanted), None)
+        san = x509.SubjectAlternativeName([])
+    for other in san.get_values_for_type(x509.OtherName):
+        if other.type_id.dotted_string == ID_KISA_IDENTIFY_DATA:
+            return other.value
+    raise CertificateNotFound("The certificate carries no identifyData.", serial=format(cert.serial_number, "x"))
+
+
+def _bank_unit_of(cert: x509.Certificate) -> str:
+    """``ou=<bank>``: the second organizationalUnitName of a subscriber subject (after ``personal4IB``)."""
+    units = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
+    return units[-1]
 
 
 class CertificateAuthority:
@@ -178,34 +207,59 @@ class CertificateAuthority:
         except Exception:
             self.counters.inc("issuance_rejected")
             raise
-        holder, identify = self._identity(request, valid.real_name)
+        holder = self._pii.lookup_hash(request.rrn, HOLDER_PURPOSE)
+        identify = _identify_data(valid.real_name, request.rrn, request.random_num)
+        return self._run(valid, holder, identify, request.channel, supersede=not request.confirm_later)
+
+    def renew(self, request: RenewalRequest) -> IssuedCertificate:
+        """Issue a successor of an issued, unexpired certificate for a new key, copying its identifyData (VID)
+        and holder: the client keeps the same R. ``CertificateNotFound`` / ``AlreadyRevoked`` /
+        ``CertificateExpired`` / ``KeyReused`` or a validation error otherwise."""
+        try:
+            old, valid, identify = self._validate_renewal(request)
+        except Exception:
+            self.counters.inc("issuance_rejected")
+            raise
+        return self._run(valid, old.holder_hash, identify, request.channel, supersede=not request.confirm_later)
+
+    def _validate_renewal(self, request: RenewalRequest) -> tuple[CertificateRecord, ValidRequest, bytes]:
+        if request.channel not in CHANNELS:
+            raise InvalidInput(f"Unknown channel {request.channel!r}.", message_ko="알 수 없는 발급 경로입니다.")
+        old = self._store.get(self.slug, request.old_serial)
+        if old is None or old.cert_type is None or old.der is None or old.unique_id is None:
+            raise CertificateNotFound(serial=format(request.old_serial, "x"))
+        if old.status is not RecordStatus.ISSUED:
+            raise AlreadyRevoked(serial=format(request.old_serial, "x"))
+        if self._clock.now() >= old.not_after:
+            raise CertificateExpired(serial=format(request.old_serial, "x"))
+        cert = x509.load_der_x509_certificate(old.der)
+        identify = _identify_data_of(cert)
+        valid = validate_parts(
+            cert_type=old.cert_type,
+            real_name=parse_identify_data(identify).real_name,
+            bank_unit=_bank_unit_of(cert),
+            bank_code=old.unique_id[2:5],
+            public_key_der=request.public_key_der,
+            message=request.pop.message,
+            signature=request.pop.signature,
+        )
+        if valid.public_key == cert.public_key():
+            raise KeyReused()
+        return old, valid, identify
+
+    def _run(
+        self, valid: ValidRequest, holder: bytes | None, identify: bytes, channel: str, *, supersede: bool
+    ) -> IssuedCertificate:
         for attempt in range(_MAX_ATTEMPTS):
             prepared = self._lint(valid, self._build(valid, identify))  # 2. build, 3. lint
             try:
-                self._record(prepared, valid, holder, request.channel)  # 4. record (committed)
+                self._record(prepared, valid, holder, channel)  # 4. record (committed)
             except RecordCollision:
                 log.warning("serial or unique id collision (attempt %d); rebuilding", attempt + 1)
                 continue
             der = assemble_certificate(prepared.tbs, self.issuing.sign_tbs(prepared.tbs))  # 5. sign
-            return self._store_issued(prepared, valid, der)  # 6. store
+            return self._store_issued(prepared, valid, der, supersede=supersede)  # 6. store
         raise RecordCollision("Could not allocate a unique serial number.")
-
-    def _identity(self, request: IssuanceRequest, real_name: str) -> tuple[bytes, bytes]:
-        """Holder hash and identifyData: from the RRN and R, or (renewal) from the certificate being renewed."""
-        if request.renewal_of is None:
-            holder = self._pii.lookup_hash(request.rrn, HOLDER_PURPOSE)
-            return holder, _identify_data(real_name, request.rrn, request.random_num)
-        record = self._store.get(self.slug, request.renewal_of)
-        if record is None or record.der is None or record.holder_hash is None:
-            raise CertificateNotFound(serial=format(request.renewal_of, "x"))
-        if record.status is not RecordStatus.ISSUED:
-            raise AlreadyRevoked(serial=format(request.renewal_of, "x"))
-        identify = identify_data_der(x509.load_der_x509_certificate(record.der))
-        if identify is None:
-            raise InvalidInput(
-                "The renewed certificate has no identifyData.", message_ko="갱신할 인증서에 본인확인 정보가 없습니다."
-            )
-        return record.holder_hash, identify
 
     def _build(self, valid: ValidRequest, identify: bytes) -> _Prepared:
         now = self._clock.now().replace(microsecond=0)
@@ -229,7 +283,7 @@ class CertificateAuthority:
             raise LintFailed(findings=problems)
         return _Prepared(prepared.fields, prepared.unique_id, lint_cert.tbs_certificate_bytes)
 
-    def _record(self, prepared: _Prepared, valid: ValidRequest, holder: bytes, channel: str) -> None:
+    def _record(self, prepared: _Prepared, valid: ValidRequest, holder: bytes | None, channel: str) -> None:
         fields = prepared.fields
         record = PendingRecord(
             issuer=self.slug,
@@ -247,12 +301,19 @@ class CertificateAuthority:
         data = {"serial": format(fields.serial, "x"), "profile": record.profile, "channel": channel}
         self._store.record_pending(record, self._event("certificate.recorded", f"channel:{channel}", data))
 
-    def _store_issued(self, prepared: _Prepared, valid: ValidRequest, der: bytes) -> IssuedCertificate:
+    def _store_issued(
+        self, prepared: _Prepared, valid: ValidRequest, der: bytes, *, supersede: bool
+    ) -> IssuedCertificate:
         serial = prepared.fields.serial
         fingerprint = hashlib.sha256(der).hexdigest()
         event = self._event("certificate.issued", "ca", {"serial": format(serial, "x"), "sha256": fingerprint})
         superseded = self._store.mark_issued(
-            self.slug, serial, der, at=self._clock.now(), event=event, supersede=self._superseded_event
+            self.slug,
+            serial,
+            der,
+            at=self._clock.now(),
+            event=event,
+            supersede=self._superseded_event if supersede else None,
         )
         self.counters.inc("certificates_issued")
         for old in superseded:
@@ -266,6 +327,16 @@ class CertificateAuthority:
             not_after=prepared.fields.not_after,
             superseded_serial=superseded[-1] if superseded else None,
         )
+
+    def confirm(self, serial: int) -> list[int]:
+        """The requester accepted ``serial`` (issued with ``confirm_later``): revoke the holder's older
+        certificates of the same type as superseded; return their serials."""
+        superseded = self._store.supersede_older(
+            self.slug, serial, at=self._clock.now(), supersede=self._superseded_event
+        )
+        for old in superseded:
+            self._notify(old)
+        return superseded
 
     def _superseded_event(self, serial: int) -> AuditEvent:
         self.counters.inc("certificates_revoked")

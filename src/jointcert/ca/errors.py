@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jointcert.errors import Conflict, ErrorKind, InvalidInput, JointcertError, NotFound
+from jointcert.errors import Conflict, ErrorKind, Expired, InvalidInput, JointcertError, NotFound
 
 __all__ = [
     "AlreadyInitialised",
@@ -10,9 +10,11 @@ __all__ = [
     "AuditChainBroken",
     "BadProofOfPossession",
     "CaNotInitialised",
+    "CertificateExpired",
     "CertificateNotFound",
     "InvalidName",
     "InvalidResidentNumber",
+    "KeyReused",
     "LintFailed",
     "RecordCollision",
     "UnknownAuthority",
@@ -92,6 +94,22 @@ class AlreadyRevoked(Conflict):
     code = "already_revoked"
     message_ko = "이미 폐지되었거나 발급되지 않은 인증서입니다."
     message_en = "The certificate is already revoked or was never issued."
+
+
+class CertificateExpired(Expired):
+    """The certificate is past its validity period (it cannot be renewed any more)."""
+
+    code = "certificate_expired"
+    message_ko = "유효기간이 지난 인증서입니다."
+    message_en = "The certificate has expired."
+
+
+class KeyReused(InvalidInput):
+    """A renewal asked for the key the current certificate already certifies."""
+
+    code = "key_reused"
+    message_ko = "갱신에는 새 키를 사용해야 합니다."
+    message_en = "A renewal needs a new key pair, not the current certificate's key."
 
 
 class UnknownAuthority(NotFound):

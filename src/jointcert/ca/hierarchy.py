@@ -95,7 +95,8 @@ def _issuing(settings: CaSettings, root: CaSigner, base_url: str, start: datetim
             issuing_name(settings), root.name, key.public_key(), start, start + timedelta(days=365 * ISSUING_YEARS)
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(key_usage_of("key_cert_sign", "crl_sign"), critical=True)
+        # digitalSignature: the issuing CA also signs CMP responses (kup, rp, genp); openssl cmp checks this bit
+        .add_extension(key_usage_of("digital_signature", "key_cert_sign", "crl_sign"), critical=True)
         .add_extension(x509.AuthorityKeyIdentifier(root.key_identifier, None, None), critical=False)
         .add_extension(x509.CertificatePolicies([x509.PolicyInformation(_ANY_POLICY, None)]), critical=False)
         .add_extension(

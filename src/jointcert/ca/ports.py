@@ -22,6 +22,9 @@ __all__ = [
     "CrlRecord",
     "PendingRecord",
     "RecordStatus",
+    "RegistrationRecord",
+    "RegistrationStatus",
+    "RegistrationStore",
     "RevokedEntry",
 ]
 
@@ -161,6 +164,12 @@ class CertificateStore(Protocol):
         """Store the signed DER; with ``supersede`` also revoke (superseded) older active ones of the holder."""
         ...
 
+    def supersede_older(
+        self, issuer: str, serial: int, *, at: datetime, supersede: Callable[[int], AuditEvent]
+    ) -> list[int]:
+        """Revoke (superseded) the issued certificates of the same holder and profile recorded before ``serial``."""
+        ...
+
     def revoke(
         self, issuer: str, serial: int, reason: x509.ReasonFlags, at: datetime, event: AuditEvent
     ) -> CertificateRecord:
@@ -221,4 +230,96 @@ class AuditStore(Protocol):
 
     def head(self) -> tuple[int, bytes]:
         """The newest sequence number and hash (0 and the genesis hash when empty)."""
+        ...
+
+
+class RegistrationStatus(enum.StrEnum):
+    """Life of a registration (참조번호): active → issuing → used; or active → cancelled | expired | locked."""
+
+    ACTIVE = "active"
+    ISSUING = "issuing"  # claimed by an enrollment that is running the pipeline
+    USED = "used"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    LOCKED = "locked"  # too many wrong MACs
+
+
+@dataclass(frozen=True)
+class RegistrationRecord:
+    """A registered applicant. The resident number and the authorization code are kept only as ciphertext, and
+    both are wiped (``None``) once the registration leaves ``active``/``issuing``."""
+
+    reference_number: str
+    status: RegistrationStatus
+    cert_type: CertType
+    real_name: str
+    holder_hash: bytes
+    rrn_ciphertext: bytes | None
+    code_ciphertext: bytes | None
+    bank_unit: str | None
+    bank_code: str | None
+    requested_by: str
+    created_at: datetime
+    expires_at: datetime
+    mac_failures: int = 0
+    mac_pending: int = 0
+    claimed_at: datetime | None = None
+    finished_at: datetime | None = None
+    serial: int | None = None
+
+
+class RegistrationStore(Protocol):
+    """Durable registrations with atomic state changes (every change is a conditional update)."""
+
+    def add(self, record: RegistrationRecord, event: AuditEvent, supersede: Callable[[str], AuditEvent]) -> list[str]:
+        """Insert an active registration and cancel (wiping them) older active ones of the same holder and type;
+        return their reference numbers. ``RecordCollision`` when the reference number is taken."""
+        ...
+
+    def get(self, reference_number: str) -> RegistrationRecord | None:
+        """One registration."""
+        ...
+
+    def reserve_attempt(self, reference_number: str, max_failures: int, now: datetime) -> bool:
+        """Atomically reserve one MAC check: only for an active, unexpired registration whose failures plus
+        reservations stay below ``max_failures``."""
+        ...
+
+    def settle_attempt(
+        self, reference_number: str, *, failed: bool, max_failures: int, at: datetime, lock_event: AuditEvent
+    ) -> bool:
+        """Release a reservation, counting it as a failure when ``failed``; lock (and wipe) the registration once
+        ``max_failures`` failures are counted. Return whether it was locked now."""
+        ...
+
+    def claim(self, reference_number: str, now: datetime) -> RegistrationRecord | None:
+        """Atomically move an active, unexpired registration to ``issuing``; the record as it was, or ``None``."""
+        ...
+
+    def release(self, reference_number: str) -> None:
+        """Undo a claim (``issuing`` → ``active``) after a failed issuance."""
+        ...
+
+    def complete(self, reference_number: str, serial: int, at: datetime, event: AuditEvent) -> None:
+        """``issuing`` → ``used`` with the issued serial; secrets wiped."""
+        ...
+
+    def close(
+        self,
+        reference_number: str,
+        status: RegistrationStatus,
+        *,
+        from_statuses: tuple[RegistrationStatus, ...],
+        at: datetime,
+        event: AuditEvent,
+    ) -> bool:
+        """Move to a final ``status`` (secrets wiped) if the registration is in one of ``from_statuses``."""
+        ...
+
+    def due(self, now: datetime, stale_claims_before: datetime) -> list[RegistrationRecord]:
+        """Active registrations past their expiry and claims older than ``stale_claims_before``."""
+        ...
+
+    def reset_stale_reservations(self, before: datetime) -> int:
+        """Forget MAC reservations taken before ``before`` (left by a crashed process)."""
         ...

@@ -15,11 +15,20 @@ from jointcert.ca.profiles import Profile, profile_for
 from jointcert.config import CaSettings
 from jointcert.errors import InvalidInput
 from jointcert.npki.vid import RANDOM_NUM_LENGTH
+from jointcert.types import CertType
 
 if TYPE_CHECKING:
     from jointcert.ca.authority import IssuanceRequest
 
-__all__ = ["CHANNELS", "MAX_KEY_BITS", "MIN_KEY_BITS", "ValidRequest", "validate_public_key", "validate_request"]
+__all__ = [
+    "CHANNELS",
+    "MAX_KEY_BITS",
+    "MIN_KEY_BITS",
+    "ValidRequest",
+    "validate_parts",
+    "validate_public_key",
+    "validate_request",
+]
 
 MIN_KEY_BITS, MAX_KEY_BITS = 2048, 4096
 CHANNELS = frozenset({"cli", "cmp", "api"})
@@ -60,26 +69,43 @@ def _verify_pop(key: rsa.RSAPublicKey, message: bytes, signature: bytes) -> None
         raise BadProofOfPossession() from exc
 
 
-def _validate_vid_inputs(rrn: str, random_num: bytes | None) -> None:
-    validate_rrn(rrn)
-    if random_num is not None and len(random_num) != RANDOM_NUM_LENGTH:
-        raise InvalidInput(
-            f"R (randomNum) must be {RANDOM_NUM_LENGTH} bytes.",
-            message_ko=f"R(randomNum)은 {RANDOM_NUM_LENGTH}바이트여야 합니다.",
-        )
+def validate_parts(
+    *,
+    cert_type: CertType,
+    real_name: str,
+    bank_unit: str,
+    bank_code: str,
+    public_key_der: bytes,
+    message: bytes,
+    signature: bytes,
+) -> ValidRequest:
+    """The checks every issuance shares (profile, name, bank, key, proof of possession); renewals use only these."""
+    profile = profile_for(cert_type)
+    name = validate_real_name(real_name)
+    validate_bank(bank_unit, bank_code)
+    key = validate_public_key(public_key_der)
+    _verify_pop(key, message, signature)
+    return ValidRequest(profile, name, key, bank_unit, bank_code)
 
 
 def validate_request(request: IssuanceRequest, settings: CaSettings) -> ValidRequest:
     """Check every rule of an issuance request; raise a typed :class:`InvalidInput` on the first broken one."""
     if request.channel not in CHANNELS:
         raise InvalidInput(f"Unknown channel {request.channel!r}.", message_ko="알 수 없는 발급 경로입니다.")
-    profile = profile_for(request.cert_type)
-    real_name = validate_real_name(request.real_name)
-    if request.renewal_of is None:  # a renewal takes holder and VID from the renewed certificate
-        _validate_vid_inputs(request.rrn, request.random_num)
-    bank_unit = request.bank_unit or settings.bank_unit
-    bank_code = request.bank_code or settings.bank_code
-    validate_bank(bank_unit, bank_code)
-    key = validate_public_key(request.public_key_der)
-    _verify_pop(key, request.pop.message, request.pop.signature)
-    return ValidRequest(profile, real_name, key, bank_unit, bank_code)
+    profile_for(request.cert_type)
+    validate_real_name(request.real_name)
+    validate_rrn(request.rrn)
+    if request.random_num is not None and len(request.random_num) != RANDOM_NUM_LENGTH:
+        raise InvalidInput(
+            f"R (randomNum) must be {RANDOM_NUM_LENGTH} bytes.",
+            message_ko=f"R(randomNum)은 {RANDOM_NUM_LENGTH}바이트여야 합니다.",
+        )
+    return validate_parts(
+        cert_type=request.cert_type,
+        real_name=request.real_name,
+        bank_unit=request.bank_unit or settings.bank_unit,
+        bank_code=request.bank_code or settings.bank_code,
+        public_key_der=request.public_key_der,
+        message=request.pop.message,
+        signature=request.pop.signature,
+    )

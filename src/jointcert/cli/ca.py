@@ -148,13 +148,42 @@ def issue(
 
 def revoke(
     ctx: typer.Context,
-    serial: Annotated[str, typer.Argument(help="Serial number in hex.")],
-    reason: Annotated[str, typer.Option("--reason", help="keyCompromise, superseded, cessationOfOperation …")] = (
-        "unspecified"
-    ),
+    serial: Annotated[str | None, typer.Argument(help="Serial number in hex (operator revocation).")] = None,
+    *,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="keyCompromise, superseded, cessationOfOperation …")
+    ] = None,
+    self_: Annotated[
+        bool, typer.Option("--self", help="Revoke your own stored certificate over CMP (rr), signed with its key.")
+    ] = False,
+    server: Annotated[
+        str | None, typer.Option("--server", help="--self: CMP endpoint (default: from the certificate).")
+    ] = None,
+    npki_dir: Annotated[Path | None, typer.Option("--npki-dir", help="--self: NPKI root.")] = None,
+    cert: Annotated[Path | None, typer.Option("--cert", help="--self: certificate folder.")] = None,
+    password: Annotated[str | None, typer.Option("--password", help="--self: certificate password.")] = None,
+    keep_files: Annotated[bool, typer.Option("--keep-files", help="--self: keep the folder after revoking.")] = False,
 ) -> None:
-    """Revoke a certificate (인증서 폐지); the CRL and OCSP reflect it at once."""
-    number, flag = parse_serial(serial), parse_reason(reason)
+    """Revoke a certificate (인증서 폐지): by serial on the CA (operator), or ``--self`` over CMP (holder).
+
+    The CRL and OCSP reflect it at once."""
+    if self_:
+        if serial is not None:
+            raise InvalidInput(
+                "Give either a serial number or --self.", message_ko="일련번호와 --self 중 하나만 주세요."
+            )
+        from jointcert.cli.cmp import revoke_self  # noqa: PLC0415  (cli.cmp imports this module)
+
+        revoke_self(
+            reason=reason, server=server, npki_dir=npki_dir, cert=cert, password=password, keep_files=keep_files
+        )
+        return
+    if serial is None:
+        raise InvalidInput(
+            "Give the serial number to revoke, or --self for your own certificate.",
+            message_ko="폐지할 일련번호를 주거나 본인 인증서는 --self를 사용하세요.",
+        )
+    number, flag = parse_serial(serial), parse_reason(reason or "unspecified")
     with open_services(settings_of(ctx)) as services:
         services.authority.revoke(number, flag, actor="cli")
         crl = services.crl.current(services.authority.slug)

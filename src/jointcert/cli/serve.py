@@ -31,6 +31,9 @@ def serve(
         voided = services.authority.recover_stale(actor="serve")
         if voided:
             say(f"[yellow]voided {len(voided)} unsigned issuance records[/]")
+        swept = services.cmp.sweep(actor="serve")
+        if swept.revoked_serials:
+            say(f"[yellow]revoked {len(swept.revoked_serials)} certificates never confirmed (CMP certConf)[/]")
         app = create_app(services, background=True)
         say(f"jointcert on http://{bind_host}:{bind_port}  (public URL {settings.server.public_url})")
         uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())

@@ -9,6 +9,11 @@
 
 Every failure is a :class:`~jointcert.cmp.errors.CmpError` carrying the failInfo to answer with. No HTTP, no
 database, no clock: callers pass ``message_time``. See ``docs/cmp.md``.
+
+The server on top (database through ports, time through the clock): :mod:`~jointcert.cmp.service`
+(:class:`CmpService`: bytes in, bytes out) with its handlers :mod:`~jointcert.cmp.enrollment` (ir/cr/kur),
+:mod:`~jointcert.cmp.confirmation` (certConf, unconfirmed sweeper), :mod:`~jointcert.cmp.revocation` (rr, genm),
+:mod:`~jointcert.cmp.signers`, :mod:`~jointcert.cmp.exchange` and the transaction port :mod:`~jointcert.cmp.ports`.
 """
 
 from jointcert.cmp.codec import encode_message, parse_message, protected_part

@@ -3,8 +3,9 @@
 Both are authorised by a signature with the current certificate's key over a fresh single-use challenge, and
 the certificate must be ours: issued by our issuing CA, byte for byte the one in the CA's record, ``issued`` (not
 revoked) and unexpired. Renewal opens ``renewal_window_days`` before expiry and needs a new key pair; the CA
-keeps the old certificate's identifyData (VID) and holder, because it never stored the resident number, so the
-client keeps its R. The renewed certificate supersedes the old one.
+keeps the old certificate's identifyData (VID) and holder (``CertificateAuthority.renew``, shared with CMP
+``kur``), because it never stored the resident number, so the client keeps its R. The renewed certificate
+supersedes the old one.
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from jointcert.bank.model import NotificationEvent
-from jointcert.ca.authority import IssuanceRequest, SignatureProof
+from jointcert.ca.authority import RenewalRequest, SignatureProof
 from jointcert.ca.ports import CertificateRecord, RecordStatus
 from jointcert.clock import Clock
 from jointcert.config import RaSettings
 from jointcert.errors import InvalidInput
-from jointcert.npki.vid import identify_data_of
 from jointcert.ra.errors import (
     CertificateExpired,
     CertificateNotActive,
@@ -125,20 +125,10 @@ class HolderService:
             raise SameKey()
         message = proven.challenge.value.encode()
         verify_pop(public_key_der, message, pop)
-        identify = identify_data_of(proven.certificate)
-        if identify is None or record.cert_type is None:
-            raise CertificateNotOurs("The certificate is not a subscriber certificate with identifyData.")
-        request = IssuanceRequest(
-            record.cert_type,
-            identify.real_name,
-            "",
-            None,
-            public_key_der,
-            SignatureProof(message, pop),
-            "api",
-            renewal_of=record.serial,
-        )
-        issued = self._authority.issue(request)
+        if record.cert_type is None:
+            raise CertificateNotOurs("The certificate is not a subscriber certificate.")
+        renewal = RenewalRequest(record.serial, public_key_der, SignatureProof(message, pop), "api")
+        issued = self._authority.renew(renewal)  # keeps identifyData (VID), holder, name and bank
         owner = self._registry.get(record.serial)
         if owner is not None:
             self._registry.add(

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from cryptography import x509
 
-from jointcert.ca.authority import IssuanceRequest, IssuedCertificate
+from jointcert.ca.authority import IssuanceRequest, IssuedCertificate, RenewalRequest
 from jointcert.ca.ports import CertificateRecord
 from jointcert.ra.session import IssuanceSession
 from jointcert.types import CertType
@@ -189,6 +189,10 @@ class Authority(Protocol):
 
     def issue(self, request: IssuanceRequest) -> IssuedCertificate:
         """Run the issuance pipeline."""
+        ...
+
+    def renew(self, request: RenewalRequest) -> IssuedCertificate:
+        """Issue a successor of an issued certificate for a new key, keeping its identifyData and holder."""
         ...
 
     def certificate(self, serial: int) -> CertificateRecord | None:

@@ -2,7 +2,8 @@
 
 Service endpoints: ``/healthz``, ``/metrics`` (Prometheus text), ``/openapi.json``; PKI: ``POST /ocsp``,
 ``GET /ocsp/{base64}``, ``GET /crl/{ca}.crl``, ``GET /ca/{ca}.crt`` (``ca`` = ``root`` | ``class1`` | ``ocsp``),
-``GET /cps``; the demo relying parties under ``/rp/`` (pages and JSON API). Errors are RFC 9457 problem responses.
+``GET /cps``; CMP: ``POST /cmp`` and ``POST /.well-known/cmp``; the demo relying parties under ``/rp/`` (pages and
+JSON API). Errors are RFC 9457 problem responses (CMP errors are CMP ``error`` messages).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from jointcert import __version__
 from jointcert.app import Services
 from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
-from jointcert.web.routes import issuance, pki, sandbox
+from jointcert.web.routes import cmp, issuance, pki, sandbox
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
 
-__all__ = ["create_app", "run_maintenance"]
+__all__ = ["create_app", "run_cmp_sweep", "run_maintenance"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,23 @@ async def _maintenance_loop(services: Services) -> None:
         await asyncio.sleep(interval)
 
 
+def run_cmp_sweep(services: Services) -> None:
+    """Revoke certificates whose certConf did not come in time; expire registrations past their time."""
+    report = services.cmp.sweep()
+    if report.revoked_serials:
+        log.warning("revoked %d unconfirmed certificates: %s", len(report.revoked_serials), report.revoked_serials)
+
+
+async def _cmp_sweep_loop(services: Services) -> None:
+    interval = max(1, min(30, services.settings.cmp.confirm_wait_seconds // 4))
+    while True:
+        try:
+            await asyncio.to_thread(run_cmp_sweep, services)
+        except Exception:
+            log.exception("CMP sweep failed")
+        await asyncio.sleep(interval)
+
+
 def _route_template(request: Request) -> str:
     """The matched route's template (``/crl/{ca}.crl``), so metrics labels stay bounded."""
     route = request.scope.get("route")
@@ -59,11 +77,12 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_maintenance_loop(services)) if background else None
+        loops = (_maintenance_loop, _cmp_sweep_loop) if background else ()
+        tasks = [asyncio.create_task(loop(services)) for loop in loops]
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -109,4 +128,6 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
     app.include_router(sandbox.pages_router)
     relay_routes.install(app)  # includes the relay router
     rp_routes.install(app)  # the demo relying-party sites under /rp/ (and /static)
+    cmp.install(app.state, services)
+    app.include_router(cmp.router)
     return app

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from jointcert.bank.sandbox.hashing import SecretHasher
-from jointcert.ca.authority import IssuanceRequest, IssuedCertificate
+from jointcert.ca.authority import IssuanceRequest, IssuedCertificate, RenewalRequest
 from jointcert.ca.ports import CertificateRecord
 from jointcert.clock import FakeClock
 from jointcert.config import RaSettings
@@ -63,6 +63,9 @@ class FakeAuthority:
         return IssuedCertificate(
             len(self.issued), cert, b"der", request.cert_type, now, now + timedelta(days=365), None
         )
+
+    def renew(self, request: RenewalRequest) -> IssuedCertificate:
+        raise NotImplementedError
 
     def certificate(self, serial: int) -> CertificateRecord | None:
         return None

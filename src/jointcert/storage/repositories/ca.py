@@ -195,6 +195,13 @@ class SqlCertificateStore:
                 append_audit(session, event(int(hex_serial, 16)))
         return revoked
 
+    def supersede_older(
+        self, issuer: str, serial: int, *, at: datetime, supersede: Callable[[int], AuditEvent]
+    ) -> list[int]:
+        """Revoke (superseded) the holder's issued certificates of the same profile recorded before ``serial``."""
+        with self._db.session() as session:
+            return self._supersede(session, issuer, serial, at, supersede)
+
     @staticmethod
     def _set_revoked(session: Session, issuer: str, hex_serial: str, reason: x509.ReasonFlags, at: datetime) -> bool:
         result = session.execute(
