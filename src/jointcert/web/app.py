@@ -20,7 +20,7 @@ from jointcert import __version__
 from jointcert.app import Services
 from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
-from jointcert.web.routes import cmp, issuance, pki, sandbox
+from jointcert.web.routes import certificates, cmp, issuance, pki, sandbox
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
 
@@ -123,7 +123,7 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
 
     app.include_router(pki.router)
     app.include_router(issuance.router)
-    app.include_router(issuance.certificates_router)
+    app.include_router(certificates.router)
     app.include_router(sandbox.api_router)
     app.include_router(sandbox.pages_router)
     relay_routes.install(app)  # includes the relay router

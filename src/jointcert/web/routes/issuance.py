@@ -1,4 +1,4 @@
-"""The issuance flow's JSON API (``/api/v1/issuance``) and the holder's renewal/revocation (``/api/v1/certificates``).
+"""The issuance flow's JSON API (``/api/v1/issuance``); renewal and revocation are in ``routes/certificates.py``.
 
 Every session call names the session in the path and carries its token in the ``X-Issuance-Token`` header.
 Handlers only translate JSON to the RA's calls and back; the RA enforces the order, the limits and the rules.
@@ -19,18 +19,16 @@ from jointcert.bank.errors import (
     InvalidContact,
     InvalidResidentNumber,
 )
-from jointcert.ca.errors import AlreadyRevoked, BadProofOfPossession, UnknownProfile, WeakKey
-from jointcert.errors import InvalidInput
+from jointcert.ca.errors import BadProofOfPossession, UnknownProfile, WeakKey
 from jointcert.npki.password_policy import policy_rules
 from jointcert.ra import errors as ra
 from jointcert.ra.service import RegistrationAuthority, Stepped
 from jointcert.ra.steps.terms import TERMS
 from jointcert.web.routes import issuance_models as m
 
-__all__ = ["TOKEN_HEADER", "certificates_router", "router"]
+__all__ = ["TOKEN_HEADER", "router"]
 
 router = APIRouter(prefix="/api/v1/issuance", tags=["issuance"])
-certificates_router = APIRouter(prefix="/api/v1/certificates", tags=["certificates"])
 TOKEN_HEADER = "X-Issuance-Token"  # noqa: S105 (a header name)
 T = TypeVar("T")
 
@@ -371,62 +369,4 @@ def register_cmp(session_id: SessionId, request: Request, token: Token = None) -
         expires_at=ticket.expires_at,
         cmp_url=f"{_services(request).settings.server.public_url}/cmp",
         fee=m.fee_out(ticket.fee),
-    )
-
-
-# --- holders: renewal and revocation ---------------------------------------------------------------------------
-_HOLDER = (
-    ra.ChallengeInvalid,
-    ra.MalformedInput,
-    ra.CertificateNotOurs,
-    ra.CertificateNotActive,
-    ra.CertificateExpired,
-    ra.HolderSignatureInvalid,
-)
-
-
-@certificates_router.post(
-    "/challenges", summary="A single-use challenge for renewal or revocation", responses=m.problems(InvalidInput)
-)
-def new_challenge(body: m.ChallengeIn, request: Request) -> m.ChallengeOut:
-    """The holder signs its UTF-8 bytes with the current certificate's key."""
-    challenge = _services(request).holders.new_challenge(body.purpose)
-    return m.ChallengeOut(
-        challenge_id=challenge.id, challenge=challenge.value, purpose=challenge.purpose, expires_at=challenge.expires_at
-    )
-
-
-@certificates_router.post(
-    "/renew",
-    summary="Renew (갱신) within 30 days before expiry, with a new key",
-    responses=m.problems(*_HOLDER, ra.RenewalNotDue, ra.SameKey, WeakKey, BadProofOfPossession),
-)
-def renew(body: m.RenewIn, request: Request) -> m.CertificateOut:
-    """The new certificate keeps the identifyData (VID) of the old one, which is superseded."""
-    issued = _services(request).holders.renew(
-        challenge_id=body.challenge_id,
-        certificate_der=m.from_b64(body.certificate, "certificate"),
-        signature=m.from_b64(body.signature, "signature"),
-        public_key_der=m.from_b64(body.public_key, "public_key"),
-        pop=m.from_b64(body.pop_signature, "pop_signature"),
-    )
-    return m.certificate_out(issued)
-
-
-@certificates_router.post(
-    "/revoke", summary="Revoke (폐기) by the holder", responses=m.problems(*_HOLDER, InvalidInput, AlreadyRevoked)
-)
-def revoke(body: m.RevokeIn, request: Request) -> m.RevokedOut:
-    """Reasons: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation."""
-    revoked = _services(request).holders.revoke(
-        challenge_id=body.challenge_id,
-        certificate_der=m.from_b64(body.certificate, "certificate"),
-        signature=m.from_b64(body.signature, "signature"),
-        reason=body.reason,
-    )
-    return m.RevokedOut(
-        serial=format(revoked.serial, "x"),
-        reason=revoked.reason,
-        revoked_at=revoked.revoked_at,
-        cert_type=revoked.cert_type.value if revoked.cert_type else None,
     )

@@ -29,8 +29,6 @@ __all__ = [
     "CardPromptOut",
     "CertificateOut",
     "CertificateTypeOut",
-    "ChallengeIn",
-    "ChallengeOut",
     "CmpTicketOut",
     "CodeIn",
     "ContactIn",
@@ -46,9 +44,6 @@ __all__ = [
     "PhoneOut",
     "PinIn",
     "Problem",
-    "RenewIn",
-    "RevokeIn",
-    "RevokedOut",
     "SecondFactorOut",
     "SessionOut",
     "StartIn",
@@ -435,49 +430,6 @@ class CmpTicketOut(BaseModel):
     expires_at: datetime
     cmp_url: str
     fee: FeeOut | None
-
-
-class ChallengeIn(_In):
-    """``renew`` or ``revoke``."""
-
-    purpose: str = Field(min_length=1, max_length=16)
-
-
-class ChallengeOut(BaseModel):
-    """Sign the UTF-8 bytes of ``challenge`` with the current certificate's key; single use."""
-
-    challenge_id: str
-    challenge: str
-    purpose: str
-    expires_at: datetime
-
-
-class RenewIn(_In):
-    """Current certificate + its key's signature over the challenge; new SPKI + the new key's signature."""
-
-    challenge_id: str = Field(min_length=1, max_length=64)
-    certificate: str = Field(min_length=1, max_length=16384)
-    signature: str = Field(min_length=1, max_length=2048)
-    public_key: str = Field(min_length=1, max_length=8192)
-    pop_signature: str = Field(min_length=1, max_length=2048)
-
-
-class RevokeIn(_In):
-    """Current certificate + its key's signature over the challenge, and the reason."""
-
-    challenge_id: str = Field(min_length=1, max_length=64)
-    certificate: str = Field(min_length=1, max_length=16384)
-    signature: str = Field(min_length=1, max_length=2048)
-    reason: str = Field(default="unspecified", max_length=32)
-
-
-class RevokedOut(BaseModel):
-    """The revocation."""
-
-    serial: str
-    reason: str
-    revoked_at: datetime
-    cert_type: str | None
 
 
 def session_none_guard(value: object) -> None:
