@@ -14,7 +14,9 @@ from pathlib import Path
 
 import tomli_w
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
 
+from jointcert.bank.sandbox.hashing import SecretHasher
 from jointcert.ca.authority import CertificateAuthority
 from jointcert.ca.bootstrap import install_hierarchy, unlock_signers
 from jointcert.ca.crl import CrlPublisher
@@ -30,6 +32,10 @@ from jointcert.clock import Clock, SystemClock
 from jointcert.cmp.service import CmpService
 from jointcert.config import Settings, load_settings
 from jointcert.pii import PiiProtector
+from jointcert.ra.holder import HolderService
+from jointcert.ra.policies import Notifications
+from jointcert.ra.ports import Registrar
+from jointcert.ra.service import RegistrationAuthority
 from jointcert.relay.ratelimit import RateLimiter
 from jointcert.relay.service import RelayService
 from jointcert.rp import (
@@ -47,10 +53,13 @@ from jointcert.rp import (
 )
 from jointcert.rp.http import HttpCrlFetcher, HttpOcspTransport
 from jointcert.rp.loopback import LoopbackCrlFetcher, LoopbackOcspTransport
+from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
+from jointcert.storage.repositories import ra as ra_storage
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
 from jointcert.storage.repositories.cmp import SqlTransactionStore
+from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
 from jointcert.storage.repositories.relay import SqlTransferStore
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
 
@@ -98,6 +107,10 @@ class Services:
     relying_parties: RelyingParties
     registrations: RegistrationService
     cmp: CmpService
+    bank: SandboxBank  # the sandbox bank: ports for the RA, virtual phone, outbox, seed
+    ra: RegistrationAuthority
+    holders: HolderService  # renewal and revocation by the holder
+    otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
 
     def close(self) -> None:
         """Release the database connections."""
@@ -117,8 +130,13 @@ def build_services(
     database: Database | None = None,
     linter: PkixLinter | None = None,
     actor: str = "system",
+    bank_hasher: SecretHasher | None = None,
 ) -> Services:
-    """Wire the services of the initialised instance described by ``settings`` (CA keys are unlocked once)."""
+    """Wire the services of the initialised instance described by ``settings`` (CA keys are unlocked once).
+
+    ``bank_hasher`` replaces the sandbox bank's Argon2 parameters (tests). The RA hands out CMP reference numbers
+    through the CA's registration service.
+    """
     clock = clock or SystemClock()
     database = database or Database(settings.effective_database_url)
     pii = PiiProtector(settings.secret_key_bytes())
@@ -187,6 +205,16 @@ def build_services(
         issuer=signers[ISSUING],
         chain=(signers[ROOT].certificate,),
     )
+    bank, ra, holders, otp_device = _registration_authority(
+        settings=settings,
+        clock=clock,
+        database=database,
+        pii=pii,
+        authority=authority,
+        signers=signers,
+        bank_hasher=bank_hasher,
+        registrar=registrations,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -203,7 +231,53 @@ def build_services(
         registrations=registrations,
         cmp=cmp,
         relying_parties=relying_parties,
+        bank=bank,
+        ra=ra,
+        holders=holders,
+        otp_device=otp_device,
     )
+
+
+def _registration_authority(
+    *,
+    settings: Settings,
+    clock: Clock,
+    database: Database,
+    pii: PiiProtector,
+    authority: CertificateAuthority,
+    signers: Mapping[str, CaSigner],
+    bank_hasher: SecretHasher | None,
+    registrar: Registrar | None,
+) -> tuple[SandboxBank, RegistrationAuthority, HolderService, SqlVirtualOtpDevice]:
+    """The sandbox bank, the RA on it, renewal/revocation by holders, and the demo OTP device."""
+    bank = build_sandbox_bank(database, pii, clock, hasher=bank_hasher)
+    chain = tuple(signers[slug].certificate.public_bytes(Encoding.DER) for slug in (ISSUING, ROOT))
+    registry = ra_storage.SqlCertificateRegistry(database)
+    ra = RegistrationAuthority(
+        bank=bank.ports(),
+        sessions=ra_storage.SqlSessionStore(database),
+        attempts=ra_storage.SqlAttempts(database),
+        step_log=ra_storage.SqlStepLog(database),
+        authority=authority,
+        registry=registry,
+        pii=pii,
+        clock=clock,
+        settings=settings.ra,
+        ca_validity_days=settings.ca.validity_days,
+        chain=chain,
+        registrar=registrar,
+    )
+    holders = HolderService(
+        authority=authority,
+        registry=registry,
+        challenges=ra_storage.SqlChallengeStore(database),
+        notifications=Notifications(bank.notifier),
+        clock=clock,
+        settings=settings.ra,
+        issuing_certificate=signers[ISSUING].certificate,
+        chain=chain,
+    )
+    return bank, ra, holders, SqlVirtualOtpDevice(database, pii, clock)
 
 
 def build_relying_parties(

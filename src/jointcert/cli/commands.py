@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, cmp, copy, init, inspect, login, serve, verify
+from jointcert.cli import ca, cmp, copy, demo, init, inspect, login, serve, verify
 
 __all__ = ["register"]
 
@@ -19,3 +19,4 @@ def register(app: typer.Typer) -> None:
     verify.register(app)
     login.register(app)
     cmp.register(app)
+    demo.register(app)

@@ -20,7 +20,7 @@ from jointcert import __version__
 from jointcert.app import Services
 from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
-from jointcert.web.routes import cmp, pki
+from jointcert.web.routes import certificates, cmp, issuance, pki, sandbox
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
 
@@ -122,6 +122,10 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     app.include_router(pki.router)
+    app.include_router(issuance.router)
+    app.include_router(certificates.router)
+    app.include_router(sandbox.api_router)
+    app.include_router(sandbox.pages_router)
     relay_routes.install(app)  # includes the relay router
     rp_routes.install(app)  # the demo relying-party sites under /rp/ (and /static)
     cmp.install(app.state, services)

@@ -42,13 +42,17 @@ def problem(status: int, code: str, title: str, detail: str | None = None, **ext
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
+_MEMBERS = frozenset({"type", "title", "status", "code", "detail"})
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, JointcertError)
     status = STATUS_BY_KIND[exc.kind]
     if status >= 500:
         log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)
         return problem(status, exc.code, type(exc).message_en, message_ko=type(exc).message_ko)
-    return problem(status, exc.code, type(exc).message_en, exc.text_en, **{**exc.details, "message_ko": exc.text_ko})
+    details = {k: v for k, v in exc.details.items() if k not in _MEMBERS}  # e.g. a bank error's "status"
+    return problem(status, exc.code, type(exc).message_en, exc.text_en, **{**details, "message_ko": exc.text_ko})
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -8,6 +8,7 @@ from jointcert.storage.tables import (
     ca,  # noqa: F401  (registers the CA tables)
     cmp,  # noqa: F401  (registers the CMP tables)
     metadata,
+    ra,  # noqa: F401  (registers the ra_* tables)
     relay,  # noqa: F401  (registers the relay_* tables)
     rp,  # noqa: F401  (registers the rp_* tables)
 )

@@ -1,0 +1,318 @@
+"""The registration authority: one entry point per step, all run through one guarded runner.
+
+For every step the runner loads the session, checks the token (constant time) and the expiry (injected
+clock), asks the transition table whether the step is allowed in the session's state, runs the step, checks
+that the step left the session in a state the table allows, stores it by compare-and-set and writes the step
+log (step, outcome, time — never an input). A locked credential ends the session (``FAILED``); every end wipes
+the encrypted resident number.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from jointcert.bank.ports import BankPorts
+from jointcert.ca.profiles import PROFILES
+from jointcert.clock import Clock
+from jointcert.config import RaSettings
+from jointcert.errors import JointcertError
+from jointcert.pii import PiiProtector
+from jointcert.ra.context import Outcome, StepContext
+from jointcert.ra.errors import (
+    CredentialLocked,
+    IdentityAttemptsExceeded,
+    LoggedInRefused,
+    SessionBusy,
+    SessionExpired,
+    SessionNotFound,
+)
+from jointcert.ra.policies import Lockouts, Notifications
+from jointcert.ra.ports import Attempts, Authority, CertificateRegistry, Registrar, SessionStore, StepLog, StepLogEntry
+from jointcert.ra.session import IssuanceSession, NewSession, new_session
+from jointcert.ra.steps import (
+    abroad,
+    account,
+    app_cert,
+    ars,
+    cert_type,
+    contact,
+    enrollment,
+    identity,
+    otp,
+    security_card,
+    terms,
+)
+from jointcert.ra.workflow import State, Step, allowed_steps, outcomes, transition
+
+__all__ = ["RegistrationAuthority", "SessionView", "Stepped"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_ENDS_SESSION = (CredentialLocked, IdentityAttemptsExceeded)
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """Where a session stands, for the client (no personal data)."""
+
+    session_id: str
+    state: str
+    expires_at: datetime
+    allowed_steps: tuple[str, ...]
+    identity_method: str | None
+    second_factor: str | None
+    cert_type: str | None
+    serial: str | None
+
+
+@dataclass(frozen=True)
+class Stepped(Generic[T]):
+    """A step's value and where the session stands afterwards."""
+
+    session: SessionView
+    value: T
+
+
+def _view(session: IssuanceSession) -> SessionView:
+    data = session.data
+    steps = () if session.state.is_terminal else tuple(allowed_steps(session.state))
+    return SessionView(
+        session.id,
+        session.state.value,
+        session.expires_at,
+        steps,
+        data.identity_method,
+        data.second_factor,
+        data.cert_type,
+        data.serial,
+    )
+
+
+class RegistrationAuthority:
+    """The bank's issuance workflow over the bank's ports, the CA and the RA's own stores."""
+
+    def __init__(
+        self,
+        *,
+        bank: BankPorts,
+        sessions: SessionStore,
+        attempts: Attempts,
+        step_log: StepLog,
+        authority: Authority,
+        registry: CertificateRegistry,
+        pii: PiiProtector,
+        clock: Clock,
+        settings: RaSettings,
+        ca_validity_days: int,
+        chain: Sequence[bytes],
+        registrar: Registrar | None = None,
+    ) -> None:
+        if settings.session_ttl_seconds < 1 or settings.ars_timeout_seconds < 1:
+            raise ValueError("session and ARS timeouts must be positive")
+        notifications = Notifications(bank.notifier)
+        lockouts = Lockouts(
+            attempts, accounts=bank.accounts, notifications=notifications, clock=clock, settings=settings
+        )
+        days = {t.value: (p.validity_days or ca_validity_days) for t, p in PROFILES.items()}
+        self.ctx = StepContext(
+            bank, sessions, lockouts, notifications, authority, registry, registrar, pii, clock, settings, days,
+            tuple(chain),
+        )  # fmt: skip
+        self._sessions, self._log, self._clock = sessions, step_log, clock
+
+    @property
+    def cmp_available(self) -> bool:
+        """Whether CMP registration (reference number + authorization code) is wired."""
+        return self.ctx.registrar is not None
+
+    # --- sessions ------------------------------------------------------------------------------------------
+    def start(self, *, app_logged_in: bool) -> NewSession:
+        """A new session; refused while the customer is logged in to the banking app."""
+        if app_logged_in:
+            raise LoggedInRefused()
+        now = self._clock.now()
+        self._sessions.expire_stale(now)
+        created = new_session(now, self.ctx.settings.session_ttl_seconds)
+        self._sessions.create(created.session)
+        self._append(created.session.id, "start", "ok", State.STARTED, State.STARTED)
+        return created
+
+    def status(self, session_id: str, token: str | None) -> SessionView:
+        """The session's state and the steps allowed next."""
+        return _view(self._load(session_id, token))
+
+    def cancel(self, session_id: str, token: str | None) -> SessionView:
+        """End the session (취소); its resident number is wiped."""
+        return self._run(session_id, token, Step.CANCEL, self._cancel)[0]
+
+    def _cancel(self, session: IssuanceSession) -> Outcome[None]:
+        return Outcome(session.moved(State.CANCELLED, self._clock.now()), None)
+
+    def steps_of(self, session_id: str) -> list[StepLogEntry]:
+        """The step log of a session (operators and tests)."""
+        return self._log.entries(session_id)
+
+    # --- the steps -----------------------------------------------------------------------------------------
+    def agree_terms(self, session_id: str, token: str | None, accepted: Sequence[str]) -> Stepped[terms.TermsAgreed]:
+        """Step 3."""
+        return self._value(session_id, token, Step.AGREE_TERMS, lambda s: terms.agree(self.ctx, s, accepted))
+
+    def find_user_ids(self, session_id: str, token: str | None, name: str, rrn: str) -> Stepped[identity.FoundUserIds]:
+        """아이디 찾기 (after the terms, before identification)."""
+        call = lambda s: identity.find_user_ids(self.ctx, s, name, rrn)  # noqa: E731
+        return self._value(session_id, token, Step.FIND_USER_ID, call)
+
+    def identify(
+        self, session_id: str, token: str | None, user_id: str, rrn: str
+    ) -> Stepped[identity.Identified | None]:
+        """Step 4."""
+        call = lambda s: identity.identify(self.ctx, s, user_id, rrn)  # noqa: E731
+        return self._value(session_id, token, Step.IDENTIFY, call)
+
+    def ars_call(self, session_id: str, token: str | None, phone_id: str) -> Stepped[ars.ArsCall]:
+        """Step 5a: place the ARS call."""
+        return self._value(session_id, token, Step.ARS_CALL, lambda s: ars.call(self.ctx, s, phone_id))
+
+    def ars_confirm(self, session_id: str, token: str | None) -> Stepped[ars.ArsStatus]:
+        """Step 5a: poll the call."""
+        return self._value(session_id, token, Step.ARS_CONFIRM, lambda s: ars.confirm(self.ctx, s))
+
+    def abroad_check(self, session_id: str, token: str | None) -> Stepped[abroad.AbroadConfirmed]:
+        """Step 5b."""
+        return self._value(session_id, token, Step.ABROAD_CHECK, lambda s: abroad.check(self.ctx, s))
+
+    def verify_account(
+        self, session_id: str, token: str | None, number: str, pin: str
+    ) -> Stepped[account.AccountVerified]:
+        """Step 6."""
+        call = lambda s: account.verify(self.ctx, s, number, pin)  # noqa: E731
+        return self._value(session_id, token, Step.VERIFY_ACCOUNT, call)
+
+    def app_pin(self, session_id: str, token: str | None, pin: str) -> Stepped[app_cert.SecondFactorPassed]:
+        """Step 7a: app-certificate PIN."""
+        return self._value(session_id, token, Step.APP_PIN, lambda s: app_cert.pin(self.ctx, s, pin))
+
+    def app_pattern(
+        self, session_id: str, token: str | None, cells: Sequence[int]
+    ) -> Stepped[app_cert.SecondFactorPassed]:
+        """Step 7a: app-certificate pattern."""
+        return self._value(session_id, token, Step.APP_PATTERN, lambda s: app_cert.pattern(self.ctx, s, cells))
+
+    def card_challenge(self, session_id: str, token: str | None) -> Stepped[security_card.CardPrompt]:
+        """Step 7b: the cells to enter."""
+        return self._value(session_id, token, Step.CARD_CHALLENGE, lambda s: security_card.challenge(self.ctx, s))
+
+    def answer_security_card(
+        self, session_id: str, token: str | None, answer: str
+    ) -> Stepped[app_cert.SecondFactorPassed | None]:
+        """Step 7b: the answer."""
+        call = lambda s: security_card.answer(self.ctx, s, answer)  # noqa: E731
+        return self._value(session_id, token, Step.SECURITY_CARD, call)
+
+    def verify_otp(self, session_id: str, token: str | None, code: str) -> Stepped[app_cert.SecondFactorPassed]:
+        """Step 7c."""
+        return self._value(session_id, token, Step.OTP, lambda s: otp.verify(self.ctx, s, code))
+
+    def show_contact(self, session_id: str, token: str | None) -> Stepped[contact.ContactDetails]:
+        """Step 8: what the bank has."""
+        return self._value(session_id, token, Step.SHOW_CONTACT, lambda s: contact.show(self.ctx, s))
+
+    def confirm_contact(
+        self,
+        session_id: str,
+        token: str | None,
+        *,
+        email: str | None = None,
+        address: str | None = None,
+        phone_id: str | None = None,
+    ) -> Stepped[contact.ContactDetails]:
+        """Step 8: confirm, possibly with changes."""
+        call = lambda s: contact.confirm(self.ctx, s, email=email, address=address, phone_id=phone_id)  # noqa: E731
+        return self._value(session_id, token, Step.CONFIRM_CONTACT, call)
+
+    def certificate_types(self) -> list[cert_type.CertificateTypeInfo]:
+        """The types with fee and validity (no session needed)."""
+        return cert_type.type_infos(self.ctx)
+
+    def choose_type(self, session_id: str, token: str | None, value: str) -> Stepped[cert_type.TypeChosen]:
+        """Choose limited-use or general-purpose."""
+        return self._value(session_id, token, Step.CHOOSE_TYPE, lambda s: cert_type.choose(self.ctx, s, value))
+
+    def enrollment_challenge(self, session_id: str, token: str | None) -> Stepped[enrollment.EnrollmentChallenge]:
+        """What the new key must sign."""
+        call = lambda s: enrollment.challenge(self.ctx, s)  # noqa: E731
+        return self._value(session_id, token, Step.ENROLLMENT_CHALLENGE, call)
+
+    def enroll(
+        self, session_id: str, token: str | None, *, public_key_der: bytes, random_num: bytes, signature: bytes
+    ) -> Stepped[enrollment.Issued | None]:
+        """Issue over the JSON API."""
+        call = lambda s: enrollment.enroll(  # noqa: E731
+            self.ctx, s, public_key_der=public_key_der, random_num=random_num, signature=signature
+        )
+        return self._value(session_id, token, Step.ENROLL, call)
+
+    def register_cmp(self, session_id: str, token: str | None) -> Stepped[enrollment.CmpTicket | None]:
+        """Hand out a CMP reference number and authorization code."""
+        return self._value(session_id, token, Step.CMP_REGISTER, lambda s: enrollment.register_cmp(self.ctx, s))
+
+    # --- the runner ----------------------------------------------------------------------------------------
+    def _value(
+        self, session_id: str, token: str | None, step: Step, handler: Callable[[IssuanceSession], Outcome[T]]
+    ) -> Stepped[T]:
+        view, value = self._run(session_id, token, step, handler)
+        return Stepped(view, value)
+
+    def _run(
+        self, session_id: str, token: str | None, step: Step, handler: Callable[[IssuanceSession], Outcome[T]]
+    ) -> tuple[SessionView, T]:
+        session = self._load(session_id, token)
+        try:
+            row = transition(session.state, step)
+            outcome = handler(session)
+        except _ENDS_SESSION as exc:
+            self._end(session, State.FAILED)
+            self._append(session.id, step.value, exc.code, session.state, State.FAILED)
+            raise
+        except JointcertError as exc:
+            self._append(session.id, step.value, exc.code, session.state, session.state)
+            raise
+        after = outcome.session
+        if after.state not in outcomes(row) and not (step is Step.CANCEL and after.state is State.CANCELLED):
+            raise RuntimeError(f"step {step.value} left the session in {after.state.value}")  # a bug, not input
+        saved = self._sessions.save(after, expected_version=after.version)
+        code = outcome.error.code if outcome.error is not None else "ok"
+        self._append(session.id, step.value, code, session.state, saved.state)
+        if outcome.error is not None:
+            raise outcome.error
+        return _view(saved), outcome.value
+
+    def _load(self, session_id: str, token: str | None) -> IssuanceSession:
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise SessionNotFound()
+        session.check_token(token)
+        if session.state is State.EXPIRED:
+            raise SessionExpired()
+        if not session.state.is_terminal and session.is_expired(self._clock.now()):
+            self._end(session, State.EXPIRED)
+            self._append(session.id, "expire", SessionExpired.code, session.state, State.EXPIRED)
+            raise SessionExpired()
+        return session
+
+    def _end(self, session: IssuanceSession, state: State) -> None:
+        try:
+            self._sessions.save(session.moved(state, self._clock.now()), expected_version=session.version)
+        except SessionBusy:  # changed meanwhile: try once more on the fresh copy
+            fresh = self._sessions.get(session.id)
+            if fresh is not None and not fresh.state.is_terminal:
+                self._sessions.save(fresh.moved(state, self._clock.now()), expected_version=fresh.version)
+
+    def _append(self, session_id: str, step: str, outcome: str, before: State, after: State) -> None:
+        entry = StepLogEntry(session_id, step, outcome, before.value, after.value, self._clock.now())
+        self._log.append(entry)
+        log.info("issuance session %s: %s → %s (%s)", session_id[:8], step, outcome, after.value)

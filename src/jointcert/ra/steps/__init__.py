@@ -1,0 +1,1 @@
+"""One module per step of the issuance flow; each exposes functions ``(ctx, session, …) -> Outcome``."""

@@ -1,0 +1,33 @@
+"""Step 5b — 해외출국 확인: a Korean national whose latest departure has no re-entry yet (immigration records)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from jointcert.ra.context import Outcome, StepContext
+from jointcert.ra.errors import AbroadNotAllowed, NotAbroad
+from jointcert.ra.session import IssuanceSession
+from jointcert.ra.workflow import State
+
+__all__ = ["AbroadConfirmed", "check"]
+
+
+@dataclass(frozen=True)
+class AbroadConfirmed:
+    """The departure on record."""
+
+    destination: str
+    departed_at: datetime
+
+
+def check(ctx: StepContext, session: IssuanceSession) -> Outcome[AbroadConfirmed]:
+    """Korean nationals only; the latest departure must have no return."""
+    customer = ctx.customer(session)
+    if not customer.is_korean_national:
+        raise AbroadNotAllowed()
+    departure = ctx.bank.immigration.departure(customer.id)
+    if departure is None or not departure.is_abroad:
+        raise NotAbroad()
+    moved = session.moved(State.IDENTITY_CONFIRMED, ctx.now(), identity_method="abroad")
+    return Outcome(moved, AbroadConfirmed(departure.destination, departure.departed_at))

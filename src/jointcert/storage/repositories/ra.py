@@ -1,0 +1,287 @@
+"""SQLAlchemy adapters for the registration authority's ports (:mod:`jointcert.ra.ports`).
+
+Sessions change only by compare-and-set on ``version``; attempt counters only by conditional UPDATEs, so the
+database decides every race (PostgreSQL re-checks the WHERE clause after a row lock; SQLite serialises writers).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Result, and_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from jointcert.ra.errors import IssuanceInProgress, SessionBusy
+from jointcert.ra.ports import Challenge, Credential, RegisteredCertificate, StepLogEntry
+from jointcert.ra.session import IssuanceSession, SessionData
+from jointcert.ra.workflow import OPEN_STATES, State
+from jointcert.storage.db import Database
+from jointcert.storage.tables.ra import RaAttempt, RaCertificate, RaChallenge, RaSession, RaStepLog
+from jointcert.types import CertType
+
+__all__ = ["SqlAttempts", "SqlCertificateRegistry", "SqlChallengeStore", "SqlSessionStore", "SqlStepLog"]
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+def _values(session: IssuanceSession) -> dict[str, Any]:
+    issuing = session.customer_id if session.state is State.ISSUING else None
+    rrn = None if session.state.is_terminal else session.rrn_ciphertext
+    return {
+        "state": session.state.value,
+        "updated_at": session.updated_at,
+        "expires_at": session.expires_at,
+        "customer_id": session.customer_id,
+        "issuing_customer_id": issuing,
+        "data": session.data.to_json(),
+        "token_hash": session.token_hash,
+        "rrn_ciphertext": rrn,
+    }
+
+
+def _session(row: RaSession) -> IssuanceSession:
+    return IssuanceSession(
+        id=row.id,
+        token_hash=row.token_hash,
+        state=State(row.state),
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        expires_at=row.expires_at,
+        customer_id=row.customer_id,
+        rrn_ciphertext=row.rrn_ciphertext,
+        data=SessionData.from_json(row.data),
+    )
+
+
+class SqlSessionStore:
+    """:class:`~jointcert.ra.ports.SessionStore` on ``ra_sessions``."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def create(self, session: IssuanceSession) -> None:
+        """Insert a new session (version as given, normally 0)."""
+        with self._db.session() as db:
+            db.add(RaSession(id=session.id, version=session.version, created_at=session.created_at, **_values(session)))
+
+    def get(self, session_id: str) -> IssuanceSession | None:
+        """The session, or ``None`` (also for ids that cannot exist)."""
+        if not 0 < len(session_id) <= 32:
+            return None
+        with self._db.session() as db:
+            row = db.get(RaSession, session_id)
+            return None if row is None else _session(row)
+
+    def save(self, session: IssuanceSession, *, expected_version: int) -> IssuanceSession:
+        """Compare-and-set: store ``session`` as version ``expected_version + 1``."""
+        values = _values(session) | {"version": expected_version + 1}
+        try:
+            with self._db.session() as db:
+                changed = db.execute(
+                    update(RaSession)
+                    .where(RaSession.id == session.id, RaSession.version == expected_version)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+        except IntegrityError as exc:  # issuing_customer_id is unique
+            raise IssuanceInProgress() from exc
+        if _rowcount(changed) != 1:
+            raise SessionBusy()
+        stored = self.get(session.id)
+        assert stored is not None
+        return stored
+
+    def expire_stale(self, now: datetime) -> int:
+        """Open sessions past their expiry become EXPIRED, without their resident number."""
+        with self._db.session() as db:
+            changed = db.execute(
+                update(RaSession)
+                .where(RaSession.state.in_([s.value for s in OPEN_STATES]), RaSession.expires_at <= now)
+                .values(
+                    state=State.EXPIRED.value,
+                    rrn_ciphertext=None,
+                    issuing_customer_id=None,
+                    updated_at=now,
+                    version=RaSession.version + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return _rowcount(changed)
+
+
+class SqlAttempts:
+    """:class:`~jointcert.ra.ports.Attempts` on ``ra_attempts``: every change one conditional UPDATE."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def _ensure(self, credential: Credential, subject: str) -> None:
+        with self._db.session() as db:
+            if db.get(RaAttempt, (credential.value, subject)) is not None:
+                return
+        try:
+            with self._db.session() as db:
+                db.add(RaAttempt(credential=credential.value, subject=subject, failures=0, locked_at=None))
+        except IntegrityError:  # created concurrently
+            pass
+
+    @staticmethod
+    def _key(credential: Credential, subject: str) -> Any:
+        return and_(RaAttempt.credential == credential.value, RaAttempt.subject == subject)
+
+    def reserve(self, credential: Credential, subject: str, limit: int) -> int | None:
+        """``failures + 1`` while below ``limit`` and unlocked; the new count, or ``None``."""
+        self._ensure(credential, subject)
+        with self._db.session() as db:
+            changed = db.execute(
+                update(RaAttempt)
+                .where(self._key(credential, subject), RaAttempt.failures < limit, RaAttempt.locked_at.is_(None))
+                .values(failures=RaAttempt.failures + 1)
+                .returning(RaAttempt.failures)
+            )
+            number = changed.scalar_one_or_none()
+        return None if number is None else int(number)
+
+    def succeeded(self, credential: Credential, subject: str) -> None:
+        """Back to zero, unless locked."""
+        with self._db.session() as db:
+            db.execute(
+                update(RaAttempt)
+                .where(self._key(credential, subject), RaAttempt.locked_at.is_(None))
+                .values(failures=0)
+                .execution_options(synchronize_session=False)
+            )
+
+    def lock_if_exhausted(self, credential: Credential, subject: str, limit: int, at: datetime) -> bool:
+        """Set the lock once; True for the one caller that set it."""
+        with self._db.session() as db:
+            changed = db.execute(
+                update(RaAttempt)
+                .where(self._key(credential, subject), RaAttempt.failures >= limit, RaAttempt.locked_at.is_(None))
+                .values(locked_at=at)
+                .execution_options(synchronize_session=False)
+            )
+            return _rowcount(changed) == 1
+
+    def failures(self, credential: Credential, subject: str) -> tuple[int, bool]:
+        """(failures, locked)."""
+        with self._db.session() as db:
+            row = db.get(RaAttempt, (credential.value, subject))
+            return (0, False) if row is None else (row.failures, row.locked_at is not None)
+
+
+class SqlStepLog:
+    """:class:`~jointcert.ra.ports.StepLog` on ``ra_step_log``."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def append(self, entry: StepLogEntry) -> None:
+        """Store one entry."""
+        with self._db.session() as db:
+            db.add(
+                RaStepLog(
+                    session_id=entry.session_id,
+                    step=entry.step,
+                    outcome=entry.outcome[:64],
+                    state_before=entry.state_before,
+                    state_after=entry.state_after,
+                    at=entry.at,
+                )
+            )
+
+    def entries(self, session_id: str) -> list[StepLogEntry]:
+        """Oldest first."""
+        with self._db.session() as db:
+            rows = db.scalars(select(RaStepLog).where(RaStepLog.session_id == session_id).order_by(RaStepLog.id))
+            return [StepLogEntry(r.session_id, r.step, r.outcome, r.state_before, r.state_after, r.at) for r in rows]
+
+
+class SqlChallengeStore:
+    """:class:`~jointcert.ra.ports.ChallengeStore` on ``ra_challenges``."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def add(self, challenge: Challenge) -> None:
+        """Store a new challenge."""
+        with self._db.session() as db:
+            db.add(
+                RaChallenge(
+                    id=challenge.id,
+                    purpose=challenge.purpose,
+                    value=challenge.value,
+                    created_at=challenge.created_at,
+                    expires_at=challenge.expires_at,
+                    used_at=None,
+                )
+            )
+
+    def consume(self, challenge_id: str, purpose: str, now: datetime) -> Challenge | None:
+        """Mark used (once) and return it, if it is unused, unexpired and for ``purpose``."""
+        if not 0 < len(challenge_id) <= 32:
+            return None
+        with self._db.session() as db:
+            changed = db.execute(
+                update(RaChallenge)
+                .where(
+                    RaChallenge.id == challenge_id,
+                    RaChallenge.purpose == purpose,
+                    RaChallenge.used_at.is_(None),
+                    RaChallenge.expires_at > now,
+                )
+                .values(used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(changed) != 1:
+                return None
+            row = db.get(RaChallenge, challenge_id)
+            assert row is not None
+            return Challenge(row.id, row.purpose, row.value, row.created_at, row.expires_at)
+
+
+class SqlCertificateRegistry:
+    """:class:`~jointcert.ra.ports.CertificateRegistry` on ``ra_certificates``."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def add(self, certificate: RegisteredCertificate) -> None:
+        """Record a certificate."""
+        with self._db.session() as db:
+            db.add(
+                RaCertificate(
+                    serial_hex=format(certificate.serial, "x"),
+                    customer_id=certificate.customer_id,
+                    cert_type=certificate.cert_type.value,
+                    event=certificate.event,
+                    session_id=certificate.session_id,
+                    created_at=certificate.created_at,
+                )
+            )
+
+    def get(self, serial: int) -> RegisteredCertificate | None:
+        """The record of a serial, or ``None``."""
+        with self._db.session() as db:
+            row = db.get(RaCertificate, format(serial, "x"))
+            return None if row is None else _registered(row)
+
+    def for_customer(self, customer_id: str) -> list[RegisteredCertificate]:
+        """Oldest first."""
+        with self._db.session() as db:
+            rows = db.scalars(
+                select(RaCertificate)
+                .where(RaCertificate.customer_id == customer_id)
+                .order_by(RaCertificate.created_at, RaCertificate.serial_hex)
+            )
+            return [_registered(r) for r in rows]
+
+
+def _registered(row: RaCertificate) -> RegisteredCertificate:
+    return RegisteredCertificate(
+        int(row.serial_hex, 16), row.customer_id, CertType(row.cert_type), row.event, row.session_id, row.created_at
+    )

@@ -1,0 +1,89 @@
+"""Tables of the registration authority (prefix ``ra_``): sessions, step log, attempt counters, holder
+challenges and the bank's list of the certificates it issued.
+
+No secret is stored: the session token only as SHA-256, the resident number only as AES-GCM ciphertext (wiped
+when the session ends), no PIN, code or answer at all. Binary columns come last in each table (see bank.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jointcert.storage.tables import Base
+from jointcert.storage.tables.bank import UtcDateTime
+
+__all__ = ["RaAttempt", "RaCertificate", "RaChallenge", "RaSession", "RaStepLog"]
+
+
+class RaSession(Base):
+    """An issuance session; ``version`` is bumped by every compare-and-set."""
+
+    __tablename__ = "ra_sessions"
+    __table_args__ = (Index("ix_ra_sessions_state_expires", "state", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    customer_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # set only while the session is ISSUING: at most one issuance per customer at a time
+    issuing_customer_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    data: Mapped[str] = mapped_column(Text)  # SessionData JSON: nothing secret
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    rrn_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)  # PiiProtector.encrypt(rrn, "ra-session")
+
+
+class RaStepLog(Base):
+    """What happened at each step: the outcome code, never an input."""
+
+    __tablename__ = "ra_step_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(32), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(64))
+    state_before: Mapped[str] = mapped_column(String(24))
+    state_after: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RaAttempt(Base):
+    """Failure counter of one credential (account PIN per account; the others per customer)."""
+
+    __tablename__ = "ra_attempts"
+
+    credential: Mapped[str] = mapped_column(String(20), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(32), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class RaChallenge(Base):
+    """A single-use challenge for a holder's signature (renew, revoke)."""
+
+    __tablename__ = "ra_challenges"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class RaCertificate(Base):
+    """A certificate the bank issued through the RA, and its customer (for notifications)."""
+
+    __tablename__ = "ra_certificates"
+
+    serial_hex: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(32), index=True)
+    cert_type: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str] = mapped_column(String(16))
+    session_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

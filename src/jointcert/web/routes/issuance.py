@@ -1,0 +1,372 @@
+"""The issuance flow's JSON API (``/api/v1/issuance``); renewal and revocation are in ``routes/certificates.py``.
+
+Every session call names the session in the path and carries its token in the ``X-Issuance-Token`` header.
+Handlers only translate JSON to the RA's calls and back; the RA enforces the order, the limits and the rules.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Header, Path, Request, status
+
+from jointcert.app import Services
+from jointcert.bank.errors import (
+    AccountNotActive,
+    IdentityMismatch,
+    InsufficientFunds,
+    InvalidAccountNumber,
+    InvalidContact,
+    InvalidResidentNumber,
+)
+from jointcert.ca.errors import BadProofOfPossession, UnknownProfile, WeakKey
+from jointcert.npki.password_policy import policy_rules
+from jointcert.ra import errors as ra
+from jointcert.ra.service import RegistrationAuthority, Stepped
+from jointcert.ra.steps.terms import TERMS
+from jointcert.web.routes import issuance_models as m
+
+__all__ = ["TOKEN_HEADER", "router"]
+
+router = APIRouter(prefix="/api/v1/issuance", tags=["issuance"])
+TOKEN_HEADER = "X-Issuance-Token"  # noqa: S105 (a header name)
+T = TypeVar("T")
+
+SessionId = Annotated[str, Path(min_length=1, max_length=64, description="The id from POST /sessions.")]
+Token = Annotated[str | None, Header(alias=TOKEN_HEADER, description="The token from POST /sessions.")]
+_SESSION = (
+    ra.SessionNotFound,
+    ra.SessionTokenInvalid,
+    ra.SessionExpired,
+    ra.SessionClosed,
+    ra.StepOutOfOrder,
+    ra.SessionBusy,
+)
+_LOCKABLE = (ra.WrongCredential, ra.CredentialLocked)
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def _ra(request: Request) -> RegistrationAuthority:
+    return _services(request).ra
+
+
+def _errors(*extra: type[Any]) -> dict[int | str, dict[str, Any]]:
+    return m.problems(*_SESSION, *extra)
+
+
+def _value(stepped: Stepped[T | None]) -> T:
+    m.session_none_guard(stepped.value)
+    assert stepped.value is not None
+    return stepped.value
+
+
+# --- reference data ---------------------------------------------------------------------------------------------
+@router.get("/terms", summary="The terms to agree to (약관)")
+def terms_list() -> list[m.TermOut]:
+    """Every term with its id; all ``required`` ones must be agreed to."""
+    return [m.TermOut(**term.__dict__) for term in TERMS]
+
+
+@router.get("/certificate-types", summary="Certificate types with fee and validity")
+def certificate_types(request: Request) -> list[m.CertificateTypeOut]:
+    """Limited-use (free) and general-purpose (fee charged to the verified account)."""
+    return [m.CertificateTypeOut(**info.__dict__) for info in _ra(request).certificate_types()]
+
+
+@router.get("/password-policy", summary="The certificate password rules (checked on the client)")
+def password_policy() -> dict[str, Any]:
+    """``npki.password_policy.policy_rules()``: the password never reaches the server."""
+    return policy_rules()
+
+
+# --- the session ------------------------------------------------------------------------------------------------
+@router.post(
+    "/sessions",
+    status_code=status.HTTP_201_CREATED,
+    summary="Start an issuance session (logged out of the app only)",
+    responses=m.problems(ra.LoggedInRefused),
+)
+def start(body: m.StartIn, request: Request) -> m.StartOut:
+    """Returns the session and its token (shown once)."""
+    created = _ra(request).start(app_logged_in=body.app_logged_in)
+    view = _ra(request).status(created.session.id, created.token)
+    return m.StartOut(token=created.token, session=m.session_out(view))
+
+
+@router.get("/sessions/{session_id}", summary="Where the session stands", responses=_errors())
+def session_status(session_id: SessionId, request: Request, token: Token = None) -> m.SessionOut:
+    """State, expiry and the steps allowed next."""
+    return m.session_out(_ra(request).status(session_id, token))
+
+
+@router.delete("/sessions/{session_id}", summary="Cancel the session (취소)", responses=_errors())
+def cancel(session_id: SessionId, request: Request, token: Token = None) -> m.SessionOut:
+    """Ends the session and wipes what it held."""
+    return m.session_out(_ra(request).cancel(session_id, token))
+
+
+@router.post("/sessions/{session_id}/terms", summary="3. Agree to the terms", responses=_errors(ra.TermsNotAccepted))
+def agree_terms(session_id: SessionId, body: m.TermsIn, request: Request, token: Token = None) -> m.TermsOut:
+    """Every required term id must be in ``accepted``."""
+    done = _ra(request).agree_terms(session_id, token, body.accepted)
+    return m.TermsOut(session=m.session_out(done.session), agreed=list(done.value.agreed))
+
+
+@router.post(
+    "/sessions/{session_id}/find-user-id",
+    summary="아이디 찾기: masked user IDs by name and resident number",
+    responses=_errors(InvalidResidentNumber, ra.IdentityAttemptsExceeded),
+)
+def find_user_id(
+    session_id: SessionId, body: m.FindUserIdIn, request: Request, token: Token = None
+) -> m.FoundUserIdsOut:
+    """Allowed after the terms, a few times per session; the state does not change."""
+    done = _ra(request).find_user_ids(session_id, token, body.name, body.rrn)
+    return m.FoundUserIdsOut(session=m.session_out(done.session), user_ids=list(done.value.user_ids))
+
+
+@router.post(
+    "/sessions/{session_id}/identity",
+    summary="4. User ID + resident number",
+    responses=_errors(IdentityMismatch, InvalidResidentNumber, ra.IdentityAttemptsExceeded),
+)
+def identify(session_id: SessionId, body: m.IdentityIn, request: Request, token: Token = None) -> m.IdentityOut:
+    """``bank_identity_mismatch`` carries ``remaining_attempts``; the fifth wrong pair ends the session."""
+    done = _ra(request).identify(session_id, token, body.user_id, body.rrn)
+    found = _value(done)
+    phones = [m.PhoneOut(**p.__dict__) for p in found.phones]
+    return m.IdentityOut(
+        session=m.session_out(done.session),
+        name=found.name,
+        phones=phones,
+        abroad_check_offered=found.abroad_check_offered,
+    )
+
+
+@router.post(
+    "/sessions/{session_id}/ars/call",
+    summary="5a. ARS: call a registered number",
+    responses=_errors(ra.UnknownPhone, ra.CredentialLocked),
+)
+def ars_call(session_id: SessionId, body: m.ArsCallIn, request: Request, token: Token = None) -> m.ArsCallOut:
+    """Shows the code the customer keys in on the phone; counts as one ARS attempt."""
+    done = _ra(request).ars_call(session_id, token, body.phone_id)
+    call = done.value
+    return m.ArsCallOut(
+        session=m.session_out(done.session), code=call.code, phone=call.phone, expires_at=call.expires_at
+    )
+
+
+@router.post(
+    "/sessions/{session_id}/ars/confirm",
+    summary="5a. ARS: poll the call",
+    responses=_errors(ra.ArsCallFailed, ra.CredentialLocked),
+)
+def ars_confirm(session_id: SessionId, request: Request, token: Token = None) -> m.ArsStatusOut:
+    """``ringing`` → poll again; ``confirmed`` → next step; ``ra_ars_failed`` → back to choosing (``IDENTIFIED``)."""
+    done = _ra(request).ars_confirm(session_id, token)
+    return m.ArsStatusOut(session=m.session_out(done.session), status=done.value.status)
+
+
+@router.post(
+    "/sessions/{session_id}/abroad",
+    summary="5b. Overseas-departure check (Korean nationals)",
+    responses=_errors(ra.AbroadNotAllowed, ra.NotAbroad),
+)
+def abroad_check(session_id: SessionId, request: Request, token: Token = None) -> m.AbroadOut:
+    """The immigration records must show the customer abroad."""
+    done = _ra(request).abroad_check(session_id, token)
+    return m.AbroadOut(
+        session=m.session_out(done.session), destination=done.value.destination, departed_at=done.value.departed_at
+    )
+
+
+@router.post(
+    "/sessions/{session_id}/account",
+    summary="6. Own account + 4-digit PIN",
+    responses=_errors(InvalidAccountNumber, ra.AccountNotOwned, ra.AccountNotUsable, *_LOCKABLE),
+)
+def verify_account(session_id: SessionId, body: m.AccountIn, request: Request, token: Token = None) -> m.AccountOut:
+    """``ra_wrong_credential`` carries ``remaining_attempts``; the last wrong PIN locks the account."""
+    done = _ra(request).verify_account(session_id, token, body.account_number, body.pin)
+    value = done.value
+    return m.AccountOut(
+        session=m.session_out(done.session), account=value.account, second_factors=list(value.second_factors)
+    )
+
+
+def _factor(done: Stepped[Any]) -> m.SecondFactorOut:
+    value = _value(done)
+    return m.SecondFactorOut(session=m.session_out(done.session), method=value.method, next_step=value.next_step)
+
+
+@router.post(
+    "/sessions/{session_id}/app-cert/pin",
+    summary="7a. App certificate: 6-digit PIN",
+    responses=_errors(ra.SecondFactorUnavailable, *_LOCKABLE),
+)
+def app_pin(session_id: SessionId, body: m.PinIn, request: Request, token: Token = None) -> m.SecondFactorOut:
+    """Then the pattern."""
+    return _factor(_ra(request).app_pin(session_id, token, body.pin))
+
+
+@router.post(
+    "/sessions/{session_id}/app-cert/pattern",
+    summary="7a. App certificate: pattern",
+    responses=_errors(*_LOCKABLE),
+)
+def app_pattern(session_id: SessionId, body: m.PatternIn, request: Request, token: Token = None) -> m.SecondFactorOut:
+    """Cells 1..9 in drawing order."""
+    return _factor(_ra(request).app_pattern(session_id, token, body.pattern))
+
+
+@router.post(
+    "/sessions/{session_id}/security-card/challenge",
+    summary="7b. Security card: the cells to enter",
+    responses=_errors(ra.SecondFactorUnavailable),
+)
+def card_challenge(session_id: SessionId, request: Request, token: Token = None) -> m.CardPromptOut:
+    """The same challenge until it is answered; a wrong answer gets a new one."""
+    done = _ra(request).card_challenge(session_id, token)
+    prompt = done.value
+    return m.CardPromptOut(session=m.session_out(done.session), **prompt.__dict__)
+
+
+@router.post(
+    "/sessions/{session_id}/security-card",
+    summary="7b. Security card: the answer",
+    responses=_errors(*_LOCKABLE),
+)
+def security_card(
+    session_id: SessionId, body: m.CardAnswerIn, request: Request, token: Token = None
+) -> m.SecondFactorOut:
+    """Four digits: the asked part of cell A, then of cell B."""
+    return _factor(_ra(request).answer_security_card(session_id, token, body.answer))
+
+
+@router.post(
+    "/sessions/{session_id}/otp",
+    summary="7c. OTP code",
+    responses=_errors(ra.SecondFactorUnavailable, *_LOCKABLE),
+)
+def otp(session_id: SessionId, body: m.CodeIn, request: Request, token: Token = None) -> m.SecondFactorOut:
+    """Six digits from the OTP device; a used code is refused."""
+    return _factor(_ra(request).verify_otp(session_id, token, body.code))
+
+
+def _contact(done: Stepped[Any]) -> m.ContactOut:
+    value = done.value
+    mobiles = [m.PhoneOut(**p.__dict__) for p in value.mobiles]
+    return m.ContactOut(
+        session=m.session_out(done.session),
+        name=value.name,
+        email=value.email,
+        address=value.address,
+        mobiles=mobiles,
+        contact_phone_id=value.contact_phone_id,
+        changed=value.changed,
+    )
+
+
+@router.get("/sessions/{session_id}/contact", summary="8. The contact details on record", responses=_errors())
+def show_contact(session_id: SessionId, request: Request, token: Token = None) -> m.ContactOut:
+    """Name, e-mail, address and the notification mobile."""
+    return _contact(_ra(request).show_contact(session_id, token))
+
+
+@router.post(
+    "/sessions/{session_id}/contact",
+    summary="8. Confirm (or change) the contact details",
+    responses=_errors(InvalidContact),
+)
+def confirm_contact(session_id: SessionId, body: m.ContactIn, request: Request, token: Token = None) -> m.ContactOut:
+    """A change is stored at the bank and notified to the customer's phone."""
+    done = _ra(request).confirm_contact(
+        session_id, token, email=body.email, address=body.address, phone_id=body.phone_id
+    )
+    return _contact(done)
+
+
+@router.post(
+    "/sessions/{session_id}/certificate-type",
+    summary="Choose limited-use or general-purpose",
+    responses=_errors(UnknownProfile, InsufficientFunds, ra.AccountNotUsable),
+)
+def choose_type(session_id: SessionId, body: m.TypeChoiceIn, request: Request, token: Token = None) -> m.TypeChosenOut:
+    """General-purpose is refused (``bank_insufficient_funds``) when the verified account cannot pay the fee."""
+    done = _ra(request).choose_type(session_id, token, body.cert_type)
+    chosen = done.value
+    return m.TypeChosenOut(
+        session=m.session_out(done.session),
+        type=m.CertificateTypeOut(**chosen.info.__dict__),
+        reissue=chosen.reissue,
+        current_valid_until=chosen.current_valid_until,
+    )
+
+
+@router.post(
+    "/sessions/{session_id}/enrollment/challenge",
+    summary="9. The challenge the new key signs (proof of possession)",
+    responses=_errors(),
+)
+def enrollment_challenge(session_id: SessionId, request: Request, token: Token = None) -> m.EnrollmentChallengeOut:
+    """Also returns the password policy: the certificate password is set and checked on the client."""
+    done = _ra(request).enrollment_challenge(session_id, token)
+    value = done.value
+    return m.EnrollmentChallengeOut(
+        session=m.session_out(done.session),
+        challenge=value.challenge,
+        cert_type=value.cert_type,
+        fee_krw=value.fee_krw,
+        expires_at=value.expires_at,
+        password_policy=policy_rules(),
+    )
+
+
+@router.post(
+    "/sessions/{session_id}/enrollment",
+    summary="10. Enroll: SPKI + R + signature → the certificate",
+    responses=_errors(
+        ra.MalformedInput,
+        WeakKey,
+        BadProofOfPossession,
+        InsufficientFunds,
+        AccountNotActive,
+        ra.AccountNotUsable,
+        ra.IssuanceInProgress,
+    ),
+)
+def enroll(session_id: SessionId, body: m.EnrollIn, request: Request, token: Token = None) -> m.CertificateOut:
+    """Issues (channel ``api``), charges the general-purpose fee, notifies; returns the DER and the chain."""
+    done = _ra(request).enroll(
+        session_id,
+        token,
+        public_key_der=m.from_b64(body.public_key, "public_key"),
+        random_num=m.from_b64(body.random_num, "random_num"),
+        signature=m.from_b64(body.signature, "signature"),
+    )
+    return m.certificate_out(_value(done))
+
+
+@router.post(
+    "/sessions/{session_id}/enrollment/cmp",
+    summary="10. Or: a CMP reference number + authorization code",
+    responses=_errors(ra.CmpUnavailable, InsufficientFunds, AccountNotActive, ra.IssuanceInProgress),
+)
+def register_cmp(session_id: SessionId, request: Request, token: Token = None) -> m.CmpTicketOut:
+    """For clients that enroll over CMP (``ir`` protected by PBM); the code is shown once."""
+    done = _ra(request).register_cmp(session_id, token)
+    ticket = _value(done)
+    return m.CmpTicketOut(
+        session=m.session_out(done.session),
+        reference_number=ticket.reference_number,
+        authorization_code=ticket.authorization_code,
+        cert_type=ticket.cert_type,
+        expires_at=ticket.expires_at,
+        cmp_url=f"{_services(request).settings.server.public_url}/cmp",
+        fee=m.fee_out(ticket.fee),
+    )

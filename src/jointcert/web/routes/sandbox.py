@@ -1,0 +1,196 @@
+"""Sandbox devices for the demo and tests: the virtual phone that receives ARS calls, the demo customers' OTP
+devices and the notification outbox. JSON under ``/api/v1/sandbox``; two tiny server-rendered pages under
+``/sandbox`` (no script: a form per ringing call).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from jointcert.app import Services
+from jointcert.bank.errors import CallNotFound
+from jointcert.bank.sandbox.ars import PROMPT_KO
+from jointcert.storage.repositories.ra_sandbox import NoOtpDevice
+from jointcert.web.routes.issuance_models import problems
+
+__all__ = ["api_router", "pages_router"]
+
+api_router = APIRouter(prefix="/api/v1/sandbox", tags=["sandbox"])
+pages_router = APIRouter(prefix="/sandbox", tags=["sandbox"], include_in_schema=False)
+PhoneNumber = Annotated[str, Path(min_length=1, max_length=20, description="e.g. 010-2718-4406 or 01027184406")]
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+class CallOut(BaseModel):
+    """A call ringing on the virtual phone."""
+
+    call_id: str
+    phone_number: str
+    caller: str
+    prompt_ko: str
+    placed_at: datetime
+    expires_at: datetime
+
+
+class AnswerIn(BaseModel):
+    """The digits keyed in (a trailing ``#`` is ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+    digits: str = Field(min_length=1, max_length=8)
+
+
+class AnswerOut(BaseModel):
+    """The call's state after the answer: ``confirmed`` or ``wrong_code`` (or how it had ended before)."""
+
+    call_id: str
+    status: str
+
+
+class OtpOut(BaseModel):
+    """The code the customer's OTP device shows now."""
+
+    user_id: str
+    kind: str
+    serial: str
+    code: str
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+
+class OutboxOut(BaseModel):
+    """A notification the sandbox bank sent."""
+
+    customer_id: str
+    event: str
+    channel: str
+    recipient: str
+    subject: str | None
+    body: str
+    created_at: datetime
+
+
+def _calls(request: Request, number: str) -> list[CallOut]:
+    ringing = _services(request).bank.virtual_phone.ringing(number)
+    return [
+        CallOut(
+            call_id=c.call_id,
+            phone_number=c.phone_number,
+            caller=c.caller,
+            prompt_ko=PROMPT_KO,
+            placed_at=c.placed_at,
+            expires_at=c.expires_at,
+        )
+        for c in ringing
+    ]
+
+
+@api_router.get("/phone/{number}/calls", summary="Calls ringing on a virtual phone")
+def ringing(number: PhoneNumber, request: Request) -> list[CallOut]:
+    """Oldest first."""
+    return _calls(request, number)
+
+
+@api_router.post(
+    "/phone/{number}/calls/{call_id}/answer",
+    summary="Key in digits on the virtual phone",
+    responses=problems(CallNotFound),
+)
+def answer(
+    number: PhoneNumber, call_id: Annotated[str, Path(max_length=64)], body: AnswerIn, request: Request
+) -> AnswerOut:
+    """One answer per call: the right code confirms it, any other ends it as ``wrong_code``."""
+    result = _services(request).bank.virtual_phone.answer(call_id, body.digits)
+    return AnswerOut(call_id=call_id, status=result.value)
+
+
+def _otp(request: Request, user_id: str) -> OtpOut:
+    return OtpOut(**_services(request).otp_device.code(user_id).__dict__)
+
+
+@api_router.get("/otp/{user_id}", summary="A demo customer's OTP code", responses=problems(NoOtpDevice))
+def otp_code(user_id: Annotated[str, Path(max_length=64)], request: Request) -> OtpOut:
+    """The next code the bank will accept (HOTP: the bank's next counter; TOTP: the current step)."""
+    return _otp(request, user_id)
+
+
+@api_router.get("/outbox", summary="Notifications the sandbox bank sent")
+def outbox(request: Request, customer_id: Annotated[str | None, Query(max_length=32)] = None) -> list[OutboxOut]:
+    """SMS and e-mails, oldest first."""
+    messages = _services(request).bank.outbox.messages(customer_id)
+    return [
+        OutboxOut(
+            customer_id=msg.customer_id,
+            event=msg.event.value,
+            channel=msg.channel.value,
+            recipient=msg.recipient,
+            subject=msg.subject,
+            body=msg.body,
+            created_at=msg.created_at,
+        )
+        for msg in messages
+    ]
+
+
+_PAGE = """<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="3"><title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:28rem;margin:1rem auto;padding:0 1rem}}
+.call{{border:1px solid #888;border-radius:.5rem;padding:.75rem;margin:.75rem 0}}
+input{{font-size:1.5rem;width:6rem}} .msg{{color:#06c}}</style></head>
+<body><h1>{title}</h1>{body}</body></html>"""
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(_PAGE.format(title=escape(title), body=body), headers={"Cache-Control": "no-store"})
+
+
+@pages_router.get("/phone/{number}", response_class=HTMLResponse)
+def phone_page(
+    number: PhoneNumber, request: Request, result: Annotated[str | None, Query(max_length=20)] = None
+) -> HTMLResponse:
+    """The virtual phone: each ringing call with a keypad form."""
+    parts = [f'<p class="msg">결과 / result: {escape(result)}</p>'] if result else []
+    calls = _calls(request, number)
+    if not calls:
+        parts.append("<p>수신 중인 전화가 없습니다. / No call is ringing.</p>")
+    for call in calls:
+        parts.append(
+            f'<div class="call"><p>📞 {escape(call.caller)}</p><p>{escape(call.prompt_ko)}</p>'
+            f'<form method="post"><input type="hidden" name="call_id" value="{escape(call.call_id)}">'
+            '<input name="digits" inputmode="numeric" autocomplete="off" maxlength="8" required autofocus> '
+            "<button>입력 #</button></form></div>"
+        )
+    return _page(f"가상 휴대폰 {number}", "".join(parts))
+
+
+@pages_router.post("/phone/{number}", response_class=RedirectResponse)
+def phone_answer(
+    number: PhoneNumber,
+    request: Request,
+    call_id: Annotated[str, Form(max_length=64)],
+    digits: Annotated[str, Form(max_length=8)],
+) -> RedirectResponse:
+    """Key in the digits, then back to the phone."""
+    result = _services(request).bank.virtual_phone.answer(call_id, digits)
+    url = request.url_for("phone_page", number=number).include_query_params(result=result.value)
+    return RedirectResponse(str(url), status_code=status.HTTP_303_SEE_OTHER)
+
+
+@pages_router.get("/otp/{user_id}", response_class=HTMLResponse)
+def otp_page(user_id: Annotated[str, Path(max_length=64)], request: Request) -> HTMLResponse:
+    """The virtual OTP device of a demo customer."""
+    code = _otp(request, user_id)
+    until = f"<p>~ {escape(code.valid_until.isoformat())}</p>" if code.valid_until else ""
+    device = f"<p>{escape(code.kind.upper())} {escape(code.serial)}</p>"
+    body = f"{device}<p style='font-size:2.5rem'>{escape(code.code)}</p>{until}"
+    return _page(f"OTP {user_id}", body)
