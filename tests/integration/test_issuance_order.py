@@ -80,9 +80,7 @@ def test_unknown_session_and_bad_input_are_clear_4xx(http: TestClient) -> None:
     _problem(flow.post("/terms", {"accepted": [*REQUIRED_TERMS, "bogus"]}), 400, "ra_terms_required")
     flow.ok("/terms", {"accepted": REQUIRED_TERMS})
     _problem(flow.post("/identity", {"user_id": "minjun88", "rrn": "12345"}), 422, "invalid_request")
-    _problem(
-        flow.post("/identity", {"user_id": "minjun88", "rrn": "880415-105783X"}), 400, "bank_invalid_resident_number"
-    )
+    _problem(flow.post("/identity", {"user_id": "minjun88", "rrn": "880415-105783X"}), 400, "invalid_resident_number")
     wrong = _problem(
         flow.post("/identity", {"user_id": "minjun88", "rrn": "910722-2086271"}), 401, "bank_identity_mismatch"
     )

@@ -16,7 +16,6 @@ __all__ = [
     "InvalidCallRequest",
     "InvalidContact",
     "InvalidFeeAmount",
-    "InvalidResidentNumber",
     "MissingNotificationParams",
     "SecondFactorNotRegistered",
 ]
@@ -28,14 +27,6 @@ class IdentityMismatch(AuthenticationFailed):
     code = "bank_identity_mismatch"
     message_ko = "아이디 또는 주민등록번호가 일치하지 않습니다."
     message_en = "The user ID or the resident registration number does not match."
-
-
-class InvalidResidentNumber(InvalidInput):
-    """A resident registration number is not 13 digits with a plausible birth date and a valid 7th digit."""
-
-    code = "bank_invalid_resident_number"
-    message_ko = "주민등록번호 형식이 올바르지 않습니다."
-    message_en = "The resident registration number is not in a valid format."
 
 
 class CustomerNotFound(NotFound):

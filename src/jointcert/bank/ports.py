@@ -59,7 +59,7 @@ class CustomerDirectory(Protocol):
         """The customer whose ID and resident number (``YYMMDD-NNNNNNN`` or 13 digits) both match.
 
         Raises :class:`~jointcert.bank.errors.IdentityMismatch` for an unknown ID and for a wrong number alike
-        (same error, same work), :class:`~jointcert.bank.errors.InvalidResidentNumber` for a malformed number.
+        (same error, same work), :class:`~jointcert.npki.resident_number.InvalidResidentNumber` for a malformed number.
         """
         ...
 

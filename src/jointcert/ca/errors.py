@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jointcert.errors import Conflict, ErrorKind, Expired, InvalidInput, JointcertError, NotFound
+from jointcert.npki.resident_number import InvalidResidentNumber
 
 __all__ = [
     "AlreadyInitialised",
@@ -45,14 +46,6 @@ class InvalidName(InvalidInput):
     code = "invalid_name"
     message_ko = "인증서에 사용할 수 없는 이름입니다."
     message_en = "The name cannot be used in a certificate."
-
-
-class InvalidResidentNumber(InvalidInput):
-    """The resident registration number is malformed."""
-
-    code = "invalid_resident_number"
-    message_ko = "주민등록번호 형식이 올바르지 않습니다."
-    message_en = "The resident registration number is malformed."
 
 
 class UnknownProfile(InvalidInput):

@@ -10,8 +10,9 @@ from datetime import date, datetime, timedelta, timezone
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from jointcert.ca.errors import InvalidName, InvalidResidentNumber
+from jointcert.ca.errors import InvalidName
 from jointcert.config import CaSettings
+from jointcert.npki.resident_number import validate_canonical
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -28,21 +29,8 @@ __all__ = [
 MAX_NAME_LENGTH = 40  # cn = name + "()" + 21 digits must stay within ub-common-name (64)
 _KST = timezone(timedelta(hours=9))
 _FORBIDDEN = set('()<>,;=+"\\#/')
-_RRN = re.compile(r"\A[0-9]{13}\Z")
 _BANK_CODE = re.compile(r"\A[0-9]{3}\Z")
 _BANK_UNIT = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}\Z")
-_CENTURY = {
-    "9": 1800,
-    "0": 1800,
-    "1": 1900,
-    "2": 1900,
-    "5": 1900,
-    "6": 1900,
-    "3": 2000,
-    "4": 2000,
-    "7": 2000,
-    "8": 2000,
-}
 
 
 def _ca_name(settings: CaSettings, common_name: str) -> x509.Name:
@@ -92,12 +80,7 @@ def validate_real_name(name: str) -> str:
 
 def validate_rrn(rrn: str) -> date:
     """Check a resident registration number's form (13 digits, real birth date); return the birth date."""
-    if not _RRN.match(rrn) or rrn[6] not in _CENTURY:
-        raise InvalidResidentNumber()
-    try:
-        return date(_CENTURY[rrn[6]] + int(rrn[0:2]), int(rrn[2:4]), int(rrn[4:6]))
-    except ValueError as exc:
-        raise InvalidResidentNumber() from exc
+    return validate_canonical(rrn).birth_date
 
 
 def validate_bank(unit: str, code: str) -> None:

@@ -1,6 +1,5 @@
 from collections import Counter
 
-from jointcert.bank import resident_number
 from jointcert.bank.formats import normalize_account_number
 from jointcert.bank.model import AccountStatus, PhoneKind
 from jointcert.bank.sandbox import security_card
@@ -8,6 +7,7 @@ from jointcert.bank.sandbox.hashing import encode_pattern
 from jointcert.bank.sandbox.otp import OtpKind
 from jointcert.bank.sandbox.spec import CustomerSpec
 from jointcert.bank.seed import DEMO_CUSTOMERS, credential_lines, demo_customer, seed_sandbox_bank
+from jointcert.npki import resident_number
 from tests.unit.bank.seed_secrets import public_strings, secret_strings
 
 SPECS = [demo.spec for demo in DEMO_CUSTOMERS]

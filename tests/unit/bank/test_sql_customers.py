@@ -5,9 +5,10 @@ from datetime import date
 
 import pytest
 
-from jointcert.bank.errors import CustomerNotFound, IdentityMismatch, InvalidContact, InvalidResidentNumber
+from jointcert.bank.errors import CustomerNotFound, IdentityMismatch, InvalidContact
 from jointcert.bank.model import PhoneKind
 from jointcert.clock import FakeClock
+from jointcert.npki.resident_number import InvalidResidentNumber
 from jointcert.pii import PiiProtector
 from jointcert.storage.bank_repository import SandboxBank, SqlCustomerDirectory
 from jointcert.storage.db import Database

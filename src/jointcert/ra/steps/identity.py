@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jointcert.bank import resident_number
 from jointcert.bank.errors import IdentityMismatch
 from jointcert.bank.model import Customer
+from jointcert.npki import resident_number
 from jointcert.ra.context import Outcome, StepContext
 from jointcert.ra.errors import IdentityAttemptsExceeded
 from jointcert.ra.session import RRN_PURPOSE, IssuanceSession

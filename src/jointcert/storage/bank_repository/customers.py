@@ -8,10 +8,10 @@ import unicodedata
 
 from sqlalchemy import select
 
-from jointcert.bank import resident_number
 from jointcert.bank.errors import IdentityMismatch, InvalidContact
 from jointcert.bank.formats import mask_user_id
 from jointcert.bank.model import Customer, PhoneKind
+from jointcert.npki import resident_number
 from jointcert.pii import PiiProtector
 from jointcert.storage.bank_repository._rows import customer_row, customer_value
 from jointcert.storage.db import Database

@@ -8,13 +8,13 @@ import pyotp
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from jointcert.bank import resident_number
 from jointcert.bank.formats import normalize_account_number
 from jointcert.bank.sandbox import security_card
 from jointcert.bank.sandbox.hashing import SecretHasher, encode_pattern
 from jointcert.bank.sandbox.spec import AccountSpec, CustomerSpec, DepartureSpec
 from jointcert.clock import Clock
 from jointcert.errors import InvalidInput
+from jointcert.npki import resident_number
 from jointcert.pii import PiiProtector
 from jointcert.storage.bank_repository.accounts import account_pin_context
 from jointcert.storage.bank_repository.factors import (

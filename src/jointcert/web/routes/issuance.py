@@ -17,10 +17,10 @@ from jointcert.bank.errors import (
     InsufficientFunds,
     InvalidAccountNumber,
     InvalidContact,
-    InvalidResidentNumber,
 )
 from jointcert.ca.errors import BadProofOfPossession, UnknownProfile, WeakKey
 from jointcert.npki.password_policy import policy_rules
+from jointcert.npki.resident_number import InvalidResidentNumber
 from jointcert.ra import errors as ra
 from jointcert.ra.service import RegistrationAuthority, Stepped
 from jointcert.ra.steps.terms import TERMS

@@ -2,8 +2,7 @@ from datetime import date
 
 import pytest
 
-from jointcert.bank.errors import InvalidResidentNumber
-from jointcert.bank.resident_number import check_digit, has_valid_check_digit, parse
+from jointcert.npki.resident_number import InvalidResidentNumber, check_digit, has_valid_check_digit, parse
 
 
 @pytest.mark.parametrize(
@@ -43,3 +42,17 @@ def test_check_digit_korean_and_foreign_rules() -> None:
     assert check_digit("960305620481") == "0"
     with pytest.raises(InvalidResidentNumber):
         check_digit("12345")
+
+
+@pytest.mark.parametrize("value", ["880415-105783١", "８８0415-1057831"])
+def test_only_ascii_digits_are_accepted(value: str) -> None:
+    with pytest.raises(InvalidResidentNumber):
+        parse(value)
+
+
+def test_the_ca_takes_only_the_canonical_form() -> None:
+    from jointcert.npki.resident_number import validate_canonical
+
+    assert validate_canonical("8804151057831").birth_date == date(1988, 4, 15)
+    with pytest.raises(InvalidResidentNumber):
+        validate_canonical("880415-1057831")

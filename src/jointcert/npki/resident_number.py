@@ -13,11 +13,27 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from jointcert.bank.errors import InvalidResidentNumber
+from jointcert.errors import InvalidInput
 
-__all__ = ["ResidentNumber", "check_digit", "has_valid_check_digit", "parse"]
+__all__ = [
+    "InvalidResidentNumber",
+    "ResidentNumber",
+    "check_digit",
+    "has_valid_check_digit",
+    "parse",
+    "validate_canonical",
+]
 
-_FORMAT = re.compile(r"(\d{6})-?(\d{7})")
+
+class InvalidResidentNumber(InvalidInput):
+    """A resident registration number is not 13 digits with a plausible birth date and a valid 7th digit."""
+
+    code = "invalid_resident_number"
+    message_ko = "주민등록번호 형식이 올바르지 않습니다."
+    message_en = "The resident registration number is not in a valid format."
+
+
+_FORMAT = re.compile(r"([0-9]{6})-?([0-9]{7})")  # ASCII digits only: \d would admit other scripts
 _WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _CENTURY = {
     "9": 1800,
@@ -62,7 +78,7 @@ def parse(value: str) -> ResidentNumber:
 
 def check_digit(first_twelve: str) -> str:
     """The pre-2020 check digit for the first 12 digits (Korean or foreign rule by the 7th digit)."""
-    if not re.fullmatch(r"\d{12}", first_twelve):
+    if not re.fullmatch(r"[0-9]{12}", first_twelve):
         raise InvalidResidentNumber()
     total = sum(int(d) * w for d, w in zip(first_twelve, _WEIGHTS, strict=True))
     base = 13 if first_twelve[6] in _FOREIGN else 11
@@ -73,3 +89,11 @@ def has_valid_check_digit(value: str) -> bool:
     """True when the number's last digit is the pre-2020 check digit of the first twelve."""
     digits = parse(value).digits
     return check_digit(digits[:12]) == digits[12]
+
+
+def validate_canonical(value: str) -> ResidentNumber:
+    """Like :func:`parse`, but only the canonical 13-digit form (no dash) is accepted (what the CA takes)."""
+    number = parse(value)
+    if number.digits != value:
+        raise InvalidResidentNumber("The resident registration number must be 13 digits without a dash.")
+    return number
