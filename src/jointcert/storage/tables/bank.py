@@ -8,25 +8,22 @@ SQLite's record format no digits of one field run straight into random bytes (ke
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
     String,
     Text,
-    TypeDecorator,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jointcert.storage.tables import Base
+from jointcert.storage.tables import Base, UtcDateTime
 
 __all__ = [
     "BankAccount",
@@ -39,30 +36,7 @@ __all__ = [
     "BankOutboxMessage",
     "BankPhone",
     "BankSecurityCard",
-    "UtcDateTime",
 ]
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on both backends (SQLite keeps naive UTC text)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        """Refuse naive datetimes; store UTC."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UtcDateTime column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        """Always aware UTC."""
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class BankCustomer(Base):

@@ -12,8 +12,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jointcert.storage.tables import Base
-from jointcert.storage.tables.bank import UtcDateTime
+from jointcert.storage.tables import Base, UtcDateTime
 
 __all__ = ["RaAttempt", "RaCertificate", "RaChallenge", "RaSession", "RaStepLog"]
 

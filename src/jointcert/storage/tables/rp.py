@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, UniqueConstraint
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
-from jointcert.storage.tables import Base
+from jointcert.storage.tables import Base, UtcDateTime
 
-__all__ = ["RpChallenge", "RpRegistration", "UtcDateTime"]
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite keeps them naive; this attaches UTC back on reading)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        """Store as UTC; refuse naive values."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        """Read back as aware UTC."""
-        if value is None:
-            return None
-        when: datetime = value
-        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+__all__ = ["RpChallenge", "RpRegistration"]
 
 
 class RpChallenge(Base):
