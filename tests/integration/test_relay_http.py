@@ -214,11 +214,10 @@ def test_config_and_openapi(client: TestClient) -> None:
     assert {"/api/v1/relay/transfers", "/api/v1/relay/transfers/{transfer_id}/payload"} <= set(paths)
 
 
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # the scan reads SQLite's database and WAL files
 def test_storage_after_a_transfer_holds_nothing_secret_or_spent(
     relay: RelayClient, services: Services, source: tuple[bytes, bytes, bytes], transport: Recording
 ) -> None:
-    if not services.database.is_sqlite:
-        pytest.skip("the file scan reads SQLite's database and WAL files")
     cert, sign_pri, pkcs8 = source
     receiving = _receive(relay)
     send_certificate(relay, receiving.code, cert, sign_pri, PASSWORD)

@@ -80,9 +80,8 @@ def test_init_takes_secrets_from_the_environment(tmp_path: Path) -> None:
     assert verified.returncode == 0, verified.stderr
 
 
+@pytest.mark.parametrize("database", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_init_on_postgresql(database: Database, tmp_path: Path) -> None:
-    if database.is_sqlite:
-        pytest.skip("this test is about JOINTCERT_DATABASE_URL")
     env = {"JOINTCERT_DATABASE_URL": database.url}
     result = _run(tmp_path / "pg", "init", env=env)
     assert result.returncode == 0, result.stderr
