@@ -13,10 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## demo: install if needed, initialise ./data, seed the sandbox bank and serve on http://127.0.0.1:8000
+## demo: install if needed, initialise ./data, seed the sandbox bank, print the demo customers, serve on http://127.0.0.1:8000
 demo: $(STAMP)
-	test -f data/jointcert.toml || $(BIN)/jointcert --data-dir data init
-	$(BIN)/jointcert --data-dir data serve
+	$(BIN)/jointcert --data-dir data demo
 
 ## test: every gate — ruff, mypy, import contracts, the whole test suite
 test: check
