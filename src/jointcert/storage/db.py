@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database"]
+__all__ = ["Database", "rowcount"]
+
+
+def rowcount(result: object) -> int:
+    """Rows matched by an executed UPDATE/DELETE (``CursorResult.rowcount``), typed for any ``execute`` result."""
+    return int(cast(CursorResult[Any], result).rowcount)
+
 
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 

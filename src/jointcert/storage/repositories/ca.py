@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
 
 from cryptography import x509
-from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +28,7 @@ from jointcert.ca.ports import (
     RecordStatus,
     RevokedEntry,
 )
-from jointcert.storage.db import Database
+from jointcert.storage.db import Database, rowcount
 from jointcert.storage.tables.ca import CaAuditHead, CaAuditLog, CaAuthority, CaCertificate, CaCrl, CaCrlCounter
 
 __all__ = ["SqlAuditStore", "SqlCertificateStore", "serial_key"]
@@ -42,18 +41,6 @@ def serial_key(serial: int) -> str:
     return format(serial, "x")
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _maybe(value: datetime | None) -> datetime | None:
-    return None if value is None else _aware(value)
-
-
-def _rowcount(result: object) -> int:
-    return int(cast(CursorResult[Any], result).rowcount)
-
-
 def _record(row: CaCertificate) -> CertificateRecord:
     return CertificateRecord(
         issuer=row.issuer,
@@ -63,14 +50,14 @@ def _record(row: CaCertificate) -> CertificateRecord:
         subject=row.subject,
         unique_id=row.unique_id,
         holder_hash=row.holder_hash,
-        not_before=_aware(row.not_before),
-        not_after=_aware(row.not_after),
+        not_before=row.not_before,
+        not_after=row.not_after,
         tbs_sha256=row.tbs_sha256,
-        created_at=_aware(row.created_at),
+        created_at=row.created_at,
         channel=row.channel,
         der=row.der,
-        issued_at=_maybe(row.issued_at),
-        revoked_at=_maybe(row.revoked_at),
+        issued_at=row.issued_at,
+        revoked_at=row.revoked_at,
         revocation_reason=None if row.revocation_reason is None else x509.ReasonFlags(row.revocation_reason),
     )
 
@@ -107,7 +94,7 @@ class SqlAuditStore:
             rows = session.scalars(
                 select(CaAuditLog).where(CaAuditLog.seq > after_seq).order_by(CaAuditLog.seq).limit(limit)
             ).all()
-            return [AuditEntry(r.seq, _aware(r.at), r.type, r.actor, r.payload, r.prev_hash, r.hash) for r in rows]
+            return [AuditEntry(r.seq, r.at, r.type, r.actor, r.payload, r.prev_hash, r.hash) for r in rows]
 
     def head(self) -> tuple[int, bytes]:
         """Newest sequence number and hash."""
@@ -166,7 +153,7 @@ class SqlCertificateStore:
                 .where(CaCertificate.status == RecordStatus.PENDING.value)
                 .values(status=RecordStatus.ISSUED.value, der=der, issued_at=at)
             )
-            if _rowcount(done) != 1:
+            if rowcount(done) != 1:
                 raise AlreadyRevoked("The record is no longer pending (voided by recovery?); the certificate is void.")
             append_audit(session, event)
             return self._supersede(session, issuer, serial, at, supersede) if supersede else []
@@ -210,7 +197,7 @@ class SqlCertificateStore:
             .where(CaCertificate.status == RecordStatus.ISSUED.value)
             .values(status=RecordStatus.REVOKED.value, revoked_at=at, revocation_reason=reason.value)
         )
-        return bool(_rowcount(result) == 1)
+        return bool(rowcount(result) == 1)
 
     def revoke(
         self, issuer: str, serial: int, reason: x509.ReasonFlags, at: datetime, event: AuditEvent
@@ -271,7 +258,7 @@ class SqlCertificateStore:
         return [
             RevokedEntry(
                 int(s, 16),
-                _aware(at or datetime.min.replace(tzinfo=UTC)),
+                at or datetime.min.replace(tzinfo=UTC),
                 None if reason is None else x509.ReasonFlags(reason),
             )
             for s, at, reason in rows
@@ -295,7 +282,7 @@ class SqlCertificateStore:
                     .where(CaCertificate.status == RecordStatus.PENDING.value)
                     .values(status=RecordStatus.VOID.value, revoked_at=at, revocation_reason=None)
                 )
-                if _rowcount(result) == 1:
+                if rowcount(result) == 1:
                     voided.append(int(hex_serial, 16))
                     append_audit(session, event(int(hex_serial, 16)))
             return voided
@@ -315,7 +302,7 @@ class SqlCertificateStore:
                     bumped = session.execute(
                         update(CaCrlCounter).where(CaCrlCounter.issuer == issuer).values(number=CaCrlCounter.number + 1)
                     )
-                    if _rowcount(bumped) == 0:
+                    if rowcount(bumped) == 0:
                         session.execute(insert(CaCrlCounter).values(issuer=issuer, number=1))
                     return int(session.scalars(select(CaCrlCounter.number).where(CaCrlCounter.issuer == issuer)).one())
             except IntegrityError:
@@ -329,7 +316,7 @@ class SqlCertificateStore:
             newer = session.execute(
                 update(CaCrl).where(CaCrl.issuer == crl.issuer, CaCrl.number < crl.number).values(**values)
             )
-            if _rowcount(newer) == 0 and session.get(CaCrl, crl.issuer) is None:
+            if rowcount(newer) == 0 and session.get(CaCrl, crl.issuer) is None:
                 session.execute(insert(CaCrl).values(issuer=crl.issuer, **values))
             append_audit(session, event)
 
@@ -339,7 +326,7 @@ class SqlCertificateStore:
             row = session.get(CaCrl, issuer)
             if row is None:
                 return None
-            return CrlRecord(row.issuer, row.number, _aware(row.this_update), _aware(row.next_update), row.der)
+            return CrlRecord(row.issuer, row.number, row.this_update, row.next_update, row.der)
 
     # --- CA certificates ---------------------------------------------------------------------------------------
     def add_authority(self, authority: AuthorityRecord) -> None:
@@ -359,4 +346,4 @@ class SqlCertificateStore:
         """Every CA certificate of the instance."""
         with self._db.session() as session:
             rows = session.scalars(select(CaAuthority).order_by(CaAuthority.created_at)).all()
-            return [AuthorityRecord(r.slug, r.role, r.der, r.key_name, _aware(r.created_at)) for r in rows]
+            return [AuthorityRecord(r.slug, r.role, r.der, r.key_name, r.created_at) for r in rows]

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jointcert.ca.errors import RecordCollision
 from jointcert.ca.ports import AuditEvent, RegistrationRecord, RegistrationStatus
 from jointcert.cmp.ports import FINAL_STATES, TransactionIdInUse, TransactionRecord, TransactionState
-from jointcert.storage.db import Database
-from jointcert.storage.repositories.ca import _aware, _maybe, append_audit, serial_key
+from jointcert.storage.db import Database, rowcount
+from jointcert.storage.repositories.ca import append_audit, serial_key
 from jointcert.storage.tables.cmp import CmpRegistration, CmpTransaction
 from jointcert.types import CertType
 
@@ -28,10 +28,6 @@ __all__ = ["SqlRegistrationStore", "SqlTransactionStore"]
 
 _ACTIVE = RegistrationStatus.ACTIVE.value
 _WIPED: dict[str, Any] = {"rrn_ciphertext": None, "code_ciphertext": None}
-
-
-def _rowcount(result: object) -> int:
-    return int(cast(CursorResult[Any], result).rowcount)
 
 
 def _registration(row: CmpRegistration) -> RegistrationRecord:
@@ -46,12 +42,12 @@ def _registration(row: CmpRegistration) -> RegistrationRecord:
         bank_unit=row.bank_unit,
         bank_code=row.bank_code,
         requested_by=row.requested_by,
-        created_at=_aware(row.created_at),
-        expires_at=_aware(row.expires_at),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
         mac_failures=row.mac_failures,
         mac_pending=row.mac_pending,
-        claimed_at=_maybe(row.claimed_at),
-        finished_at=_maybe(row.finished_at),
+        claimed_at=row.claimed_at,
+        finished_at=row.finished_at,
         serial=None if row.serial_hex is None else int(row.serial_hex, 16),
     )
 
@@ -102,7 +98,7 @@ class SqlRegistrationStore:
                 )
                 .values(mac_pending=CmpRegistration.mac_pending + 1, mac_reserved_at=now)
             )
-            return _rowcount(result) == 1
+            return rowcount(result) == 1
 
     def settle_attempt(
         self, reference_number: str, *, failed: bool, max_failures: int, at: datetime, lock_event: AuditEvent
@@ -121,7 +117,7 @@ class SqlRegistrationStore:
                 .where(key, CmpRegistration.status == _ACTIVE, CmpRegistration.mac_failures >= max_failures)
                 .values(status=RegistrationStatus.LOCKED.value, finished_at=at, **_WIPED)
             )
-            if _rowcount(locked) == 1:
+            if rowcount(locked) == 1:
                 append_audit(session, lock_event)
                 return True
             return False
@@ -143,7 +139,7 @@ class SqlRegistrationStore:
                 .values(status=RegistrationStatus.ISSUING.value, claimed_at=now)
                 .execution_options(synchronize_session=False)
             )
-            return record if _rowcount(result) == 1 and record.status is RegistrationStatus.ACTIVE else None
+            return record if rowcount(result) == 1 and record.status is RegistrationStatus.ACTIVE else None
 
     def release(self, reference_number: str) -> None:
         """issuing → active."""
@@ -168,7 +164,7 @@ class SqlRegistrationStore:
                 )
                 .values(status=RegistrationStatus.USED.value, finished_at=at, serial_hex=serial_key(serial), **_WIPED)
             )
-            if _rowcount(result) == 1:
+            if rowcount(result) == 1:
                 append_audit(session, event)
 
     def close(
@@ -203,7 +199,7 @@ class SqlRegistrationStore:
             )
             .values(status=status.value, finished_at=at, **_WIPED)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     def due(self, now: datetime, stale_claims_before: datetime) -> list[RegistrationRecord]:
         """Active ones past expiry; claims older than ``stale_claims_before``."""
@@ -227,7 +223,7 @@ class SqlRegistrationStore:
                 .where(CmpRegistration.mac_pending > 0, CmpRegistration.mac_reserved_at < before)
                 .values(mac_pending=0)
             )
-            return _rowcount(result)
+            return rowcount(result)
 
 
 def _new_row(record: RegistrationRecord) -> CmpRegistration:
@@ -255,15 +251,15 @@ def _transaction(row: CmpTransaction) -> TransactionRecord:
         kind=row.kind,
         protection=row.protection,
         state=TransactionState(row.state),
-        created_at=_aware(row.created_at),
+        created_at=row.created_at,
         reference_number=row.reference_number,
         signer_sha256=row.signer_sha256,
         secret_ciphertext=row.secret_ciphertext,
         serial=None if row.serial_hex is None else int(row.serial_hex, 16),
         cert_req_id=row.cert_req_id,
         response_nonce=row.response_nonce,
-        deadline=_maybe(row.deadline),
-        finished_at=_maybe(row.finished_at),
+        deadline=row.deadline,
+        finished_at=row.finished_at,
     )
 
 
@@ -358,7 +354,7 @@ class SqlTransactionStore:
         if to_state in FINAL_STATES:
             values.update(secret_ciphertext=None, finished_at=at)
         with self._db.session() as session:
-            return _rowcount(session.execute(update(CmpTransaction).where(*conditions).values(**values))) == 1
+            return rowcount(session.execute(update(CmpTransaction).where(*conditions).values(**values))) == 1
 
     def overdue(self, now: datetime) -> list[TransactionRecord]:
         """Waiting past the deadline, or left revoking."""

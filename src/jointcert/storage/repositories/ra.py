@@ -7,24 +7,20 @@ database decides every race (PostgreSQL re-checks the WHERE clause after a row l
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Result, and_, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jointcert.ra.errors import IssuanceInProgress, SessionBusy
 from jointcert.ra.ports import Challenge, Credential, RegisteredCertificate, StepLogEntry
 from jointcert.ra.session import IssuanceSession, SessionData
 from jointcert.ra.workflow import OPEN_STATES, State
-from jointcert.storage.db import Database
+from jointcert.storage.db import Database, rowcount
 from jointcert.storage.tables.ra import RaAttempt, RaCertificate, RaChallenge, RaSession, RaStepLog
 from jointcert.types import CertType
 
 __all__ = ["SqlAttempts", "SqlCertificateRegistry", "SqlChallengeStore", "SqlSessionStore", "SqlStepLog"]
-
-
-def _rowcount(result: Result[Any]) -> int:
-    return cast(CursorResult[Any], result).rowcount
 
 
 def _values(session: IssuanceSession) -> dict[str, Any]:
@@ -89,7 +85,7 @@ class SqlSessionStore:
                 )
         except IntegrityError as exc:  # issuing_customer_id is unique
             raise IssuanceInProgress() from exc
-        if _rowcount(changed) != 1:
+        if rowcount(changed) != 1:
             raise SessionBusy()
         stored = self.get(session.id)
         assert stored is not None
@@ -110,7 +106,7 @@ class SqlSessionStore:
                 )
                 .execution_options(synchronize_session=False)
             )
-            return _rowcount(changed)
+            return rowcount(changed)
 
 
 class SqlAttempts:
@@ -165,7 +161,7 @@ class SqlAttempts:
                 .values(locked_at=at)
                 .execution_options(synchronize_session=False)
             )
-            return _rowcount(changed) == 1
+            return rowcount(changed) == 1
 
     def failures(self, credential: Credential, subject: str) -> tuple[int, bool]:
         """(failures, locked)."""
@@ -237,7 +233,7 @@ class SqlChallengeStore:
                 .values(used_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if _rowcount(changed) != 1:
+            if rowcount(changed) != 1:
                 return None
             row = db.get(RaChallenge, challenge_id)
             assert row is not None

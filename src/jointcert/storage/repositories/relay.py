@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Any, cast
+from datetime import datetime
 
-from sqlalchemy import CursorResult, delete, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jointcert.relay.model import TransferRecord, TransferStatus
-from jointcert.storage.db import Database
+from jointcert.storage.db import Database, rowcount
 from jointcert.storage.tables.relay import RelayTransfer
 
 __all__ = ["SqlTransferStore"]
@@ -31,32 +30,20 @@ _LIVE = (TransferStatus.WAITING.value, TransferStatus.UPLOADED.value)
 _CHECKPOINT_WAIT_MS = 250
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _maybe(value: datetime | None) -> datetime | None:
-    return None if value is None else _aware(value)
-
-
-def _rowcount(result: object) -> int:
-    return int(cast(CursorResult[Any], result).rowcount)
-
-
 def _record(row: RelayTransfer) -> TransferRecord:
     return TransferRecord(
         transfer_id=row.id,
         status=TransferStatus(row.status),
-        created_at=_aware(row.created_at),
-        expires_at=_aware(row.expires_at),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
         iterations=row.iterations,
         wrong_codes=row.wrong_codes,
         salt=bytes(row.salt),
         receiver_token_hash=bytes(row.receiver_token_hash),
         verifier=None if row.verifier is None else bytes(row.verifier),
         envelope=None if row.envelope is None else bytes(row.envelope),
-        uploaded_at=_maybe(row.uploaded_at),
-        finished_at=_maybe(row.finished_at),
+        uploaded_at=row.uploaded_at,
+        finished_at=row.finished_at,
     )
 
 
@@ -138,7 +125,7 @@ class SqlTransferStore:
                 .where(RelayTransfer.id == transfer_id, RelayTransfer.status == TransferStatus.WAITING.value)
                 .values(status=TransferStatus.UPLOADED.value, envelope=envelope, verifier=None, uploaded_at=now)
             )
-            return _rowcount(result) == 1
+            return rowcount(result) == 1
 
     def take_envelope(self, transfer_id: str, now: datetime) -> bytes | None:
         """Uploaded → downloaded: the ciphertext, dropped in the same transaction."""
@@ -148,7 +135,7 @@ class SqlTransferStore:
                 .where(RelayTransfer.id == transfer_id, RelayTransfer.status == TransferStatus.UPLOADED.value)
                 .values(status=TransferStatus.DOWNLOADED.value, finished_at=now)
             )
-            if _rowcount(claimed) != 1:
+            if rowcount(claimed) != 1:
                 return None
             envelope = session.scalar(select(RelayTransfer.envelope).where(RelayTransfer.id == transfer_id))
             session.execute(update(RelayTransfer).where(RelayTransfer.id == transfer_id).values(envelope=None))
@@ -163,7 +150,7 @@ class SqlTransferStore:
                 .where(RelayTransfer.id == transfer_id, RelayTransfer.status.in_(_LIVE))
                 .values(status=status, envelope=None, verifier=None, finished_at=now)
             )
-            changed = _rowcount(result) == 1
+            changed = rowcount(result) == 1
         if changed:
             self._scrub_wal()
         return changed
@@ -177,7 +164,7 @@ class SqlTransferStore:
                 .values(status=TransferStatus.EXPIRED.value, envelope=None, verifier=None, finished_at=now)
             )
             forgotten = session.execute(delete(RelayTransfer).where(RelayTransfer.expires_at < forget_before))
-            changed = _rowcount(expired) + _rowcount(forgotten)
+            changed = rowcount(expired) + rowcount(forgotten)
         if changed:
             self._scrub_wal()
         return changed

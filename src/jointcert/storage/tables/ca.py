@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jointcert.storage.tables import Base
+from jointcert.storage.tables import Base, UtcDateTime
 
 __all__ = ["CaAuditHead", "CaAuditLog", "CaAuthority", "CaCertificate", "CaCrl", "CaCrlCounter"]
 
@@ -21,7 +21,7 @@ class CaAuthority(Base):
     role: Mapped[str] = mapped_column(String(16))
     der: Mapped[bytes] = mapped_column(LargeBinary)
     key_name: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class CaCertificate(Base):
@@ -44,13 +44,13 @@ class CaCertificate(Base):
     unique_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the cn's unique digits
     holder_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)  # keyed hash of the RRN
     channel: Mapped[str] = mapped_column(String(16))
-    not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
+    not_after: Mapped[datetime] = mapped_column(UtcDateTime)
     tbs_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     der: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revocation_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
@@ -70,8 +70,8 @@ class CaCrl(Base):
 
     issuer: Mapped[str] = mapped_column(String(32), primary_key=True)
     number: Mapped[int] = mapped_column(Integer)
-    this_update: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    next_update: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    this_update: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_update: Mapped[datetime] = mapped_column(UtcDateTime)
     der: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -91,7 +91,7 @@ class CaAuditLog(Base):
     __tablename__ = "ca_audit_log"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     type: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(String(128))
     payload: Mapped[str] = mapped_column(Text)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, LargeBinary, String
+from sqlalchemy import Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jointcert.storage.tables import Base
+from jointcert.storage.tables import Base, UtcDateTime
 
 __all__ = ["CmpRegistration", "CmpTransaction"]
 
@@ -31,13 +31,13 @@ class CmpRegistration(Base):
     bank_unit: Mapped[str | None] = mapped_column(String(32), nullable=True)
     bank_code: Mapped[str | None] = mapped_column(String(3), nullable=True)
     requested_by: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     mac_failures: Mapped[int] = mapped_column(Integer)
     mac_pending: Mapped[int] = mapped_column(Integer)  # MAC checks reserved and not yet settled
-    mac_reserved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    mac_reserved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     serial_hex: Mapped[str | None] = mapped_column(String(42), nullable=True)
 
 
@@ -51,12 +51,12 @@ class CmpTransaction(Base):
     kind: Mapped[str] = mapped_column(String(8))
     protection: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reference_number: Mapped[str | None] = mapped_column(String(16), nullable=True)
     signer_sha256: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     secret_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     serial_hex: Mapped[str | None] = mapped_column(String(42), nullable=True)
     cert_req_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response_nonce: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, LargeBinary, String
+from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jointcert.storage.tables import Base
+from jointcert.storage.tables import Base, UtcDateTime
 
 __all__ = ["RelayTransfer"]
 
@@ -25,10 +25,10 @@ class RelayTransfer(Base):
 
     id: Mapped[str] = mapped_column(String(8), primary_key=True)  # the code's first digits
     status: Mapped[str] = mapped_column(String(12))  # TransferStatus
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    uploaded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     iterations: Mapped[int] = mapped_column(Integer)
     wrong_codes: Mapped[int] = mapped_column(Integer)
     salt: Mapped[bytes] = mapped_column(LargeBinary(16))
