@@ -12,7 +12,7 @@ import base64
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,11 @@ from jointcert.bank.seed import demo_customer
 from jointcert.ca.hierarchy import ISSUING, ROOT
 from jointcert.clock import SystemClock
 from jointcert.config import load_settings
+from jointcert.npki.password_policy import check_password, policy_rules
 from jointcert.npki.vid import compute_vid, identify_data_of
 from jointcert.types import CertType
 from jointcert.web.app import create_app
-from tests.e2e.harness.support import RequestRecorder, RecordedRequest, secret_encodings, text_encodings
+from tests.e2e.harness.support import RequestRecorder, RecordedRequest, js, secret_encodings, text_encodings
 from tests.integration.issuance_flow import cheap_hasher
 
 pytestmark = pytest.mark.browser
@@ -417,6 +418,43 @@ def test_ars_security_card_with_the_keyboard(
     check_traffic(recorder, stored, {"/account": account.pin, "/security-card": answer})
 
 
+# --- the checklist and the server agree ------------------------------------------------------------------------
+
+CHECKLIST_CASES = [
+    PASSWORD,
+    "Ab#1",
+    "hanbit2026",
+    "HANBIT#cert",
+    "Hanbit2026cert",
+    "Hanbit|2026#x",
+    "Hanbit 2026#x",
+    "Hanbit#2026한글",
+    "MinJun88#Hanbit",
+    "Hb#19880415x",
+    "Hb#880415xyz",
+    "Hb#" + "x" * 55 + "1",
+]
+
+
+def test_checklist_agrees_with_the_server_policy(harness: Page) -> None:
+    """The page ticks the server's own rules (its codes, its messages) and fails exactly what the server would."""
+    rules = policy_rules()
+    context = {"userId": "minjun88", "birthDate": "1988-04-15"}
+    results = js(
+        harness,
+        "(m, cases, ctx, rules) => cases.map((pw) => m.passwordPolicy.checkPassword(pw, ctx, rules))",
+        CHECKLIST_CASES,
+        context,
+        rules,
+    )
+    for password, result in zip(CHECKLIST_CASES, results, strict=True):
+        expected = [v.code for v in check_password(password, user_id="minjun88", birth_date=date(1988, 4, 15))]
+        assert result["failed"] == expected, password
+        assert [i["code"] for i in result["items"]] == [r["code"] for r in rules["rules"]]
+        assert all(i["ok"] is not None for i in result["items"]), password
+    assert results[0]["items"][0]["messageKo"] == rules["rules"][0]["message_ko"]
+
+
 # --- errors: each on its own screen, in Korean, and the flow goes on or restarts cleanly ---------------------------
 
 
@@ -452,6 +490,7 @@ def test_wrong_pin_wrong_otp_weak_and_mismatched_password_then_expiry(
     expect(page.locator("input[name=phone]")).to_have_count(2)
     page.check("input[name=phone] >> nth=1")
     page.click("#ars-call")
+    expect(page.locator("#ars-code")).to_have_text(re.compile(r"^\d{2}$"))
     code = page.locator("#ars-code").inner_text()
     number = spec.phones[1].number
     calls = httpx.get(f"{base}/api/v1/sandbox/phone/{number}/calls").json()
@@ -489,9 +528,9 @@ def test_wrong_pin_wrong_otp_weak_and_mismatched_password_then_expiry(
 
     page.fill("#cert-password", "hanbit2026")
     page.fill("#cert-password-confirm", "hanbit2026")
-    expect(page.locator(".check-item--bad[data-code=symbol]")).to_be_visible()
+    expect(page.locator(".check-item--bad[data-code=no_symbol]")).to_be_visible()
     page.click("#password-submit")
-    assert error_text(page, "#password-error").startswith("비밀번호가 규칙에 맞지 않습니다: 특수문자 포함")
+    assert error_text(page, "#password-error").startswith("비밀번호가 규칙에 맞지 않습니다: 특수문자를 포함해야 합니다.")
     expect(page.locator("#cert-password")).to_be_focused()
     shot("e4-weak-password")
     page.fill("#cert-password", PASSWORD)

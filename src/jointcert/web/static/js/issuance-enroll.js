@@ -83,8 +83,8 @@ export async function runPassword({ api, flow }) {
     const result = check();
     const broken = result.items.filter((i) => i.ok === false && i.code !== "matches_confirmation");
     if (!password.value || broken.length) {
-      const ko = broken.map((i) => i.messageKo).join(", ");
-      const en = broken.map((i) => i.messageEn).join(", ");
+      const ko = broken.map((i) => i.messageKo).join(" ");
+      const en = broken.map((i) => i.messageEn).join(" ");
       showError("password-error", [`비밀번호가 규칙에 맞지 않습니다: ${ko || "비밀번호를 입력해 주십시오"}`,
         `The password does not meet the rules: ${en || "enter a password"}`], { field: "cert-password" });
       return;
