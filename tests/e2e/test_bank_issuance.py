@@ -32,7 +32,7 @@ from jointcert.npki.password_policy import check_password, policy_rules
 from jointcert.npki.vid import compute_vid, identify_data_of
 from jointcert.types import CertType
 from jointcert.web.app import create_app
-from tests.e2e.harness.support import RequestRecorder, RecordedRequest, js, secret_encodings, text_encodings
+from tests.e2e.harness.support import RecordedRequest, RequestRecorder, js, secret_encodings, text_encodings
 from tests.integration.issuance_flow import cheap_hasher
 
 pytestmark = pytest.mark.browser
@@ -70,7 +70,12 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bank]:
     data_dir = tmp_path_factory.mktemp("bank-issuance") / "data"
     clock = ShiftedClock()
     with pytest.MonkeyPatch.context() as env:
-        for name in ("JOINTCERT_DATABASE_URL", "JOINTCERT_SECRET_KEY", "JOINTCERT_CA__PASSPHRASE", "JOINTCERT_DATA_DIR"):
+        for name in (
+            "JOINTCERT_DATABASE_URL",
+            "JOINTCERT_SECRET_KEY",
+            "JOINTCERT_CA__PASSPHRASE",
+            "JOINTCERT_DATA_DIR",
+        ):
             env.delenv(name, raising=False)
         init_instance(data_dir, clock)
         settings = load_settings(data_dir)
@@ -265,9 +270,8 @@ def check_certificate(bank: Bank, stored: Stored, user_id: str) -> None:
     assert identify.vid == compute_vid(spec.rrn.replace("-", ""), stored.random_num)
 
 
-def only_in(recorder: RecordedRequest | RequestRecorder, needles: dict[str, bytes], path: str) -> None:
+def only_in(recorder: RequestRecorder, needles: dict[str, bytes], path: str) -> None:
     """The needles travel in exactly one request: the POST to ``…{path}``."""
-    assert isinstance(recorder, RequestRecorder)
     hits = recorder.find(needles)
     assert [(r.method, r.url.rsplit("/issuance/sessions/", 1)[-1].split("/", 1)[-1]) for r, _ in hits] == [
         ("POST", path.lstrip("/"))
@@ -286,7 +290,7 @@ def check_traffic(recorder: RequestRecorder, stored: Stored, pins: dict[str, str
 
 
 @pytest.mark.console_errors_expected  # Chromium logs the 403 of the refused start (logged in)
-def test_ars_app_certificate_limited_use(  # noqa: PLR0917 (pytest fixtures arrive as arguments)
+def test_ars_app_certificate_limited_use(
     bank: Bank, base: str, page: Page, recorder: RequestRecorder, shot: Shot
 ) -> None:
     """minjun88: logged in first (log out), ARS on the virtual phone, app certificate PIN + pattern, limited-use."""
@@ -320,7 +324,9 @@ def test_ars_app_certificate_limited_use(  # noqa: PLR0917 (pytest fixtures arri
     facts = page.locator("#done-facts").inner_text()
     assert CertType.LIMITED.label_ko in facts
     assert spec.name in facts and " ~ " in facts
-    expect(page.locator("#login-with-cert")).to_have_attribute("href", re.compile(r"/bank/login\?credential=[0-9a-f]{64}"))
+    expect(page.locator("#login-with-cert")).to_have_attribute(
+        "href", re.compile(r"/bank/login\?credential=[0-9a-f]{64}")
+    )
     expect(page.locator("#to-wallet")).to_have_attribute("href", "/bank/wallet")
 
     stored = wallet(page)
@@ -398,8 +404,10 @@ def test_ars_security_card_with_the_keyboard(
 
     expect(page.locator("#card-panel")).to_be_visible()
     cell_a, part_a, cell_b, part_b = str(page.get_attribute("#card-form", "data-cells")).split(",")
-    expect(page.locator("#card-a-label")).to_have_text(f"[{int(cell_a):02d}]번 앞 2자리" if part_a == "first_two"
-                                                       else f"[{int(cell_a):02d}]번 뒤 2자리", use_inner_text=True)
+    expect(page.locator("#card-a-label")).to_have_text(
+        f"[{int(cell_a):02d}]번 앞 2자리" if part_a == "first_two" else f"[{int(cell_a):02d}]번 뒤 2자리",
+        use_inner_text=True,
+    )
 
     def digits(cell: str, part: str) -> str:
         value = card.cells[int(cell) - 1]
@@ -530,7 +538,9 @@ def test_wrong_pin_wrong_otp_weak_and_mismatched_password_then_expiry(
     page.fill("#cert-password-confirm", "hanbit2026")
     expect(page.locator(".check-item--bad[data-code=no_symbol]")).to_be_visible()
     page.click("#password-submit")
-    assert error_text(page, "#password-error").startswith("비밀번호가 규칙에 맞지 않습니다: 특수문자를 포함해야 합니다.")
+    assert error_text(page, "#password-error").startswith(
+        "비밀번호가 규칙에 맞지 않습니다: 특수문자를 포함해야 합니다."
+    )
     expect(page.locator("#cert-password")).to_be_focused()
     shot("e4-weak-password")
     page.fill("#cert-password", PASSWORD)

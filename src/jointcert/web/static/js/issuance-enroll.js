@@ -68,10 +68,15 @@ export async function runPassword({ api, flow }) {
   const challenge = await api.post("/enrollment/challenge", {});
   typeSummary(flow.typeChosen ?? { label_ko: "", label_en: "", fee_krw: challenge.fee_krw });
   const policy = challenge.password_policy;
+  // The checklist says what a good password has (the module's own wording for each rule); the error line below a
+  // refused password uses the server's messages, which name what is wrong.
+  const checklistRules = { ...policy, rules: policy.rules.map((/** @type {{code: string}} */ r) => ({ code: r.code })) };
+  /** @type {Record<string, {message_ko: string, message_en: string}>} */
+  const serverMessages = Object.fromEntries(policy.rules.map((/** @type {any} */ r) => [r.code, r]));
   const password = /** @type {HTMLInputElement} */ ($("cert-password"));
   const confirm = /** @type {HTMLInputElement} */ ($("cert-password-confirm"));
   const check = () => checkPassword(password.value, { userId: flow.userId, birthDate: flow.birthDate,
-    confirmation: confirm.value }, policy);
+    confirmation: confirm.value }, checklistRules);
   const redraw = () => drawChecklist(check());
   password.addEventListener("input", () => { clearError("password-error"); redraw(); });
   confirm.addEventListener("input", () => { clearError("confirm-error"); redraw(); });
@@ -83,8 +88,8 @@ export async function runPassword({ api, flow }) {
     const result = check();
     const broken = result.items.filter((i) => i.ok === false && i.code !== "matches_confirmation");
     if (!password.value || broken.length) {
-      const ko = broken.map((i) => i.messageKo).join(" ");
-      const en = broken.map((i) => i.messageEn).join(" ");
+      const ko = broken.map((i) => serverMessages[i.code]?.message_ko ?? i.messageKo).join(" ");
+      const en = broken.map((i) => serverMessages[i.code]?.message_en ?? i.messageEn).join(" ");
       showError("password-error", [`비밀번호가 규칙에 맞지 않습니다: ${ko || "비밀번호를 입력해 주십시오"}`,
         `The password does not meet the rules: ${en || "enter a password"}`], { field: "cert-password" });
       return;

@@ -13,8 +13,6 @@ import { $, bi, clearError, focusHeading, say, showError } from "./bank-shell.js
 import { ApiError } from "./errors.js";
 import { PAGE_OF_STATE, clearInputs, forgetFlow, goTo, guarded, handleError, loadFlow, publicApi, saveFlow,
   sessionApi, showEnded, sleep, valueOf } from "./issuance-common.js";
-import { runDone, runPassword } from "./issuance-enroll.js";
-import { runSecondFactor } from "./issuance-factors.js";
 
 /**
  * @typedef {object} Screen what a screen's controller receives
@@ -374,10 +372,11 @@ const SCREENS = /** @type {Record<string, (screen: Screen) => void | Promise<voi
   "find-id": runFindId,
   verify: runVerify,
   account: runAccount,
-  "second-factor": runSecondFactor,
+  "second-factor": async (screen) => (await import("./issuance-factors.js")).runSecondFactor(screen),
   contact: runContact,
   type: runType,
-  password: runPassword,
+  // the key, vault and checklist modules load only on the screens that use them
+  password: async (screen) => (await import("./issuance-enroll.js")).runPassword(screen),
 });
 
 /**
@@ -403,7 +402,7 @@ function wireCancel(api) {
 async function boot() {
   const config = JSON.parse($("flow-config").textContent ?? "{}");
   if (config.step === "start") return runStart(config);
-  if (config.step === "done") return runDone();
+  if (config.step === "done") return (await import("./issuance-enroll.js")).runDone();
   const flow = loadFlow();
   if (!flow.sessionId || !flow.token) return showEnded(NO_SESSION);
   const api = sessionApi(flow);
