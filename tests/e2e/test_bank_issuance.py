@@ -32,7 +32,7 @@ from jointcert.npki.password_policy import check_password, policy_rules
 from jointcert.npki.vid import compute_vid, identify_data_of
 from jointcert.types import CertType
 from jointcert.web.app import create_app
-from tests.e2e.harness.support import RecordedRequest, RequestRecorder, js, secret_encodings, text_encodings
+from tests.e2e.harness.support import RequestRecorder, js, secret_encodings, text_encodings
 from tests.integration.issuance_flow import cheap_hasher
 
 pytestmark = pytest.mark.browser
