@@ -121,8 +121,9 @@ def through_menus(page: Page, base: str, shot: Shot) -> None:
     page.click("#continue")
 
 
-def agree_and_identify(page: Page, user_id: str, shot: Shot) -> str:
-    at(page, "terms")
+def agree_and_identify(page: Page, user_id: str, shot: Shot, *, arrived: bool = False) -> str:
+    if not arrived:
+        at(page, "terms")
     page.check("#terms-all")
     expect(page.locator("input[name=term]:not(:checked)")).to_have_count(0)
     shot("06-terms")
@@ -179,6 +180,22 @@ def draw_pattern(page: Page, cells: tuple[int, ...]) -> None:
     for x, y in centres[1:]:
         page.mouse.move(x, y, steps=6)
     page.mouse.up()
+
+
+def pattern_with_the_keyboard(page: Page, cells: tuple[int, ...]) -> None:
+    """Tab through the dots in order (1..9), Enter on each one of the pattern, then Tab to the confirm button."""
+    page.focus("#dot-1")
+    current = 1
+    for cell in cells:
+        for _ in range(abs(cell - current)):
+            page.keyboard.press("Tab" if cell > current else "Shift+Tab")
+        current = cell
+        assert page.evaluate("document.activeElement.id") == f"dot-{cell}"
+        page.keyboard.press("Enter")
+    expect(page.locator(".pattern__dot[aria-pressed=true]")).to_have_count(len(cells))
+    for _ in range(10 - current):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "pattern-submit"
 
 
 def confirm_contact_and_type(page: Page, cert_type: str, shot: Shot) -> None:
@@ -316,8 +333,13 @@ def test_ars_app_certificate_limited_use(
     draw_pattern(page, spec.app_cert.pattern[:2])  # too short: not submitted, the dots stay lit
     expect(page.locator(".pattern__dot[aria-pressed=true]")).to_have_count(2)
     page.click("#pattern-clear")
-    draw_pattern(page, spec.app_cert.pattern)
+    draw_pattern(page, (1, 2, 3, 6))  # a drawn stroke of 4 dots submits itself: the wrong pattern
+    assert error_text(page, "#pattern-error") == "입력한 정보가 일치하지 않습니다. (남은 횟수 4회)"
+    expect(page.locator(".pattern__dot[aria-pressed=true]")).to_have_count(0)
+    shot("13-pattern-wrong")
+    pattern_with_the_keyboard(page, spec.app_cert.pattern)
     shot("13-pattern")
+    page.keyboard.press("Enter")
     confirm_contact_and_type(page, "limited", shot)
     expect(page.locator("#type-summary")).to_contain_text("수수료는 없습니다")
     set_password(page, shot)
@@ -344,8 +366,15 @@ def test_abroad_otp_general_purpose_with_fee(
     user = "seoyeon91"
     spec = demo_customer(user).spec
     page.goto(base + "/bank/issuance")
+    page.click("#lang-switch")  # English, kept for the next screens
+    expect(page.locator("#page-title")).to_have_text("Issue / reissue a certificate", use_inner_text=True)
     page.click("#continue")
-    agree_and_identify(page, user, shot)
+    at(page, "terms")
+    expect(page.locator("#page-title")).to_have_text("Agree to the terms", use_inner_text=True)
+    shot("05-terms-english")
+    page.click("#lang-switch")
+    expect(page.locator("#page-title")).to_have_text("약관 동의", use_inner_text=True)
+    agree_and_identify(page, user, shot, arrived=True)
     expect(page.locator("#abroad-panel")).to_be_visible()
     page.click("#abroad-check")
     expect(page.locator("#abroad-result")).to_contain_text("미국")
@@ -486,6 +515,16 @@ def test_wrong_pin_wrong_otp_weak_and_mismatched_password_then_expiry(
     assert "필수 약관에 모두 동의해 주십시오." in error_text(page, "#terms-error")
     page.check("#terms-all")
     page.click("#terms-submit")
+    at(page, "identity")
+    page.click("#find-id-link")  # 아이디 찾기
+    at(page, "find-id")
+    page.fill("#find-name", spec.name)
+    page.fill("#find-rrn-front", spec.rrn[:6])
+    page.fill("#find-rrn-back", spec.rrn[7:])
+    page.click("#find-submit")
+    expect(page.locator("#found-ids")).to_have_text("yu***93", use_inner_text=True)
+    shot("e0-find-id")
+    page.click("#back-to-identity")
     at(page, "identity")
     page.fill("#user-id", user)
     page.fill("#rrn-front", spec.rrn[:6])
