@@ -3,7 +3,8 @@
 Service endpoints: ``/healthz``, ``/metrics`` (Prometheus text), ``/openapi.json``; PKI: ``POST /ocsp``,
 ``GET /ocsp/{base64}``, ``GET /crl/{ca}.crl``, ``GET /ca/{ca}.crt`` (``ca`` = ``root`` | ``class1`` | ``ocsp``),
 ``GET /cps``; CMP: ``POST /cmp`` and ``POST /.well-known/cmp``; the demo relying parties under ``/rp/`` (pages and
-JSON API). Errors are RFC 9457 problem responses (CMP errors are CMP ``error`` messages).
+JSON API); the bank app at ``/`` and ``/bank/...``. Errors are RFC 9457 problem responses (CMP errors are CMP
+``error`` messages).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from jointcert import __version__
 from jointcert.app import Services
 from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
-from jointcert.web.routes import bank_login, certificates, cmp, issuance, pki, sandbox
+from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki, sandbox
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
 
@@ -129,6 +130,8 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
     relay_routes.install(app)  # includes the relay router
     rp_routes.install(app)  # the demo relying-party sites under /rp/ (and /static)
     bank_login.install(app)  # the bank app's certificate login and its session cookie
+    bank_wallet.install(app)  # /bank/login, /bank/wallet, /bank/copy/... pages
+    bank_app.install(app)  # the bank app: / and /bank/... (menus, the issuance flow)
     cmp.install(app.state, services)
     app.include_router(cmp.router)
     return app

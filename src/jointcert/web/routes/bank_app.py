@@ -1,0 +1,96 @@
+"""The bank app of 한빛은행 (the issuing bank): the customer's "banking app" as server-rendered pages.
+
+Pages: ``GET /`` (home, main menu), ``GET /bank/security`` (인증/보안), ``GET /bank/certificates`` (공동인증서 menu),
+``GET /bank/issuance`` and ``GET /bank/issuance/{step}`` (the issuance flow, driven by ``static/js/issuance.js``
+over the JSON API), ``POST /bank/logout``. The wallet, certificate login and copy pages (``/bank/wallet``,
+``/bank/login``, ``/bank/copy/...``) are linked from the menus and built elsewhere. Every page carries
+``PAGE_HEADERS`` (strict CSP: our own modules and styles only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from jointcert.web.routes import bank_login
+from jointcert.web.templates import PAGE_HEADERS, install_pages, templates_of
+
+__all__ = ["BANK_SESSION_COOKIE", "ISSUANCE_STEPS", "app_logged_in", "install", "router"]
+
+router = APIRouter(include_in_schema=False)
+BANK_SESSION_COOKIE = "bank_session"
+
+# The issuance screens after the notice, in the order of DESIGN.md "The issuance flow": URL step → template.
+ISSUANCE_STEPS: dict[str, str] = {}
+
+
+def install(app: FastAPI) -> None:
+    """Mount the bank app pages (and the shared template environment and ``/static``)."""
+    install_pages(app)
+    app.include_router(router)
+
+
+def app_logged_in(request: Request) -> bool:
+    """Whether the customer is logged in to the bank app: a genuine, unexpired ``bank_session`` cookie (set by the
+    certificate login, ``routes/bank_login.py``). The one place the issuance pages ask."""
+    return bank_login.app_logged_in(request)
+
+
+def _page(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    values = {"logged_in": app_logged_in(request), "back_href": None, **(context or {})}
+    response = templates_of(request).TemplateResponse(request, name, values, status_code=status_code)
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
+def not_found(request: Request) -> HTMLResponse:
+    """The bank app's friendly 404 page."""
+    return _page(request, "bank/not_found.html", {"back_href": "/bank/certificates"}, status_code=404)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    """The app's home: the main menu, the demo relying parties and the sandbox tools."""
+    return _page(request, "bank/home.html")
+
+
+@router.get("/bank/security", response_class=HTMLResponse)
+def security_menu(request: Request) -> HTMLResponse:
+    """인증/보안: the way in to the joint certificate."""
+    return _page(request, "bank/security.html", {"back_href": "/"})
+
+
+@router.get("/bank/certificates", response_class=HTMLResponse)
+def certificates_menu(request: Request) -> HTMLResponse:
+    """공동인증서: issue, manage, copy, log in."""
+    return _page(request, "bank/certificates.html", {"back_href": "/bank/security"})
+
+
+@router.post("/bank/logout", response_class=RedirectResponse)
+def logout(request: Request) -> RedirectResponse:
+    """Log out of the app (drop the ``bank_session`` cookie), then back to where the form asked (a /bank/ page)."""
+    target = request.query_params.get("next", "/")
+    if not target.startswith("/bank/") or "//" in target or "\\" in target:
+        target = "/"
+    response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(BANK_SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/bank/issuance", response_class=HTMLResponse)
+def issuance_notice(request: Request) -> HTMLResponse:
+    """Step 1: the notice offering the bank's own app certificate, and "공동인증서 발급 계속"."""
+    return _page(request, "bank/issuance/notice.html", {"back_href": "/bank/certificates", "step": "notice"})
+
+
+@router.get("/bank/issuance/{step:path}", response_class=HTMLResponse)
+def issuance_step(step: str, request: Request) -> HTMLResponse:
+    """One screen of the issuance flow; an unknown step gets the friendly not-found page."""
+    template = ISSUANCE_STEPS.get(step)
+    if template is None:
+        return not_found(request)
+    return _page(request, template, {"back_href": "/bank/issuance", "step": step})

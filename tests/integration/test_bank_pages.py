@@ -1,0 +1,95 @@
+"""The bank app's pages over HTTP (in-process): each renders with the strict page headers, the menus link where the
+flow goes, and an unknown URL under the app gets the friendly not-found page, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jointcert.app import build_services, init_instance
+from jointcert.config import load_settings
+from jointcert.web.app import create_app
+from jointcert.web.routes.bank_app import ISSUANCE_STEPS
+from jointcert.web.templates import PAGE_HEADERS
+
+SHELL_PAGES = ["/", "/bank/security", "/bank/certificates", "/bank/issuance"]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One instance (SQLite) for the module: the pages only read."""
+    data_dir = tmp_path_factory.mktemp("bank-pages") / "data"
+    with pytest.MonkeyPatch.context() as env:
+        for name in (
+            "JOINTCERT_DATABASE_URL",
+            "JOINTCERT_SECRET_KEY",
+            "JOINTCERT_CA__PASSPHRASE",
+            "JOINTCERT_DATA_DIR",
+        ):
+            env.delenv(name, raising=False)
+        init_instance(data_dir)
+        services = build_services(load_settings(data_dir), actor="test")
+    try:
+        yield TestClient(create_app(services), raise_server_exceptions=False)
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize("path", SHELL_PAGES + [f"/bank/issuance/{step}" for step in ISSUANCE_STEPS])
+def test_page_renders_with_the_page_headers(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    for name, value in PAGE_HEADERS.items():
+        assert response.headers[name] == value
+    body = response.text
+    assert '<main id="main"' in body
+    assert 'href="/static/css/bank.css"' in body
+    assert "<script>" not in body and "style=" not in body  # CSP: our own modules and stylesheet only
+
+
+def test_home_links_the_menus_the_relying_parties_and_the_sandbox(client: TestClient) -> None:
+    body = client.get("/").text
+    for href in ('href="/bank/security"', 'href="/bank/certificates"', 'href="/rp/"', 'href="/sandbox/'):
+        assert href in body
+
+
+def test_certificate_menu_links_every_feature(client: TestClient) -> None:
+    body = client.get("/bank/certificates").text
+    for href in ("/bank/issuance", "/bank/wallet", "/bank/copy/to-pc", "/bank/copy/from-pc", "/bank/login"):
+        assert f'href="{href}"' in body
+    assert "인증서 발급/재발급" in body and "Issue / reissue" in body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/bank/issuance/no-such-step",
+        "/bank/issuance/terms/extra",
+        "/bank/issuance/%2e%2e",
+        "/bank/issuance/" + "x" * 300,
+    ],
+)
+def test_unknown_issuance_step_is_the_friendly_not_found_page(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["Content-Security-Policy"] == PAGE_HEADERS["Content-Security-Policy"]
+    assert "페이지를 찾을 수 없습니다" in response.text
+    assert "Traceback" not in response.text
+
+
+def test_logout_drops_the_app_session_and_stays_in_the_app(client: TestClient) -> None:
+    client.cookies.set("bank_session", "s-1")
+    try:
+        assert "앱에 로그인되어 있습니다" in client.get("/").text
+        response = client.post("/bank/logout?next=/bank/issuance/start", follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/bank/issuance/start"
+        assert 'bank_session=""' in response.headers["set-cookie"]
+        outside = client.post("/bank/logout?next=//evil.example/", follow_redirects=False)
+        assert outside.headers["location"] == "/"
+    finally:
+        client.cookies.clear()
