@@ -56,7 +56,12 @@ class Issued:
 def fresh_instance(data_dir: Path, clock: FakeClock) -> Iterator[Services]:
     """``jointcert init`` in ``data_dir`` (SQLite) and its services on ``clock``; closed afterwards."""
     with pytest.MonkeyPatch.context() as env:
-        for name in ("JOINTCERT_DATABASE_URL", "JOINTCERT_SECRET_KEY", "JOINTCERT_CA__PASSPHRASE", "JOINTCERT_DATA_DIR"):
+        for name in (
+            "JOINTCERT_DATABASE_URL",
+            "JOINTCERT_SECRET_KEY",
+            "JOINTCERT_CA__PASSPHRASE",
+            "JOINTCERT_DATA_DIR",
+        ):
             env.delenv(name, raising=False)
         init_instance(data_dir, clock)
         services = build_services(load_settings(data_dir), clock, actor="test")
@@ -115,9 +120,7 @@ def unlock_in_page(page: Page, password: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def phone_page(
-    browser: Browser, recorder: RequestRecorder, *, console_errors_expected: bool = False
-) -> Iterator[Page]:
+def phone_page(browser: Browser, recorder: RequestRecorder, *, console_errors_expected: bool = False) -> Iterator[Page]:
     """A 390×844 page in a fresh, recorded context (Korean, Asia/Seoul); fails on page errors after the test."""
     context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul", viewport=PHONE)
     recorder.attach(context)

@@ -9,7 +9,7 @@
  * @module bank-copy
  */
 
-import { $, bi, clearError, focusHeading, say, setBusy, showError } from "./bank-shell.js";
+import { $, bi, clearError, focusHeading, messagesOf, say, setBusy, showError } from "./bank-shell.js";
 import { chosenId, day, fillFacts, loadConfig, renderChoices, serverClock } from "./bank-certs.js";
 import { JointcertError } from "./errors.js";
 import { receiveToPhone, sendToPc, waitForTransfer } from "./relay.js";
@@ -70,7 +70,14 @@ async function send(vault, event) {
     const field = code === "wrong_certificate_password" ? "copy-password"
       : code.startsWith("relay_wrong_code") || code === "relay_invalid_code" ? "copy-code" : undefined;
     if (field === "copy-password") password.value = "";
-    showError("send-error", err, { field });
+    const left = /** @type {any} */ (err)?.problem?.attempts_left;
+    if (code === "relay_wrong_code" && Number.isInteger(left)) {
+      const [ko, en] = messagesOf(err);
+      showError("send-error", [`${ko} (남은 입력 횟수 ${left}회)`, `${en} (${left} tries left)`], { field });
+      $("send-error").dataset.code = code;
+    } else {
+      showError("send-error", err, { field });
+    }
   } finally {
     setBusy(false, "send-button");
   }
@@ -104,6 +111,7 @@ class Receiver {
     $("password-panel").hidden = true;
     $("done-panel").hidden = true;
     $("copy-code").textContent = "----";
+    delete $("copy-code").dataset.code;
     try {
       const summary = await receiveToPhone({
         interval: POLL_MS,

@@ -161,8 +161,8 @@ function updateChecklist() {
     const li = document.createElement("li");
     li.className = `checklist__item checklist__item--${item.ok === false ? "bad" : item.ok ? "ok" : "unknown"}`;
     li.dataset.code = item.code;
-    const mark = item.ok === false ? ["✗ ", "✗ "] : ["✓ ", "✓ "];
-    li.append(bi(mark[0] + item.messageKo, mark[1] + item.messageEn));
+    const mark = item.ok === false ? "✗ " : item.ok ? "✓ " : "· "; // · the server checks it
+    li.append(bi(mark + item.messageKo, mark + item.messageEn));
     return li;
   });
   $("pw-checklist").replaceChildren(...items);
