@@ -100,8 +100,12 @@ def test_login_wrong_password_logout_and_revoked(
     recorder.assert_never_sent(passwords=(PASSWORD, WRONG), secrets=issued.secrets())
 
 
-def test_keyboard_only_login(
-    services: Services, live_server: Callable[[object], str], browser: Browser, recorder: RequestRecorder
+def test_keyboard_only_login_and_desktop_width(
+    services: Services,
+    live_server: Callable[[object], str],
+    browser: Browser,
+    recorder: RequestRecorder,
+    screenshot: Callable[..., Path],
 ) -> None:
     issued = issue(services, CertType.GENERAL)
     base = live_server(create_app(services))
@@ -120,6 +124,15 @@ def test_keyboard_only_login(
         page.keyboard.press("Enter")
         expect(page.locator("#home-panel")).to_be_visible()
         expect(page.locator("#session-facts")).to_contain_text("범용")
+        page.set_viewport_size({"width": 1280, "height": 900})  # the same pages on a desktop
+        page.wait_for_selector("body[data-ready=true]")
+        screenshot(page, "desktop-logged-in")
+        page.goto(f"{base}/bank/wallet")
+        page.wait_for_selector("body[data-ready=true]")
+        screenshot(page, "desktop-wallet")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        open_login(page, base)
+        page.set_viewport_size(PHONE)
         page.keyboard.press("Tab")
         for _ in range(12):
             if page.evaluate("document.activeElement?.id") == "logout-button":

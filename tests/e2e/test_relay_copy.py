@@ -29,6 +29,7 @@ from jointcert.config import Settings, load_settings
 from jointcert.npki.keyfile import PrivateKeyBundle, decode_pkcs8, encode_pkcs8, encrypt_sign_pri
 from jointcert.npki.vid import identify_data_of, verify_vid
 from jointcert.web.app import create_app
+from tests.e2e.harness.bank import PHONE
 from tests.e2e.harness.support import RequestRecorder, b64, unb64
 from tests.unit.relay.factories import RRN, issue_certificate, issue_npki_folder
 
@@ -77,6 +78,7 @@ def live(settings: Settings, live_server: Callable[[object], str]) -> Iterator[L
 
 
 def _open(page: Page, live: Live, path: str) -> Page:
+    page.set_viewport_size(PHONE)
     page.goto(f"{live.url}{path}")
     page.wait_for_selector("body[data-ready=true]", timeout=10_000)
     return page

@@ -165,3 +165,20 @@ def test_bad_input_is_a_problem(services: Services, client: TestClient) -> None:
         422,
         "invalid_request",
     )
+
+
+def test_pages_render_with_the_page_headers(services: Services, client: TestClient) -> None:
+    for path in ("/bank/login", "/bank/wallet", "/bank/copy/to-pc", "/bank/copy/from-pc"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        assert response.headers["cache-control"] == "no-store"
+        assert 'id="bank-config"' in response.text
+    assert 'id="login-form"' in client.get("/bank/login").text
+    log_in(client, issue(services, CertType.GENERAL, name="김한빛"))
+    home = client.get("/bank/login").text
+    assert "김한빛 님, 환영합니다" in home and 'id="logout-button"' in home and 'id="login-form"' not in home
+    assert 'id="login-state"' in client.get("/").text  # the shell's app_logged_in() sees the session
+    client.cookies.set(COOKIE, client.cookies[COOKIE][:-3] + "AAA")
+    assert 'id="login-form"' in client.get("/bank/login").text  # a tampered cookie is no login
+    assert 'id="login-state"' not in client.get("/").text

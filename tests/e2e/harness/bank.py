@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from jointcert.app import Services, build_services, init_instance
 from jointcert.clock import FakeClock
@@ -25,7 +25,7 @@ from tests.unit.ca.factories import fresh_rrn, make_request
 
 __all__ = ["PHONE", "START", "Issued", "fresh_instance", "issue", "phone_page", "save_in_wallet", "unlock_in_page"]
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 START = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 
 

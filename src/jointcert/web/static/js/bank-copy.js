@@ -9,7 +9,7 @@
  * @module bank-copy
  */
 
-import { $, bi, clearError, focusHeading, messagesOf, say, setBusy, showError } from "./bank-shell.js";
+import { $, bi, clearError, messagesOf, say, setBusy, showError } from "./bank-shell.js";
 import { chosenId, day, fillFacts, loadConfig, renderChoices, serverClock } from "./bank-certs.js";
 import { JointcertError } from "./errors.js";
 import { receiveToPhone, sendToPc, waitForTransfer } from "./relay.js";
@@ -212,7 +212,6 @@ async function main() {
   try {
     if (loadConfig().mode === "to-pc") await toPc();
     else fromPc();
-    focusHeading();
   } catch (err) {
     showError(document.getElementById("send-error") ? "send-error" : "receive-error", err, { focus: false });
   }

@@ -9,7 +9,7 @@
  */
 
 import { createApiClient } from "./api.js";
-import { $, clearError, focusHeading, say, setBusy, showError } from "./bank-shell.js";
+import { $, clearError, say, setBusy, showError } from "./bank-shell.js";
 import { chosenId, loadConfig, renderChoices, serverClock } from "./bank-certs.js";
 import { toBase64, utf8 } from "./bytes.js";
 import { JointcertError } from "./errors.js";
@@ -101,7 +101,6 @@ async function main() {
   localTimes();
   if (document.getElementById("logout-button")) {
     $("logout-button").addEventListener("click", logOut);
-    focusHeading();
     document.body.dataset.ready = "true";
     return;
   }
