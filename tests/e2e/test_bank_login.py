@@ -16,7 +16,7 @@ from jointcert.app import Services
 from jointcert.clock import FakeClock
 from jointcert.types import CertType
 from jointcert.web.app import create_app
-from tests.e2e.harness.bank import PHONE, START, fresh_instance, issue, phone_page, save_in_wallet
+from tests.e2e.harness.bank import PHONE, START, fresh_instance, issue, phone_page, save_in_wallet, shot
 from tests.e2e.harness.support import RequestRecorder
 
 pytestmark = pytest.mark.browser
@@ -49,20 +49,20 @@ def test_login_wrong_password_logout_and_revoked(
         open_login(page, base)
         expect(page.locator("#wallet-status")).to_contain_text("저장된 인증서가 없습니다")
         expect(page.locator("#no-cert-help")).to_be_visible()
-        screenshot(page, "1-no-certificate")
+        shot(screenshot, page, "1-no-certificate")
         save_in_wallet(page, issued, PASSWORD)
         open_login(page, base)
         expect(page.locator(".cert")).to_have_count(1)
         expect(page.locator(".cert")).to_contain_text("김한빛")
         expect(page.locator(".cert")).to_contain_text("jointsign")
         expect(page.locator(".cert")).to_contain_text("365일 남음")  # days left by the bank's clock
-        screenshot(page, "2-choose")
+        shot(screenshot, page, "2-choose")
 
         page.fill("#cert-password", WRONG)
         page.click("#login-button")
         expect(page.locator("#login-error")).to_have_text("인증서 비밀번호가 올바르지 않습니다.", use_inner_text=True)
         assert page.evaluate("document.activeElement?.id") == "cert-password"
-        screenshot(page, "3-wrong-password")
+        shot(screenshot, page, "3-wrong-password")
         assert not [r for r in recorder.requests if r.url.endswith("/bank/api/login")]  # nothing was sent
 
         page.fill("#cert-password", PASSWORD)
@@ -71,7 +71,7 @@ def test_login_wrong_password_logout_and_revoked(
         page.wait_for_selector("body[data-ready=true]")
         expect(page.locator("#page-title")).to_have_text("김한빛 님, 환영합니다", use_inner_text=True)
         expect(page.locator("#session-facts")).to_contain_text(format(issued.serial, "x"))
-        screenshot(page, "4-logged-in")
+        shot(screenshot, page, "4-logged-in")
         cookie = next(c for c in page.context.cookies() if c["name"] == "bank_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
         assert page.evaluate("document.cookie").find("bank_session") == -1
@@ -90,10 +90,10 @@ def test_login_wrong_password_logout_and_revoked(
         expect(page.locator("#login-error")).to_contain_text("폐지된 인증서입니다")
         assert page.locator("#login-error").get_attribute("data-reason") == "revoked"
         assert page.locator("#login-error").get_attribute("data-code") == "bank_login_refused"
-        screenshot(page, "5-revoked")
+        shot(screenshot, page, "5-revoked")
         page.click("#lang-switch")
         expect(page.locator("#login-error")).to_contain_text("Revoked on", use_inner_text=True)
-        screenshot(page, "6-revoked-english")
+        shot(screenshot, page, "6-revoked-english")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     assert not recorder.blocked
@@ -126,10 +126,10 @@ def test_keyboard_only_login_and_desktop_width(
         expect(page.locator("#session-facts")).to_contain_text("범용")
         page.set_viewport_size({"width": 1280, "height": 900})  # the same pages on a desktop
         page.wait_for_selector("body[data-ready=true]")
-        screenshot(page, "desktop-logged-in")
+        shot(screenshot, page, "desktop-logged-in")
         page.goto(f"{base}/bank/wallet")
         page.wait_for_selector("body[data-ready=true]")
-        screenshot(page, "desktop-wallet")
+        shot(screenshot, page, "desktop-wallet")
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
         open_login(page, base)
         page.set_viewport_size(PHONE)

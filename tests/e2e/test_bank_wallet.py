@@ -23,7 +23,7 @@ from jointcert.ca.hierarchy import ISSUING
 from jointcert.clock import FakeClock
 from jointcert.types import CertType
 from jointcert.web.app import create_app
-from tests.e2e.harness.bank import PHONE, START, fresh_instance, issue, phone_page, save_in_wallet, unlock_in_page
+from tests.e2e.harness.bank import PHONE, START, fresh_instance, issue, phone_page, save_in_wallet, shot, unlock_in_page
 from tests.e2e.harness.support import RequestRecorder
 
 pytestmark = pytest.mark.browser
@@ -77,7 +77,7 @@ def test_renew_near_expiry_then_revoke(
     with phone_page(browser, recorder) as page:
         open_wallet(page, base)
         expect(page.locator("#wallet-status")).to_contain_text("저장된 인증서가 없습니다")
-        screenshot(page, "1-empty")
+        shot(screenshot, page, "1-empty")
         save_in_wallet(page, issued, PASSWORD)
         open_wallet(page, base)
         expect(page.locator("#detail")).to_be_visible()  # the only certificate is chosen
@@ -85,20 +85,20 @@ def test_renew_near_expiry_then_revoke(
         expect(page.locator("#detail-facts")).to_contain_text(format(issued.serial, "x"))
         expect(page.locator("#action-renew")).to_be_disabled()
         expect(page.locator("#renew-note")).to_contain_text("2027-10-26")  # 30 days before 2027-11-25
-        screenshot(page, "2-detail-not-yet-renewable")
+        shot(screenshot, page, "2-detail-not-yet-renewable")
 
         instance.clock.advance(timedelta(days=340))  # the bank's clock: 25 days before expiry
         open_wallet(page, base)
         expect(page.locator(".cert")).to_contain_text("25일 남음")
         expect(page.locator("#action-renew")).to_be_enabled()
-        screenshot(page, "3-renewable")
+        shot(screenshot, page, "3-renewable")
         page.click("#action-renew")
         assert page.evaluate("document.activeElement?.id") == "renew-password"
         page.fill("#renew-password", PASSWORD)
-        screenshot(page, "4-renew-form")
+        shot(screenshot, page, "4-renew-form")
         page.click("#renew-submit")
         expect(page.locator("#wallet-message")).to_contain_text("인증서를 갱신했습니다", timeout=20_000)
-        screenshot(page, "5-renewed")
+        shot(screenshot, page, "5-renewed")
         unlocked = unlock_in_page(page, PASSWORD)
         renewed_der = base64.b64decode(unlocked["certificate"])
         assert renewed_der != issued.cert_der
@@ -115,17 +115,17 @@ def test_renew_near_expiry_then_revoke(
 
         open_wallet(page, base)
         page.click("#action-revoke")
-        page.select_option("#revoke-reason", "keyCompromise")
+        page.check("#reason-keyCompromise")
         page.fill("#revoke-password", PASSWORD)
         page.click("#revoke-submit")
         expect(page.locator("#revoke-error")).to_contain_text("폐기 확인란")  # confirmation first
         page.check("#revoke-confirm")
-        screenshot(page, "6-revoke-form")
+        shot(screenshot, page, "6-revoke-form")
         page.click("#revoke-submit")
         expect(page.locator("#wallet-message")).to_contain_text("인증서를 폐기했습니다", timeout=20_000)
         expect(page.locator("#wallet-message")).to_contain_text("키 유출 의심")
         expect(page.locator(".cert")).to_have_count(0)
-        screenshot(page, "7-revoked")
+        shot(screenshot, page, "7-revoked")
         assert ocsp_status(base, services, renewed_der) is ocsp.OCSPCertStatus.REVOKED
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
@@ -163,7 +163,7 @@ def test_change_password_and_delete_with_the_keyboard(
         page.keyboard.press("Tab")
         page.keyboard.type("short1")
         expect(page.locator(".checklist__item--bad").first).to_be_visible()
-        screenshot(page, "1-weak-password")
+        shot(screenshot, page, "1-weak-password")
         page.keyboard.press("Enter")
         expect(page.locator("#password-error")).to_contain_text("규칙")
         page.fill("#pw-new", NEW_PASSWORD)
@@ -174,24 +174,24 @@ def test_change_password_and_delete_with_the_keyboard(
             "인증서 비밀번호가 올바르지 않습니다.", use_inner_text=True
         )
         assert page.evaluate("document.activeElement?.id") == "pw-old"
-        screenshot(page, "2-wrong-old-password")
+        shot(screenshot, page, "2-wrong-old-password")
         page.fill("#pw-old", PASSWORD)
         page.fill("#pw-new", NEW_PASSWORD)
         page.fill("#pw-confirm", NEW_PASSWORD)
         page.click("#password-submit")
         expect(page.locator("#wallet-message")).to_contain_text("비밀번호를 변경했습니다")
-        screenshot(page, "3-password-changed")
+        shot(screenshot, page, "3-password-changed")
         assert unlock_in_page(page, PASSWORD) == {"error": "wrong_certificate_password"}
         assert base64.b64decode(unlock_in_page(page, NEW_PASSWORD)["certificate"]) == issued.cert_der
 
         page.click("#action-delete")
         expect(page.locator("#delete-form-panel")).to_contain_text("이 기기에서만 삭제합니다")
-        screenshot(page, "4-delete-confirm")
+        shot(screenshot, page, "4-delete-confirm")
         page.keyboard.press("Enter")  # focus is on the confirming button
         expect(page.locator("#wallet-message")).to_contain_text("삭제했습니다")
         expect(page.locator(".cert")).to_have_count(0)
         expect(page.locator("#detail")).to_be_hidden()
-        screenshot(page, "5-deleted")
+        shot(screenshot, page, "5-deleted")
         page.click("#lang-switch")
         expect(page.locator("#wallet-message")).to_contain_text("deleted from this device")
 

@@ -29,7 +29,7 @@ from jointcert.config import Settings, load_settings
 from jointcert.npki.keyfile import PrivateKeyBundle, decode_pkcs8, encode_pkcs8, encrypt_sign_pri
 from jointcert.npki.vid import identify_data_of, verify_vid
 from jointcert.web.app import create_app
-from tests.e2e.harness.bank import PHONE
+from tests.e2e.harness.bank import PHONE, shot
 from tests.e2e.harness.support import RequestRecorder, b64, unb64
 from tests.unit.relay.factories import RRN, issue_certificate, issue_npki_folder
 
@@ -264,10 +264,10 @@ def test_phone_to_pc(
     receiver = CliReceiver(live.url, tmp_path / "NPKI", PASSWORD)
     code = receiver.code()
     _send_from_page(page, code)
-    screenshot(page, "sending")
+    shot(screenshot, page, "sending")
     expect(page.locator("#sent-panel")).to_be_visible(timeout=30_000)
     expect(page.locator("#sent-message")).to_contain_text("PC에서 인증서를 받았습니다")
-    screenshot(page, "sent")
+    shot(screenshot, page, "sent")
     status, out, err = receiver.finish()
     assert status == 0, out + err
     assert "saved:" in out and "Traceback" not in err
@@ -298,21 +298,21 @@ def test_pc_to_phone(
     _open(page, live, "/bank/copy/from-pc")
     code = _shown_code(page)
     expect(page.locator("#copy-command")).to_have_text(f"jointcert copy send --code {code}")
-    screenshot(page, "code")
+    shot(screenshot, page, "code")
     _cli_send(live, npki, code)
     expect(page.locator("#password-panel")).to_be_visible(timeout=20_000)
     expect(page.locator("#received-facts")).to_contain_text("김복사")
-    screenshot(page, "password")
+    shot(screenshot, page, "password")
     page.fill("#received-password", WRONG)
     page.click("#password-button")
     expect(page.locator("#password-error")).to_have_text("인증서 비밀번호가 올바르지 않습니다.", use_inner_text=True)
     assert page.evaluate("document.activeElement?.id") == "received-password"
-    screenshot(page, "wrong-password")
+    shot(screenshot, page, "wrong-password")
     page.fill("#received-password", PASSWORD)
     page.click("#password-button")
     expect(page.locator("#done-panel")).to_be_visible(timeout=20_000)
     expect(page.locator("#done-message")).to_contain_text("김복사 님의 인증서를 이 기기에 저장했습니다")
-    screenshot(page, "saved")
+    shot(screenshot, page, "saved")
 
     data = b"bank login challenge"
     unlocked = _unlock_and_sign(page, PASSWORD, data)
@@ -347,7 +347,7 @@ def test_page_shows_wrong_code_and_burn(
         expect(page.locator("#send-error")).to_contain_text(str(left))
         assert page.evaluate("document.activeElement?.id") == "copy-code"
         if left == 4:
-            screenshot(page, "wrong-code")
+            shot(screenshot, page, "wrong-code")
         page.evaluate("document.getElementById('send-error').removeAttribute('data-code')")
     _send_from_page(page, wrong)
     expect(page.locator("#send-error")).to_have_attribute("data-code", "relay_transfer_burned")
@@ -355,7 +355,7 @@ def test_page_shows_wrong_code_and_burn(
     page.evaluate("document.getElementById('send-error').removeAttribute('data-code')")
     _send_from_page(page, code)
     expect(page.locator("#send-error")).to_have_attribute("data-code", "relay_transfer_burned")
-    screenshot(page, "burned")
+    shot(screenshot, page, "burned")
     status, _, err = receiver.finish()
     assert status == 8 and "relay_transfer_burned" in err and "Traceback" not in err
     assert not (tmp_path / "NPKI").exists()
@@ -374,7 +374,7 @@ def test_page_refuses_tampered_ciphertext_and_expired_code(
     expect(page.locator("#receive-error")).to_have_attribute("data-code", "relay_payload_tampered", timeout=20_000)
     expect(page.locator("#receive-error")).to_contain_text("변조")
     expect(page.locator("#restart-button")).to_be_visible()
-    screenshot(page, "tampered")
+    shot(screenshot, page, "tampered")
     assert _count(page) == 0
 
     page.click("#restart-button")
@@ -382,4 +382,4 @@ def test_page_refuses_tampered_ciphertext_and_expired_code(
     live.clock.advance(timedelta(seconds=181))
     expect(page.locator("#receive-error")).to_have_attribute("data-code", "relay_transfer_expired", timeout=20_000)
     expect(page.locator("#receive-error")).to_contain_text("유효 시간")
-    screenshot(page, "expired")
+    shot(screenshot, page, "expired")

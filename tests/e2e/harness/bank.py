@@ -5,7 +5,7 @@ uncaught errors and (unless allowed) console errors."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +23,17 @@ from jointcert.types import CertType
 from tests.e2e.harness.support import RequestRecorder, b64
 from tests.unit.ca.factories import fresh_rrn, make_request
 
-__all__ = ["PHONE", "START", "Issued", "fresh_instance", "issue", "phone_page", "save_in_wallet", "unlock_in_page"]
+__all__ = [
+    "PHONE",
+    "START",
+    "Issued",
+    "fresh_instance",
+    "issue",
+    "phone_page",
+    "save_in_wallet",
+    "shot",
+    "unlock_in_page",
+]
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 START = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
@@ -136,3 +146,9 @@ def phone_page(browser: Browser, recorder: RequestRecorder, *, console_errors_ex
             assert not console, "console errors in the page:\n" + "\n".join(console)
     finally:
         context.close()
+
+
+def shot(screenshot: Callable[..., Path], page: Page, name: str) -> Path:
+    """A full-page screenshot taken from the top (the app's header is sticky: scrolled, it would cover content)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    return screenshot(page, name)

@@ -132,6 +132,7 @@ function closePanels() {
     for (const field of $(form).querySelectorAll("input")) {
       const node = /** @type {HTMLInputElement} */ (field);
       if (node.type === "checkbox") node.checked = false;
+      else if (node.type === "radio") node.checked = node.defaultChecked;
       else node.value = "";
     }
   }
@@ -257,7 +258,8 @@ async function renew() {
 async function revoke() {
   const { id } = selected();
   const password = input("revoke-password").value;
-  const reason = /** @type {HTMLSelectElement} */ ($("revoke-reason")).value;
+  const reason = /** @type {HTMLInputElement | null} */ (
+    document.querySelector("input[name=revoke-reason]:checked"))?.value ?? "unspecified";
   if (!password) return showError("revoke-error", ["인증서 비밀번호를 입력하십시오.", "Enter the certificate password."],
     { field: "revoke-password" });
   if (!input("revoke-confirm").checked) return showError("revoke-error", ["폐기 확인란을 선택하십시오.",
