@@ -108,11 +108,15 @@ def test_keyboard_only_login_and_desktop_width(
     screenshot: Callable[..., Path],
 ) -> None:
     issued = issue(services, CertType.GENERAL)
+    other = issue(services, CertType.LIMITED, name="김다른")
     base = live_server(create_app(services))
     with phone_page(browser, recorder) as page:
         open_login(page, base)
-        save_in_wallet(page, issued, PASSWORD)
-        open_login(page, base)
+        save_in_wallet(page, other, PASSWORD)
+        credential = save_in_wallet(page, issued, PASSWORD)
+        page.goto(f"{base}/bank/login?credential={credential}")  # the issuance's "log in with it" link
+        page.wait_for_selector("body[data-ready=true]")
+        expect(page.locator(f"input[value='{credential}']")).to_be_checked()
         for _ in range(10):
             page.keyboard.press("Tab")
             if page.evaluate("document.activeElement?.name") == "credential":
@@ -140,4 +144,4 @@ def test_keyboard_only_login_and_desktop_width(
             page.keyboard.press("Tab")
         page.keyboard.press("Enter")
         expect(page.locator("#login-panel")).to_be_visible()
-    recorder.assert_never_sent(passwords=(PASSWORD,), secrets=issued.secrets())
+    recorder.assert_never_sent(passwords=(PASSWORD,), secrets=issued.secrets() + other.secrets())

@@ -9,17 +9,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from jointcert.app import build_services, init_instance
+from jointcert.bank.seed import demo_customer
 from jointcert.config import load_settings
 from jointcert.web.app import create_app
 from jointcert.web.routes.bank_app import ISSUANCE_STEPS
 from jointcert.web.templates import PAGE_HEADERS
+from tests.integration.issuance_flow import cheap_hasher
 
 SHELL_PAGES = ["/", "/bank/security", "/bank/certificates", "/bank/issuance"]
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """One instance (SQLite) for the module: the pages only read."""
+    """One instance (SQLite, the demo customers seeded) for the module: the pages only read."""
     data_dir = tmp_path_factory.mktemp("bank-pages") / "data"
     with pytest.MonkeyPatch.context() as env:
         for name in (
@@ -30,7 +32,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         ):
             env.delenv(name, raising=False)
         init_instance(data_dir)
-        services = build_services(load_settings(data_dir), actor="test")
+        settings = load_settings(data_dir)
+        services = build_services(settings, actor="test", bank_hasher=cheap_hasher(settings.secret_key_bytes()))
+    services.bank.seed()
     try:
         yield TestClient(create_app(services), raise_server_exceptions=False)
     finally:
@@ -82,7 +86,8 @@ def test_unknown_issuance_step_is_the_friendly_not_found_page(client: TestClient
 
 
 def test_logout_drops_the_app_session_and_stays_in_the_app(client: TestClient) -> None:
-    client.cookies.set("bank_session", "s-1")
+    session, _ = client.app.state.bank_sessions.issue(serial="1", name="김민준", cert_type="limited")
+    client.cookies.set("bank_session", session)  # a genuine session (docs/web-wallet.md)
     try:
         assert "앱에 로그인되어 있습니다" in client.get("/").text
         response = client.post("/bank/logout?next=/bank/issuance/start", follow_redirects=False)
@@ -93,3 +98,16 @@ def test_logout_drops_the_app_session_and_stays_in_the_app(client: TestClient) -
         assert outside.headers["location"] == "/"
     finally:
         client.cookies.clear()
+
+
+def test_virtual_phone_of_a_demo_customer(client: TestClient) -> None:
+    """The ARS screen shows only the masked number; the sandbox link finds the customer's virtual phone."""
+    found = client.get(
+        "/sandbox/phone-of/minjun88/" + demo_customer("minjun88").spec.phones[0].id, follow_redirects=False
+    )
+    assert found.status_code == 303
+    assert found.headers["location"].endswith("/sandbox/phone/010-2718-4406")
+    for path in ("/sandbox/phone-of/minjun88/nope", "/sandbox/phone-of/nobody/p1"):
+        missing = client.get(path)
+        assert missing.status_code == 400
+        assert missing.json()["code"] == "ra_unknown_phone"

@@ -14,16 +14,33 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from jointcert.app import Services
+from jointcert.ra.steps.terms import TERMS
 from jointcert.web.routes import bank_login
 from jointcert.web.templates import PAGE_HEADERS, install_pages, templates_of
 
-__all__ = ["BANK_SESSION_COOKIE", "ISSUANCE_STEPS", "app_logged_in", "install", "router"]
+__all__ = ["BANK_SESSION_COOKIE", "ISSUANCE_STEPS", "app_logged_in", "install", "not_found", "router"]
 
 router = APIRouter(include_in_schema=False)
 BANK_SESSION_COOKIE = "bank_session"
 
-# The issuance screens after the notice, in the order of DESIGN.md "The issuance flow": URL step → template.
-ISSUANCE_STEPS: dict[str, str] = {}
+# The issuance screens after the notice (step 1), in the order of DESIGN.md "The issuance flow": URL step → the
+# number shown ("3/11"). Each renders ``bank/issuance/<step>.html``; ``static/js/issuance.js`` drives them.
+ISSUANCE_STEPS: dict[str, int] = {
+    "start": 2,  # the logged-out check, then the session starts
+    "terms": 3,
+    "identity": 4,
+    "find-id": 4,  # 아이디 찾기, beside step 4
+    "verify": 5,  # ARS or the overseas-departure check
+    "account": 6,
+    "second-factor": 7,  # app certificate PIN + pattern, security card or OTP
+    "contact": 8,
+    "type": 9,
+    "password": 10,
+    "done": 11,
+}
+STEP_COUNT = 11
+ARS_POLL_MS = 1500
 
 
 def install(app: FastAPI) -> None:
@@ -90,7 +107,20 @@ def issuance_notice(request: Request) -> HTMLResponse:
 @router.get("/bank/issuance/{step:path}", response_class=HTMLResponse)
 def issuance_step(step: str, request: Request) -> HTMLResponse:
     """One screen of the issuance flow; an unknown step gets the friendly not-found page."""
-    template = ISSUANCE_STEPS.get(step)
-    if template is None:
+    number = ISSUANCE_STEPS.get(step)
+    if number is None:
         return not_found(request)
-    return _page(request, template, {"back_href": "/bank/issuance", "step": step})
+    config = {"step": step, "appLoggedIn": app_logged_in(request), "arsPollMs": ARS_POLL_MS}
+    context: dict[str, Any] = {
+        "step": step,
+        "step_number": number,
+        "step_count": STEP_COUNT,
+        "config": config,
+        "back_href": "/bank/certificates" if step == "done" else "/bank/issuance",
+    }
+    if step == "terms":
+        context["terms"] = TERMS
+    elif step == "type":
+        services: Services = request.app.state.services
+        context["types"] = services.ra.certificate_types()
+    return _page(request, f"bank/issuance/{step}.html", context)

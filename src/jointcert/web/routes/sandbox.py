@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jointcert.app import Services
 from jointcert.bank.errors import CallNotFound
 from jointcert.bank.sandbox.ars import PROMPT_KO
+from jointcert.ra.errors import UnknownPhone
 from jointcert.storage.repositories.ra_sandbox import NoOtpDevice
 from jointcert.web.routes.issuance_models import problems
 
@@ -171,6 +172,19 @@ def phone_page(
             "<button>입력 #</button></form></div>"
         )
     return _page(f"가상 휴대폰 {number}", "".join(parts))
+
+
+@pages_router.get("/phone-of/{user_id}/{phone_id}", response_class=RedirectResponse, responses=problems(UnknownPhone))
+def phone_of(
+    user_id: Annotated[str, Path(max_length=64)], phone_id: Annotated[str, Path(max_length=32)], request: Request
+) -> RedirectResponse:
+    """The virtual phone of a demo customer's registered number (the app shows only the masked number)."""
+    customer = _services(request).bank.ports().customers.find_by_user_id(user_id)
+    phone = customer.phone(phone_id) if customer is not None else None
+    if phone is None:
+        raise UnknownPhone(phone_id=phone_id)
+    url = request.url_for("phone_page", number=phone.number)
+    return RedirectResponse(str(url), status_code=status.HTTP_303_SEE_OTHER)
 
 
 @pages_router.post("/phone/{number}", response_class=RedirectResponse)

@@ -109,7 +109,9 @@ async function main() {
   try {
     vault = await openVault();
     const credentials = await vault.listCredentials();
-    renderChoices(credentials, config, serverClock(config)());
+    const wanted = new URLSearchParams(window.location.search).get("credential"); // from the issuance's last page
+    const selected = credentials.some((c) => c.id === wanted) ? wanted : null;
+    renderChoices(credentials, config, serverClock(config)(), { selected });
     $("password-field").hidden = credentials.length === 0;
     $("login-button").hidden = credentials.length === 0;
   } catch (err) {

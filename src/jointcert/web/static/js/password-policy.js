@@ -56,6 +56,23 @@ export const DEFAULT_RULES = Object.freeze({
   ),
 });
 
+/**
+ * The server's rule codes (`jointcert.npki.password_policy`, named after the violation) → this module's checks.
+ * Items keep the code they came with, so `failed` lists the server's codes.
+ */
+const ALIASES = Object.freeze({
+  too_short: "min_length",
+  too_long: "max_length",
+  no_letter: "letter",
+  no_digit: "digit",
+  no_symbol: "symbol",
+  disallowed_symbol: "no_disallowed_symbol",
+  whitespace: "no_whitespace",
+  invalid_character: "ascii_only",
+  contains_user_id: "no_user_id",
+  contains_birth_date: "no_birth_date",
+});
+
 const SYMBOL = /[!-\/:-@\[-`{-~]/; // printable ASCII that is neither letter nor digit
 const MIN_ID_LENGTH = 3; // shorter IDs would forbid too much
 
@@ -126,10 +143,11 @@ export function checkPassword(password, context = {}, policy = DEFAULT_RULES) {
   const rules = [...policy.rules];
   if (context.confirmation !== undefined) rules.push({ code: "matches_confirmation" });
   const items = rules.map((rule) => {
-    const [ko, en] = MESSAGES[rule.code] ?? [rule.code, rule.code];
+    const check = ALIASES[/** @type {keyof typeof ALIASES} */ (rule.code)] ?? rule.code;
+    const [ko, en] = MESSAGES[check] ?? [rule.code, rule.code];
     return {
       code: rule.code,
-      ok: table[rule.code] ? table[rule.code]() : null,
+      ok: table[check] ? table[check]() : null,
       messageKo: fill(rule.message_ko ?? ko, policy),
       messageEn: fill(rule.message_en ?? en, policy),
     };

@@ -1,0 +1,186 @@
+/**
+ * What every screen of the issuance flow shares: the flow's state in sessionStorage (the session id and the
+ * issuance token live there only, never in localStorage or a cookie), the API clients, navigation by the
+ * session's state, and how an API error is shown (next to the field, or as "the session has ended").
+ * @module issuance-common
+ */
+
+import { createApiClient } from "./api.js";
+import { $, focusHeading, showError } from "./bank-shell.js";
+import { ApiError } from "./errors.js";
+
+const STORE_KEY = "jointcert-issuance";
+const TOKEN_HEADER = "X-Issuance-Token";
+
+/** The screen (URL step) of each session state. */
+export const PAGE_OF_STATE = Object.freeze({
+  started: "terms",
+  terms_agreed: "identity",
+  identified: "verify",
+  ars_calling: "verify",
+  identity_confirmed: "account",
+  account_verified: "second-factor",
+  app_pin_ok: "second-factor",
+  second_factor_done: "contact",
+  contact_confirmed: "type",
+  type_chosen: "password",
+  ready: "password",
+  issued: "done",
+});
+
+/** Codes after which the session cannot go on: the page offers a fresh start. */
+const SESSION_ENDED = new Set(["ra_session_expired", "ra_session_closed", "ra_session_not_found",
+  "ra_session_token_invalid", "ra_credential_locked", "ra_identity_attempts_exceeded"]);
+
+/**
+ * What the flow keeps between screens (sessionStorage, this tab only). Never a PIN, a password, the resident
+ * number, R or a key.
+ * @typedef {object} FlowState
+ * @property {string} [sessionId]
+ * @property {string | null} [token]
+ * @property {string} [userId] for the password checklist (no user ID in the password)
+ * @property {string} [birthDate] YYYY-MM-DD, for the password checklist (no birth date in the password)
+ * @property {{name: string, phones: {id: string, masked: string, kind: string}[], abroad: boolean}} [identity]
+ * @property {{code: string, phone: string, phoneId: string, expiresAt: string} | null} [call] the ARS call shown
+ * @property {string[]} [secondFactors]
+ * @property {Record<string, any>} [typeChosen]
+ * @property {Record<string, any>} [issued] the public facts of the issued certificate and its wallet id
+ */
+
+/** @returns {FlowState} */
+export function loadFlow() {
+  try {
+    return JSON.parse(sessionStorage.getItem(STORE_KEY) ?? "null") ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * @param {Partial<FlowState>} patch
+ * @returns {FlowState}
+ */
+export function saveFlow(patch) {
+  const next = { ...loadFlow(), ...patch };
+  sessionStorage.setItem(STORE_KEY, JSON.stringify(next));
+  return next;
+}
+
+/** Forget the flow (and with it the token). */
+export function forgetFlow() {
+  sessionStorage.removeItem(STORE_KEY);
+}
+
+/** The client for calls that need no session. */
+export const publicApi = createApiClient();
+
+/**
+ * The client for one session's calls: base `…/sessions/{id}`, the token as `X-Issuance-Token`.
+ * @param {FlowState} flow
+ */
+export function sessionApi(flow) {
+  return createApiClient({
+    baseUrl: `/api/v1/issuance/sessions/${encodeURIComponent(flow.sessionId ?? "")}`,
+    headers: { [TOKEN_HEADER]: flow.token ?? "" },
+  });
+}
+
+/**
+ * Go to a screen of the flow.
+ * @param {string} step
+ * @param {{replace?: boolean}} [options]
+ */
+export function goTo(step, { replace = false } = {}) {
+  const url = `/bank/issuance/${step}`;
+  if (replace) location.replace(url);
+  else location.assign(url);
+}
+
+/**
+ * The error's messages with the remaining attempts appended when the API gives them.
+ * @param {unknown} err
+ * @returns {unknown | [string, string]}
+ */
+export function withRemaining(err) {
+  const left = err instanceof ApiError ? err.problem?.remaining_attempts : undefined;
+  if (typeof left !== "number") return err;
+  const known = /** @type {ApiError} */ (err);
+  return [`${known.messageKo} (남은 횟수 ${left}회)`, `${known.messageEn} (${left} attempt(s) left)`];
+}
+
+/**
+ * The session cannot go on: hide the screen, say why, offer a fresh start.
+ * @param {unknown | [string, string]} err
+ */
+export function showEnded(err) {
+  const token = loadFlow().token;
+  if (token) saveFlow({ token: null });
+  $("step-body").hidden = true;
+  document.getElementById("cancel-flow")?.setAttribute("hidden", "");
+  $("session-ended").hidden = false;
+  showError("ended-error", err, { focus: false });
+  if (err instanceof ApiError) $("session-ended").dataset.code = err.code;
+  document.body.dataset.ready = "true";
+  focusHeading("ended-title");
+}
+
+/**
+ * Show an API error: the session's end, a re-sync when the page is behind the session, else next to the field.
+ * @param {unknown} err
+ * @param {string} errorId the error line of the form or field
+ * @param {{field?: string, api?: ReturnType<typeof sessionApi>}} [options]
+ */
+export async function handleError(err, errorId, { field, api } = {}) {
+  const code = err instanceof ApiError ? err.code : "";
+  if (SESSION_ENDED.has(code)) return showEnded(err);
+  if (code === "ra_step_out_of_order" && api) {
+    const session = await api.get("").catch(() => null);
+    const page = session ? PAGE_OF_STATE[/** @type {keyof typeof PAGE_OF_STATE} */ (session.state)] : null;
+    if (page) return goTo(page, { replace: true });
+  }
+  showError(errorId, withRemaining(err), { field });
+}
+
+/**
+ * Run `work` with the buttons disabled; errors go to {@link handleError}.
+ * @param {string[]} buttons ids
+ * @param {string} errorId
+ * @param {() => Promise<void>} work
+ * @param {{field?: string, api?: ReturnType<typeof sessionApi>}} [options]
+ */
+export async function guarded(buttons, errorId, work, options) {
+  for (const id of buttons) /** @type {HTMLButtonElement} */ ($(id)).disabled = true;
+  try {
+    await work();
+  } catch (err) {
+    await handleError(err, errorId, options);
+  } finally {
+    for (const id of buttons) /** @type {HTMLButtonElement} */ ($(id)).disabled = false;
+  }
+}
+
+/**
+ * The value of an input, trimmed.
+ * @param {string} id
+ * @returns {string}
+ */
+export function valueOf(id) {
+  return /** @type {HTMLInputElement} */ ($(id)).value.trim();
+}
+
+/**
+ * Empty inputs (secrets are cleared as soon as they were sent).
+ * @param {...string} ids
+ */
+export function clearInputs(...ids) {
+  for (const id of ids) /** @type {HTMLInputElement} */ ($(id)).value = "";
+}
+
+/**
+ * Wait.
+ * @param {number} ms
+ * @returns {Promise<void>}
+ */
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
