@@ -17,6 +17,9 @@ import { openVault } from "./vault.js";
 
 const api = createApiClient();
 const PANELS = ["password-form", "renew-form", "revoke-form", "delete-form"];
+/** The field holding the certificate password in each form (marked when it is wrong). */
+const PASSWORD_FIELDS = /** @type {Record<string, string>} */ ({
+  "password-form": "pw-old", "renew-form": "renew-password", "revoke-form": "revoke-password" });
 const REASONS = /** @type {Record<string, [string, string]>} */ ({
   unspecified: ["사유 없음", "no reason given"],
   keyCompromise: ["키 유출 의심", "key compromise"],
@@ -310,8 +313,7 @@ function wire() {
   const on = (/** @type {string} */ form, /** @type {() => Promise<void>} */ work) =>
     $(form).addEventListener("submit", (event) => {
       event.preventDefault();
-      run(form, work, (err) => (wrongPassword(err) ? form.replace("-form", "-password").replace("password-password",
-        "pw-old") : undefined));
+      run(form, work, (err) => (wrongPassword(err) ? PASSWORD_FIELDS[form] : undefined));
     });
   on("password-form", changePassword);
   on("renew-form", renew);
