@@ -608,3 +608,56 @@ def test_wrong_pin_wrong_otp_weak_and_mismatched_password_then_expiry(
     finally:
         bank.clock.offset = timedelta()
     assert wallet_size(page) == 0  # the key made for the refused enrollment was never stored
+
+
+def to_account_screen(page: Page, base: str, user: str) -> None:
+    """Start, terms, identity, ARS answered through the sandbox API (the virtual phone's own JSON)."""
+    spec = demo_customer(user).spec
+    page.goto(base + "/bank/issuance/start")
+    at(page, "terms")
+    page.check("#terms-all")
+    page.click("#terms-submit")
+    at(page, "identity")
+    page.fill("#user-id", user)
+    page.fill("#rrn-front", spec.rrn[:6])
+    page.fill("#rrn-back", spec.rrn[7:])
+    page.click("#identity-submit")
+    at(page, "verify")
+    page.click("#ars-call")
+    expect(page.locator("#ars-code")).to_have_text(re.compile(r"^\d{2}$"))
+    number = spec.phones[0].number
+    calls = httpx.get(f"{base}/api/v1/sandbox/phone/{number}/calls").json()
+    digits = page.locator("#ars-code").inner_text()
+    httpx.post(f"{base}/api/v1/sandbox/phone/{number}/calls/{calls[-1]['call_id']}/answer", json={"digits": digits})
+    at(page, "account")
+
+
+@pytest.mark.console_errors_expected  # the 4xx answers the page provokes are logged by Chromium
+def test_locked_accounts(base: str, page: Page, shot: Shot) -> None:
+    """haneul84's account is locked at the bank: said at the account number. lannguyen's fifth wrong PIN locks
+    the account and ends the session: the page says so and offers a fresh start."""
+    locked = demo_customer("haneul84").spec.accounts[0]
+    to_account_screen(page, base, "haneul84")
+    page.fill("#account-number", locked.number)
+    page.fill("#account-pin", locked.pin)
+    page.click("#account-submit")
+    assert error_text(page, "#account-error") == "사용할 수 없는 계좌입니다(잠김 또는 휴면). 영업점에 문의해 주세요."
+    expect(page.locator("#account-number")).to_be_focused()
+    shot("e7-account-locked-at-the-bank")
+
+    account = demo_customer("lannguyen").spec.accounts[0]
+    wrong = "0000" if account.pin != "0000" else "1111"
+    to_account_screen(page, base, "lannguyen")
+    page.fill("#account-number", account.number)
+    for left in (4, 3, 2, 1):
+        page.fill("#account-pin", wrong)
+        page.click("#account-submit")
+        expect(page.locator("#pin-error")).to_have_text(
+            f"입력한 정보가 일치하지 않습니다. (남은 횟수 {left}회)", use_inner_text=True
+        )
+    page.fill("#account-pin", wrong)
+    page.click("#account-submit")
+    assert error_text(page, "#ended-error") == "오류 횟수를 초과하여 잠겼습니다. 영업점 또는 고객센터에 문의해 주세요."
+    expect(page.locator("#account-form")).to_be_hidden()
+    expect(page.locator("#ended-title")).to_be_focused()
+    shot("e8-pin-locked")

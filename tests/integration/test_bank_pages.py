@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from jointcert.app import build_services, init_instance
 from jointcert.bank.seed import demo_customer
 from jointcert.config import load_settings
+from jointcert.ra.steps.terms import TERMS
 from jointcert.web.app import create_app
 from jointcert.web.routes.bank_app import ISSUANCE_STEPS
 from jointcert.web.templates import PAGE_HEADERS
@@ -111,3 +112,26 @@ def test_virtual_phone_of_a_demo_customer(client: TestClient) -> None:
         missing = client.get(path)
         assert missing.status_code == 400
         assert missing.json()["code"] == "ra_unknown_phone"
+
+
+def test_terms_and_types_come_from_the_ra(client: TestClient) -> None:
+    """The terms screen lists every term (required ones marked) and the type screen the fee of each type."""
+    terms = client.get("/bank/issuance/terms").text
+    for term in TERMS:
+        assert f'value="{term.id}"' in terms and term.title_ko in terms
+    assert terms.count('data-required="true"') == sum(term.required for term in TERMS)
+    types = client.get("/bank/issuance/type").text
+    assert "수수료 4,400원" in types and "Fee 4,400 KRW" in types
+    assert 'value="limited"' in types and 'value="general"' in types
+
+
+def test_issuance_screens_carry_their_step_and_config(client: TestClient) -> None:
+    body = client.get("/bank/issuance/verify").text
+    assert 'data-step="verify"' in body
+    assert '<script type="application/json" id="flow-config">' in body
+    assert '"appLoggedIn": false' in body
+    client.cookies.set("bank_session", "s-1")
+    try:
+        assert '"appLoggedIn": true' in client.get("/bank/issuance/start").text
+    finally:
+        client.cookies.clear()
