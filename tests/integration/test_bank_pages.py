@@ -130,7 +130,10 @@ def test_issuance_screens_carry_their_step_and_config(client: TestClient) -> Non
     assert 'data-step="verify"' in body
     assert '<script type="application/json" id="flow-config">' in body
     assert '"appLoggedIn": false' in body
-    client.cookies.set("bank_session", "s-1")
+    client.cookies.set("bank_session", "s-1")  # not a genuine session: logged out
+    assert '"appLoggedIn": false' in client.get("/bank/issuance/start").text
+    session, _ = client.app.state.bank_sessions.issue(serial="1", name="김민준", cert_type="limited")
+    client.cookies.set("bank_session", session)
     try:
         assert '"appLoggedIn": true' in client.get("/bank/issuance/start").text
     finally:
