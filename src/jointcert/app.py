@@ -53,6 +53,7 @@ from jointcert.rp import (
 )
 from jointcert.rp.http import HttpCrlFetcher, HttpOcspTransport
 from jointcert.rp.loopback import LoopbackCrlFetcher, LoopbackOcspTransport
+from jointcert.rp.policy import issuing_bank_policy
 from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
 from jointcert.storage.repositories import ra as ra_storage
@@ -86,6 +87,7 @@ class RelyingParties:
     challenges: ChallengeService
     registry: RegistrationStore
     cache: RevocationCache
+    issuing_bank: Verifier  # the bank app's own certificate login (/bank/login), not listed under /rp/
 
 
 @dataclass(frozen=True)
@@ -289,21 +291,21 @@ def build_relying_parties(
     ocsp: OcspTransport | None,
     crl: CrlFetcher | None,
 ) -> RelyingParties:
-    """The demo institutions (``rp.demo_institutions``) trusting ``anchors``, with challenges and registrations in
-    the database and revocation through ``ocsp``/``crl`` (``build_services`` routes our own URLs in-process)."""
+    """The demo institutions (``rp.demo_institutions``) and the issuing bank's app login, trusting ``anchors``, with
+    challenges and registrations in the database and revocation through ``ocsp``/``crl`` (``build_services`` routes
+    our own URLs in-process)."""
     cache = RevocationCache()
     challenges = ChallengeService(SqlChallengeStore(database), clock, ttl_seconds=settings.rp.challenge_ttl_seconds)
     registry = SqlRegistrationStore(database)
     policies = demo_institutions(anchors)
+    revocation = RevocationChecker(clock, ocsp, crl, cache=cache)
     verifiers = verifiers_for(
-        policies,
-        clock=clock,
-        settings=settings.rp,
-        revocation=RevocationChecker(clock, ocsp, crl, cache=cache),
-        challenges=challenges,
-        registry=registry,
+        policies, clock=clock, settings=settings.rp, revocation=revocation, challenges=challenges, registry=registry
     )
-    return RelyingParties(policies, verifiers, challenges, registry, cache)
+    bank = Verifier(
+        issuing_bank_policy(anchors), clock=clock, settings=settings.rp, revocation=revocation, challenges=challenges
+    )
+    return RelyingParties(policies, verifiers, challenges, registry, cache, bank)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from jointcert.npki.password_policy import check_password, policy_rules
 from jointcert.npki.vid import compute_vid, identify_data_of
 from jointcert.types import CertType
 from jointcert.web.app import create_app
+from jointcert.web.bank_session import SessionCodec
 from tests.e2e.harness.support import RequestRecorder, js, secret_encodings, text_encodings
 from tests.integration.issuance_flow import cheap_hasher
 
@@ -314,7 +315,10 @@ def test_ars_app_certificate_limited_use(
     user = "minjun88"
     spec = demo_customer(user).spec
     assert spec.app_cert is not None
-    page.context.add_cookies([{"name": "bank_session", "value": "logged-in", "url": base}])
+    session, _ = SessionCodec(bank.services.settings.secret_key_bytes(), bank.services.clock).issue(
+        serial="1", name=spec.name, cert_type="limited"
+    )
+    page.context.add_cookies([{"name": "bank_session", "value": session, "url": base}])  # logged in (genuine)
     through_menus(page, base, shot)
     page.wait_for_url("**/bank/issuance/start")
     expect(page.locator("#start-error")).to_have_text("로그아웃 후 이용해 주세요.", use_inner_text=True)

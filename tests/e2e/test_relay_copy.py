@@ -1,5 +1,6 @@
-"""Certificate copy end to end: relay.js in headless Chromium ↔ ``jointcert copy`` (a subprocess) through a live
-server, with certificates from the real CA pipeline; PyPinkSign loads what arrives, the VID verifies with R."""
+"""Certificate copy end to end on the bank app's real pages: "PC로 인증서 복사" (/bank/copy/to-pc) and "PC에서 인증서
+가져오기" (/bank/copy/from-pc) in headless Chromium ↔ ``jointcert copy`` (a subprocess) through a live server, with
+certificates from the real CA pipeline; PyPinkSign loads what arrives, the VID verifies with R."""
 
 from __future__ import annotations
 
@@ -14,27 +15,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route, expect
 from pypinksign import PinkSign
-from sqlalchemy import update
-from starlette.applications import Starlette
-from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
 from jointcert.app import Services, build_services, init_instance
 from jointcert.clock import FakeClock
 from jointcert.config import Settings, load_settings
 from jointcert.npki.keyfile import PrivateKeyBundle, decode_pkcs8, encode_pkcs8, encrypt_sign_pri
 from jointcert.npki.vid import identify_data_of, verify_vid
-from jointcert.storage.tables.relay import RelayTransfer
 from jointcert.web.app import create_app
-from tests.e2e.harness.server import STATIC_DIR, _SecurityHeaders
+from tests.e2e.harness.bank import PHONE, shot
 from tests.e2e.harness.support import RequestRecorder, b64, unb64
 from tests.unit.relay.factories import RRN, issue_certificate, issue_npki_folder
 
@@ -42,7 +37,6 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "Phone&PC-2026"
 WRONG = "Phone&PC-2027"
-HARNESS = Path(__file__).parent / "relay_harness"
 CODE = re.compile(r"code: (\d{4}-\d{4}-\d{4})")
 
 
@@ -73,27 +67,20 @@ class Live:
 
 @pytest.fixture
 def live(settings: Settings, live_server: Callable[[object], str]) -> Iterator[Live]:
-    """The jointcert app + the real static files + the relay harness page, on one 127.0.0.1 origin."""
+    """The real jointcert app (pages, static modules, relay API) on 127.0.0.1, with a fake clock."""
     clock = FakeClock()
     clock.set(clock.now().replace(year=2026, month=11, day=25, hour=9))
     services = build_services(settings, clock, actor="test")
-    app = Starlette(
-        routes=[
-            Mount("/static", StaticFiles(directory=STATIC_DIR)),
-            Mount("/relay-harness", StaticFiles(directory=HARNESS)),
-            Mount("/", create_app(services)),
-        ]
-    )
     try:
-        yield Live(live_server(_SecurityHeaders(app)), services, clock)
+        yield Live(live_server(create_app(services)), services, clock)
     finally:
         services.close()
 
 
-@pytest.fixture
-def harness(page: Page, live: Live) -> Page:
-    page.goto(f"{live.url}/relay-harness/index.html")
-    page.wait_for_function("() => window.relayHarness?.ready === true", timeout=10_000)
+def _open(page: Page, live: Live, path: str) -> Page:
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live.url}{path}")
+    page.wait_for_selector("body[data-ready=true]", timeout=10_000)
     return page
 
 
@@ -143,39 +130,110 @@ class CliReceiver:
         return code, "".join(self.output), stderr
 
 
-def _call(page: Page, script: str, *args: Any) -> Any:
-    result = page.evaluate(f"(args) => relayHarness.{script}(...args)", list(args))
-    assert isinstance(result, dict) and "error" not in result, result
-    return result["value"]
-
-
-def _error(page: Page, script: str, *args: Any) -> dict[str, Any]:
-    result = page.evaluate(f"(args) => relayHarness.{script}(...args)", list(args))
-    assert "error" in result, f"expected an error, got {result}"
-    error: dict[str, Any] = result["error"]
-    return error
-
-
 def _credential_in_browser(page: Page, live: Live) -> tuple[str, bytes, bytes, bytes]:
-    """Key and R made in the page, certificate issued by the instance's CA, saved in the vault."""
-    made = page.evaluate("relayHarness.generate()")
-    spki, random_num = unb64(made["spki"]), unb64(made["randomNum"])
-    pkcs8 = unb64(page.evaluate("relayHarness.revealPkcs8ForTest()"))
+    """Key and R made in the page (WebCrypto), certificate issued by the instance's CA, saved in the page's vault:
+    what the issuance pages do. Returns the vault id, certificate, the key's PKCS#8 (so the test knows what must
+    never leave the page) and R."""
+    made = page.evaluate(
+        """async () => {
+            const keys = await import("/static/js/keys.js");
+            const { toBase64 } = await import("/static/js/bytes.js");
+            window.__pair = await keys.generateKeyPair();
+            window.__r = keys.randomNum();
+            const pkcs8 = await crypto.subtle.exportKey("pkcs8", window.__pair.privateKey);
+            return { spki: toBase64(window.__pair.spki), r: toBase64(window.__r), pkcs8: toBase64(pkcs8) };
+        }"""
+    )
+    spki, random_num, pkcs8 = unb64(made["spki"]), unb64(made["r"]), unb64(made["pkcs8"])
 
     def sign(message: bytes) -> bytes:
-        return unb64(page.evaluate("(m) => relayHarness.sign(m)", b64(message)))
+        signature: str = page.evaluate(
+            """async (m) => {
+                const keys = await import("/static/js/keys.js");
+                const { fromBase64, toBase64 } = await import("/static/js/bytes.js");
+                return toBase64(await keys.sign(window.__pair.privateKey, fromBase64(m)));
+            }""",
+            b64(message),
+        )
+        return unb64(signature)
 
     cert = issue_certificate(live.services.authority, spki, sign, random_num)
-    credential_id = _call(page, "save", b64(cert), PASSWORD)
+    credential_id: str = page.evaluate(
+        """async ([cert, password]) => {
+            const { openVault } = await import("/static/js/vault.js");
+            const { fromBase64 } = await import("/static/js/bytes.js");
+            const vault = await openVault();
+            const saved = await vault.saveCredential({ privateKey: window.__pair.privateKey, randomNum: window.__r,
+                                                       certificateDer: fromBase64(cert) }, password);
+            vault.close();
+            delete window.__pair;
+            delete window.__r;
+            return saved.id;
+        }""",
+        [b64(cert), PASSWORD],
+    )
     return credential_id, cert, pkcs8, random_num
 
 
-def _start_receive(page: Page, *passwords: str) -> dict[str, Any]:
-    """Start "PC에서 인증서 가져오기" in the page; the code it shows."""
-    assert page.evaluate("(p) => relayHarness.startReceive(p)", list(passwords)) is True
-    page.wait_for_function("() => relayHarness.shown() !== null", timeout=20_000)
-    shown: dict[str, Any] = page.evaluate("relayHarness.shown()")
-    return shown
+def _send_from_page(page: Page, code: str, password: str = PASSWORD) -> None:
+    """PC로 인증서 복사: the page's form with the only certificate chosen."""
+    page.fill("#copy-code", code)
+    page.fill("#copy-password", password)
+    page.click("#send-button")
+
+
+def _shown_code(page: Page) -> str:
+    """PC에서 인증서 가져오기: the grouped code the page shows."""
+    page.wait_for_selector("#copy-code[data-code]", timeout=20_000)
+    code = page.get_attribute("#copy-code", "data-code")
+    assert code is not None and re.fullmatch(r"\d{4}-\d{4}-\d{4}", code), code
+    return code
+
+
+def _unlock_and_sign(page: Page, password: str, data: bytes) -> dict[str, str]:
+    result: dict[str, str] = page.evaluate(
+        """async ([password, data]) => {
+            const { openVault } = await import("/static/js/vault.js");
+            const keys = await import("/static/js/keys.js");
+            const { fromBase64, toBase64 } = await import("/static/js/bytes.js");
+            const vault = await openVault();
+            const [credential] = await vault.listCredentials();
+            const { privateKey, randomNum, certificateDer } = await vault.unlock(credential.id, password);
+            const exported = await vault.exportPkcs8(credential.id, password);
+            vault.close();
+            return { signature: toBase64(await keys.sign(privateKey, fromBase64(data))),
+                     randomNum: toBase64(randomNum), certificate: toBase64(certificateDer),
+                     pkcs8WithRandomNum: toBase64(exported.pkcs8WithRandomNum) };
+        }""",
+        [password, b64(data)],
+    )
+    return result
+
+
+def _flip_one_bit(route: Route) -> None:
+    """Pass the request on; flip one bit of the envelope in the answer."""
+    if route.request.method != "GET":
+        route.continue_()
+        return
+    response = route.fetch()
+    body = response.json()
+    envelope = bytearray(base64.b64decode(body["envelope"]))
+    envelope[1] ^= 0x80
+    body["envelope"] = base64.b64encode(bytes(envelope)).decode()
+    route.fulfill(response=response, json=body)
+
+
+def _count(page: Page) -> int:
+    count: int = page.evaluate(
+        """async () => {
+            const { openVault } = await import("/static/js/vault.js");
+            const vault = await openVault();
+            const n = (await vault.listCredentials()).length;
+            vault.close();
+            return n;
+        }"""
+    )
+    return count
 
 
 def _cli_send(live: Live, npki: Path, code: str) -> None:
@@ -197,17 +255,22 @@ def _pypinksign_checks(cert_der: bytes, sign_pri: bytes, expected_r: bytes) -> N
 
 
 def test_phone_to_pc(
-    harness: Page, live: Live, recorder: RequestRecorder, tmp_path: Path, screenshot: Callable[..., Path]
+    page: Page, live: Live, recorder: RequestRecorder, tmp_path: Path, screenshot: Callable[..., Path]
 ) -> None:
-    credential_id, cert, pkcs8, random_num = _credential_in_browser(harness, live)
+    _open(page, live, "/bank/copy/to-pc")
+    credential_id, cert, pkcs8, random_num = _credential_in_browser(page, live)
+    _open(page, live, "/bank/copy/to-pc")
+    expect(page.locator(".cert")).to_contain_text("김복사")
     receiver = CliReceiver(live.url, tmp_path / "NPKI", PASSWORD)
     code = receiver.code()
-    sent = _call(harness, "sendToPc", code, credential_id, PASSWORD)
-    assert sent["status"] == "uploaded" and sent["id"] == code[:4]
+    _send_from_page(page, code)
+    shot(screenshot, page, "sending")
+    expect(page.locator("#sent-panel")).to_be_visible(timeout=30_000)
+    expect(page.locator("#sent-message")).to_contain_text("PC에서 인증서를 받았습니다")
+    shot(screenshot, page, "sent")
     status, out, err = receiver.finish()
     assert status == 0, out + err
     assert "saved:" in out and "Traceback" not in err
-    screenshot(harness, "sent")
 
     [folder] = list((tmp_path / "NPKI").glob("*/USER/*"))
     assert (folder / "signCert.der").read_bytes() == cert
@@ -223,73 +286,100 @@ def test_phone_to_pc(
     stored = live.database_bytes()
     leftovers = {"envelope": envelope[-64:], "pkcs8": pkcs8, "R": random_num, "password": PASSWORD.encode()}
     assert [name for name, needle in leftovers.items() if needle in stored] == []
+    assert credential_id  # still in the phone's wallet: a copy, not a move
 
 
+@pytest.mark.console_errors_expected  # the page's first poll may race the upload; none expected, none harmful
 def test_pc_to_phone(
-    harness: Page, live: Live, recorder: RequestRecorder, tmp_path: Path, screenshot: Callable[..., Path]
+    page: Page, live: Live, recorder: RequestRecorder, tmp_path: Path, screenshot: Callable[..., Path]
 ) -> None:
     npki = tmp_path / "NPKI"
     cert, bundle = issue_npki_folder(live.services.authority, npki, PASSWORD)
-    shown = _start_receive(harness, WRONG, PASSWORD)
-    assert re.fullmatch(r"\d{4}-\d{4}-\d{4}", shown["displayCode"])
-    screenshot(harness, "code")
-    _cli_send(live, npki, shown["displayCode"])
-    finished = harness.evaluate("relayHarness.finishReceive()")
-    assert "error" not in finished, finished
-    assert [a["error"] for a in finished["asked"]] == [None, "wrong_certificate_password"]
-    credential_id = finished["value"]
+    _open(page, live, "/bank/copy/from-pc")
+    code = _shown_code(page)
+    expect(page.locator("#copy-command")).to_have_text(f"jointcert copy send --code {code}")
+    shot(screenshot, page, "code")
+    _cli_send(live, npki, code)
+    expect(page.locator("#password-panel")).to_be_visible(timeout=20_000)
+    expect(page.locator("#received-facts")).to_contain_text("김복사")
+    shot(screenshot, page, "password")
+    page.fill("#received-password", WRONG)
+    page.click("#password-button")
+    expect(page.locator("#password-error")).to_have_text("인증서 비밀번호가 올바르지 않습니다.", use_inner_text=True)
+    assert page.evaluate("document.activeElement?.id") == "received-password"
+    shot(screenshot, page, "wrong-password")
+    page.fill("#received-password", PASSWORD)
+    page.click("#password-button")
+    expect(page.locator("#done-panel")).to_be_visible(timeout=20_000)
+    expect(page.locator("#done-message")).to_contain_text("김복사 님의 인증서를 이 기기에 저장했습니다")
+    shot(screenshot, page, "saved")
 
     data = b"bank login challenge"
-    unlocked = _call(harness, "unlockAndSign", credential_id, PASSWORD, b64(data))
+    unlocked = _unlock_and_sign(page, PASSWORD, data)
     assert unb64(unlocked["certificate"]) == cert
     public = x509.load_der_x509_certificate(cert).public_key()
     assert isinstance(public, rsa.RSAPublicKey)
     public.verify(unb64(unlocked["signature"]), data, padding.PKCS1v15(), hashes.SHA256())
     assert unb64(unlocked["randomNum"]) == bundle.random_num
-    exported = decode_pkcs8(unb64(_call(harness, "exportPkcs8", credential_id, PASSWORD)["pkcs8WithRandomNum"]))
+    exported = decode_pkcs8(unb64(unlocked["pkcs8WithRandomNum"]))
     _pypinksign_checks(cert, encrypt_sign_pri(exported, PASSWORD), bundle.random_num or b"")
 
     recorder.assert_never_sent(
-        passwords=(PASSWORD, WRONG, shown["code"][4:]),
+        passwords=(PASSWORD, WRONG, code.replace("-", "")[4:]),
         secrets=(encode_pkcs8(bundle), encode_pkcs8(PrivateKeyBundle(bundle.key, None)), bundle.random_num or b""),
     )
     assert encode_pkcs8(bundle) not in live.database_bytes()
 
 
 @pytest.mark.console_errors_expected
-def test_browser_sees_wrong_code_and_burn(harness: Page, live: Live, tmp_path: Path) -> None:
-    credential_id, *_ = _credential_in_browser(harness, live)
+def test_page_shows_wrong_code_and_burn(
+    page: Page, live: Live, tmp_path: Path, screenshot: Callable[..., Path]
+) -> None:
+    _open(page, live, "/bank/copy/to-pc")
+    _credential_in_browser(page, live)
+    _open(page, live, "/bank/copy/to-pc")
     receiver = CliReceiver(live.url, tmp_path / "NPKI", PASSWORD)
     code = receiver.code().replace("-", "")
     wrong = code[:4] + ("0" if code[4] != "0" else "1") + code[5:]
     for left in (4, 3, 2, 1):
-        error = _error(harness, "sendToPc", wrong, credential_id, PASSWORD)
-        assert error["code"] == "relay_wrong_code" and error["status"] == 401
-        assert error["problem"]["attempts_left"] == left and error["messageKo"]
-    error = _error(harness, "sendToPc", wrong, credential_id, PASSWORD)
-    assert error["code"] == "relay_transfer_burned" and "새 인증번호" in error["messageKo"]
-    error = _error(harness, "sendToPc", code, credential_id, PASSWORD)
-    assert error["code"] == "relay_transfer_burned"  # read from the status before any upload
+        _send_from_page(page, wrong)
+        expect(page.locator("#send-error")).to_have_attribute("data-code", "relay_wrong_code")
+        expect(page.locator("#send-error")).to_contain_text(str(left))
+        assert page.evaluate("document.activeElement?.id") == "copy-code"
+        if left == 4:
+            shot(screenshot, page, "wrong-code")
+        page.evaluate("document.getElementById('send-error').removeAttribute('data-code')")
+    _send_from_page(page, wrong)
+    expect(page.locator("#send-error")).to_have_attribute("data-code", "relay_transfer_burned")
+    expect(page.locator("#send-error")).to_contain_text("새 인증번호")
+    page.evaluate("document.getElementById('send-error').removeAttribute('data-code')")
+    _send_from_page(page, code)
+    expect(page.locator("#send-error")).to_have_attribute("data-code", "relay_transfer_burned")
+    shot(screenshot, page, "burned")
     status, _, err = receiver.finish()
     assert status == 8 and "relay_transfer_burned" in err and "Traceback" not in err
     assert not (tmp_path / "NPKI").exists()
 
 
-def test_browser_refuses_tampered_ciphertext_and_expired_code(harness: Page, live: Live, tmp_path: Path) -> None:
+@pytest.mark.console_errors_expected
+def test_page_refuses_tampered_ciphertext_and_expired_code(
+    page: Page, live: Live, tmp_path: Path, screenshot: Callable[..., Path]
+) -> None:
     npki = tmp_path / "NPKI"
     issue_npki_folder(live.services.authority, npki, PASSWORD)
-    shown = _start_receive(harness, PASSWORD)
-    _cli_send(live, npki, shown["code"])
-    with live.services.database.session() as session:  # the relay (or its database) alters one bit
-        row = session.get(RelayTransfer, shown["id"])
-        assert row is not None and row.envelope is not None
-        altered = bytes([row.envelope[0], row.envelope[1] ^ 0x80]) + row.envelope[2:]
-        session.execute(update(RelayTransfer).where(RelayTransfer.id == shown["id"]).values(envelope=altered))
-    finished = harness.evaluate("relayHarness.finishReceive()")
-    assert finished["error"]["code"] == "relay_payload_tampered" and "변조" in finished["error"]["messageKo"]
-    assert harness.evaluate("relayHarness.count()") == 0
+    _open(page, live, "/bank/copy/from-pc")
+    code = _shown_code(page)
+    page.route("**/api/v1/relay/transfers/*/payload", _flip_one_bit)  # a relay that alters the ciphertext
+    _cli_send(live, npki, code)
+    expect(page.locator("#receive-error")).to_have_attribute("data-code", "relay_payload_tampered", timeout=20_000)
+    expect(page.locator("#receive-error")).to_contain_text("변조")
+    expect(page.locator("#restart-button")).to_be_visible()
+    shot(screenshot, page, "tampered")
+    assert _count(page) == 0
 
-    _start_receive(harness, PASSWORD)
+    page.click("#restart-button")
+    _shown_code(page)
     live.clock.advance(timedelta(seconds=181))
-    finished = harness.evaluate("relayHarness.finishReceive()")
-    assert finished["error"]["code"] == "relay_transfer_expired" and "유효 시간" in finished["error"]["messageKo"]
+    expect(page.locator("#receive-error")).to_have_attribute("data-code", "relay_transfer_expired", timeout=20_000)
+    expect(page.locator("#receive-error")).to_contain_text("유효 시간")
+    shot(screenshot, page, "expired")

@@ -87,7 +87,8 @@ def test_unknown_issuance_step_is_the_friendly_not_found_page(client: TestClient
 
 
 def test_logout_drops_the_app_session_and_stays_in_the_app(client: TestClient) -> None:
-    client.cookies.set("bank_session", "s-1")
+    session, _ = client.app.state.bank_sessions.issue(serial="1", name="김민준", cert_type="limited")
+    client.cookies.set("bank_session", session)  # a genuine session (docs/web-wallet.md)
     try:
         assert "앱에 로그인되어 있습니다" in client.get("/").text
         response = client.post("/bank/logout?next=/bank/issuance/start", follow_redirects=False)
@@ -129,7 +130,10 @@ def test_issuance_screens_carry_their_step_and_config(client: TestClient) -> Non
     assert 'data-step="verify"' in body
     assert '<script type="application/json" id="flow-config">' in body
     assert '"appLoggedIn": false' in body
-    client.cookies.set("bank_session", "s-1")
+    client.cookies.set("bank_session", "s-1")  # not a genuine session: logged out
+    assert '"appLoggedIn": false' in client.get("/bank/issuance/start").text
+    session, _ = client.app.state.bank_sessions.issue(serial="1", name="김민준", cert_type="limited")
+    client.cookies.set("bank_session", session)
     try:
         assert '"appLoggedIn": true' in client.get("/bank/issuance/start").text
     finally:

@@ -18,9 +18,11 @@ __all__ = [
     "DEMO_GOV",
     "DEMO_INSURER",
     "DEMO_SECURITIES",
+    "ISSUING_BANK",
     "InstitutionPolicy",
     "demo_institutions",
     "describe_policy",
+    "issuing_bank_policy",
     "policy_check",
 ]
 
@@ -121,3 +123,13 @@ def demo_institutions(anchors: TrustAnchors) -> dict[str, InstitutionPolicy]:
         InstitutionPolicy(DEMO_GOV, "나라민원포털", "Nara e-Government Portal", anchors, both),
     )
     return {i.id: i for i in institutions}
+
+
+ISSUING_BANK = "hanbit-bank"
+
+
+def issuing_bank_policy(anchors: TrustAnchors) -> InstitutionPolicy:
+    """The issuing bank (한빛은행) as a relying party of its own certificates: the bank app's certificate login
+    accepts both types, and needs no 타기관 인증서 등록 (the bank issued the certificate to its own customer)."""
+    both = frozenset({CertType.LIMITED, CertType.GENERAL})
+    return InstitutionPolicy(ISSUING_BANK, "한빛은행", "Hanbit Bank", anchors, both)

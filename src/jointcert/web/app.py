@@ -21,7 +21,7 @@ from jointcert import __version__
 from jointcert.app import Services
 from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
-from jointcert.web.routes import bank_app, certificates, cmp, issuance, pki, sandbox
+from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki, sandbox
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
 
@@ -129,6 +129,8 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
     app.include_router(sandbox.pages_router)
     relay_routes.install(app)  # includes the relay router
     rp_routes.install(app)  # the demo relying-party sites under /rp/ (and /static)
+    bank_login.install(app)  # the bank app's certificate login and its session cookie
+    bank_wallet.install(app)  # /bank/login, /bank/wallet, /bank/copy/... pages
     bank_app.install(app)  # the bank app: / and /bank/... (menus, the issuance flow)
     cmp.install(app.state, services)
     app.include_router(cmp.router)

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from jointcert.app import Services
 from jointcert.ra.steps.terms import TERMS
+from jointcert.web.routes import bank_login
 from jointcert.web.templates import PAGE_HEADERS, install_pages, templates_of
 
 __all__ = ["BANK_SESSION_COOKIE", "ISSUANCE_STEPS", "app_logged_in", "install", "not_found", "router"]
@@ -49,11 +50,9 @@ def install(app: FastAPI) -> None:
 
 
 def app_logged_in(request: Request) -> bool:
-    """Whether the customer is logged in to the bank app: the ``bank_session`` cookie (set by the certificate login).
-
-    The one place the issuance pages ask; False when the cookie is absent or empty.
-    """
-    return bool(request.cookies.get(BANK_SESSION_COOKIE, "").strip())
+    """Whether the customer is logged in to the bank app: a genuine, unexpired ``bank_session`` cookie (set by the
+    certificate login, ``routes/bank_login.py``). The one place the issuance pages ask."""
+    return bank_login.app_logged_in(request)
 
 
 def _page(
