@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from cryptography import x509
-from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy import CursorResult, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from jointcert.ca.ports import (
     AuditEvent,
     AuthorityRecord,
     CertificateRecord,
+    CertificateState,
     CrlRecord,
     PendingRecord,
     RecordStatus,
@@ -35,6 +36,10 @@ from jointcert.storage.tables.ca import CaAuditHead, CaAuditLog, CaAuthority, Ca
 __all__ = ["SqlAuditStore", "SqlCertificateStore", "serial_key"]
 
 _HEAD_ID = 1
+# built once: SQLAlchemy reuses its compiled form, psycopg prepares it on the server after a few executions
+_STATE = select(
+    CaCertificate.status, CaCertificate.created_at, CaCertificate.revoked_at, CaCertificate.revocation_reason
+).where(CaCertificate.issuer == bindparam("issuer"), CaCertificate.serial_hex == bindparam("serial"))
 
 
 def serial_key(serial: int) -> str:
@@ -241,6 +246,20 @@ class SqlCertificateStore:
                 )
             ).first()
             return None if row is None else _record(row)
+
+    def state(self, issuer: str, serial: int) -> CertificateState | None:
+        """Status columns of one record, read on a plain connection (no ORM session, no DER)."""
+        with self._db.engine.connect() as connection:
+            row = connection.execute(_STATE, {"issuer": issuer, "serial": serial_key(serial)}).first()
+        if row is None:
+            return None
+        status, created_at, revoked_at, reason = row
+        return CertificateState(
+            RecordStatus(status),
+            _aware(created_at),
+            _maybe(revoked_at),
+            None if reason is None else x509.ReasonFlags(reason),
+        )
 
     def find_active(self, issuer: str, holder_hash: bytes, profile: str, now: datetime) -> CertificateRecord | None:
         """The newest issued, unexpired certificate of the holder and profile."""

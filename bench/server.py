@@ -1,0 +1,30 @@
+"""The benchmark server: the app ``jointcert serve --workers N`` builds (:mod:`jointcert.web.factory`) plus one
+bare endpoint, ``POST /bench/bare``, that reads the body and answers fixed bytes (``$JOINTCERT_BENCH_BARE``) the
+way the OCSP route does — same uvicorn, same workers, same middleware — so the OCSP ratio isolates the responder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+
+from jointcert.web.factory import app_from_environment
+
+__all__ = ["BARE_PATH", "create"]
+
+BARE_PATH = "/bench/bare"
+
+
+def create() -> FastAPI:
+    """uvicorn factory (``bench.server:create --factory``)."""
+    app = app_from_environment()
+    payload = Path(os.environ["JOINTCERT_BENCH_BARE"]).read_bytes()
+
+    @app.post(BARE_PATH, include_in_schema=False)
+    async def bare(request: Request) -> Response:
+        await request.body()
+        return Response(payload, media_type="application/ocsp-response", headers={"Cache-Control": "no-store"})
+
+    return app
