@@ -152,14 +152,11 @@ def _prepare(instance: Instance, customers: int, production_hash: bool) -> Insta
 
 @contextmanager
 def serving(instance: Instance, workers: int, bare_response: Path) -> Iterator[None]:
-    """``uvicorn bench.server:create --factory --workers N`` for the instance until the block ends."""
+    """``python -m bench.server`` (uvicorn, N workers, the ``serve`` factory) for the instance until the block ends."""
     env = instance.environment()
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     env["JOINTCERT_BENCH_BARE"] = str(bare_response)
-    command = [
-        sys.executable, "-m", "uvicorn", "bench.server:create", "--factory", "--workers", str(workers),
-        "--host", "127.0.0.1", "--port", str(instance.port), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
+    command = [sys.executable, "-m", "bench.server", str(instance.port), str(workers)]
     log_path = instance.data_dir / "server.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

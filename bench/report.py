@@ -32,6 +32,7 @@ class Row:
     target: str = ""
     met: bool | None = None
     note: str = ""
+    unit: str = "/s"  # "s": ``rate`` holds seconds (CRL generation)
 
     @property
     def ratio(self) -> float | None:
@@ -70,7 +71,7 @@ def render(rows: Sequence[Row], header: str) -> str:
         cells = (
             row.backend,
             row.workload,
-            _num(row.rate, ".1f"),
+            _num(row.rate, ".1f") if row.unit == "/s" else f"{row.rate:.2f} s",
             _num(row.p50_ms, ".2f"),
             _num(row.p99_ms, ".2f"),
             row.baseline,

@@ -6,13 +6,16 @@ way the OCSP route does — same uvicorn, same workers, same middleware — so t
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
+import uvicorn
 from fastapi import FastAPI, Request, Response
 
+from jointcert.cli.nodelay import PROTOCOL
 from jointcert.web.factory import app_from_environment
 
-__all__ = ["BARE_PATH", "create"]
+__all__ = ["BARE_PATH", "create", "main"]
 
 BARE_PATH = "/bench/bare"
 
@@ -28,3 +31,22 @@ def create() -> FastAPI:
         return Response(payload, media_type="application/ocsp-response", headers={"Cache-Control": "no-store"})
 
     return app
+
+
+def main() -> None:
+    """``python -m bench.server PORT WORKERS``: serve like ``jointcert serve --workers N`` does."""
+    port, workers = int(sys.argv[1]), int(sys.argv[2])
+    uvicorn.run(
+        "bench.server:create",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        http=PROTOCOL,
+    )
+
+
+if __name__ == "__main__":
+    main()

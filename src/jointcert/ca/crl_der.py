@@ -33,8 +33,7 @@ _REASON_CODES = {
 }
 # Extensions { Extension { id-ce-cRLReasons, OCTET STRING { ENUMERATED code } } }, one per reason
 _REASON_EXTENSIONS = {
-    flag: bytes.fromhex("300c300a0603551d1504030a01") + bytes([code])
-    for flag, code in _REASON_CODES.items()
+    flag: bytes.fromhex("300c300a0603551d1504030a01") + bytes([code]) for flag, code in _REASON_CODES.items()
 }
 
 

@@ -10,6 +10,7 @@ import uvicorn
 
 from jointcert.cli.ca import open_services, settings_of
 from jointcert.cli.context import console
+from jointcert.cli.nodelay import PROTOCOL
 from jointcert.web.app import create_app
 
 __all__ = ["FACTORY", "register", "serve"]
@@ -46,7 +47,7 @@ def serve(
         )
         if count == 1:
             app = create_app(services, background=True)
-            uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+            uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower(), http=PROTOCOL)
             return
     # each worker process builds its own services from the environment (web.factory); they inherit it
     os.environ["JOINTCERT_DATA_DIR"] = str(settings.data_dir.resolve())
@@ -57,6 +58,7 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level.lower(),
+        http=PROTOCOL,  # TCP_NODELAY: uvicorn's worker socket would leave Nagle on (cli/nodelay.py)
     )
 
 

@@ -36,6 +36,7 @@ from jointcert.storage.tables.ca import CaAuditHead, CaAuditLog, CaAuthority, Ca
 __all__ = ["SqlAuditStore", "SqlCertificateStore", "serial_key"]
 
 _HEAD_ID = 1
+_REASONS = {flag.value: flag for flag in x509.ReasonFlags}
 # built once: SQLAlchemy reuses its compiled form, psycopg prepares it on the server after a few executions
 _STATE = select(
     CaCertificate.status, CaCertificate.created_at, CaCertificate.revoked_at, CaCertificate.revocation_reason
@@ -279,19 +280,21 @@ class SqlCertificateStore:
             return None if row is None else _record(row)
 
     def revoked(self, issuer: str) -> list[RevokedEntry]:
-        """Revoked and void records of the issuer, oldest first."""
+        """Revoked and void records of the issuer, oldest first (a plain connection: a CRL may list millions)."""
         statuses = (RecordStatus.REVOKED.value, RecordStatus.VOID.value)
-        with self._db.session() as session:
-            rows = session.execute(
-                select(CaCertificate.serial_hex, CaCertificate.revoked_at, CaCertificate.revocation_reason)
-                .where(CaCertificate.issuer == issuer, CaCertificate.status.in_(statuses))
-                .order_by(CaCertificate.id)
-            ).all()
+        query = (
+            select(CaCertificate.serial_hex, CaCertificate.revoked_at, CaCertificate.revocation_reason)
+            .where(CaCertificate.issuer == issuer, CaCertificate.status.in_(statuses))
+            .order_by(CaCertificate.id)
+        )
+        with self._db.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        earliest = datetime.min.replace(tzinfo=UTC)
         return [
             RevokedEntry(
                 int(s, 16),
-                _aware(at or datetime.min.replace(tzinfo=UTC)),
-                None if reason is None else x509.ReasonFlags(reason),
+                earliest if at is None else at if at.tzinfo is not None else at.replace(tzinfo=UTC),
+                None if reason is None else _REASONS[reason],
             )
             for s, at, reason in rows
         ]
