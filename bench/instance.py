@@ -180,7 +180,7 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], workers: int, log_pat
                 break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
-                err = log_path.read_text(errors="replace")
+                err = f"exit {server.poll()}\n" + log_path.read_text(errors="replace")
                 raise RuntimeError(f"the bench server did not start:\n{err[-3000:]}") from None
             time.sleep(0.1)
     time.sleep(0.5 * workers)  # let every worker finish building its services

@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding
 
+from bench.material import client_key
 from bench.report import Row, render
 from bench.wire import LoadResult
 from jointcert.ca.authority import CertificateAuthority, IssuanceRequest, SignatureProof
@@ -78,7 +79,7 @@ def _authority(url: str, workdir: Path, linter: PkixLinter | None = None) -> Cer
 
 
 def _requests(count: int) -> list[IssuanceRequest]:
-    keys = [rsa.generate_private_key(65537, 2048) for _ in range(8)]
+    keys = [client_key(1 + i) for i in range(8)]
     out = []
     for i in range(count):
         key = keys[i % len(keys)]
@@ -110,7 +111,7 @@ def _pipeline_rate(url: str | None, workdir: Path, count: int, threads: int, lin
 def measure(backend: str, database_url: str | None, count: int, threads: int) -> list[Row]:
     """Raw signatures in ``threads`` threads, then the pipeline with pkilint and without it."""
     label = "SQLite" if database_url is None else "PgSQL"
-    key = rsa.generate_private_key(65537, 2048)
+    key = client_key(0)
     tbs = b"\x30" * 600
     sign_rate = _rate(count * 4, threads, lambda _: key.sign(tbs, padding.PKCS1v15(), hashes.SHA256()))
     rows = [Row(label, f"raw RSA-2048 sign ({threads} threads)", sign_rate)]

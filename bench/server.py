@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from jointcert.cli.nodelay import PROTOCOL
+from jointcert.cli.serve import HEALTHCHECK_SECONDS
 from jointcert.web.factory import app_from_environment
 
 __all__ = ["BARE_PATH", "create", "main"]
@@ -45,6 +46,7 @@ def main() -> None:
         log_level="warning",
         access_log=False,
         http=PROTOCOL,
+        timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
     )
 
 

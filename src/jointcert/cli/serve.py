@@ -13,9 +13,12 @@ from jointcert.cli.context import console
 from jointcert.cli.nodelay import PROTOCOL
 from jointcert.web.app import create_app
 
-__all__ = ["FACTORY", "register", "serve"]
+__all__ = ["FACTORY", "HEALTHCHECK_SECONDS", "register", "serve"]
 
 FACTORY = "jointcert.web.factory:app_from_environment"
+# a worker unlocks the CA keys and builds pkilint's validators before it answers uvicorn's health check; on a busy
+# machine that takes longer than uvicorn's 5 s default, and the supervisor would restart it forever
+HEALTHCHECK_SECONDS = 60
 
 
 def say(*parts: object) -> None:
@@ -59,6 +62,7 @@ def serve(
         port=bind_port,
         log_level=settings.log_level.lower(),
         http=PROTOCOL,  # TCP_NODELAY: uvicorn's worker socket would leave Nagle on (cli/nodelay.py)
+        timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
     )
 
 
