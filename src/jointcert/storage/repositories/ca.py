@@ -83,8 +83,12 @@ def _record(row: CaCertificate) -> CertificateRecord:
 
 def append_audit(session: Session, event: AuditEvent) -> AuditEntry:
     """Append ``event`` to the chain inside ``session``'s transaction (head row updated first to serialise)."""
-    session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(seq=CaAuditHead.seq + 1))
-    seq, prev = session.execute(select(CaAuditHead.seq, CaAuditHead.hash).where(CaAuditHead.id == _HEAD_ID)).one()
+    seq, prev = session.execute(  # one round trip: bump and read the head (UPDATE … RETURNING)
+        update(CaAuditHead)
+        .where(CaAuditHead.id == _HEAD_ID)
+        .values(seq=CaAuditHead.seq + 1)
+        .returning(CaAuditHead.seq, CaAuditHead.hash)
+    ).one()
     payload = canonical_payload(seq, event)
     digest = chain_hash(prev, payload)
     session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(hash=digest))
