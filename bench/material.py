@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jointcert.app import Services
 from jointcert.ca.authority import IssuanceRequest, SignatureProof
 from jointcert.ca.registration import RegistrationTicket
+from jointcert.npki.resident_number import check_digit
 from jointcert.rp.ocsp import build_request
 from jointcert.types import CertType
 
@@ -46,7 +47,7 @@ def make_material(services: Services) -> Material:
     key = client_key(0)
     message = b"bench proof of possession"
     proof = SignatureProof(message, key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
-    rrn = "9001011000010"
+    rrn = _rrn("850505100000")  # nobody else's: bench customers are born 1990-01-01, CMP applicants 1970
     request = IssuanceRequest(CertType.LIMITED, "홍길동", rrn, os.urandom(20), spki(key), proof, "cli")
     issued = services.authority.issue(request)
     issuer: x509.Certificate = services.authority.issuing.certificate
@@ -54,11 +55,15 @@ def make_material(services: Services) -> Material:
     return Material(key, issued.der, ocsp_request, services.ocsp.respond(ocsp_request))
 
 
+def _rrn(first_twelve: str) -> str:
+    return first_twelve + check_digit(first_twelve)
+
+
 def tickets(services: Services, count: int) -> list[RegistrationTicket]:
     """CMP registrations (reference number + authorization code), as the RA would make them."""
     return [
         services.registrations.register(
-            real_name="홍길동", rrn=f"900101{1 + i % 2}{i:06d}", cert_type=CertType.LIMITED, requested_by="bench"
+            real_name="홍길동", rrn=_rrn(f"7001011{i:05d}"), cert_type=CertType.LIMITED, requested_by="bench"
         )
         for i in range(count)
     ]

@@ -47,6 +47,7 @@ def main() -> None:
         access_log=False,
         http=PROTOCOL,
         timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
+        timeout_keep_alive=120,  # idle keep-alive connections of the load generator must not be closed under it
     )
 
 
