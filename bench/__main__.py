@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 
 from bench import cmp, crl, flow, issue, login, ocsp
 from bench.context import Scale, served
-from bench.instance import postgres_database
 from bench.report import Row, render
 
 __all__ = ["main", "run"]
@@ -54,12 +53,8 @@ def run(backends: list[str], scale: Scale, crl_sizes: tuple[int, ...]) -> list[R
             rows += ocsp.measure(ctx)
             rows += login.measure(ctx)
             rows += flow.measure_flow(ctx)
-        count = 10 if scale.quick else 200
-        if backend == "postgresql":
-            with postgres_database() as url:
-                rows += issue.measure(backend, url, count, scale.workers)
-        else:
-            rows += issue.measure(backend, None, count, scale.workers)
+        rows += issue.measure(backend, None, 10 if scale.quick else 200, scale.workers)
+        print(render(rows, f"(so far, after {backend})"), flush=True)
     rows += crl.measure(backends, crl_sizes)
     return rows
 

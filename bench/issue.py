@@ -14,14 +14,16 @@ import argparse
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from bench.instance import postgres_database
 from bench.material import client_key
 from bench.report import Row, render
 from bench.wire import LoadResult
@@ -108,6 +110,16 @@ def _pipeline_rate(url: str | None, workdir: Path, count: int, threads: int, lin
     return LoadResult(count, count / rate, latencies)
 
 
+@contextmanager
+def _fresh(backend: str, database_url: str | None) -> Iterator[str | None]:
+    """A new empty database per run: SQLite in the temporary directory (None), or a new PostgreSQL database."""
+    if backend == "postgresql":
+        with postgres_database() as url:
+            yield url
+    else:
+        yield database_url
+
+
 def measure(backend: str, database_url: str | None, count: int, threads: int) -> list[Row]:
     """Raw signatures in ``threads`` threads, then the pipeline with pkilint and without it."""
     label = "SQLite" if database_url is None else "PgSQL"
@@ -116,11 +128,8 @@ def measure(backend: str, database_url: str | None, count: int, threads: int) ->
     sign_rate = _rate(count * 4, threads, lambda _: key.sign(tbs, padding.PKCS1v15(), hashes.SHA256()))
     rows = [Row(label, f"raw RSA-2048 sign ({threads} threads)", sign_rate)]
     for name, linter in (("with pkilint", None), ("without pkilint", _NoPkilint())):
-        with tempfile.TemporaryDirectory() as tmp:
-            workdir = Path(tmp)
-            if backend == "postgresql" and database_url is None:
-                raise ValueError("PostgreSQL needs a database URL")
-            result = _pipeline_rate(database_url, workdir, count, threads, linter)
+        with tempfile.TemporaryDirectory() as tmp, _fresh(backend, database_url) as url:
+            result = _pipeline_rate(url, Path(tmp), count, threads, linter)
         rows.append(
             Row(label, f"CA pipeline in-process, {name}", result.rate, result.latencies, "raw RSA sign", sign_rate)
         )
