@@ -122,7 +122,7 @@ def _fresh(backend: str, database_url: str | None) -> Iterator[str | None]:
 
 def measure(backend: str, database_url: str | None, count: int, threads: int) -> list[Row]:
     """Raw signatures in ``threads`` threads, then the pipeline with pkilint and without it."""
-    label = "SQLite" if database_url is None else "PgSQL"
+    label = "SQLite" if backend == "sqlite" else "PgSQL"
     key = client_key(0)
     tbs = b"\x30" * 600
     sign_rate = _rate(count * 4, threads, lambda _: key.sign(tbs, padding.PKCS1v15(), hashes.SHA256()))
