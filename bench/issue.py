@@ -1,8 +1,11 @@
-"""Issuance throughput: certificates per second through the whole pipeline vs raw RSA-2048 signatures per second.
+"""Issuance throughput in-process (no HTTP): certificates per second through the CA pipeline vs raw RSA-2048
+signatures per second, with and without pkilint.
 
 Both are measured in the same run, with the same library (cryptography) and the same number of threads, so the
-ratio says how much the pipeline (validation, pkilint, two committed transactions with audit entries, signing)
-costs on top of the one RSA signature every certificate needs. Run: ``python -m bench.issue [--threads N]``.
+ratio says how much the pipeline (validation, lint, two committed transactions with audit entries, signing)
+costs on top of the one RSA signature every certificate needs. pkilint stays on in the product (it is the
+correctness gate before signing); the run without it shows what it costs. Our KISA-profile checks stay on in both.
+Run: ``python -m bench.issue [--threads N] [--database-url URL]``.
 """
 
 from __future__ import annotations
@@ -11,18 +14,24 @@ import argparse
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding
 
+from bench.instance import postgres_database
+from bench.material import client_key
+from bench.report import Row, render
+from bench.wire import LoadResult
 from jointcert.ca.authority import CertificateAuthority, IssuanceRequest, SignatureProof
 from jointcert.ca.bootstrap import install_hierarchy
 from jointcert.ca.hierarchy import generate_hierarchy
 from jointcert.ca.keys import FileKeyStore
+from jointcert.ca.lint import Finding, PkixLinter
 from jointcert.clock import SystemClock
 from jointcert.config import CaSettings
 from jointcert.pii import PiiProtector
@@ -38,7 +47,19 @@ def _rate(count: int, threads: int, work: Callable[[int], object]) -> float:
     return count / (time.perf_counter() - start)
 
 
-def _authority(url: str, workdir: Path) -> CertificateAuthority:
+class _NoPkilint(PkixLinter):
+    """Skips pkilint (measurement only: the product always lints)."""
+
+    def __init__(self) -> None:
+        pass
+
+    def certificate(self, der: bytes) -> list[Finding]:
+        """No findings."""
+        del der
+        return []
+
+
+def _authority(url: str, workdir: Path, linter: PkixLinter | None = None) -> CertificateAuthority:
     database = Database(url)
     database.migrate()
     clock, settings = SystemClock(), CaSettings()
@@ -55,11 +76,12 @@ def _authority(url: str, workdir: Path) -> CertificateAuthority:
         settings=settings,
         public_url="http://127.0.0.1:8000",
         issuing=hierarchy.issuing,
+        linter=linter,
     )
 
 
 def _requests(count: int) -> list[IssuanceRequest]:
-    keys = [rsa.generate_private_key(65537, 2048) for _ in range(8)]
+    keys = [client_key(1 + i) for i in range(8)]
     out = []
     for i in range(count):
         key = keys[i % len(keys)]
@@ -73,22 +95,52 @@ def _requests(count: int) -> list[IssuanceRequest]:
     return out
 
 
+def _pipeline_rate(url: str | None, workdir: Path, count: int, threads: int, linter: PkixLinter | None) -> LoadResult:
+    authority = _authority(url or f"sqlite:///{workdir / 'bench.db'}", workdir, linter)
+    requests = _requests(count + 1)
+    authority.issue(requests[0])  # warm up (pkilint imports, connection pool)
+    latencies: list[float] = []
+
+    def one(i: int) -> None:
+        start = time.perf_counter()
+        authority.issue(requests[i + 1])
+        latencies.append(time.perf_counter() - start)
+
+    rate = _rate(count, threads, one)
+    return LoadResult(count, count / rate, latencies)
+
+
+@contextmanager
+def _fresh(backend: str, database_url: str | None) -> Iterator[str | None]:
+    """A new empty database per run: SQLite in the temporary directory (None), or a new PostgreSQL database."""
+    if backend == "postgresql":
+        with postgres_database() as url:
+            yield url
+    else:
+        yield database_url
+
+
+def measure(backend: str, database_url: str | None, count: int, threads: int) -> list[Row]:
+    """Raw signatures in ``threads`` threads, then the pipeline with pkilint and without it."""
+    label = "SQLite" if backend == "sqlite" else "PgSQL"
+    key = client_key(0)
+    tbs = b"\x30" * 600
+    sign_rate = _rate(count * 4, threads, lambda _: key.sign(tbs, padding.PKCS1v15(), hashes.SHA256()))
+    rows = [Row(label, f"raw RSA-2048 sign ({threads} threads)", sign_rate)]
+    for name, linter in (("with pkilint", None), ("without pkilint", _NoPkilint())):
+        with tempfile.TemporaryDirectory() as tmp, _fresh(backend, database_url) as url:
+            result = _pipeline_rate(url, Path(tmp), count, threads, linter)
+        rows.append(
+            Row(label, f"CA pipeline in-process, {name}", result.rate, result.latencies, "raw RSA sign", sign_rate)
+        )
+    return rows
+
+
 def run(count: int, threads: int, url: str | None) -> None:
-    """Measure and print both rates and their ratio."""
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        authority = _authority(url or f"sqlite:///{workdir / 'bench.db'}", workdir)
-        requests = _requests(count)
-        authority.issue(requests[0])  # warm up (pkilint imports, connection pool)
-        tbs = b"\x30" * 600
-        key = authority.issuing.key
-        sign_rate = _rate(count, threads, lambda _: key.sign(tbs, padding.PKCS1v15(), hashes.SHA256()))
-        issue_rate = _rate(count - 1, threads, lambda i: authority.issue(requests[i + 1]))
-    backend = "PostgreSQL" if url and url.startswith("postgresql") else "SQLite"
-    print(f"issuance benchmark ({backend}, {threads} threads, {count} certificates, {datetime.now(UTC):%Y-%m-%d})")
-    print(f"  raw RSA-2048 signatures/s : {sign_rate:10.1f}")
-    print(f"  certificates issued/s     : {issue_rate:10.1f}")
-    print(f"  pipeline / raw signature  : {issue_rate / sign_rate:10.3f}")
+    """Measure and print the rates and their ratios."""
+    backend = "postgresql" if url and url.startswith("postgresql") else "sqlite"
+    rows = measure(backend, url, count, threads)
+    print(render(rows, f"issuance pipeline ({threads} threads, {count} certificates, {datetime.now(UTC):%Y-%m-%d})"))
 
 
 def main() -> None:

@@ -101,3 +101,20 @@ def test_init_is_audited_and_the_chain_verifies(services: Services) -> None:
     types = [e.type for e in services.audit.entries()]
     assert types[-1] == "ca.keys_unlocked" and "ca.initialised" in types and "instance.initialised" in types
     assert verify_store(services.audit).ok
+
+
+def test_ocsp_get_with_slashes_in_the_base64(services: Services, client: TestClient) -> None:
+    issued = services.authority.issue(make_request(_KEY))
+    request = _ocsp_request(services, issued.serial)
+    text = base64.b64encode(request).decode()
+    unknown = 2**90
+    while "/" not in text:  # the CertID of an unknown serial changes the base64 until it holds a slash
+        unknown += 1
+        request = _ocsp_request(services, unknown)
+        text = base64.b64encode(request).decode()
+    expected = ocsp.load_der_ocsp_response(services.ocsp.respond(request))
+    for path in (text, urllib.parse.quote(text, safe=""), text.rstrip("="), text + "/"):
+        response = ocsp.load_der_ocsp_response(client.get(f"/ocsp/{path}").content)
+        assert response.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL, path
+        assert response.serial_number == expected.serial_number
+        assert response.certificate_status is expected.certificate_status

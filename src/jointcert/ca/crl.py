@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.serialization import Encoding
 
+from jointcert.ca.crl_der import assemble_crl, encode_entries, splice_entries
 from jointcert.ca.errors import UnknownAuthority
 from jointcert.ca.keys import CaSigner
 from jointcert.ca.ports import AuditEvent, CertificateStore, CrlRecord, RevokedEntry
@@ -24,28 +24,25 @@ from jointcert.config import CaSettings
 __all__ = ["CrlPublisher", "build_crl"]
 
 
-def _revoked_certificate(entry: RevokedEntry) -> x509.RevokedCertificate:
-    builder = x509.RevokedCertificateBuilder().serial_number(entry.serial).revocation_date(entry.revoked_at)
-    if entry.reason is not None and entry.reason is not x509.ReasonFlags.unspecified:  # RFC 5280: omit unspecified
-        builder = builder.add_extension(x509.CRLReason(entry.reason), critical=False)
-    return builder.build()
-
-
 def build_crl(
     signer: CaSigner, entries: list[RevokedEntry], number: int, this_update: datetime, next_update: datetime
 ) -> bytes:
-    """A signed DER CRL of ``signer`` listing ``entries`` (CRL number and AKI extensions)."""
-    builder = (
+    """A signed DER CRL of ``signer`` listing ``entries`` (CRL number and AKI extensions).
+
+    cryptography encodes the entry-less CRL; the entries are encoded directly (:mod:`jointcert.ca.crl_der`) —
+    the same bytes the builder would make, in a fraction of the time for large lists."""
+    template = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(signer.name)
         .last_update(this_update)
         .next_update(next_update)
         .add_extension(x509.CRLNumber(number), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier(signer.key_identifier, None, None), critical=False)
+        .sign(signer.key, hashes.SHA256())
     )
-    for entry in entries:
-        builder = builder.add_revoked_certificate(_revoked_certificate(entry))
-    return builder.sign(signer.key, hashes.SHA256()).public_bytes(Encoding.DER)
+    revoked = encode_entries((e.serial, e.revoked_at, e.reason) for e in entries)
+    tbs = splice_entries(template.tbs_certlist_bytes, revoked)
+    return assemble_crl(tbs, signer.sign_tbs(tbs))
 
 
 class CrlPublisher:

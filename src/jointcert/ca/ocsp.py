@@ -5,6 +5,9 @@
   for ``CaSettings.ocsp_cache_seconds`` — well before ``nextUpdate`` — and dropped when the certificate's status
   changes (an explicit :meth:`OcspResponder.invalidate` from the authority, and a status check per request so a
   revocation made by another process is seen too). A busy responder therefore does not sign per request.
+* A nonce-less request seen before is recognised by its bytes (a dict of request DER → issuer, CertID hash
+  algorithm and serial), so the cached path neither parses the request nor matches the issuer again; the status
+  check is one small indexed read (:meth:`CertificateStore.state`).
 * Serials never issued (or recorded but not yet signed) are ``unknown`` — never ``good``; records voided after a
   crash are ``revoked``. A CertID naming an issuer we do not serve gets ``unauthorized`` (RFC 6960 §2.3);
   an undecodable request gets ``malformedRequest``.
@@ -70,12 +73,20 @@ class OcspResponder:
         self._store, self._signer, self._clock, self._settings = store, signer, clock, settings
         self._issuers = dict(issuers)
         self._cache: OrderedDict[tuple[str, str, int], _Cached] = OrderedDict()
+        self._known: dict[bytes, tuple[str, str, int]] = {}  # nonce-less request DER → cache key
         self._lock = threading.Lock()
         self.counters = counters or Counters()
 
     def respond(self, request_der: bytes) -> bytes:
         """The DER OCSPResponse for a DER OCSPRequest."""
         self.counters.inc("ocsp_requests")
+        key = self._known.get(request_der)
+        if key is not None:  # fast path: a nonce-less request we parsed before
+            status = self._status(key[0], key[2])
+            self.counters.inc(f"ocsp_{status.status.name.lower()}")
+            hit = self._hit(key, status)
+            if hit is not None:
+                return hit
         try:
             request = ocsp.load_der_ocsp_request(request_der)
             algorithm = request.hash_algorithm
@@ -91,7 +102,7 @@ class OcspResponder:
         self.counters.inc(f"ocsp_{status.status.name.lower()}")
         if nonce is not None:
             return self._sign(slug, request, status, nonce)
-        return self._cached(slug, request, status)
+        return self._cached(slug, request, status, request_der)
 
     @staticmethod
     def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
@@ -110,7 +121,7 @@ class OcspResponder:
         return None
 
     def _status(self, slug: str, serial: int) -> _Status:
-        record = self._store.get(slug, serial)
+        record = self._store.state(slug, serial)
         if record is None or record.status is RecordStatus.PENDING:
             return _Status(ocsp.OCSPCertStatus.UNKNOWN)
         if record.status is RecordStatus.ISSUED:
@@ -120,20 +131,30 @@ class OcspResponder:
             reason = None
         return _Status(ocsp.OCSPCertStatus.REVOKED, record.revoked_at or record.created_at, reason)
 
-    def _cached(self, slug: str, request: ocsp.OCSPRequest, status: _Status) -> bytes:
-        key = (slug, request.hash_algorithm.name, request.serial_number)
+    def _hit(self, key: tuple[str, str, int], status: _Status) -> bytes | None:
+        """The cached response for ``key`` if it is fresh and was made for ``status``."""
         now = self._clock.monotonic()
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None and hit.status == status and now - hit.made_at < self._settings.ocsp_cache_seconds:
                 self.counters.inc("ocsp_cache_hits")
                 return hit.der
+        return None
+
+    def _cached(self, slug: str, request: ocsp.OCSPRequest, status: _Status, request_der: bytes) -> bytes:
+        key = (slug, request.hash_algorithm.name, request.serial_number)
+        hit = self._hit(key, status)
+        if hit is not None:
+            return hit
         der = self._sign(slug, request, status, None)
         with self._lock:
-            self._cache[key] = _Cached(status, der, now)
+            self._cache[key] = _Cached(status, der, self._clock.monotonic())
             self._cache.move_to_end(key)
             while len(self._cache) > _CACHE_LIMIT:
                 self._cache.popitem(last=False)
+            self._known[request_der] = key
+            while len(self._known) > _CACHE_LIMIT:
+                del self._known[next(iter(self._known))]
         return der
 
     def _sign(self, slug: str, request: ocsp.OCSPRequest, status: _Status, nonce: bytes | None) -> bytes:
@@ -164,3 +185,5 @@ class OcspResponder:
         with self._lock:
             for key in [k for k in self._cache if k[2] == serial]:
                 del self._cache[key]
+            for request_der in [r for r, k in self._known.items() if k[2] == serial]:
+                del self._known[request_der]

@@ -18,6 +18,7 @@ __all__ = [
     "AuditStore",
     "AuthorityRecord",
     "CertificateRecord",
+    "CertificateState",
     "CertificateStore",
     "CrlRecord",
     "PendingRecord",
@@ -76,6 +77,16 @@ class PendingRecord:
     tbs_sha256: bytes
     created_at: datetime
     channel: str
+
+
+@dataclass(frozen=True)
+class CertificateState:
+    """What OCSP needs to know about a serial: its status and, once revoked or void, when and why."""
+
+    status: RecordStatus
+    created_at: datetime
+    revoked_at: datetime | None = None
+    revocation_reason: x509.ReasonFlags | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +189,10 @@ class CertificateStore(Protocol):
 
     def get(self, issuer: str, serial: int) -> CertificateRecord | None:
         """One record by serial."""
+        ...
+
+    def state(self, issuer: str, serial: int) -> CertificateState | None:
+        """Only the status columns of one record (one small indexed read: OCSP asks this per request)."""
         ...
 
     def find_active(self, issuer: str, holder_hash: bytes, profile: str, now: datetime) -> CertificateRecord | None:

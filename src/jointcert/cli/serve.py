@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -9,9 +10,15 @@ import uvicorn
 
 from jointcert.cli.ca import open_services, settings_of
 from jointcert.cli.context import console
+from jointcert.cli.nodelay import PROTOCOL
 from jointcert.web.app import create_app
 
-__all__ = ["register", "serve"]
+__all__ = ["FACTORY", "HEALTHCHECK_SECONDS", "register", "serve"]
+
+FACTORY = "jointcert.web.factory:app_from_environment"
+# a worker unlocks the CA keys and builds pkilint's validators before it answers uvicorn's health check; on a busy
+# machine that takes longer than uvicorn's 5 s default, and the supervisor would restart it forever
+HEALTHCHECK_SECONDS = 60
 
 
 def say(*parts: object) -> None:
@@ -23,10 +30,14 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option("--host", help="Bind address (default from settings: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default from settings: 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Worker processes (default from settings: 1).")
+    ] = None,
 ) -> None:
     """Serve the instance over HTTP until interrupted (서비스 실행)."""
     settings = settings_of(ctx)
     bind_host, bind_port = host or settings.server.host, port or settings.server.port
+    count = workers or settings.server.workers
     with open_services(settings, actor="serve") as services:
         voided = services.authority.recover_stale(actor="serve")
         if voided:
@@ -34,9 +45,25 @@ def serve(
         swept = services.cmp.sweep(actor="serve")
         if swept.revoked_serials:
             say(f"[yellow]revoked {len(swept.revoked_serials)} certificates never confirmed (CMP certConf)[/]")
-        app = create_app(services, background=True)
-        say(f"jointcert on http://{bind_host}:{bind_port}  (public URL {settings.server.public_url})")
-        uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+        say(
+            f"jointcert on http://{bind_host}:{bind_port}  (public URL {settings.server.public_url}, {count} worker(s))"
+        )
+        if count == 1:
+            app = create_app(services, background=True)
+            uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower(), http=PROTOCOL)
+            return
+    # each worker process builds its own services from the environment (web.factory); they inherit it
+    os.environ["JOINTCERT_DATA_DIR"] = str(settings.data_dir.resolve())
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        workers=count,
+        host=bind_host,
+        port=bind_port,
+        log_level=settings.log_level.lower(),
+        http=PROTOCOL,  # TCP_NODELAY: uvicorn's worker socket would leave Nagle on (cli/nodelay.py)
+        timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ The certificate carries, as otherName ``1.2.410.200004.10.1.1``::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -158,7 +159,15 @@ def build_identify_data(real_name: str, vid: bytes, hash_oid: str = ID_SHA256) -
 
 
 def parse_identify_data(der: bytes) -> IdentifyData:
-    """Parse the otherName value; raise :class:`InvalidIdentifyData` on anything malformed."""
+    """Parse the otherName value; raise :class:`InvalidIdentifyData` on anything malformed.
+
+    Results are cached by the bytes (pyasn1 takes milliseconds; a relying party reads the same certificate's
+    identifyData at every login, twice)."""
+    return _parse_identify_data(bytes(der))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_identify_data(der: bytes) -> IdentifyData:
     try:
         value = decode(der, _IdentifyData())
     except Malformed as exc:

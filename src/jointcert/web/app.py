@@ -73,8 +73,9 @@ def _route_template(request: Request) -> str:
     return str(getattr(route, "path", "unmatched"))
 
 
-def create_app(services: Services, *, background: bool = False) -> FastAPI:
-    """The web application of one instance; ``background`` runs the CRL/recovery schedule (``serve`` does)."""
+def create_app(services: Services, *, background: bool = False, close_services: bool = False) -> FastAPI:
+    """The web application of one instance; ``background`` runs the CRL/recovery schedule (``serve`` does);
+    ``close_services`` releases the services' database connections at shutdown (a worker process owns them)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -87,6 +88,8 @@ def create_app(services: Services, *, background: bool = False) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if close_services:
+                services.close()
 
     app = FastAPI(
         title="jointcert",

@@ -37,3 +37,18 @@ def test_crl_numbers_never_repeat_across_publishers(env: CaEnv) -> None:
     numbers = [env.crl.regenerate("class1").number for _ in range(5)]
     assert numbers == sorted(set(numbers))
     assert env.crl.current("class1").number == numbers[-1]
+
+
+def test_crl_revocation_dates_are_the_stored_times(env: CaEnv, subscriber_keys: list[rsa.RSAPrivateKey]) -> None:
+    """The records are read for the CRL without the ORM's datetime processing (text on SQLite): same times."""
+    from datetime import timedelta
+
+    issued = env.authority.issue(make_request(subscriber_keys[0]))
+    env.clock.advance(timedelta(seconds=61, microseconds=250_000))
+    revoked_at = env.clock.now()
+    env.authority.revoke(issued.serial, x509.ReasonFlags.superseded, actor="test")
+    [entry] = [e for e in env.store.revoked("class1") if e.serial == issued.serial]
+    assert entry.revoked_at == revoked_at and entry.revoked_at.tzinfo is not None
+    crl = x509.load_der_x509_crl(env.crl.current("class1").der)
+    listed = crl.get_revoked_certificate_by_serial_number(issued.serial)
+    assert listed is not None and listed.revocation_date_utc == revoked_at.replace(microsecond=0)

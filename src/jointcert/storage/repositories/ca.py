@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from cryptography import x509
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import String, bindparam, func, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from jointcert.ca.ports import (
     AuditEvent,
     AuthorityRecord,
     CertificateRecord,
+    CertificateState,
     CrlRecord,
     PendingRecord,
     RecordStatus,
@@ -34,11 +35,25 @@ from jointcert.storage.tables.ca import CaAuditHead, CaAuditLog, CaAuthority, Ca
 __all__ = ["SqlAuditStore", "SqlCertificateStore", "serial_key"]
 
 _HEAD_ID = 1
+_REASONS = {flag.value: flag for flag in x509.ReasonFlags}
+# built once: SQLAlchemy reuses its compiled form, psycopg prepares it on the server after a few executions
+_STATE = select(
+    CaCertificate.status, CaCertificate.created_at, CaCertificate.revoked_at, CaCertificate.revocation_reason
+).where(CaCertificate.issuer == bindparam("issuer"), CaCertificate.serial_hex == bindparam("serial"))
 
 
 def serial_key(serial: int) -> str:
     """The stored form of a serial number: lowercase hex without leading zeros."""
     return format(serial, "x")
+
+
+def _revocation_time(value: datetime | str | None) -> datetime:
+    """A revocation time as read for the CRL (SQLite: ISO text), UTC-aware; the earliest time when missing."""
+    if value is None:
+        return datetime.min.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _record(row: CaCertificate) -> CertificateRecord:
@@ -64,8 +79,12 @@ def _record(row: CaCertificate) -> CertificateRecord:
 
 def append_audit(session: Session, event: AuditEvent) -> AuditEntry:
     """Append ``event`` to the chain inside ``session``'s transaction (head row updated first to serialise)."""
-    session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(seq=CaAuditHead.seq + 1))
-    seq, prev = session.execute(select(CaAuditHead.seq, CaAuditHead.hash).where(CaAuditHead.id == _HEAD_ID)).one()
+    seq, prev = session.execute(  # one round trip: bump and read the head (UPDATE … RETURNING)
+        update(CaAuditHead)
+        .where(CaAuditHead.id == _HEAD_ID)
+        .values(seq=CaAuditHead.seq + 1)
+        .returning(CaAuditHead.seq, CaAuditHead.hash)
+    ).one()
     payload = canonical_payload(seq, event)
     digest = chain_hash(prev, payload)
     session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(hash=digest))
@@ -229,6 +248,20 @@ class SqlCertificateStore:
             ).first()
             return None if row is None else _record(row)
 
+    def state(self, issuer: str, serial: int) -> CertificateState | None:
+        """Status columns of one record, read on a plain connection (no ORM session, no DER)."""
+        with self._db.engine.connect() as connection:
+            row = connection.execute(_STATE, {"issuer": issuer, "serial": serial_key(serial)}).first()
+        if row is None:
+            return None
+        status, created_at, revoked_at, reason = row
+        return CertificateState(
+            RecordStatus(status),
+            created_at,
+            revoked_at,
+            None if reason is None else x509.ReasonFlags(reason),
+        )
+
     def find_active(self, issuer: str, holder_hash: bytes, profile: str, now: datetime) -> CertificateRecord | None:
         """The newest issued, unexpired certificate of the holder and profile."""
         with self._db.session() as session:
@@ -247,22 +280,19 @@ class SqlCertificateStore:
             return None if row is None else _record(row)
 
     def revoked(self, issuer: str) -> list[RevokedEntry]:
-        """Revoked and void records of the issuer, oldest first."""
+        """Revoked and void records of the issuer, oldest first (a plain connection: a CRL may list millions)."""
         statuses = (RecordStatus.REVOKED.value, RecordStatus.VOID.value)
-        with self._db.session() as session:
-            rows = session.execute(
-                select(CaCertificate.serial_hex, CaCertificate.revoked_at, CaCertificate.revocation_reason)
-                .where(CaCertificate.issuer == issuer, CaCertificate.status.in_(statuses))
-                .order_by(CaCertificate.id)
-            ).all()
-        return [
-            RevokedEntry(
-                int(s, 16),
-                at or datetime.min.replace(tzinfo=UTC),
-                None if reason is None else x509.ReasonFlags(reason),
-            )
-            for s, at, reason in rows
-        ]
+        # SQLite keeps datetimes as text that SQLAlchemy parses with a regex per row (≈30 s for a million rows);
+        # read the text and parse it with datetime.fromisoformat instead
+        when = type_coerce(CaCertificate.revoked_at, String) if self._db.is_sqlite else CaCertificate.revoked_at
+        query = (
+            select(CaCertificate.serial_hex, when, CaCertificate.revocation_reason)
+            .where(CaCertificate.issuer == issuer, CaCertificate.status.in_(statuses))
+            .order_by(CaCertificate.id)
+        )
+        with self._db.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [RevokedEntry(int(s, 16), _revocation_time(at), None if r is None else _REASONS[r]) for s, at, r in rows]
 
     def void_stale(self, issuer: str, before: datetime, at: datetime, event: Callable[[int], AuditEvent]) -> list[int]:
         """Void pending records older than ``before`` (the signing step never completed for them)."""

@@ -6,6 +6,7 @@ database decides every race (PostgreSQL re-checks the WHERE clause after a row l
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -87,9 +88,13 @@ class SqlSessionStore:
             raise IssuanceInProgress() from exc
         if rowcount(changed) != 1:
             raise SessionBusy()
-        stored = self.get(session.id)
-        assert stored is not None
-        return stored
+        # what was written, without reading it back (one transaction per step fewer)
+        return replace(
+            session,
+            version=expected_version + 1,
+            rrn_ciphertext=values["rrn_ciphertext"],
+            data=SessionData.from_json(values["data"]),
+        )
 
     def expire_stale(self, now: datetime) -> int:
         """Open sessions past their expiry become EXPIRED, without their resident number."""

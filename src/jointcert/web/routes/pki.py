@@ -43,12 +43,19 @@ async def ocsp_post(request: Request) -> Response:
 @router.get("/ocsp/{encoded:path}", response_class=Response, summary="OCSP request, base64 in the URL")
 def ocsp_get(encoded: str, request: Request) -> Response:
     """RFC 6960 A.1: ``GET /ocsp/{url-encoding of base64 of the DER request}``."""
-    text = encoded.replace(" ", "+").strip("/")
-    try:
-        body = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        body = b""
-    return _ocsp(_services(request), body)
+    return _ocsp(_services(request), _request_from_path(encoded))
+
+
+def _request_from_path(encoded: str) -> bytes:
+    """The DER request from the (percent-decoded) path: base64 may hold ``/`` (raw or sent as ``%2F``) and ``+``
+    (sometimes turned into a space); a trailing slash added by a client is tolerated. Empty when undecodable."""
+    text = encoded.replace(" ", "+")
+    for candidate in (text, text.rstrip("/")):
+        try:
+            return base64.b64decode(candidate + "=" * (-len(candidate) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            continue
+    return b""
 
 
 @router.get("/crl/{ca}.crl", response_class=Response, summary="The newest full CRL of a CA (root, class1)")

@@ -1,0 +1,193 @@
+"""The issuance flow under concurrent customers (asyncio + httpx against the served instance), and issuance
+throughput through the JSON enrollment call with sessions prepared beforehand.
+
+Each customer walks the whole flow over HTTP, as the app would: session → terms → identity → overseas-departure
+check → account + PIN → security card (challenge, answer) → contact (show, confirm) → certificate type →
+enrollment challenge → enrollment (the CA issues). Every step's latency is recorded; the table shows p50/p99 per
+step. The applicant keys are made beforehand (key generation is the phone's cost).
+
+Issuance throughput: sessions are walked to ``READY`` first (not measured), then only the enrollment calls are
+timed, against raw RSA-2048 signatures per second in as many processes as the server has workers.
+Run: ``python -m bench.flow [--quick] [--backend postgresql]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import dataclasses
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from bench.baseline import raw_signatures
+from bench.context import Context, Scale, add_common_arguments, served
+from bench.instance import BENCH_PIN, bench_customer
+from bench.material import client_key, spki
+from bench.report import Row, render
+from bench.wire import Connection, closed_loop
+
+__all__ = ["STEPS", "measure_flow", "measure_issuance"]
+
+TERMS = ["electronic-finance", "certificate-service", "personal-information", "unique-identifier", "third-party-ca"]
+STEPS = (
+    "session", "terms", "identity", "abroad", "account", "security-card/challenge", "security-card",
+    "contact (show)", "contact (confirm)", "certificate-type", "enrollment/challenge", "enrollment",
+)  # fmt: skip
+_TARGET_MS = 50.0
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@dataclass
+class _Walk:
+    """One customer's session over one httpx client; ``timings`` collects (step, seconds)."""
+
+    client: httpx.AsyncClient
+    index: int
+    timings: dict[str, list[float]]
+    session: str = ""
+    token: str = ""
+
+    async def _call(self, step: str, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        headers = {"X-Issuance-Token": self.token} if self.token else {}
+        url = f"/api/v1/issuance/sessions/{self.session}{path}" if self.session else path
+        start = time.perf_counter()
+        response = await self.client.request(method, url, json=body, headers=headers)
+        self.timings[step].append(time.perf_counter() - start)
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"{step}: {response.status_code} {response.text[:400]}")
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def to_ready(self) -> str:
+        """Walk to READY; the enrollment challenge."""
+        spec = bench_customer(self.index)
+        started = await self._call("session", "POST", "/api/v1/issuance/sessions", {"app_logged_in": False})
+        self.session, self.token = started["session"]["session_id"], started["token"]
+        await self._call("terms", "POST", "/terms", {"accepted": TERMS})
+        await self._call("identity", "POST", "/identity", {"user_id": spec.user_id, "rrn": spec.rrn})
+        await self._call("abroad", "POST", "/abroad", {})
+        account = {"account_number": spec.accounts[0].number, "pin": BENCH_PIN}
+        await self._call("account", "POST", "/account", account)
+        card = await self._call("security-card/challenge", "POST", "/security-card/challenge", {})
+        await self._call("security-card", "POST", "/security-card", {"answer": _card_answer(self.index, card)})
+        await self._call("contact (show)", "GET", "/contact")
+        await self._call("contact (confirm)", "POST", "/contact", {})
+        await self._call("certificate-type", "POST", "/certificate-type", {"cert_type": "limited"})
+        challenge: str = (await self._call("enrollment/challenge", "POST", "/enrollment/challenge", {}))["challenge"]
+        return challenge
+
+    def enrollment_body(self, challenge: str) -> dict[str, str]:
+        """What the phone sends: its public key, R, and its signature over the challenge."""
+        key = client_key(1 + self.index % 8)
+        signature = key.sign(challenge.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return {"public_key": _b64(spki(key)), "random_num": _b64(os.urandom(20)), "signature": _b64(signature)}
+
+    async def enroll(self, challenge: str) -> None:
+        """The last step."""
+        await self._call("enrollment", "POST", "/enrollment", self.enrollment_body(challenge))
+
+
+def _card_answer(index: int, challenge: dict[str, Any]) -> str:
+    card = bench_customer(index).security_card
+    assert card is not None
+
+    def part(cell: int, which: str) -> str:
+        digits = card.cells[cell - 1]
+        return digits[:2] if which == "first_two" else digits[2:]
+
+    return part(challenge["cell_a"], challenge["part_a"]) + part(challenge["cell_b"], challenge["part_b"])
+
+
+async def _walk_all(url: str, customers: range, rounds: int, *, enroll: bool) -> tuple[dict[str, list[float]], list]:
+    timings: dict[str, list[float]] = defaultdict(list)
+    ready: list[tuple[_Walk, str]] = []
+    limits = httpx.Limits(max_connections=len(customers), max_keepalive_connections=len(customers))
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+
+        async def customer(index: int) -> None:
+            for _ in range(rounds):
+                walk = _Walk(client, index, timings)
+                challenge = await walk.to_ready()
+                if enroll:
+                    await walk.enroll(challenge)
+                else:
+                    ready.append((walk, challenge))
+
+        await asyncio.gather(*(customer(i) for i in customers))
+    return timings, ready
+
+
+def measure_flow(ctx: Context) -> list[Row]:
+    """``scale.customers`` customers at once, each walking the flow ``scale.rounds`` times."""
+    scale = ctx.scale
+    asyncio.run(_walk_all(ctx.instance.url, range(min(2, scale.customers)), 1, enroll=True))  # warm up
+    timings, _ = asyncio.run(_walk_all(ctx.instance.url, range(scale.customers), scale.rounds, enroll=True))
+    rows = []
+    for step in STEPS:
+        row = Row(ctx.backend, f"flow step: {step}", None, timings[step], target=f"p99 ≤ {_TARGET_MS:.0f} ms")
+        rows.append(dataclasses.replace(row, met=(row.p99_ms or 0) <= _TARGET_MS))
+    return rows
+
+
+def measure_issuance(ctx: Context) -> list[Row]:
+    """Raw signatures (processes = workers), then enrollment calls on prepared READY sessions."""
+    scale = ctx.scale
+    count = scale.enrollments
+    sign = raw_signatures(scale.workers, scale.baseline_per_worker)
+    _, ready = asyncio.run(_walk_all(ctx.instance.url, range(count), 1, enroll=False))
+    requests = []
+    for walk, challenge in ready:
+        path = f"/api/v1/issuance/sessions/{walk.session}/enrollment"
+        body = httpx.Request("POST", "http://x", json=walk.enrollment_body(challenge)).content
+        requests.append((path, walk.token, body))
+
+    async def enroll(connection: Connection, i: int) -> None:
+        path, token, body = requests[i]
+        headers = (("Content-Type", "application/json"), ("X-Issuance-Token", token))
+        reply = await connection.request("POST", path, body, headers)
+        if reply.status != 200:
+            raise RuntimeError(f"enrollment: {reply.status} {reply.body[:400]!r}")
+
+    concurrency = min(scale.concurrency // 2 or 1, count)
+    result = asyncio.run(closed_loop("127.0.0.1", ctx.instance.port, enroll, count=count, concurrency=concurrency))
+    return [
+        Row(ctx.backend, f"raw RSA-2048 sign ({scale.workers} processes)", sign.rate, sign.latencies),
+        Row(
+            ctx.backend,
+            "issuance: JSON enrollment call",
+            result.rate,
+            result.latencies,
+            "raw RSA sign",
+            sign.rate,
+            "≥ 0.60",
+            result.rate / sign.rate >= 0.60,
+        ),
+    ]
+
+
+def main() -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_common_arguments(parser)
+    args = parser.parse_args()
+    scale = Scale.of(args.quick, args.workers)
+    rows: list[Row] = []
+    for backend in args.backend or ["sqlite"]:
+        with served(backend, scale) as ctx:
+            rows += measure_issuance(ctx) + measure_flow(ctx)
+    print(render(rows, f"issuance flow ({scale.workers} workers, {scale.customers} concurrent customers)"))
+
+
+if __name__ == "__main__":
+    main()

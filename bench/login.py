@@ -1,0 +1,89 @@
+"""Certificate logins per second at a relying party over HTTP, beside raw RSA-2048 verifications per second.
+
+One login = ``POST /rp/gov-portal/api/challenge`` (a single-use challenge stored in the database) → the client
+signs it (RSASSA-PKCS1-v1_5, SHA-256, with the certificate's key) → ``POST /rp/gov-portal/api/login`` (signature,
+path to the trust anchors, validity, key usage, policy, revocation by OCSP — answered from the relying party's
+cache after the first login — and the challenge consumed). The baseline is RSA-2048 verifications per second in
+as many processes as the server has workers. Run: ``python -m bench.login [--quick] [--backend postgresql]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from bench.baseline import raw_verifications
+from bench.context import Context, Scale, add_common_arguments, served
+from bench.report import Row, render
+from bench.wire import Connection, LoadResult, closed_loop
+
+__all__ = ["SITE", "measure"]
+
+SITE = "gov-portal"  # the demo institution that needs no prior registration (타기관 인증서 등록)
+_JSON = ("Content-Type", "application/json")
+
+
+def _logins(ctx: Context, count: int, concurrency: int) -> LoadResult:
+    key = ctx.material.key
+    certificate = base64.b64encode(ctx.material.certificate_der).decode()
+    cookies: dict[int, str] = {}
+
+    async def login(connection: Connection, _: int) -> None:
+        headers = [_JSON] + ([("Cookie", cookies[id(connection)])] if id(connection) in cookies else [])
+        issued = await connection.request("POST", f"/rp/{SITE}/api/challenge", b"", headers)
+        if issued.status != 200:
+            raise RuntimeError(f"challenge: {issued.status} {issued.body[:300]!r}")
+        if "set-cookie" in issued.headers:
+            cookies[id(connection)] = issued.headers["set-cookie"].split(";", 1)[0]
+            headers = [_JSON, ("Cookie", cookies[id(connection)])]
+        challenge = json.loads(issued.body)["challenge"]
+        signature = key.sign(challenge.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+        body = {"challenge": challenge, "certificate": certificate, "signature": base64.b64encode(signature).decode()}
+        verdict = await connection.request("POST", f"/rp/{SITE}/api/login", json.dumps(body).encode(), headers)
+        if verdict.status != 200 or not json.loads(verdict.body)["accepted"]:
+            raise RuntimeError(f"login refused: {verdict.status} {verdict.body[:500]!r}")
+
+    return asyncio.run(closed_loop("127.0.0.1", ctx.instance.port, login, count=count, concurrency=concurrency))
+
+
+def measure(ctx: Context) -> list[Row]:
+    """Raw verifications (processes = workers), then logins over HTTP."""
+    scale = ctx.scale
+    verify = raw_verifications(scale.workers, scale.baseline_per_worker * 5)
+    _logins(ctx, scale.concurrency, scale.concurrency)  # warm up: connections, the OCSP cache of each worker
+    logins = _logins(ctx, max(scale.operations // 3, scale.concurrency), scale.concurrency)
+    return [
+        Row(ctx.backend, f"raw RSA-2048 verify ({scale.workers} processes)", verify.rate, verify.latencies),
+        Row(
+            ctx.backend,
+            "certificate login (challenge+verify+OCSP)",
+            logins.rate,
+            logins.latencies,
+            "raw RSA verify",
+            verify.rate,
+            "≥ 0.50",
+            logins.rate / verify.rate >= 0.50,
+        ),
+    ]
+
+
+def main() -> None:
+    """Command line: prints verified logins per second beside raw RSA verifications per second."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_common_arguments(parser)
+    args = parser.parse_args()
+    scale = Scale.of(args.quick, args.workers)
+    rows: list[Row] = []
+    for backend in args.backend or ["sqlite"]:
+        with served(backend, scale) as ctx:
+            rows += measure(ctx)
+    print(render(rows, f"logins ({scale.workers} workers, {scale.concurrency} connections)"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""``python -m bench --quick`` runs every benchmark on SQLite (tiny counts) so the benchmark code cannot rot.
+Nothing here looks at the numbers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKLOADS = (
+    "raw RSA-2048 sign (1 processes)",
+    "issuance: JSON enrollment call",
+    "issuance: CMP ir+certConf",
+    "bare endpoint, same bytes (baseline)",
+    "OCSP POST, nonce-less (cached)",
+    "raw RSA-2048 verify (1 processes)",
+    "certificate login (challenge+verify+OCSP)",
+    "flow step: session",
+    "flow step: account",
+    "flow step: enrollment",
+    "CA pipeline in-process, with pkilint",
+    "CA pipeline in-process, without pkilint",
+    "CRL of 1,000 entries",
+)
+
+
+def test_quick_benchmark_runs_every_workload() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOINTCERT_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--workers", "1", "--backend", "sqlite"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    lines = result.stdout.splitlines()
+    for workload in WORKLOADS:
+        row = next((line for line in lines if workload in line), None)
+        assert row is not None, f"{workload!r} missing from:\n{result.stdout}"
+        assert row.startswith("SQLite")
+    assert "--quick" in result.stdout
+    ratios = [line for line in lines if "raw RSA sign" in line or "bare endpoint  " in line]
+    assert ratios and all(line.split()[-1] in ("yes", "NO") or "pipeline" in line for line in ratios)
