@@ -10,14 +10,13 @@ bookkeeping, pkilint, the audit chain, the commits). Run: ``python -m bench.cmp 
 
 from __future__ import annotations
 
-import argparse
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.baseline import raw_signatures
-from bench.context import Context, Scale, add_common_arguments, served
+from bench.context import Context, run_cli
 from bench.material import client_key, tickets
-from bench.report import Row, render
+from bench.report import Row
 from jointcert.client.cmp import CmpClient
 from jointcert.npki.keyfile import PrivateKeyBundle, new_random_num
 
@@ -54,30 +53,21 @@ def measure(ctx: Context) -> list[Row]:
         for client in clients:
             client.close()
     return [
-        Row(
+        Row.against(
             ctx.backend,
             "issuance: CMP ir+certConf (4 threads)",
             rate,
             latencies,
-            "raw RSA sign",
-            sign.rate,
-            "≥ 0.60",
-            rate / sign.rate >= 0.60,
+            baseline="raw RSA sign",
+            baseline_rate=sign.rate,
+            minimum_ratio=0.60,
         )
     ]
 
 
 def main() -> None:
     """Command line."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_common_arguments(parser)
-    args = parser.parse_args()
-    scale = Scale.of(args.quick, args.workers)
-    rows: list[Row] = []
-    for backend in args.backend or ["sqlite"]:
-        with served(backend, scale) as ctx:
-            rows += measure(ctx)
-    print(render(rows, f"CMP ({scale.workers} workers)"))
+    run_cli(__doc__, measure, lambda scale: f"CMP ({scale.workers} workers)")
 
 
 if __name__ == "__main__":

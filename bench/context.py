@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.instance import Instance, prepared_instance, serving
 from bench.material import Material, make_material
+from bench.report import Row, render
 
-__all__ = ["Context", "Scale", "add_common_arguments", "served"]
+__all__ = ["Context", "Scale", "add_common_arguments", "run_cli", "served"]
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,16 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a tiny run (seconds)")
     parser.add_argument("--workers", type=int, default=None, help="uvicorn workers (default: nproc)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), action="append", help="repeatable")
+
+
+def run_cli(description: str | None, measure: Callable[[Context], list[Row]], title: Callable[[Scale], str]) -> None:
+    """The command line of one served workload: parse the common arguments, measure each backend, print the table."""
+    parser = argparse.ArgumentParser(description=description)
+    add_common_arguments(parser)
+    args = parser.parse_args()
+    scale = Scale.of(args.quick, args.workers)
+    rows: list[Row] = []
+    for backend in args.backend or ["sqlite"]:
+        with served(backend, scale) as ctx:
+            rows += measure(ctx)
+    print(render(rows, title(scale)))

@@ -13,7 +13,6 @@ Run: ``python -m bench.flow [--quick] [--backend postgresql]``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import dataclasses
@@ -28,10 +27,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from bench.baseline import raw_signatures
-from bench.context import Context, Scale, add_common_arguments, served
+from bench.context import Context, run_cli
 from bench.instance import BENCH_PIN, bench_customer
 from bench.material import client_key, spki
-from bench.report import Row, render
+from bench.report import Row
 from bench.wire import Connection, closed_loop
 
 __all__ = ["STEPS", "measure_flow", "measure_issuance"]
@@ -163,30 +162,25 @@ def measure_issuance(ctx: Context) -> list[Row]:
     result = asyncio.run(closed_loop("127.0.0.1", ctx.instance.port, enroll, count=count, concurrency=concurrency))
     return [
         Row(ctx.backend, f"raw RSA-2048 sign ({scale.workers} processes)", sign.rate, sign.latencies),
-        Row(
+        Row.against(
             ctx.backend,
             "issuance: JSON enrollment call",
             result.rate,
             result.latencies,
-            "raw RSA sign",
-            sign.rate,
-            "≥ 0.60",
-            result.rate / sign.rate >= 0.60,
+            baseline="raw RSA sign",
+            baseline_rate=sign.rate,
+            minimum_ratio=0.60,
         ),
     ]
 
 
 def main() -> None:
     """Command line."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_common_arguments(parser)
-    args = parser.parse_args()
-    scale = Scale.of(args.quick, args.workers)
-    rows: list[Row] = []
-    for backend in args.backend or ["sqlite"]:
-        with served(backend, scale) as ctx:
-            rows += measure_issuance(ctx) + measure_flow(ctx)
-    print(render(rows, f"issuance flow ({scale.workers} workers, {scale.customers} concurrent customers)"))
+    run_cli(
+        __doc__,
+        lambda ctx: measure_issuance(ctx) + measure_flow(ctx),
+        lambda scale: f"issuance flow ({scale.workers} workers, {scale.customers} concurrent customers)",
+    )
 
 
 if __name__ == "__main__":

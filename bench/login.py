@@ -9,7 +9,6 @@ as many processes as the server has workers. Run: ``python -m bench.login [--qui
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import json
@@ -18,8 +17,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from bench.baseline import raw_verifications
-from bench.context import Context, Scale, add_common_arguments, served
-from bench.report import Row, render
+from bench.context import Context, run_cli
+from bench.report import Row
 from bench.wire import Connection, LoadResult, closed_loop
 
 __all__ = ["SITE", "measure"]
@@ -59,30 +58,21 @@ def measure(ctx: Context) -> list[Row]:
     logins = _logins(ctx, max(scale.operations // 3, scale.concurrency), scale.concurrency)
     return [
         Row(ctx.backend, f"raw RSA-2048 verify ({scale.workers} processes)", verify.rate, verify.latencies),
-        Row(
+        Row.against(
             ctx.backend,
             "certificate login (challenge+verify+OCSP)",
             logins.rate,
             logins.latencies,
-            "raw RSA verify",
-            verify.rate,
-            "≥ 0.50",
-            logins.rate / verify.rate >= 0.50,
+            baseline="raw RSA verify",
+            baseline_rate=verify.rate,
+            minimum_ratio=0.50,
         ),
     ]
 
 
 def main() -> None:
     """Command line: prints verified logins per second beside raw RSA verifications per second."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_common_arguments(parser)
-    args = parser.parse_args()
-    scale = Scale.of(args.quick, args.workers)
-    rows: list[Row] = []
-    for backend in args.backend or ["sqlite"]:
-        with served(backend, scale) as ctx:
-            rows += measure(ctx)
-    print(render(rows, f"logins ({scale.workers} workers, {scale.concurrency} connections)"))
+    run_cli(__doc__, measure, lambda scale: f"logins ({scale.workers} workers, {scale.concurrency} connections)")
 
 
 if __name__ == "__main__":

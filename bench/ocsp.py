@@ -6,11 +6,10 @@ Run: ``python -m bench.ocsp [--quick] [--backend sqlite|postgresql]``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
-from bench.context import Context, Scale, add_common_arguments, served
-from bench.report import Row, render
+from bench.context import Context, run_cli
+from bench.report import Row
 from bench.server import BARE_PATH
 from bench.wire import Connection, LoadResult, closed_loop
 
@@ -40,33 +39,23 @@ def measure(ctx: Context) -> list[Row]:
     ocsp = _post(ctx, "/ocsp")
     bare2 = _post(ctx, BARE_PATH)
     bare = max(bare1, bare2, key=lambda r: r.rate)
-    ratio = ocsp.rate / bare.rate
     return [
         Row(ctx.backend, "bare endpoint, same bytes (baseline)", bare.rate, bare.latencies),
-        Row(
+        Row.against(
             ctx.backend,
             "OCSP POST, nonce-less (cached)",
             ocsp.rate,
             ocsp.latencies,
-            "bare endpoint",
-            bare.rate,
-            "≥ 0.70",
-            ratio >= 0.70,
+            baseline="bare endpoint",
+            baseline_rate=bare.rate,
+            minimum_ratio=0.70,
         ),
     ]
 
 
 def main() -> None:
     """Command line."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_common_arguments(parser)
-    args = parser.parse_args()
-    scale = Scale.of(args.quick, args.workers)
-    rows: list[Row] = []
-    for backend in args.backend or ["sqlite"]:
-        with served(backend, scale) as ctx:
-            rows += measure(ctx)
-    print(render(rows, f"OCSP ({scale.workers} workers, {scale.concurrency} connections)"))
+    run_cli(__doc__, measure, lambda scale: f"OCSP ({scale.workers} workers, {scale.concurrency} connections)")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,22 @@ class Row:
     note: str = ""
     unit: str = "/s"  # "s": ``rate`` holds seconds (CRL generation)
 
+    @classmethod
+    def against(
+        cls,
+        backend: str,
+        workload: str,
+        rate: float,
+        latencies: Sequence[float],
+        *,
+        baseline: str,
+        baseline_rate: float,
+        minimum_ratio: float,
+    ) -> Row:
+        """A row measured against a baseline with the target ``rate / baseline_rate >= minimum_ratio``."""
+        met = rate / baseline_rate >= minimum_ratio
+        return cls(backend, workload, rate, latencies, baseline, baseline_rate, f"≥ {minimum_ratio:.2f}", met)
+
     @property
     def ratio(self) -> float | None:
         """rate / baseline rate."""

@@ -32,10 +32,11 @@ async def _accepted_nodelay(protocol_class: type) -> int:
     listener.listen()
     server = await asyncio.get_running_loop().create_server(factory, sock=listener)
     _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
-    for _ in range(100):
+    for _ in range(2000):  # up to 20 s: a loaded machine may take long to accept
         if made and made[0].transport is not None:
             break
         await asyncio.sleep(0.01)
+    assert made and made[0].transport is not None, "the server never accepted the connection"
     accepted = made[0].transport.get_extra_info("socket")
     value = int(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
     writer.close()
