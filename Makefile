@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2  # two pytest-xdist workers; `make test PYTEST_ARGS=` runs serially
 
 .PHONY: demo test check lint format typecheck unit browser-deps bench clean
 

@@ -7,6 +7,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from pypinksign.test_pinkSign import TEST_CERT
 
+from jointcert.cli import context as cli_context
 from jointcert.cli import main as cli_main
 from jointcert.cli.context import EXIT_CODES, run_safely
 from jointcert.errors import ErrorKind
@@ -22,6 +23,9 @@ KEY = base64.b64decode(TEST_CERT["signPri"])
 def run(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """Run the real root app in-process as `jointcert ARGS` (wide console so lines do not wrap)."""
     monkeypatch.setenv("COLUMNS", "250")
+    # the console may have been built before COLUMNS was set (another test, an xdist worker): fix its width too
+    for shared in (cli_context.console, cli_context.err_console):
+        monkeypatch.setattr(shared, "_width", 250)
     monkeypatch.setattr(sys, "argv", ["jointcert", *args])
     if not any(c.name == "inspect" for c in cli_main.app.registered_commands):
         cli_main._register()
