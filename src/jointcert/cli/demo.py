@@ -88,6 +88,8 @@ def demo(
                 say(f"  {_ensure_demo_certificate(services, customer, npki_root)}")
         say(f"  demo NPKI folder {npki_root}  (signPri.key password: {DEMO_KEY_PASSWORD})")
         console.print(_table(base_url))
+        say(f"[bold]은행 앱 / bank app:[/] {base_url}/   (인증서 발급: {base_url}/bank/issuance)")
+        say(f"다른 기관 / other institutions: {base_url}/rp/")
         say(f"API (OpenAPI): {base_url}/docs   issuance: {base_url}/api/v1/issuance/…")
         say(f"가상 휴대폰 / virtual phone (ARS): {base_url}/sandbox/phone/<number>  (e.g. 010-2718-4406)")
         say(f"OTP: {base_url}/sandbox/otp/<user id>  or  jointcert sandbox otp <user id>")
