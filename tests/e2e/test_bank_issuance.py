@@ -362,6 +362,29 @@ def test_ars_app_certificate_limited_use(
     check_traffic(recorder, stored, pins)
     assert page.evaluate("Object.keys(localStorage).every((k) => !k.includes('issuance'))")
 
+    # then log in to the bank with the new certificate, and revoke it from the wallet
+    serial = format(stored.certificate.serial_number, "x")
+    page.click("#login-with-cert")
+    page.wait_for_selector("body[data-ready=true]")
+    page.fill("#cert-password", PASSWORD)
+    page.click("#login-button")
+    expect(page.locator("#home-panel")).to_be_visible()
+    expect(page.locator("#session-facts")).to_contain_text(serial)
+    shot("18-logged-in")
+    page.goto(base + "/bank/wallet")
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#detail-facts")).to_contain_text(serial)
+    page.click("#action-revoke")
+    page.check("#reason-keyCompromise")
+    page.check("#revoke-confirm")
+    page.fill("#revoke-password", PASSWORD)
+    page.click("#revoke-submit")
+    expect(page.locator("#wallet-message")).to_contain_text("인증서를 폐기했습니다", timeout=20_000)
+    shot("19-revoked")
+    record = bank.services.authority.certificate(stored.certificate.serial_number)
+    assert record is not None and record.status.value == "revoked"
+    recorder.assert_never_sent(passwords=(PASSWORD,), secrets=stored.key_secrets())
+
 
 def test_abroad_otp_general_purpose_with_fee(
     bank: Bank, base: str, page: Page, recorder: RequestRecorder, shot: Shot
