@@ -23,18 +23,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_private_key
 from playwright.sync_api import Page, expect
 
-from jointcert.app import Services, build_services, init_instance
+from jointcert.app import Services
 from jointcert.bank.seed import demo_customer
 from jointcert.ca.hierarchy import ISSUING, ROOT
 from jointcert.clock import SystemClock
-from jointcert.config import load_settings
 from jointcert.npki.password_policy import check_password, policy_rules
 from jointcert.npki.vid import compute_vid, identify_data_of
 from jointcert.types import CertType
 from jointcert.web.app import create_app
 from jointcert.web.bank_session import SessionCodec
+from tests.e2e.harness.bank import fresh_instance
 from tests.e2e.harness.support import RequestRecorder, js, secret_encodings, text_encodings
-from tests.integration.issuance_flow import cheap_hasher
 
 pytestmark = pytest.mark.browser
 
@@ -70,20 +69,9 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bank]:
     """One instance for the module (SQLite, cheap Argon2 for the sandbox secrets); each test uses other customers."""
     data_dir = tmp_path_factory.mktemp("bank-issuance") / "data"
     clock = ShiftedClock()
-    with pytest.MonkeyPatch.context() as env:
-        for name in (
-            "JOINTCERT_DATABASE_URL",
-            "JOINTCERT_SECRET_KEY",
-            "JOINTCERT_CA__PASSPHRASE",
-            "JOINTCERT_DATA_DIR",
-        ):
-            env.delenv(name, raising=False)
-        init_instance(data_dir, clock)
-        settings = load_settings(data_dir)
-        services = build_services(settings, clock, actor="test", bank_hasher=cheap_hasher(settings.secret_key_bytes()))
-    services.bank.seed()
-    yield Bank(services, clock)
-    services.close()
+    with fresh_instance(data_dir, clock, cheap_bank_secrets=True) as services:
+        services.bank.seed()
+        yield Bank(services, clock)
 
 
 @pytest.fixture

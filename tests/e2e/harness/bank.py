@@ -16,11 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from playwright.sync_api import Browser, Page, ViewportSize
 
 from jointcert.app import Services, build_services, init_instance
-from jointcert.clock import FakeClock
+from jointcert.clock import Clock
 from jointcert.config import load_settings
 from jointcert.npki.keyfile import new_random_num
 from jointcert.types import CertType
 from tests.e2e.harness.support import RequestRecorder, b64
+from tests.integration.issuance_flow import cheap_hasher
 from tests.unit.ca.factories import fresh_rrn, make_request
 
 __all__ = [
@@ -63,8 +64,9 @@ class Issued:
 
 
 @contextlib.contextmanager
-def fresh_instance(data_dir: Path, clock: FakeClock) -> Iterator[Services]:
-    """``jointcert init`` in ``data_dir`` (SQLite) and its services on ``clock``; closed afterwards."""
+def fresh_instance(data_dir: Path, clock: Clock, *, cheap_bank_secrets: bool = False) -> Iterator[Services]:
+    """``jointcert init`` in ``data_dir`` (SQLite) and its services on ``clock``; closed afterwards.
+    ``cheap_bank_secrets``: the sandbox bank hashes PINs with Argon2's cheapest parameters (fast seeding)."""
     with pytest.MonkeyPatch.context() as env:
         for name in (
             "JOINTCERT_DATABASE_URL",
@@ -74,7 +76,9 @@ def fresh_instance(data_dir: Path, clock: FakeClock) -> Iterator[Services]:
         ):
             env.delenv(name, raising=False)
         init_instance(data_dir, clock)
-        services = build_services(load_settings(data_dir), clock, actor="test")
+        settings = load_settings(data_dir)
+        hasher = cheap_hasher(settings.secret_key_bytes()) if cheap_bank_secrets else None
+        services = build_services(settings, clock, actor="test", bank_hasher=hasher)
     try:
         yield services
     finally:
