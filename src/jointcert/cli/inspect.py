@@ -34,7 +34,7 @@ def _yes_no(value: bool | None) -> str:
 def _certificate_rows(table: Table, cert: CertificateReport, prefix: str = "") -> None:
     policy = cert.policy
     kind = (
-        f"{policy.label_ko} ({policy.cert_type.label_en}, {policy.ca}) [{policy.oid}]"
+        f"{policy.label_ko} ({policy.cert_type.label_en}, {cert.ca_name}) [{policy.oid}]"
         if policy
         else ", ".join(cert.policy_oids) or "-"
     )

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Annotated, cast
 
 import typer
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from rich.table import Table
 from rich.text import Text
 
+from jointcert.app import is_initialised
 from jointcert.cli.context import EXIT_CODES, CliState, console
 from jointcert.clock import Clock, SystemClock
 from jointcert.config import RpSettings, load_settings
@@ -33,8 +35,12 @@ from jointcert.rp import (
     VidProof,
     demo_institutions,
 )
+from jointcert.rp.aia import AiaIssuers
 from jointcert.rp.certinfo import MalformedCertificate, load_certificates
-from jointcert.rp.http import HttpCrlFetcher, HttpOcspTransport
+from jointcert.rp.http import HttpCaIssuersFetcher, HttpCrlFetcher, HttpOcspTransport
+from jointcert.rp.truststore import TRUST_STORES, trust_store
+from jointcert.storage.db import Database
+from jointcert.storage.repositories.ca import SqlCertificateStore
 
 __all__ = ["CertificateRefused", "exit_code", "refusal", "register", "show", "verify"]
 
@@ -103,6 +109,38 @@ def _anchors(files: list[Path]) -> TrustAnchors:
         except MalformedCertificate as exc:
             raise InvalidInput(f"{path} holds no certificate.", message_ko=f"{path}에 인증서가 없습니다.") from exc
     return TrustAnchors.of(certs)
+
+
+def _instance_cas(state: CliState | None) -> TrustAnchors:
+    """The CA certificates of the instance at ``--data-dir`` (none when there is no initialised instance)."""
+    if state is None:
+        return TrustAnchors()
+    settings = load_settings(state.data_dir)
+    if not is_initialised(settings):
+        return TrustAnchors()
+    database = Database(settings.effective_database_url)
+    try:
+        certs = [x509.load_der_x509_certificate(a.der) for a in SqlCertificateStore(database).authorities()]
+    finally:
+        database.dispose()
+    return TrustAnchors.of(certs)
+
+
+def _trust(state: CliState | None, files: list[Path], stores: list[str], bundles: list[Path]) -> TrustAnchors:
+    """Anchors from ``-t`` files and ``--trust`` stores; without either, the instance's own root. The instance's
+    CAs and ``--ca-bundle`` certificates always serve as (untrusted) intermediates for path building."""
+    given = _anchors(files)
+    for name in stores:
+        if name not in TRUST_STORES:
+            raise InvalidInput(
+                f"Unknown trust store {name!r}; one of: {', '.join(TRUST_STORES)}.",
+                message_ko=f"알 수 없는 신뢰 저장소입니다: {name}",
+            )
+        given = given + trust_store(name)
+    own = _instance_cas(state)
+    extra = _anchors(bundles)
+    helpers = TrustAnchors((), (*own.intermediates, *extra.intermediates, *extra.roots))
+    return (given if given else own) + helpers
 
 
 def _policy(institution: str | None, anchors: TrustAnchors) -> InstitutionPolicy:
@@ -230,6 +268,15 @@ def verify(
     password: Annotated[str | None, typer.Option("--password", "-p", help="Certificate password for --key.")] = None,
     ask_password: Annotated[bool, typer.Option("--ask-password", help="Prompt for the password.")] = False,
     random_num: Annotated[str | None, typer.Option(help="R (randomNum) as hex, instead of --key.")] = None,
+    trust: Annotated[
+        list[str] | None,
+        typer.Option("--trust", help="Built-in trust store: npki (KISA roots) or npki-test (KISA test roots)."),
+    ] = None,
+    ca_bundle: Annotated[
+        list[Path] | None,
+        typer.Option("--ca-bundle", exists=True, dir_okay=False, help="CA certificates for path building (untrusted)."),
+    ] = None,
+    aia: Annotated[bool, typer.Option("--aia/--no-aia", help="Fetch missing issuers from AIA caIssuers URLs.")] = True,
     no_revocation: Annotated[bool, typer.Option("--no-revocation", help="Skip OCSP/CRL.")] = False,
     at: Annotated[str | None, typer.Option(help="Verify as of this ISO 8601 time (default: now; naive = UTC).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
@@ -238,7 +285,7 @@ def verify(
     also that the key signs for the certificate (the login path)."""
     state: CliState | None = ctx.obj
     settings = load_settings(state.data_dir).rp if state is not None else RpSettings()
-    base = _policy(institution, _anchors(trust_anchor or []))
+    base = _policy(institution, _trust(state, trust_anchor or [], trust or [], ca_bundle or []))
     policy = replace(base, require_registration=False, check_revocation=base.check_revocation and not no_revocation)
     bundle = _open_key(key, password, ask_password)
     r = _random_num(random_num, bundle)
@@ -250,6 +297,7 @@ def verify(
         settings=settings,
         revocation=RevocationChecker(clock, HttpOcspTransport(), HttpCrlFetcher()),
         challenges=challenges,
+        issuers=AiaIssuers(HttpCaIssuersFetcher(), clock) if aia else None,
     )
     data = cert.read_bytes()
     if bundle is not None:

@@ -26,6 +26,7 @@ from jointcert.npki.keyfile import (
 )
 from jointcert.npki.oids import PolicyInfo, policy_info
 from jointcert.npki.pfx import import_pfx, is_pfx
+from jointcert.npki.policies import issuing_ca_name
 from jointcert.npki.store import CERT_FILE, KEY_FILE, dn_string
 from jointcert.npki.vid import InvalidIdentifyData, identify_data_of
 
@@ -89,6 +90,7 @@ class CertificateReport:
     policy: PolicyInfo | None  # the first policy OID we know the meaning of
     vid: VidStatus
     real_name: str | None
+    ca_name: str | None = None  # who issued it, named from the OID only when the issuer is that OID's CA
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ def certificate_report(cert: x509.Certificate) -> CertificateReport:
         policy=known[0] if known else None,
         vid=vid,
         real_name=real_name,
+        ca_name=issuing_ca_name(known[0], cert.issuer) if known else None,
     )
 
 

@@ -5,11 +5,9 @@ Dotted strings are the canonical form here; use :func:`x509_oid` where ``cryptog
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cryptography.x509 import ObjectIdentifier
 
-from jointcert.types import CertType
+from jointcert.npki.policies import KNOWN_POLICIES, PolicyInfo, policy_info
 
 __all__ = [
     "ID_AES128_CBC",
@@ -78,38 +76,6 @@ ID_RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
 # certificate types carry these OIDs, so relying parties that whitelist them recognise ours too.
 POLICY_GENERAL_PERSONAL = "1.2.410.200005.1.1.1"  # 범용 개인
 POLICY_LIMITED_PERSONAL = "1.2.410.200005.1.1.4"  # 은행·신용카드·보험용 개인 (용도제한)
-
-
-@dataclass(frozen=True)
-class PolicyInfo:
-    """What a certificate policy OID means to a relying party."""
-
-    oid: str
-    cert_type: CertType
-    ca: str
-    label_ko: str
-
-
-# Policy OIDs of personal certificates from the accredited CAs, as published in their CPS documents.
-# Used by inspect/verify to name a certificate's type; our own profiles use the first two.
-KNOWN_POLICIES: dict[str, PolicyInfo] = {
-    info.oid: info
-    for info in (
-        PolicyInfo(POLICY_GENERAL_PERSONAL, CertType.GENERAL, "yessign", "범용 개인"),
-        PolicyInfo(POLICY_LIMITED_PERSONAL, CertType.LIMITED, "yessign", "은행·신용카드·보험용 개인"),
-        PolicyInfo("1.2.410.200004.5.2.1.2", CertType.GENERAL, "signGATE", "범용 개인"),
-        PolicyInfo("1.2.410.200004.5.2.1.7.1", CertType.LIMITED, "signGATE", "은행·보험용 개인"),
-        PolicyInfo("1.2.410.200004.5.4.1.1", CertType.GENERAL, "CrossCert", "범용 개인"),
-        PolicyInfo("1.2.410.200004.5.4.1.101", CertType.LIMITED, "CrossCert", "은행·보험용 개인"),
-        PolicyInfo("1.2.410.200004.5.1.1.5", CertType.GENERAL, "SignKorea", "범용 개인"),
-        PolicyInfo("1.2.410.200004.5.1.1.7", CertType.LIMITED, "SignKorea", "증권·보험용 개인"),
-    )
-}
-
-
-def policy_info(oid: str) -> PolicyInfo | None:
-    """The known meaning of a certificate policy OID, if any."""
-    return KNOWN_POLICIES.get(oid)
 
 
 def x509_oid(dotted: str) -> ObjectIdentifier:

@@ -6,7 +6,7 @@ import httpx
 
 from jointcert.rp.revocation import RevocationFetchError
 
-__all__ = ["HttpCrlFetcher", "HttpOcspTransport"]
+__all__ = ["HttpCaIssuersFetcher", "HttpCrlFetcher", "HttpOcspTransport"]
 
 _MAX_OCSP_BYTES = 1 << 20
 _MAX_CRL_BYTES = 32 << 20
@@ -53,6 +53,28 @@ class HttpCrlFetcher:
         except httpx.HTTPError as exc:
             raise RevocationFetchError(f"{url}: {type(exc).__name__}") from exc
         return _read(response, _MAX_CRL_BYTES, url)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+_MAX_CERT_BYTES = 1 << 20
+
+
+class HttpCaIssuersFetcher:
+    """GETs an issuer certificate from an AIA caIssuers URL (a :class:`~jointcert.rp.aia.CaIssuersFetcher`)."""
+
+    def __init__(self, *, timeout: float = 5.0, client: httpx.Client | None = None) -> None:
+        self._client = client or httpx.Client(timeout=timeout, follow_redirects=True)
+
+    def fetch(self, url: str) -> bytes:
+        """The body; :class:`RevocationFetchError` on any transport failure."""
+        try:
+            response = self._client.get(url)
+        except httpx.HTTPError as exc:
+            raise RevocationFetchError(f"{url}: {type(exc).__name__}") from exc
+        return _read(response, _MAX_CERT_BYTES, url)
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -1,13 +1,15 @@
 """Certification path validation to configured trust anchors, with a named reason for every failure.
 
-Two steps (see docs/relying-party.md, "Path validation"):
+Three steps (see docs/relying-party.md, "Path validation", and docs/npki.md):
 
-1. A small explicit path builder finds EE → intermediates → anchor by issuer name and signature. It names what is
-   wrong (issuer not among the anchors, a tampered signature) and yields the issuer the revocation check needs.
-2. ``cryptography.x509.verification`` (RFC 5280 path rules: CA basicConstraints and keyUsage, path length, name
-   chaining, signature algorithms, unknown critical extensions) re-validates the found path with an extension
-   policy that admits the KISA profile (critical certificatePolicies). It runs at a time inside every
-   certificate's validity window so that expiry is reported on its own, by step 3.
+1. A small explicit path builder finds EE → intermediates → anchor by issuer name (RFC 5280 §7.1 comparison) and
+   signature, from the anchors' intermediates, the certificates that came with the signature, and, when an
+   :class:`IssuerSource` is given, the AIA caIssuers certificates it fetches. It names what is wrong (issuer not
+   among the anchors, a tampered signature) and yields the issuer the revocation check needs.
+2. :func:`jointcert.rp.rfc5280.check_path` re-validates the found path with RFC 5280 rules (basicConstraints,
+   pathLen, keyUsage, critical extensions, policy processing with policyConstraints). It is our own code because
+   ``cryptography``'s verifier implements the Web PKI profile and refuses what every real NPKI chain carries
+   (a critical policyConstraints, roots without keyUsage).
 3. Validity of every certificate in the path at the clock's now: ``expired`` / ``not_yet_valid``.
 """
 
@@ -16,16 +18,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store, VerificationError
+from cryptography.hazmat.primitives import hashes
 
 from jointcert.rp.checks import Check, CheckName, Reason
+from jointcert.rp.rfc5280 import check_path, issued_by
 
-__all__ = ["PathValidation", "TrustAnchors", "key_usage_check", "validate_path"]
+__all__ = ["IssuerSource", "PathValidation", "TrustAnchors", "key_usage_check", "validate_path"]
 
 _MAX_DEPTH = 6
+_Path = list[x509.Certificate]
+_SHA256 = hashes.SHA256()
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,24 @@ class TrustAnchors:
 
     def __bool__(self) -> bool:
         return bool(self.roots)
+
+    def __add__(self, other: TrustAnchors) -> TrustAnchors:
+        return TrustAnchors(_unique([*self.roots, *other.roots]), _unique([*self.intermediates, *other.intermediates]))
+
+
+def _unique(certs: Iterable[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+    seen: dict[bytes, x509.Certificate] = {}
+    for cert in certs:
+        seen.setdefault(cert.fingerprint(_SHA256), cert)
+    return tuple(seen.values())
+
+
+class IssuerSource(Protocol):
+    """Where the path builder finds more issuer candidates for a certificate (e.g. its AIA caIssuers URL)."""
+
+    def issuers_of(self, cert: x509.Certificate) -> Sequence[x509.Certificate]:
+        """Candidate issuer certificates of ``cert``; empty when none can be found (never raises)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -68,26 +91,16 @@ class PathValidation:
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
-    return _issued_by(cert, cert) is True
-
-
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool | None:
-    """True if ``issuer`` signed ``cert``; False if the names chain but the signature fails; None if unrelated."""
-    if cert.issuer != issuer.subject:
-        return None
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (InvalidSignature, TypeError, ValueError):
-        return False
-    return True
+    return issued_by(cert, cert) is True
 
 
 class _Builder:
     """Depth-first search for a path to an anchor, remembering names whose signature did not verify."""
 
-    def __init__(self, anchors: TrustAnchors, extra: Sequence[x509.Certificate]) -> None:
+    def __init__(self, anchors: TrustAnchors, extra: Sequence[x509.Certificate], source: IssuerSource | None) -> None:
         self.anchors = anchors
         self.intermediates = [*anchors.intermediates, *extra]
+        self.source = source
         self.bad_signature: tuple[x509.Certificate, x509.Certificate] | None = None
 
     def build(self, path: list[x509.Certificate]) -> list[x509.Certificate] | None:
@@ -97,8 +110,20 @@ class _Builder:
                 return [*path, root]
         if len(path) >= _MAX_DEPTH:
             return None
-        for inter in self.intermediates:
-            if inter in path or _self_signed(inter) or not self._try(cert, inter):
+        found = self._through(path, self.intermediates)
+        if found is None and self.source is not None:
+            fetched = [c for c in self.source.issuers_of(cert) if c not in self.intermediates]
+            self.intermediates.extend(fetched)
+            found = self._through(path, fetched)
+        return found
+
+    def _through(
+        self, path: list[x509.Certificate], candidates: Sequence[x509.Certificate]
+    ) -> list[x509.Certificate] | None:
+        for inter in candidates:
+            if inter in path or not self._try(path[-1], inter):
+                continue
+            if _self_signed(inter):  # a root we were given but do not trust: the chain ends untrusted
                 continue
             found = self.build([*path, inter])
             if found:
@@ -106,41 +131,10 @@ class _Builder:
         return None
 
     def _try(self, cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-        outcome = _issued_by(cert, issuer)
+        outcome = issued_by(cert, issuer)
         if outcome is False and self.bad_signature is None:
             self.bad_signature = (cert, issuer)
         return outcome is True
-
-
-def _extension_policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
-    """CA: Web PKI defaults + certificatePolicies; EE: anything, incl. critical certificatePolicies (KISA)."""
-    ca = ExtensionPolicy.webpki_defaults_ca().may_be_present(x509.CertificatePolicies, Criticality.AGNOSTIC, None)
-    ee = ExtensionPolicy.permit_all().may_be_present(x509.CertificatePolicies, Criticality.AGNOSTIC, None)
-    return ca, ee
-
-
-def _inside_windows(path: Sequence[x509.Certificate], now: datetime) -> datetime:
-    """``now`` moved into the intersection of the validity windows (so expiry is reported separately)."""
-    low = max(c.not_valid_before_utc for c in path)
-    high = min(c.not_valid_after_utc for c in path)
-    return now if low > high else min(max(now, low), high)
-
-
-def _rfc5280(path: Sequence[x509.Certificate], roots: Sequence[x509.Certificate], now: datetime) -> str | None:
-    """Re-validate the found path with cryptography's verifier; the error text, or None when it is valid."""
-    ca_policy, ee_policy = _extension_policies()
-    builder = (
-        PolicyBuilder()
-        .store(Store(list(roots)))
-        .time(_inside_windows(path, now))
-        .max_chain_depth(_MAX_DEPTH)
-        .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
-    )
-    try:
-        builder.build_client_verifier().verify(path[0], list(path[1:-1]))
-    except VerificationError as exc:
-        return str(exc)
-    return None
 
 
 def _chain_check(builder: _Builder, found: list[x509.Certificate] | None, ee: x509.Certificate, now: datetime) -> Check:
@@ -161,10 +155,10 @@ def _chain_check(builder: _Builder, found: list[x509.Certificate] | None, ee: x5
             f"발급기관({issuer_name})이 신뢰하는 인증기관 목록에 없습니다.",
             f"The issuer {issuer_name} is not among the trust anchors.",
         )
-    problem = _rfc5280(found, builder.anchors.roots, now)
+    problem = check_path(found)
     if problem is not None:
         return Check.failed(
-            CheckName.CHAIN, Reason.CHAIN_INVALID, f"인증서 경로가 올바르지 않습니다: {problem}", problem
+            CheckName.CHAIN, Reason.CHAIN_INVALID, f"인증서 경로가 올바르지 않습니다: {problem.ko}", problem.en
         )
     anchor = found[-1].subject.rfc4514_string()
     return Check.passed(CheckName.CHAIN, f"신뢰하는 인증기관({anchor})까지 확인했습니다.", f"Chains to {anchor}.")
@@ -202,9 +196,10 @@ def validate_path(
     now: datetime,
     *,
     extra_intermediates: Sequence[x509.Certificate] = (),
+    issuers: IssuerSource | None = None,
 ) -> PathValidation:
     """Chain and validity checks of ``cert`` against ``anchors`` at ``now`` (never raises for a bad certificate)."""
-    builder = _Builder(anchors, extra_intermediates)
+    builder = _Builder(anchors, extra_intermediates, issuers)
     found = builder.build([cert])
     chain = _chain_check(builder, found, cert, now)
     validity = _validity_check(found or [cert], now)

@@ -18,7 +18,7 @@ from jointcert.npki.vid import IdentifyData, InvalidIdentifyData, VidMismatch, i
 from jointcert.rp.certinfo import MalformedCertificate, ensure_well_formed, load_certificate, summarize
 from jointcert.rp.challenge import ChallengeService
 from jointcert.rp.checks import Check, CheckName, Reason, Status, Verdict
-from jointcert.rp.path import key_usage_check, validate_path
+from jointcert.rp.path import IssuerSource, key_usage_check, validate_path
 from jointcert.rp.policy import InstitutionPolicy, policy_check
 from jointcert.rp.registry import AlreadyRegistered, IdentityCheck, Registration, RegistrationStore
 from jointcert.rp.revocation import RevocationChecker
@@ -81,8 +81,10 @@ class Verifier:
         revocation: RevocationChecker | None = None,
         challenges: ChallengeService | None = None,
         registry: RegistrationStore | None = None,
+        issuers: IssuerSource | None = None,
     ) -> None:
         settings = settings or RpSettings()
+        self._issuers = issuers
         self.policy = policy
         self._clock = clock
         self._fail_closed = settings.fail_closed if policy.fail_closed is None else policy.fail_closed
@@ -201,7 +203,9 @@ class Verifier:
         check_revocation: bool | None,
     ) -> list[Check]:
         now = self._clock.now()
-        path = validate_path(cert, self.policy.trust_anchors, now, extra_intermediates=intermediates)
+        path = validate_path(
+            cert, self.policy.trust_anchors, now, extra_intermediates=intermediates, issuers=self._issuers
+        )
         checks = [
             *prior,
             _parsed(cert),
