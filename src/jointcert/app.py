@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import tomli_w
@@ -206,6 +207,7 @@ def build_services(
         settings=settings.cmp,
         issuer=signers[ISSUING],
         chain=(signers[ROOT].certificate,),
+        renewal_window=timedelta(days=settings.ra.renewal_window_days),  # kur obeys the bank's renewal window
     )
     bank, ra, holders, otp_device = _registration_authority(
         settings=settings,
@@ -328,7 +330,8 @@ def _write_private(path: Path, text: str) -> None:
 
 def _config_document(settings: Settings) -> dict[str, object]:
     ca = settings.ca.model_dump(exclude={"passphrase"})
-    return {"server": settings.server.model_dump(), "ca": ca}
+    derived = set() if settings.server.public_url_explicit else {"public_url"}  # it follows the port
+    return {"server": settings.server.model_dump(exclude=derived), "ca": ca}
 
 
 def _secrets_document(settings: Settings) -> dict[str, object]:
@@ -347,11 +350,14 @@ def _refuse_existing(data_dir: Path, settings: Settings) -> None:
         raise AlreadyInitialised(existing=found)
 
 
-def init_instance(data_dir: Path, clock: Clock | None = None) -> InitResult:
-    """Create a new instance in ``data_dir``; :class:`AlreadyInitialised` (nothing changed) if one exists."""
+def init_instance(
+    data_dir: Path, clock: Clock | None = None, *, server: Mapping[str, object] | None = None
+) -> InitResult:
+    """Create a new instance in ``data_dir``; :class:`AlreadyInitialised` (nothing changed) if one exists.
+    ``server`` overrides server settings (``demo --port``) and is written to the config file."""
     clock = clock or SystemClock()
     data_dir.mkdir(parents=True, exist_ok=True)
-    draft = load_settings(data_dir)
+    draft = load_settings(data_dir, **({"server": dict(server)} if server else {}))
     _refuse_existing(data_dir, draft)
     database = Database(draft.effective_database_url)
     created: list[Path] = []
@@ -413,10 +419,12 @@ def is_initialised(settings: Settings) -> bool:
     return settings.config_path.exists() and (settings.data_dir / CA_DIR).is_dir()
 
 
-def ensure_initialised(settings: Settings, clock: Clock | None = None) -> Settings:
+def ensure_initialised(
+    settings: Settings, clock: Clock | None = None, *, server: Mapping[str, object] | None = None
+) -> Settings:
     """Initialise the instance only when needed (for ``jointcert demo``); return its settings, reloaded if new."""
     if is_initialised(settings):
         return settings
     if settings.config_path.exists():
         raise CaNotInitialised()
-    return init_instance(settings.data_dir, clock).settings
+    return init_instance(settings.data_dir, clock, server=server).settings

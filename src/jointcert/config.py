@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -35,6 +35,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "load_settings",
+    "local_url",
 ]
 
 CONFIG_FILE_NAME = "jointcert.toml"
@@ -55,12 +56,40 @@ class _Group(BaseModel):
 
 
 class ServerSettings(_Group):
-    """Where the HTTP service listens and how it is reached from outside."""
+    """Where the HTTP service listens and how it is reached from outside.
+
+    ``public_url`` (the base of the CRL DP, AIA and CPS URIs written into every certificate) follows ``host`` and
+    ``port`` unless it is set explicitly (config file, ``JOINTCERT_SERVER__PUBLIC_URL``), e.g. behind a proxy.
+    """
 
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"  # base of CRL DP, AIA OCSP and CPS URIs in certificates
     workers: int = 1
+
+    @model_validator(mode="after")
+    def _follow_port(self) -> ServerSettings:
+        if "public_url" not in self.model_fields_set:
+            object.__setattr__(self, "public_url", local_url(self.host, self.port))
+        return self
+
+    @property
+    def public_url_explicit(self) -> bool:
+        """Whether ``public_url`` was configured rather than derived from host and port."""
+        return "public_url" in self.model_fields_set
+
+    def listening_on(self, host: str, port: int) -> ServerSettings:
+        """These settings with another bind address; ``public_url`` follows unless it was set explicitly."""
+        data = self.model_dump(include=self.model_fields_set)
+        return ServerSettings(**{**data, "host": host, "port": port})
+
+
+def local_url(host: str, port: int) -> str:
+    """``http://host:port``, with a wildcard bind address replaced by the loopback one."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 (a comparison, not a bind)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
 
 
 class CaSettings(_Group):

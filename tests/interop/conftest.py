@@ -40,14 +40,14 @@ class LiveInstance:
         return self.files / f"{slug}.pem"
 
 
-def _env(data_dir: Path, url: str) -> dict[str, str]:
+def _env(data_dir: Path, url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOINTCERT_")}
-    env.update({"JOINTCERT_DATA_DIR": str(data_dir), "JOINTCERT_SERVER__PUBLIC_URL": url})
+    env.update({"JOINTCERT_DATA_DIR": str(data_dir), "JOINTCERT_SERVER__PUBLIC_URL": url, **(extra or {})})
     return env
 
 
 def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a shared, busy machine: unlocking keys and building pkilint takes time
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"server exited: {server.stderr.read().decode() if server.stderr else ''}")
@@ -62,7 +62,18 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveInstance]:
-    """``jointcert init`` + ``jointcert serve`` (a subprocess), stopped after the module."""
+    """``jointcert init`` + ``jointcert serve`` (a subprocess), stopped after the module. Its renewal window is
+    wider than the validity, so that tests can renew (CMP kur) a certificate they have just enrolled."""
+    yield from _live(tmp_path_factory, {"JOINTCERT_RA__RENEWAL_WINDOW_DAYS": "400"})
+
+
+@pytest.fixture(scope="module")
+def live_bank_window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveInstance]:
+    """Like ``live`` with the bank's default renewal window (30 days before expiry)."""
+    yield from _live(tmp_path_factory, {})
+
+
+def _live(tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str]) -> Iterator[LiveInstance]:
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed")
     base = tmp_path_factory.mktemp("live")
@@ -83,7 +94,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveInstance]:
     (files / "chain.pem").write_bytes((files / "root.pem").read_bytes() + (files / "class1.pem").read_bytes())
     server = subprocess.Popen(
         [sys.executable, "-m", "jointcert", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=_env(data_dir, url),
+        env=_env(data_dir, url, extra_env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

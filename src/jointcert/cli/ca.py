@@ -23,6 +23,7 @@ from jointcert.config import Settings, load_settings
 from jointcert.errors import InvalidInput, JointcertError, Unavailable
 from jointcert.npki.keyfile import encrypt_sign_pri, generate_bundle
 from jointcert.npki.password_policy import require_valid_password
+from jointcert.npki.resident_number import parse as parse_resident_number
 from jointcert.npki.store import NpkiStore, default_npki_root
 from jointcert.types import CertType
 
@@ -109,7 +110,12 @@ def issue(
     ctx: typer.Context,
     *,
     name: Annotated[str, typer.Option("--name", help="Real name (실명).")],
-    rrn: Annotated[str, typer.Option("--rrn", help="Resident registration number, 13 digits (주민등록번호).")],
+    rrn: Annotated[
+        str,
+        typer.Option(
+            "--rrn", help="Resident registration number (주민등록번호), e.g. 900101-1234567 or 9001011234567."
+        ),
+    ],
     password: Annotated[
         str,
         typer.Option(
@@ -126,6 +132,7 @@ def issue(
     The key pair and R are made here; only the public key, a proof of possession and the VID inputs reach the CA.
     """
     cert_type = _cert_type(profile)
+    rrn = parse_resident_number(rrn).digits  # dashed or plain, like every command
     require_valid_password(password, birth_date=validate_rrn(rrn))  # refuse before anything is issued
     root = npki_dir or default_npki_root()
     bundle = generate_bundle()

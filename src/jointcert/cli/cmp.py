@@ -22,6 +22,7 @@ from jointcert.client.wallet import (
 )
 from jointcert.cmp.model import CrlReason
 from jointcert.npki.password_policy import require_valid_password
+from jointcert.npki.resident_number import parse as parse_resident_number
 from jointcert.npki.store import NpkiStore, default_npki_root
 from jointcert.types import CertType
 
@@ -123,7 +124,12 @@ def ra_register(
     ctx: typer.Context,
     *,
     name: Annotated[str, typer.Option("--name", help="Real name (실명).")],
-    rrn: Annotated[str, typer.Option("--rrn", help="Resident registration number, 13 digits (주민등록번호).")],
+    rrn: Annotated[
+        str,
+        typer.Option(
+            "--rrn", help="Resident registration number (주민등록번호), e.g. 900101-1234567 or 9001011234567."
+        ),
+    ],
     profile: Annotated[str, typer.Option("--profile", help="limited (용도제한) or general (범용).")] = "limited",
     bank_unit: Annotated[str | None, typer.Option("--bank-unit", help="ou=<bank> (default from settings).")] = None,
     bank_code: Annotated[str | None, typer.Option("--bank-code", help="3-digit bank code.")] = None,
@@ -133,9 +139,15 @@ def ra_register(
         cert_type = CertType(profile)
     except ValueError as exc:
         raise UnknownProfile(profile=profile) from exc
+    digits = parse_resident_number(rrn).digits  # dashed or plain, like every command
     with open_services(settings_of(ctx), actor="ra-cli") as services:
         ticket = services.registrations.register(
-            real_name=name, rrn=rrn, cert_type=cert_type, requested_by="cli", bank_unit=bank_unit, bank_code=bank_code
+            real_name=name,
+            rrn=digits,
+            cert_type=cert_type,
+            requested_by="cli",
+            bank_unit=bank_unit,
+            bank_code=bank_code,
         )
     say(f"[green]등록 완료[/] registered for {cert_type.label_ko} / {cert_type.label_en}")
     say(f"  reference number (참조번호)    {ticket.reference_number}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +14,20 @@ from jointcert.errors import ErrorKind, JointcertError
 
 __all__ = ["EXIT_CODES", "CliState", "console", "err_console", "run_safely"]
 
-console = Console()
-err_console = Console(stderr=True)
+# Output that is not a terminal (a pipe, a file, a test) is never wrapped: Rich would otherwise fold it at 80
+# columns and split URLs and secrets (passwords, codes) across lines. COLUMNS still wins when set.
+_PIPE_WIDTH = 1000
+
+
+def _console(*, stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    if os.environ.get("COLUMNS") or stream.isatty():
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=_PIPE_WIDTH, soft_wrap=True)
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 # Exit codes by error kind; 0 = success, 1 = unexpected failure, 2 = usage error (Click's own).
 EXIT_CODES: dict[ErrorKind, int] = {

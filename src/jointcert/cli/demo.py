@@ -17,7 +17,9 @@ from jointcert.app import Services, ensure_initialised
 from jointcert.bank.seed import DEMO_CUSTOMERS, DemoCustomer, credential_lines
 from jointcert.ca.authority import IssuanceRequest, SignatureProof
 from jointcert.cli.ca import open_services, settings_of
-from jointcert.cli.context import console
+from jointcert.cli.context import console, err_console
+from jointcert.cli.serve import public_url_warning
+from jointcert.config import local_url
 from jointcert.npki.keyfile import encrypt_sign_pri, generate_bundle
 from jointcert.npki.store import NpkiStore
 from jointcert.ra.ports import RegisteredCertificate
@@ -76,9 +78,14 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after preparing (default: serve).")] = True,
 ) -> None:
     """Prepare the demo instance (init, sandbox bank, demo certificate), print the customers, serve (데모)."""
-    settings = ensure_initialised(settings_of(ctx))
+    given = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = ensure_initialised(settings_of(ctx), server=given)
     bind_host, bind_port = host or settings.server.host, port or settings.server.port
-    base_url = f"http://{bind_host}:{bind_port}"
+    settings = settings.model_copy(update={"server": settings.server.listening_on(bind_host, bind_port)})
+    warning = public_url_warning(settings.server)
+    if warning:
+        err_console.print(warning, soft_wrap=True)
+    base_url = local_url(bind_host, bind_port)
     npki_root = settings.data_dir / "demo-npki"
     with open_services(settings, actor="demo") as services:
         seeded = services.bank.seed()

@@ -17,6 +17,7 @@ from jointcert.client.login import SiteAnswer, SiteClient
 from jointcert.errors import InvalidInput
 from jointcert.npki.keyfile import decrypt_sign_pri
 from jointcert.npki.oids import policy_info
+from jointcert.npki.resident_number import parse as parse_resident_number
 from jointcert.npki.store import CertificateNotFound, NpkiStore, StoredCertificate, default_npki_root
 from jointcert.npki.vid import InvalidIdentifyData, identify_data_of
 from jointcert.rp import Reason
@@ -101,12 +102,7 @@ def _rrn(register: bool, rrn: str | None) -> str | None:
         return None
     if not register:
         raise InvalidInput("--rrn is only for --register.", message_ko="--rrn은 --register와 함께 씁니다.")
-    digits = rrn.replace("-", "").strip()
-    if len(digits) != 13 or not digits.isdigit():
-        raise InvalidInput(
-            "The resident registration number has 13 digits.", message_ko="주민등록번호는 숫자 13자리입니다."
-        )
-    return digits
+    return parse_resident_number(rrn).digits
 
 
 def _warn_plain_http(site: str) -> None:

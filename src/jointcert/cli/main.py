@@ -11,7 +11,7 @@ import typer
 from jointcert import __version__
 from jointcert.cli.context import CliState, run_safely
 
-__all__ = ["app", "main"]
+__all__ = ["app", "hoist_data_dir", "main"]
 
 app = typer.Typer(
     name="jointcert",
@@ -50,7 +50,28 @@ def _register() -> None:
     commands.register(app)
 
 
+def hoist_data_dir(args: list[str]) -> list[str]:
+    """``--data-dir X`` is a root option, but users write it after the subcommand too (``jointcert serve
+    --data-dir X``): move every occurrence before the subcommand (up to a ``--`` separator)."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        if arg == "--data-dir" and index + 1 < len(args):
+            front.extend(args[index : index + 2])
+            index += 2
+            continue
+        (front if arg.startswith("--data-dir=") else rest).append(arg)
+        index += 1
+    return [*front, *rest]
+
+
 def main() -> None:
     """Console-script entry point."""
     _register()
+    sys.argv[1:] = hoist_data_dir(sys.argv[1:])
     sys.exit(run_safely(app))

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 import uvicorn
 
 from jointcert.cli.ca import open_services, settings_of
-from jointcert.cli.context import console
+from jointcert.cli.context import console, err_console
 from jointcert.cli.nodelay import PROTOCOL
+from jointcert.config import ServerSettings
 from jointcert.web.app import create_app
 
-__all__ = ["FACTORY", "HEALTHCHECK_SECONDS", "register", "serve"]
+__all__ = ["FACTORY", "HEALTHCHECK_SECONDS", "public_url_warning", "register", "serve"]
 
 FACTORY = "jointcert.web.factory:app_from_environment"
 # a worker unlocks the CA keys and builds pkilint's validators before it answers uvicorn's health check; on a busy
@@ -24,6 +26,24 @@ HEALTHCHECK_SECONDS = 60
 def say(*parts: object) -> None:
     """Print to stdout without wrapping long values (serials, fingerprints, paths)."""
     console.print(*parts, soft_wrap=True)
+
+
+def public_url_warning(server: ServerSettings) -> str | None:
+    """A warning when the explicitly configured public URL is not where the server listens (fine behind a proxy
+    that forwards it; otherwise every certificate's CRL, OCSP and CA URLs point elsewhere)."""
+    url = urlsplit(server.public_url)
+    default = 443 if url.scheme == "https" else 80
+    wildcard = server.host in ("0.0.0.0", "::", "")  # noqa: S104 (a comparison, not a bind)
+    same_host = wildcard or url.hostname in (server.host, "localhost" if server.host == "127.0.0.1" else server.host)
+    if (url.port or default) == server.port and same_host:
+        return None
+    return (
+        f"[yellow]경고[/] 공개 URL {server.public_url}이(가) 서비스 주소 http://{server.host}:{server.port}와 "
+        "다릅니다. 인증서의 CRL/OCSP/CA 주소가 이 서버를 가리키지 않습니다 (프록시가 전달하는 경우는 괜찮음).\n"
+        f"[yellow]warning[/] public URL {server.public_url} differs from where the server listens "
+        f"(http://{server.host}:{server.port}): the CRL, OCSP and CA URLs in certificates will not reach this "
+        "server unless a proxy forwards them (set JOINTCERT_SERVER__PUBLIC_URL or [server] public_url)."
+    )
 
 
 def serve(
@@ -37,6 +57,10 @@ def serve(
     """Serve the instance over HTTP until interrupted (서비스 실행)."""
     settings = settings_of(ctx)
     bind_host, bind_port = host or settings.server.host, port or settings.server.port
+    settings = settings.model_copy(update={"server": settings.server.listening_on(bind_host, bind_port)})
+    warning = public_url_warning(settings.server)
+    if warning:
+        err_console.print(warning, soft_wrap=True)
     count = workers or settings.server.workers
     with open_services(settings, actor="serve") as services:
         voided = services.authority.recover_stale(actor="serve")
@@ -54,6 +78,7 @@ def serve(
             return
     # each worker process builds its own services from the environment (web.factory); they inherit it
     os.environ["JOINTCERT_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["JOINTCERT_SERVER__HOST"], os.environ["JOINTCERT_SERVER__PORT"] = bind_host, str(bind_port)
     uvicorn.run(
         FACTORY,
         factory=True,

@@ -21,6 +21,7 @@ from jointcert.clock import Clock, SystemClock
 from jointcert.config import RpSettings, load_settings
 from jointcert.errors import ErrorKind, InvalidInput, JointcertError
 from jointcert.npki.keyfile import PrivateKeyBundle, decrypt_sign_pri
+from jointcert.npki.resident_number import parse as parse_resident_number
 from jointcert.rp import (
     ChallengeService,
     InMemoryChallengeStore,
@@ -153,6 +154,11 @@ def _policy(institution: str | None, anchors: TrustAnchors) -> InstitutionPolicy
             message_ko=f"알 수 없는 기관입니다: {institution}",
         )
     return known[institution]
+
+
+def _digits(rrn: str | None) -> str | None:
+    """``--rrn`` dashed or plain, through the one resident-number parser."""
+    return None if rrn is None else parse_resident_number(rrn).digits
 
 
 def _random_num(random_num: str | None, bundle: PrivateKeyBundle | None) -> bytes:
@@ -300,6 +306,7 @@ def verify(
         issuers=AiaIssuers(HttpCaIssuersFetcher(), clock) if aia else None,
     )
     data = cert.read_bytes()
+    rrn = _digits(rrn)
     if bundle is not None:
         verdict = _login_with_key(verifier, challenges, data, bundle, rrn)
     else:

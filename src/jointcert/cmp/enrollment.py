@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from cryptography import x509
 
@@ -28,10 +29,33 @@ from jointcert.cmp.random_num import extract_random_num
 from jointcert.cmp.server import cert_rep_body, cert_response
 from jointcert.cmp.signers import trusted_signer
 
-__all__ = ["RandomNumRequired", "authenticate_pbm", "enroll", "renew"]
+__all__ = ["RandomNumRequired", "RenewalNotDue", "authenticate_pbm", "enroll", "renew"]
 
 log = logging.getLogger(__name__)
 _ANSWER = {BodyType.IR: BodyType.IP, BodyType.CR: BodyType.CP, BodyType.KUR: BodyType.KUP}
+
+
+class RenewalNotDue(CmpError):
+    """kur before the bank's renewal window opens (``ra.renewal_window_days`` before expiry), as the wallet says."""
+
+    code = "cmp_renewal_not_due"
+    message_ko = "인증서 갱신은 만료일 전 갱신 기간에만 가능합니다."
+    message_en = "The certificate can be renewed only within the renewal window before it expires."
+    default_fail_info = FailInfo.NOT_AUTHORIZED
+
+
+def _check_renewal_window(deps: Deps, not_after: datetime) -> None:
+    if deps.renewal_window is None:
+        return
+    opens = not_after - deps.renewal_window
+    if deps.clock.now() >= opens:
+        return
+    days, when = deps.renewal_window.days, opens.date().isoformat()
+    raise RenewalNotDue(
+        f"The certificate can be renewed only within {days} days before it expires (from {when}).",
+        message_ko=f"인증서 갱신은 만료 {days}일 전부터 가능합니다 ({when}부터).",
+        renewable_from=opens.isoformat(),
+    )
 
 
 def _bad_template(text: str, text_ko: str) -> CmpError:
@@ -164,6 +188,7 @@ def renew(deps: Deps, ex: Exchange) -> bytes:
     ex.facts["signer_serial"] = format(signer.serial_number, "x")
     old = trusted_signer(deps, signer)
     ex.protection = deps.signature()
+    _check_renewal_window(deps, old.not_after)
     request = _single_request(ex)
     if request.old_cert_id is not None and request.old_cert_id != CertId.of(signer):
         raise CmpError(

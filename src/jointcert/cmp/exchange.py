@@ -46,6 +46,7 @@ class Deps:
     settings: CmpSettings
     issuer: CaSigner
     chain: tuple[x509.Certificate, ...]
+    renewal_window: timedelta | None = None  # kur only this long before expiry (the bank's rule); None: any time
 
     @property
     def confirm_wait(self) -> timedelta:

@@ -147,8 +147,8 @@ def genp_for(genm: GenMsgBody, *, ca_certs: Iterable[x509.Certificate]) -> GenRe
 def status_info_for(exc: BaseException) -> StatusInfo:
     """The rejection to answer ``exc`` with: a CmpError's own failInfo, another JointcertError's by its kind,
     anything else systemFailure (whose text never reaches the peer)."""
-    if isinstance(exc, CmpError):
-        return rejection(exc.fail_info, exc.text_en)
+    if isinstance(exc, CmpError):  # English first (what openssl shows), then Korean
+        return rejection(exc.fail_info, *dict.fromkeys((exc.text_en, exc.text_ko)))
     if isinstance(exc, JointcertError):
         return rejection(_KIND_FAIL_INFO[exc.kind], exc.text_en)
     return rejection(FailInfo.SYSTEM_FAILURE, JointcertError.message_en)

@@ -98,10 +98,13 @@ class CmpService:
         issuer: CaSigner,
         chain: tuple[x509.Certificate, ...],
         max_clock_skew: timedelta = MAX_CLOCK_SKEW,
+        renewal_window: timedelta | None = None,
     ) -> None:
         if settings.confirm_wait_seconds < 1:
             raise ValueError("confirm_wait_seconds must be positive")
-        self._deps = Deps(authority, registrations, transactions, audit, pii, clock, settings, issuer, chain)
+        self._deps = Deps(
+            authority, registrations, transactions, audit, pii, clock, settings, issuer, chain, renewal_window
+        )
         self._skew = max_clock_skew
 
     @property
