@@ -12,6 +12,7 @@ from jointcert.cli.ca import open_services, settings_of
 from jointcert.cli.context import console
 from jointcert.cli.nodelay import PROTOCOL
 from jointcert.web.app import create_app
+from jointcert.web.scheduler import leadership_for
 
 __all__ = ["FACTORY", "HEALTHCHECK_SECONDS", "register", "serve"]
 
@@ -49,7 +50,7 @@ def serve(
             f"jointcert on http://{bind_host}:{bind_port}  (public URL {settings.server.public_url}, {count} worker(s))"
         )
         if count == 1:
-            app = create_app(services, background=True)
+            app = create_app(services, background=True, leadership=leadership_for(settings))
             uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower(), http=PROTOCOL)
             return
     # each worker process builds its own services from the environment (web.factory); they inherit it
