@@ -34,12 +34,14 @@ from tests.integration.issuance_flow import cheap_hasher
 from tests.integration.test_rp_web import Holder, b64
 
 __all__ = [
+    "OCSP_HEADERS",
     "Deployment",
     "Node",
     "TcpProxy",
     "bank_login",
     "free_port",
     "fresh_postgres",
+    "ocsp_request",
     "ocsp_status",
     "rp_login",
 ]
@@ -130,6 +132,12 @@ class Node:
         return self.data_dir.parent / f"{self.name}.log"
 
     def start(self) -> Node:
+        self.launch()
+        self.wait_healthy()
+        return self
+
+    def launch(self) -> None:
+        """Start the process (:meth:`wait_healthy` waits for it to answer)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = dict(self.deployment.env)
         if self.database_url is not None:
@@ -146,8 +154,6 @@ class Node:
         ]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self.wait_healthy()
-        return self
 
     def wait_healthy(self) -> None:
         deadline = time.monotonic() + START_SECONDS
@@ -266,11 +272,18 @@ def bank_login(client: httpx.Client, base: str, holder: Holder) -> httpx.Respons
     return client.post(f"{base}/bank/api/login", json=body)
 
 
+OCSP_HEADERS = {"Content-Type": "application/ocsp-request"}
+
+
+def ocsp_request(cert: x509.Certificate, issuer: x509.Certificate) -> bytes:
+    """A DER OCSP request without a nonce (SHA-1 CertID, as RFC 5019 clients send)."""
+    request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()
+    return request.public_bytes(serialization.Encoding.DER)
+
+
 def ocsp_status(client: httpx.Client, base: str, cert: x509.Certificate, issuer: x509.Certificate) -> str:
     """The status an OCSP request without a nonce (the cacheable kind) gets: good, revoked or unknown."""
-    request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()
-    der = request.public_bytes(serialization.Encoding.DER)
-    answer = client.post(f"{base}/ocsp", content=der, headers={"Content-Type": "application/ocsp-request"})
+    answer = client.post(f"{base}/ocsp", content=ocsp_request(cert, issuer), headers=OCSP_HEADERS)
     assert answer.status_code == 200, answer.text
     parsed = ocsp.load_der_ocsp_response(answer.content)
     assert parsed.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL, parsed.response_status
