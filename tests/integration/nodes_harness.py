@@ -46,7 +46,7 @@ __all__ = [
     "rp_login",
 ]
 
-START_SECONDS = 90  # a loaded machine: unlocking keys and building pkilint's validators takes a while
+START_SECONDS = 300  # a loaded machine: unlocking keys and building pkilint's validators takes a while
 
 
 def free_port() -> int:

@@ -156,18 +156,25 @@ def _outage(deployment: Deployment, proxy: TcpProxy, outage_seconds: float) -> N
     try:
         node.start()
         with load.running():
-            time.sleep(8)  # some issuance and logins before
+            _wait_issued(load, 1)  # issuance and logins work before
             cut_at = time.monotonic()
             proxy.cut()
             time.sleep(outage_seconds)
             proxy.restore()
             back_at = time.monotonic()
             recovered = _wait_recovered(load, back_at)
-            time.sleep(3)
+            _wait_issued(load, len(load.issued) + 1)  # and a whole issuance flow again after
         _check(load, services, cut_at=cut_at, back_at=back_at, recovered=recovered, outage=outage_seconds)
     finally:
         node.stop()
         services.close()
+
+
+def _wait_issued(load: Load, count: int) -> None:
+    deadline = time.monotonic() + 180
+    while len(load.issued) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(load.issued) >= count, [o for o in load.outcomes if o.status not in (200, 201)][-5:]
 
 
 def _wait_recovered(load: Load, back_at: float) -> float:
