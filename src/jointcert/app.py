@@ -21,6 +21,7 @@ from jointcert.bank.sandbox.hashing import SecretHasher
 from jointcert.ca.authority import CertificateAuthority
 from jointcert.ca.bootstrap import install_hierarchy, unlock_signers
 from jointcert.ca.crl import CrlPublisher
+from jointcert.ca.epoch import EpochWatch
 from jointcert.ca.errors import AlreadyInitialised, CaNotInitialised
 from jointcert.ca.hierarchy import ISSUING, OCSP, ROOT, generate_hierarchy
 from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked
@@ -55,10 +56,12 @@ from jointcert.rp import (
 from jointcert.rp.http import HttpCrlFetcher, HttpOcspTransport
 from jointcert.rp.loopback import LoopbackCrlFetcher, LoopbackOcspTransport
 from jointcert.rp.policy import issuing_bank_policy
+from jointcert.rp.revocation import EpochSource
 from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
 from jointcert.storage.repositories import ra as ra_storage
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
+from jointcert.storage.repositories.ca_epoch import SqlRevocationEpochs
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
 from jointcert.storage.repositories.cmp import SqlTransactionStore
 from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
@@ -147,7 +150,7 @@ def build_services(
     signers = unlock_signers(
         store=certificates,
         audit=audit,
-        keys=FileKeyStore(settings.data_dir / CA_DIR),
+        keys=FileKeyStore(settings.ca_key_dir),
         passphrase=_passphrase(settings),
         clock=clock,
         actor=actor,
@@ -163,12 +166,14 @@ def build_services(
         linter=linter,
         counters=counters,
     )
+    epochs = SqlRevocationEpochs(database)  # bumped by every revocation; marks the CRL dirty, expires rp caches
     crl = CrlPublisher(
         store=certificates,
         signers={ROOT: signers[ROOT], ISSUING: signers[ISSUING]},
         clock=clock,
         settings=settings.ca,
         counters=counters,
+        epochs=epochs,
     )
     ocsp = OcspResponder(
         store=certificates,
@@ -178,8 +183,7 @@ def build_services(
         settings=settings.ca,
         counters=counters,
     )
-    authority.add_revocation_listener(ocsp.invalidate)
-    authority.add_revocation_listener(crl.on_revocation)
+    authority.add_revocation_listener(ocsp.invalidate)  # the CRL: the leader's regenerate_dirty (ca/crl.py)
     relying_parties = build_relying_parties(
         settings,
         clock,
@@ -189,6 +193,7 @@ def build_services(
         crl=LoopbackCrlFetcher(
             settings.server.public_url, lambda slug: crl.current(slug).der, crl.slugs, HttpCrlFetcher()
         ),
+        epoch=EpochWatch(epochs, clock),
     )
     authority.add_revocation_listener(relying_parties.cache.forget)
     relay = RelayService(
@@ -292,11 +297,13 @@ def build_relying_parties(
     anchors: TrustAnchors,
     ocsp: OcspTransport | None,
     crl: CrlFetcher | None,
+    epoch: EpochSource | None = None,
 ) -> RelyingParties:
     """The demo institutions (``rp.demo_institutions``) and the issuing bank's app login, trusting ``anchors``, with
     challenges and registrations in the database and revocation through ``ocsp``/``crl`` (``build_services`` routes
-    our own URLs in-process)."""
-    cache = RevocationCache()
+    our own URLs in-process). The institutions reuse a good OCSP answer for ``rp.ocsp_cache_seconds`` and drop it
+    when ``epoch`` moves; the bank's own login asks its CA every time (no cache)."""
+    cache = RevocationCache(max_age=timedelta(seconds=settings.rp.ocsp_cache_seconds), epoch=epoch)
     challenges = ChallengeService(SqlChallengeStore(database), clock, ttl_seconds=settings.rp.challenge_ttl_seconds)
     registry = SqlRegistrationStore(database)
     policies = demo_institutions(anchors)
@@ -304,8 +311,9 @@ def build_relying_parties(
     verifiers = verifiers_for(
         policies, clock=clock, settings=settings.rp, revocation=revocation, challenges=challenges, registry=registry
     )
+    direct = RevocationChecker(clock, ocsp, crl, cache=RevocationCache(max_age=timedelta(0), epoch=epoch))
     bank = Verifier(
-        issuing_bank_policy(anchors), clock=clock, settings=settings.rp, revocation=revocation, challenges=challenges
+        issuing_bank_policy(anchors), clock=clock, settings=settings.rp, revocation=direct, challenges=challenges
     )
     return RelyingParties(policies, verifiers, challenges, registry, cache, bank)
 

@@ -148,6 +148,7 @@ class RpSettings(_Group):
 
     challenge_ttl_seconds: int = 120
     fail_closed: bool = True
+    ocsp_cache_seconds: int = 0  # the demo institutions reuse a good OCSP answer this long (0: ask every login)
 
 
 class Settings(BaseSettings):
@@ -162,6 +163,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str | None = None
+    key_dir: Path | None = None  # the encrypted CA key files (default <data_dir>/ca): a node needs no shared data dir
     secret_key: SecretStr | None = None  # keys the keyed hashes and encryption of stored personal data
     log_level: str = "INFO"
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -195,6 +197,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'jointcert.db').resolve()}"
+
+    @property
+    def ca_key_dir(self) -> Path:
+        """Where the encrypted CA key files are (``JOINTCERT_KEY_DIR``, else ``<data_dir>/ca``)."""
+        return self.key_dir if self.key_dir is not None else self.data_dir / "ca"
 
     @property
     def config_path(self) -> Path:

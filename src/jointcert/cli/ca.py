@@ -173,7 +173,8 @@ def revoke(
 ) -> None:
     """Revoke a certificate (인증서 폐지): by serial on the CA (operator), or ``--self`` over CMP (holder).
 
-    The CRL and OCSP reflect it at once."""
+    OCSP and every node's logins refuse it within a second; the scheduler leader reissues the CRL within seconds
+    (a CRL fetched before that is reissued on the spot)."""
     if self_:
         if serial is not None:
             raise InvalidInput(
@@ -193,8 +194,7 @@ def revoke(
     number, flag = parse_serial(serial), parse_reason(reason or "unspecified")
     with open_services(settings_of(ctx)) as services:
         services.authority.revoke(number, flag, actor="cli")
-        crl = services.crl.current(services.authority.slug)
-    say(f"[green]폐지 완료[/] revoked {number:x} ({flag.value}); CRL #{crl.number}")
+    say(f"[green]폐지 완료[/] revoked {number:x} ({flag.value}); the CRL is reissued within seconds")
 
 
 def crl(

@@ -14,6 +14,7 @@ from jointcert.cli.context import console, err_console
 from jointcert.cli.nodelay import PROTOCOL
 from jointcert.config import ServerSettings
 from jointcert.web.app import create_app
+from jointcert.web.scheduler import leadership_for
 
 __all__ = ["FACTORY", "HEALTHCHECK_SECONDS", "public_url_warning", "register", "serve"]
 
@@ -73,7 +74,7 @@ def serve(
             f"jointcert on http://{bind_host}:{bind_port}  (public URL {settings.server.public_url}, {count} worker(s))"
         )
         if count == 1:
-            app = create_app(services, background=True)
+            app = create_app(services, background=True, leadership=leadership_for(settings))
             uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower(), http=PROTOCOL)
             return
     # each worker process builds its own services from the environment (web.factory); they inherit it

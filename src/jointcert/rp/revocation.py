@@ -24,6 +24,7 @@ from jointcert.rp.ocsp import CertStatus, OcspAnswer, OcspProblem, build_request
 
 __all__ = [
     "CrlFetcher",
+    "EpochSource",
     "OcspTransport",
     "RevocationCache",
     "RevocationChecker",
@@ -57,25 +58,61 @@ class CrlFetcher(Protocol):
         ...
 
 
+class EpochSource(Protocol):
+    """Something that changes whenever a certificate is revoked anywhere (``ca.epoch.EpochWatch``); ``None`` when
+    it cannot be read."""
+
+    def current(self) -> int | None:
+        """The current revocation epoch."""
+        ...
+
+
 @dataclass
 class RevocationCache:
-    """Thread-safe in-memory cache: good OCSP answers and verified CRLs, each until its nextUpdate."""
+    """Thread-safe in-memory cache: good OCSP answers and verified CRLs, each until its nextUpdate.
 
+    ``max_age`` caps how long a good OCSP answer is reused (zero: never cached; ``rp.ocsp_cache_seconds``).
+    With an ``epoch`` (a relying party sharing the CA's database) everything cached is dropped when the epoch
+    moves, so a revocation made by any process is seen within the watch's interval; while the epoch cannot be
+    read nothing cached is used.
+    """
+
+    max_age: timedelta | None = None
+    epoch: EpochSource | None = None
     _ocsp: dict[tuple[str, int], OcspAnswer] = field(default_factory=dict)
     _crls: dict[tuple[str, str], VerifiedCrl] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _seen: int | None = None
+
+    def _usable(self) -> bool:
+        """Drop everything if the revocation epoch moved; ``False`` while it cannot be read."""
+        if self.epoch is None:
+            return True
+        current = self.epoch.current()
+        with self._lock:
+            if current is None or current != self._seen:
+                self._ocsp.clear()
+                self._crls.clear()
+                self._seen = current
+        return current is not None
 
     def good_answer(self, issuer_key: str, serial: int, now: datetime) -> OcspAnswer | None:
-        """A cached good answer still fresh at ``now``."""
+        """A cached good answer still fresh at ``now`` (and younger than ``max_age``)."""
+        if not self._usable():
+            return None
         with self._lock:
             answer = self._ocsp.get((issuer_key, serial))
         if answer is None or answer.next_update is None or now >= answer.next_update:
             return None
+        if self.max_age is not None and now - answer.this_update >= self.max_age:
+            return None
         return answer
 
     def keep_answer(self, issuer_key: str, serial: int, answer: OcspAnswer) -> None:
-        """Remember a good answer that has a nextUpdate."""
+        """Remember a good answer that has a nextUpdate (never when ``max_age`` is zero)."""
         if answer.status is not CertStatus.GOOD or answer.next_update is None:
+            return
+        if self.max_age is not None and self.max_age <= timedelta(0):
             return
         with self._lock:
             if len(self._ocsp) >= _MAX_CACHE_ENTRIES:
@@ -84,6 +121,8 @@ class RevocationCache:
 
     def crl(self, url: str, issuer_key: str, now: datetime) -> VerifiedCrl | None:
         """A cached CRL from ``url`` for this issuer, still fresh at ``now``."""
+        if not self._usable():
+            return None
         with self._lock:
             found = self._crls.get((url, issuer_key))
         return found if found is not None and now < found.next_update else None

@@ -1,4 +1,10 @@
-"""Database engine, sessions and schema migrations (SQLite by default, PostgreSQL by URL)."""
+"""Database engine, sessions and schema migrations (SQLite by default, PostgreSQL by URL).
+
+When the database cannot be reached (refused, reset, timed out) every statement raises
+:class:`DatabaseUnavailable` — an ``Unavailable`` error, answered with 503 and ``Retry-After`` — quickly: PostgreSQL
+connections time out after a few seconds, statements after ``STATEMENT_TIMEOUT_MS``, and the pool pings a connection
+before lending it, so the service recovers on its own once the database is back.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,41 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Any, cast
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import CursorResult, Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "rowcount"]
+from jointcert.errors import Unavailable
+
+__all__ = ["CONNECT_TIMEOUT_SECONDS", "STATEMENT_TIMEOUT_MS", "Database", "DatabaseUnavailable", "rowcount"]
+
+CONNECT_TIMEOUT_SECONDS = 3
+STATEMENT_TIMEOUT_MS = 15_000
+_POOL_TIMEOUT_SECONDS = 5
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database cannot be reached (or did not answer in time); nothing was changed by this request."""
+
+    code = "database_unavailable"
+    message_ko = "데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도하세요."
+    message_en = "The database is unreachable; try again shortly."
+
+
+def _unreachable(error: BaseException) -> bool:
+    # connection refused/reset/closed, server shutting down, statement or lock timeout: all retryable
+    return isinstance(error, psycopg.OperationalError)
+
+
+def _unavailable(context: ExceptionContext) -> None:
+    """``handle_error`` hook: a lost or refused connection, or a timed-out statement, becomes DatabaseUnavailable."""
+    original = context.original_exception
+    if context.is_disconnect or _unreachable(original):
+        reason = f"{type(original).__name__}: {str(original).strip()[:200]}"
+        raise DatabaseUnavailable(reason) from context.sqlalchemy_exception
 
 
 def rowcount(result: object) -> int:
@@ -44,7 +79,19 @@ class Database:
             )
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            self.engine = create_engine(
+                url,
+                echo=echo,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                pool_timeout=_POOL_TIMEOUT_SECONDS,
+                connect_args={
+                    "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                    "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+                },
+            )
+        event.listen(self.engine, "handle_error", _unavailable)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
@@ -24,10 +26,24 @@ from jointcert.web.problems import install_problem_handlers, problem
 from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki, sandbox
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
+from jointcert.web.scheduler import AlwaysLeader, Leadership, lead
 
-__all__ = ["create_app", "run_cmp_sweep", "run_maintenance"]
+__all__ = ["create_app", "run_cmp_sweep", "run_dirty_crls", "run_maintenance", "scheduler_actor"]
 
 log = logging.getLogger(__name__)
+DIRTY_CRL_SECONDS = 1.0
+
+
+def scheduler_actor() -> str:
+    """The audit actor of scheduled work: which node (host and process) did it."""
+    return f"scheduler@{socket.gethostname()}:{os.getpid()}"
+
+
+def _remember(app: FastAPI) -> Callable[[bool], None]:
+    def remember(held: bool) -> None:
+        app.state.scheduler_leader = held
+
+    return remember
 
 
 def run_maintenance(services: Services) -> None:
@@ -35,7 +51,7 @@ def run_maintenance(services: Services) -> None:
     voided = services.authority.recover_stale()
     if voided:
         log.warning("voided %d issuance records left unsigned: %s", len(voided), [format(s, "x") for s in voided])
-    services.crl.regenerate_all(actor="scheduler")
+    services.crl.regenerate_all(actor=scheduler_actor())
     services.relay.sweep()
     services.relying_parties.challenges.purge()
 
@@ -67,20 +83,39 @@ async def _cmp_sweep_loop(services: Services) -> None:
         await asyncio.sleep(interval)
 
 
+def run_dirty_crls(services: Services) -> None:
+    """Reissue the CRLs a revocation made dirty (any node, the CLI); the leader runs it every second."""
+    for record in services.crl.regenerate_dirty(actor=scheduler_actor()):
+        log.info("reissued the %s CRL (number %d) after a revocation", record.issuer, record.number)
+
+
+async def _crl_dirty_loop(services: Services) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(run_dirty_crls, services)
+        except Exception:
+            log.exception("dirty CRL regeneration failed")
+        await asyncio.sleep(DIRTY_CRL_SECONDS)
+
+
 def _route_template(request: Request) -> str:
     """The matched route's template (``/crl/{ca}.crl``), so metrics labels stay bounded."""
     route = request.scope.get("route")
     return str(getattr(route, "path", "unmatched"))
 
 
-def create_app(services: Services, *, background: bool = False, close_services: bool = False) -> FastAPI:
-    """The web application of one instance; ``background`` runs the CRL/recovery schedule (``serve`` does);
-    ``close_services`` releases the services' database connections at shutdown (a worker process owns them)."""
+def create_app(
+    services: Services, *, background: bool = False, close_services: bool = False, leadership: Leadership | None = None
+) -> FastAPI:
+    """The web application of one instance; ``background`` runs the CRL/recovery schedule (``serve`` does) while
+    ``leadership`` is held (web/scheduler.py; default: this process alone); ``close_services`` releases the
+    services' database connections at shutdown (a worker process owns them)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        loops = (_maintenance_loop, _cmp_sweep_loop) if background else ()
-        tasks = [asyncio.create_task(loop(services)) for loop in loops]
+        loops = (_maintenance_loop, _cmp_sweep_loop, _crl_dirty_loop) if background else ()
+        leader = leadership or AlwaysLeader()
+        tasks = [asyncio.create_task(lead(leader, loops, services, on_change=_remember(app)))] if loops else []
         try:
             yield
         finally:
@@ -98,6 +133,7 @@ def create_app(services: Services, *, background: bool = False, close_services: 
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.scheduler_leader = False
     http = HttpMetrics()
     install_problem_handlers(app)
 

@@ -12,10 +12,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jointcert.errors import ErrorKind, JointcertError
 
-__all__ = ["PROBLEM_MEDIA_TYPE", "STATUS_BY_KIND", "install_problem_handlers", "problem"]
+__all__ = ["PROBLEM_MEDIA_TYPE", "RETRY_AFTER_SECONDS", "STATUS_BY_KIND", "install_problem_handlers", "problem"]
 
 log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = 5  # on 503: the database comes back within seconds of returning (storage/db.py)
 STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.INVALID: 400,
     ErrorKind.NOT_FOUND: 404,
@@ -50,7 +51,10 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = STATUS_BY_KIND[exc.kind]
     if status >= 500:
         log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)
-        return problem(status, exc.code, type(exc).message_en, message_ko=type(exc).message_ko)
+        response = problem(status, exc.code, type(exc).message_en, message_ko=type(exc).message_ko)
+        if status == 503:  # the database or another dependency is away: a retry will do (docs/operations.md)
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     details = {k: v for k, v in exc.details.items() if k not in _MEMBERS}  # e.g. a bank error's "status"
     return problem(status, exc.code, type(exc).message_en, exc.text_en, **{**details, "message_ko": exc.text_ko})
 

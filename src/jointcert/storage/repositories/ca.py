@@ -30,6 +30,7 @@ from jointcert.ca.ports import (
     RevokedEntry,
 )
 from jointcert.storage.db import Database, rowcount
+from jointcert.storage.repositories.ca_epoch import bump_epoch
 from jointcert.storage.tables.ca import CaAuditHead, CaAuditLog, CaAuthority, CaCertificate, CaCrl, CaCrlCounter
 
 __all__ = ["SqlAuditStore", "SqlCertificateStore", "serial_key"]
@@ -199,6 +200,8 @@ class SqlCertificateStore:
             if self._set_revoked(session, issuer, hex_serial, x509.ReasonFlags.superseded, at):
                 revoked.append(int(hex_serial, 16))
                 append_audit(session, event(int(hex_serial, 16)))
+        if revoked:
+            bump_epoch(session, issuer)  # every node's caches and the CRL see it (storage/repositories/ca_epoch.py)
         return revoked
 
     def supersede_older(
@@ -231,6 +234,7 @@ class SqlCertificateStore:
                 )
                 raise AlreadyRevoked() if exists else CertificateNotFound()
             append_audit(session, event)
+            bump_epoch(session, issuer)
             row = session.scalars(
                 select(CaCertificate).where(
                     CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial)
@@ -315,6 +319,8 @@ class SqlCertificateStore:
                 if rowcount(result) == 1:
                     voided.append(int(hex_serial, 16))
                     append_audit(session, event(int(hex_serial, 16)))
+            if voided:
+                bump_epoch(session, issuer)
             return voided
 
     def counts(self) -> dict[str, int]:

@@ -6,6 +6,7 @@ from jointcert.storage.tables import (
     Base,
     bank,  # noqa: F401  (registers the bank_* tables)
     ca,  # noqa: F401  (registers the CA tables)
+    ca_epoch,  # noqa: F401  (registers ca_revocation_epochs)
     cmp,  # noqa: F401  (registers the CMP tables)
     metadata,
     ra,  # noqa: F401  (registers the ra_* tables)

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Request, Response
 from jointcert.app import Services
 from jointcert.ca.errors import UnknownAuthority
 from jointcert.ca.ocsp import error_response
+from jointcert.errors import Unavailable
+from jointcert.web.problems import RETRY_AFTER_SECONDS
 
 __all__ = ["MAX_OCSP_REQUEST", "router"]
 
@@ -29,7 +31,11 @@ def _ocsp(services: Services, body: bytes) -> Response:
     if not body or len(body) > MAX_OCSP_REQUEST:
         der = error_response(OCSPResponseStatus.MALFORMED_REQUEST)
     else:
-        der = services.ocsp.respond(body)
+        try:
+            der = services.ocsp.respond(body)
+        except Unavailable:  # the database is away: RFC 6960 tryLater, unsigned, and nothing cached
+            headers = {"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER_SECONDS)}
+            return Response(error_response(OCSPResponseStatus.TRY_LATER), media_type=OCSP_RESPONSE, headers=headers)
     return Response(der, media_type=OCSP_RESPONSE, headers={"Cache-Control": "no-store"})
 
 

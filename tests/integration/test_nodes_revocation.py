@@ -1,0 +1,106 @@
+"""A revocation made in another process (``jointcert revoke``) is seen by a running ``jointcert serve`` within about
+a second: the next login at a demo institution that caches OCSP answers for an hour (``rp.ocsp_cache_seconds``),
+the bank app's own login and the server's OCSP all refuse it; the scheduler leader reissues the dirty CRL. On
+SQLite and PostgreSQL; the measured propagation times are printed."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+
+from jointcert.app import Services
+from jointcert.rp.policy import DEMO_GOV
+from jointcert.types import CertType
+from tests.integration.nodes_harness import (
+    Deployment,
+    Node,
+    bank_login,
+    free_port,
+    fresh_postgres,
+    ocsp_status,
+    rp_login,
+)
+from tests.integration.test_rp_web import Holder, issue
+
+CACHE_AN_HOUR = {"JOINTCERT_RP__OCSP_CACHE_SECONDS": "3600"}  # only the revocation epoch can expire the cache
+WAIT_SECONDS = 30
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Node]:
+    """An initialised deployment and one ``jointcert serve`` on it."""
+    port = free_port()
+    database: contextlib.AbstractContextManager[str | None] = contextlib.nullcontext(None)
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_url")  # skips when PostgreSQL is not reachable
+        database = fresh_postgres()
+    with database as url:
+        deployment = Deployment.create(tmp_path, f"http://127.0.0.1:{port}", url, **CACHE_AN_HOUR)
+        server = Node(deployment, "serve", deployment.data_dir, port=port)
+        try:
+            yield server.start()
+        finally:
+            server.stop()
+
+
+def _refusals(client: httpx.Client, node: Node, holder: Holder, issuer: x509.Certificate) -> dict[str, float]:
+    """Seconds from now until each of the three answers says revoked."""
+    started, seen = time.monotonic(), dict[str, float]()
+    while len(seen) < 3 and time.monotonic() - started < WAIT_SECONDS:
+        if "rp login" not in seen and not rp_login(client, node.url, DEMO_GOV, holder)["accepted"]:
+            seen["rp login"] = time.monotonic() - started
+        if "bank login" not in seen and bank_login(client, node.url, holder).status_code == 403:
+            seen["bank login"] = time.monotonic() - started
+        if "ocsp" not in seen and ocsp_status(client, node.url, holder.cert, issuer) == "revoked":
+            seen["ocsp"] = time.monotonic() - started
+    return seen
+
+
+def test_a_cli_revocation_is_refused_by_the_running_server_within_a_second(node: Node) -> None:
+    deployment = node.deployment
+    services = deployment.services()
+    holder = issue(services, CertType.GENERAL, name="김노드")
+    issuer = services.signers["class1"].certificate
+    with contextlib.closing(services), httpx.Client(timeout=60) as client:
+        for _ in range(2):  # the second answers come from the caches (the institution's, the responder's)
+            assert rp_login(client, node.url, DEMO_GOV, holder)["accepted"]
+            assert bank_login(client, node.url, holder).status_code == 200
+            assert ocsp_status(client, node.url, holder.cert, issuer) == "good"
+        serial = format(holder.cert.serial_number, "x")
+        revoked = deployment.jointcert("revoke", serial, "--reason", "keyCompromise")
+        assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+        seen = _refusals(client, node, holder, issuer)
+        backend = "PostgreSQL" if deployment.database_url else "SQLite"
+        print(
+            f"\n{backend}: revocation by another process seen after "
+            + ", ".join(f"{k} {v:.3f} s" for k, v in seen.items())
+        )
+        assert set(seen) == {"rp login", "bank login", "ocsp"}
+        # the epoch is read every 0.5 s; generous slack for a loaded machine (without it: good for an hour)
+        assert max(seen.values()) < 5, seen
+        verdict = rp_login(client, node.url, DEMO_GOV, holder)
+        assert verdict["reason"]["code"] == "revoked", verdict
+        refused = bank_login(client, node.url, holder).json()
+        assert refused["code"] == "bank_login_refused" and refused["reason"] == "revoked", refused
+        _assert_leader_reissues_the_crl(client, node, services, holder.cert.serial_number)
+
+
+def _assert_leader_reissues_the_crl(client: httpx.Client, node: Node, services: Services, serial: int) -> None:
+    """The revocation did not sign a CRL; the server's scheduler did, within seconds, and it lists the serial."""
+    revocation = max(e.seq for e in services.audit.entries(limit=100_000) if e.type == "certificate.revoked")
+    deadline, made = time.monotonic() + WAIT_SECONDS, []
+    while time.monotonic() < deadline:
+        made = [e for e in services.audit.entries(after_seq=revocation, limit=100_000) if e.type == "crl.issued"]
+        if made and not services.crl.dirty("class1"):
+            break
+        time.sleep(0.2)
+    assert not services.crl.dirty("class1")
+    assert made and all(e.actor.startswith("scheduler@") for e in made), made  # not the revocation, not on demand
+    crl = x509.load_der_x509_crl(client.get(f"{node.url}/crl/class1.crl").content)
+    assert crl.get_revoked_certificate_by_serial_number(serial) is not None
