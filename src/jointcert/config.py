@@ -119,6 +119,8 @@ class RpSettings(_Group):
 
     challenge_ttl_seconds: int = 120
     fail_closed: bool = True
+    wallet_url: str = ""  # the bank's wallet (/wallet/connect) the demo partner sites open; "" = server.public_url
+    partner_url: str = "http://127.0.0.1:8001"  # the demo partner sites' own origin (jointcert demo serves it)
 
 
 class Settings(BaseSettings):
