@@ -25,9 +25,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from jointcert.app import Services
 from jointcert.clock import SystemClock
+from jointcert.rp import CheckName, Status
 from jointcert.rp.policy import DEMO_CARD, DEMO_GOV
+from jointcert.rp.wallet import WalletResponse, WalletResponseVerifier
 from jointcert.web.app import create_app
-from jointcert.web.routes.partner import demo_document
+from jointcert.web.routes.partner import PARTNER_COOKIE, demo_document
 from tests.e2e.harness.bank import PHONE, Issued, fresh_instance, issue, phone_page, save_in_wallet
 from tests.e2e.harness.support import RequestRecorder
 
@@ -190,6 +192,30 @@ def test_login_and_document_signing_from_another_origin(
         other = httpx.post(f"{origins.bank}/partner/{DEMO_GOV}/api/verify", json={"kind": "login", "response": login})
         assert other.json()["reason"]["code"] == "binding_mismatch", other.text
 
+        # identify: the site holds the resident number and asks for R; the bank's verifier checks the VID
+        with page.expect_popup() as info:
+            page.evaluate(
+                """async (bank) => {
+                  const { JointcertWallet } = await import("/static/js/jointcert-rp.js");
+                  const request = fetch("/partner/gov-portal/api/request", { method: "POST",
+                    headers: { "Content-Type": "application/json" }, body: '{"kind": "login", "identify": true}' })
+                    .then((r) => r.json()).then((a) => a.request);
+                  window.identified = new JointcertWallet({ walletUrl: bank }).popup(request);
+                }""",
+                origins.bank,
+            )
+        popup = info.value
+        expect(popup.locator("#identify")).to_be_visible()
+        popup.fill("#cert-password", PASSWORD)
+        popup.click("#sign-button")
+        identified = page.evaluate("window.identified")
+        assert base64.b64decode(identified["random_num"]) == issued.r
+        session = next(c["value"] for c in page.context.cookies() if c["name"] == PARTNER_COOKIE)
+        gov = origins.services.relying_parties.verifiers[DEMO_GOV]
+        checker = WalletResponseVerifier(gov, client_id=DEMO_GOV, origin=origins.partner)
+        verdict = checker.verify(WalletResponse.from_json(identified), session_id=session, rrn=issued.rrn)
+        assert verdict.accepted and verdict.check(CheckName.VID).status is Status.PASSED, verdict.to_dict()
+
         popup = _open_wallet(page, "#sign-popup")
         expect(popup.locator("#document-text")).to_contain_text("전자문서 동의서")
         screenshot(popup, "4-wallet-document")
@@ -210,7 +236,8 @@ def test_login_and_document_signing_from_another_origin(
     binding = json.loads(base64.b64decode(signed["binding"]))
     assert binding["origin"] == origins.partner and binding["client_id"] == DEMO_GOV and binding["kind"] == "sign"
     assert "random_num" not in signed
-    recorder.assert_never_sent(passwords=(PASSWORD, WRONG), secrets=issued.secrets())
+    # R left once, to the site that asked for the VID check; never the key or the password
+    recorder.assert_never_sent(passwords=(PASSWORD, WRONG), secrets=tuple(s for s in issued.secrets() if s != issued.r))
 
 
 def test_redirect_login_returns_to_the_registered_url(

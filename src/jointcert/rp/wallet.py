@@ -87,8 +87,10 @@ def build_request(
     cert_types: tuple[str, ...] = (),
     document: DocumentToSign | None = None,
     request_id: str = "",
+    identify: bool = False,
 ) -> dict[str, Any]:
-    """The request a relying party's server hands its page (the page adds ``return_url``/``state`` to redirect)."""
+    """The request a relying party's server hands its page (the page adds ``return_url``/``state`` to redirect).
+    ``identify`` asks the wallet for R too, for the VID check against the resident number the party holds."""
     if (kind is WalletKind.SIGN) != (document is not None):
         raise ValueError("a document goes with kind 'sign', and only with it")
     if document is not None and (len(document.sha256) != 32 or len(document.display_text) > MAX_DISPLAY_TEXT):
@@ -105,6 +107,8 @@ def build_request(
     }
     if document is not None:
         request["document"] = document.to_dict()
+    if identify:
+        request["identify"] = True
     return request
 
 

@@ -83,6 +83,7 @@ class RequestIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["login", "sign"] = "login"
+    identify: bool = False  # ask for R as well (a site that holds the customer's resident number checks the VID)
 
 
 class VerifyIn(BaseModel):
@@ -119,6 +120,7 @@ def wallet_request(site: Site, body: RequestIn, request: Request, response: Resp
         cert_types=tuple(sorted(t.value for t in policy.accepted_types)),
         document=document,
         request_id=secrets.token_urlsafe(12),
+        identify=body.identify,
     )
     return {"request": built, "document": shown}
 

@@ -161,6 +161,7 @@ class Session {
       $("ask-what").replaceChildren(bi("공동인증서 로그인", "Log in with your joint certificate"));
       $("sign-button").replaceChildren(bi("인증서로 로그인", "Log in with certificate"));
     }
+    $("identify").hidden = r.identify !== true; // R goes to this site only when it asks, and the customer sees it
     this.vault = await openVault();
     const all = await this.vault.listCredentials();
     const usable = all.filter((c) => fits(c, r, this.config.policies));
@@ -225,7 +226,8 @@ class Session {
       const digest = fromBase64(r.document.sha256);
       Object.assign(response, { document_signature: toBase64(await signDetached({ ...signer, digest })) });
     }
-    unlocked.randomNum.fill(0); // R is never sent by this page
+    if (r.identify === true) Object.assign(response, { random_num: toBase64(unlocked.randomNum) });
+    unlocked.randomNum.fill(0); // R leaves only when the site asked for the VID check (identify)
     return response;
   }
 
