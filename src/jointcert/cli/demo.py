@@ -73,18 +73,23 @@ def _table(base_url: str) -> Table:
 
 
 def serve_with_partner_origin(app: object, host: str, port: int, partner_url: str) -> None:
-    """Serve ``app`` on ``host:port`` and, when ``partner_url`` is another local port, there too (second origin)."""
-    sockets = []
+    """Serve ``app`` on ``host:port`` and, when ``partner_url`` names another local port, there too: the demo
+    partner sites' own origin (docs/wallet-protocol.md). A partner port in use is reported, not fatal."""
+    sockets = [_bound(host, port)]
     partner = urllib.parse.urlsplit(partner_url)
-    for bind in dict.fromkeys([(host, port), (partner.hostname or host, partner.port or 0)]):
-        if bind[1] == 0:
-            continue
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(bind)
-        sockets.append(sock)
-    config = uvicorn.Config(app, log_level="info")  # type: ignore[arg-type]
-    uvicorn.Server(config).run(sockets=sockets)
+    if partner.port and (partner.hostname, partner.port) != (host, port):
+        try:
+            sockets.append(_bound(partner.hostname or host, partner.port))
+        except OSError as exc:
+            say(f"[yellow]partner sites not served on {partner_url}: {exc}[/]")
+    uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=sockets)  # type: ignore[arg-type]
+
+
+def _bound(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
 
 
 def demo(

@@ -20,6 +20,7 @@ from jointcert.app import Services
 from jointcert.errors import JointcertError
 from jointcert.rp.wallet import PROTOCOL_VERSION, REQUEST_TYPE
 from jointcert.rp.wallet_clients import MAX_URL, WalletClient, WalletClients, origin_of_url
+from jointcert.web.problems import STATUS_BY_KIND
 from jointcert.web.routes.rp_models import InvalidRpRequest, policy_labels
 from jointcert.web.templates import PAGE_HEADERS, install_pages, templates_of
 
@@ -111,7 +112,7 @@ def connect(request: Request) -> HTMLResponse:
         except JointcertError as exc:
             refusal = exc
     context = {"config": config, "refusal": refusal.to_dict() if refusal else None}
-    status = 403 if refusal is not None else 200
+    status = STATUS_BY_KIND[refusal.kind] if refusal is not None else 200
     response = templates_of(request).TemplateResponse(request, "wallet/connect.html", context, status_code=status)
     response.headers.update(WALLET_PAGE_HEADERS)
     return response
