@@ -57,6 +57,7 @@ from jointcert.rp.http import HttpCrlFetcher, HttpOcspTransport
 from jointcert.rp.loopback import LoopbackCrlFetcher, LoopbackOcspTransport
 from jointcert.rp.policy import issuing_bank_policy
 from jointcert.rp.revocation import EpochSource
+from jointcert.rp.wallet_clients import WalletClients
 from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
 from jointcert.storage.repositories import ra as ra_storage
@@ -67,6 +68,7 @@ from jointcert.storage.repositories.cmp import SqlTransactionStore
 from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
 from jointcert.storage.repositories.relay import SqlTransferStore
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
+from jointcert.storage.wallet import SqlWalletClientStore
 
 __all__ = [
     "InitResult",
@@ -92,6 +94,7 @@ class RelyingParties:
     registry: RegistrationStore
     cache: RevocationCache
     issuing_bank: Verifier  # the bank app's own certificate login (/bank/login), not listed under /rp/
+    wallet_clients: WalletClients  # relying parties registered at the bank's cross-origin wallet (/wallet/connect)
 
 
 @dataclass(frozen=True)
@@ -315,7 +318,8 @@ def build_relying_parties(
     bank = Verifier(
         issuing_bank_policy(anchors), clock=clock, settings=settings.rp, revocation=direct, challenges=challenges
     )
-    return RelyingParties(policies, verifiers, challenges, registry, cache, bank)
+    wallet_clients = WalletClients(SqlWalletClientStore(database), clock)
+    return RelyingParties(policies, verifiers, challenges, registry, cache, bank, wallet_clients)
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,8 @@ class RpSettings(_Group):
     challenge_ttl_seconds: int = 120
     fail_closed: bool = True
     ocsp_cache_seconds: int = 0  # the demo institutions reuse a good OCSP answer this long (0: ask every login)
+    wallet_url: str = ""  # the bank's wallet (/wallet/connect) the demo partner sites open; "" = server.public_url
+    partner_url: str = "http://127.0.0.1:8001"  # the demo partner sites' own origin (jointcert demo serves it)
 
 
 class Settings(BaseSettings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, cmp, copy, demo, init, inspect, login, pfx, serve, verify
+from jointcert.cli import ca, cmp, copy, demo, init, inspect, login, pfx, serve, verify, wallet
 
 __all__ = ["register"]
 
@@ -21,3 +21,4 @@ def register(app: typer.Typer) -> None:
     cmp.register(app)
     demo.register(app)
     pfx.register(app)
+    wallet.register(app)

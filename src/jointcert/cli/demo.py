@@ -4,6 +4,8 @@ their certificate, print the demo customers and serve. ``jointcert sandbox otp U
 from __future__ import annotations
 
 import os
+import socket
+import urllib.parse
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +22,7 @@ from jointcert.cli.ca import open_services, settings_of
 from jointcert.cli.context import console, err_console
 from jointcert.cli.serve import public_url_warning
 from jointcert.config import local_url
+from jointcert.cli.wallet import register_demo_partners
 from jointcert.npki.keyfile import encrypt_sign_pri, generate_bundle
 from jointcert.npki.store import NpkiStore
 from jointcert.ra.ports import RegisteredCertificate
@@ -71,6 +74,26 @@ def _table(base_url: str) -> Table:
     return table
 
 
+def serve_with_partner_origin(app: object, host: str, port: int, partner_url: str) -> None:
+    """Serve ``app`` on ``host:port`` and, when ``partner_url`` names another local port, there too: the demo
+    partner sites' own origin (docs/wallet-protocol.md). A partner port in use is reported, not fatal."""
+    sockets = [_bound(host, port)]
+    partner = urllib.parse.urlsplit(partner_url)
+    if partner.port and (partner.hostname, partner.port) != (host, port):
+        try:
+            sockets.append(_bound(partner.hostname or host, partner.port))
+        except OSError as exc:
+            say(f"[yellow]partner sites not served on {partner_url}: {exc}[/]")
+    uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=sockets)  # type: ignore[arg-type]
+
+
+def _bound(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
 def demo(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option("--host", help="Bind address (default 127.0.0.1).")] = None,
@@ -97,6 +120,9 @@ def demo(
         console.print(_table(base_url))
         say(f"[bold]은행 앱 / bank app:[/] {base_url}/   (인증서 발급: {base_url}/bank/issuance)")
         say(f"다른 기관 / other institutions: {base_url}/rp/")
+        partner_url = settings.rp.partner_url.rstrip("/")
+        register_demo_partners(services, partner_url)
+        say(f"다른 사이트의 기관 (인증서 지갑) / partner sites on another origin: {partner_url}/partner/")
         say(f"API (OpenAPI): {base_url}/docs   issuance: {base_url}/api/v1/issuance/…")
         say(f"가상 휴대폰 / virtual phone (ARS): {base_url}/sandbox/phone/<number>  (e.g. 010-2718-4406)")
         say(f"OTP: {base_url}/sandbox/otp/<user id>  or  jointcert sandbox otp <user id>")
@@ -106,7 +132,7 @@ def demo(
         if voided:
             say(f"[yellow]voided {len(voided)} unsigned issuance records[/]")
         say(f"jointcert demo on {base_url}  (Ctrl-C to stop)")
-        uvicorn.run(create_app(services, background=True), host=bind_host, port=bind_port, log_level="info")
+        serve_with_partner_origin(create_app(services, background=True), bind_host, bind_port, partner_url)
 
 
 @sandbox_app.command("otp")

@@ -36,6 +36,7 @@ class Status(enum.StrEnum):
 class CheckName(enum.StrEnum):
     """The checks, in the order a verification runs them."""
 
+    BINDING = "binding"  # a wallet response: signed for this relying party's origin and client id
     CHALLENGE = "challenge"
     SIGNATURE = "signature"
     CERTIFICATE = "certificate"
@@ -48,6 +49,7 @@ class CheckName(enum.StrEnum):
     VID = "vid"
     IDENTITY = "identity"
     REGISTRATION = "registration"
+    DOCUMENT = "document"  # a wallet document signature: the document's hash and its CMS signature
 
 
 class Reason(enum.StrEnum):
@@ -76,6 +78,8 @@ class Reason(enum.StrEnum):
     IDENTITY_CHECK_FAILED = "identity_check_failed"
     NOT_REGISTERED = "not_registered"
     ALREADY_REGISTERED = "already_registered"
+    BINDING_MISMATCH = "binding_mismatch"
+    DOCUMENT_MISMATCH = "document_mismatch"
 
     @property
     def message_ko(self) -> str:
@@ -129,6 +133,14 @@ _MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.ALREADY_REGISTERED: (
         "다른 고객에게 등록된 인증서입니다.",
         "The certificate is registered to another customer.",
+    ),
+    Reason.BINDING_MISMATCH: (
+        "다른 기관 또는 다른 요청을 위해 서명된 응답입니다.",
+        "The response was signed for another relying party or request.",
+    ),
+    Reason.DOCUMENT_MISMATCH: (
+        "서명된 문서가 요청한 문서와 다르거나 문서 서명이 올바르지 않습니다.",
+        "The signed document is not the requested one, or its signature does not verify.",
     ),
 }
 

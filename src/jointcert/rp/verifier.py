@@ -60,6 +60,7 @@ class SignedLogin:
     certificate: bytes | None = None  # DER/PEM, with ``signature``
     signature: bytes | None = None  # RSASSA-PKCS1-v1_5 SHA-256 over the challenge's ASCII bytes
     random_num: bytes | None = None  # R from signPri.key, for the VID check
+    signed_content: bytes | None = None  # what was signed, when not the challenge itself (a wallet binding)
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ class Verifier:
         return self._challenges.consume(login.challenge, self.policy.id, login.session_id)
 
     def _signature(self, login: SignedLogin) -> _Signed:
-        data = login.challenge.encode("utf-8")
+        data = login.signed_content if login.signed_content is not None else login.challenge.encode("utf-8")
         if login.signed_data is not None:
             return _signed_data(login.signed_data, data)
         if login.certificate is None or login.signature is None:

@@ -24,9 +24,11 @@ from jointcert.app import Services
 from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
 from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki, sandbox
+from jointcert.web.routes import partner as partner_routes
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
 from jointcert.web.scheduler import AlwaysLeader, Leadership, lead
+from jointcert.web.routes import wallet as wallet_routes
 
 __all__ = ["create_app", "run_cmp_sweep", "run_dirty_crls", "run_maintenance", "scheduler_actor"]
 
@@ -168,6 +170,8 @@ def create_app(
     app.include_router(sandbox.pages_router)
     relay_routes.install(app)  # includes the relay router
     rp_routes.install(app)  # the demo relying-party sites under /rp/ (and /static)
+    wallet_routes.install(app)  # the cross-origin wallet: /wallet/connect, /wallet/api/authorize
+    partner_routes.install(app)  # the demo institutions as partner sites on another origin: /partner/
     bank_login.install(app)  # the bank app's certificate login and its session cookie
     bank_wallet.install(app)  # /bank/login, /bank/wallet, /bank/copy/... pages
     bank_app.install(app)  # the bank app: / and /bank/... (menus, the issuance flow)
