@@ -21,13 +21,14 @@ from jointcert.ca.authority import CertificateAuthority
 from jointcert.ca.bootstrap import install_hierarchy, unlock_signers
 from jointcert.ca.crl import CrlPublisher
 from jointcert.ca.errors import AlreadyInitialised, CaNotInitialised
-from jointcert.ca.hierarchy import ISSUING, OCSP, ROOT, generate_hierarchy
+from jointcert.ca.hierarchy import ISSUING, OCSP, ROOT, Hierarchy, generate_hierarchy
 from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
 from jointcert.ca.ports import AuditEvent
 from jointcert.ca.registration import RegistrationService
 from jointcert.ca.stats import Counters
+from jointcert.ca.token import TokenKey, TokenKeySource
 from jointcert.clock import Clock, SystemClock
 from jointcert.cmp.service import CmpService
 from jointcert.config import Settings, load_settings
@@ -73,6 +74,8 @@ __all__ = [
     "ensure_initialised",
     "init_instance",
     "is_initialised",
+    "refuse_token_keys",
+    "token_source",
 ]
 
 CA_DIR = "ca"
@@ -115,8 +118,31 @@ class Services:
     otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections (and the PKCS#11 sessions)."""
         self.database.dispose()
+        for signer in self.signers.values():
+            if isinstance(signer.key, TokenKey):
+                signer.key.source.close()
+
+
+def token_source(settings: Settings, counters: Counters | None = None) -> TokenKeySource | None:
+    """The PKCS#11 token holding the CA keys when ``[ca] key_source = "pkcs11"``; ``None`` for file keys."""
+    if settings.ca.key_source != "pkcs11":
+        return None
+    config = settings.ca.pkcs11
+    return TokenKeySource(config.module, config.token_label, _pin(settings), counters)
+
+
+def refuse_token_keys(token: TokenKeySource) -> None:
+    """:class:`AlreadyInitialised` when the token already holds keys for the CA roles (a ceremony runs once)."""
+    found = [slug for slug in (ROOT, ISSUING, OCSP) if token.exists(slug)]
+    if found:
+        raise AlreadyInitialised(existing=[f"pkcs11:{token.token_label}/{slug}" for slug in found])
+
+
+def _pin(settings: Settings) -> str:
+    pin = settings.ca.pkcs11.pin
+    return pin.get_secret_value() if pin is not None else ""
 
 
 def _passphrase(settings: Settings) -> bytes:
@@ -143,13 +169,15 @@ def build_services(
     database = database or Database(settings.effective_database_url)
     pii = PiiProtector(settings.secret_key_bytes())
     certificates, audit, counters = SqlCertificateStore(database), SqlAuditStore(database), Counters()
+    token = token_source(settings, counters)
     signers = unlock_signers(
         store=certificates,
         audit=audit,
         keys=FileKeyStore(settings.data_dir / CA_DIR),
-        passphrase=_passphrase(settings),
+        passphrase=_passphrase(settings) if settings.ca.passphrase is not None or token is None else None,
         clock=clock,
         actor=actor,
+        token=token,
     )
     authority = CertificateAuthority(
         store=certificates,
@@ -327,7 +355,7 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _config_document(settings: Settings) -> dict[str, object]:
-    ca = settings.ca.model_dump(exclude={"passphrase"})
+    ca = settings.ca.model_dump(exclude={"passphrase": True, "pkcs11": {"pin"}})
     return {"server": settings.server.model_dump(), "ca": ca}
 
 
@@ -340,6 +368,18 @@ def _secrets_document(settings: Settings) -> dict[str, object]:
     return document
 
 
+def _new_hierarchy(draft: Settings, clock: Clock) -> Hierarchy:
+    """Keys in memory, or generated in the token (refused when it already holds CA keys)."""
+    token = token_source(draft)
+    if token is None:
+        return generate_hierarchy(draft.ca, draft.server.public_url, clock.now())
+    try:
+        refuse_token_keys(token)
+        return generate_hierarchy(draft.ca, draft.server.public_url, clock.now(), token.generate)
+    finally:
+        token.close()
+
+
 def _refuse_existing(data_dir: Path, settings: Settings) -> None:
     existing = [settings.config_path, settings.secrets_path, data_dir / CA_DIR, data_dir / "jointcert.db"]
     found = [str(p) for p in existing if p.exists()]
@@ -347,11 +387,14 @@ def _refuse_existing(data_dir: Path, settings: Settings) -> None:
         raise AlreadyInitialised(existing=found)
 
 
-def init_instance(data_dir: Path, clock: Clock | None = None) -> InitResult:
-    """Create a new instance in ``data_dir``; :class:`AlreadyInitialised` (nothing changed) if one exists."""
+def init_instance(data_dir: Path, clock: Clock | None = None, *, ca: Mapping[str, object] | None = None) -> InitResult:
+    """Create a new instance in ``data_dir``; :class:`AlreadyInitialised` (nothing changed) if one exists.
+
+    ``ca`` overrides CA settings written to the instance's config (the key ceremony passes ``key_source =
+    "pkcs11"`` and the token: the keys are then generated inside the token)."""
     clock = clock or SystemClock()
     data_dir.mkdir(parents=True, exist_ok=True)
-    draft = load_settings(data_dir)
+    draft = load_settings(data_dir, **({"ca": dict(ca)} if ca else {}))
     _refuse_existing(data_dir, draft)
     database = Database(draft.effective_database_url)
     created: list[Path] = []
@@ -362,12 +405,13 @@ def init_instance(data_dir: Path, clock: Clock | None = None) -> InitResult:
         store, audit = SqlCertificateStore(database), SqlAuditStore(database)
         if store.authorities():
             raise AlreadyInitialised(existing=["database"])
-        hierarchy = generate_hierarchy(draft.ca, draft.server.public_url, clock.now())
+        hierarchy = _new_hierarchy(draft, clock)
         _write_private(draft.secrets_path, tomli_w.dumps(_secrets_document(draft)))
         created.append(draft.secrets_path)
         draft.config_path.write_text(tomli_w.dumps(_config_document(draft)), encoding="utf-8")
         created.append(draft.config_path)
-        settings = load_settings(data_dir)
+        in_token = draft.ca.key_source == "pkcs11"
+        settings = load_settings(data_dir, **({"ca": {"pkcs11": {"pin": _pin(draft)}}} if in_token else {}))
         created.append(data_dir / CA_DIR)
         install_hierarchy(
             hierarchy,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
@@ -29,6 +29,7 @@ __all__ = [
     "CaSettings",
     "CmpSettings",
     "MissingSecret",
+    "Pkcs11Settings",
     "RaSettings",
     "RelaySettings",
     "RpSettings",
@@ -63,6 +64,14 @@ class ServerSettings(_Group):
     workers: int = 1
 
 
+class Pkcs11Settings(_Group):
+    """Where CA keys live when ``[ca] key_source = "pkcs11"``: the module, the token, the user PIN (a secret)."""
+
+    module: str = "/usr/lib/softhsm/libsofthsm2.so"
+    token_label: str = "jointcert-ca"  # noqa: S105 (a token's label, not a secret)
+    pin: SecretStr | None = None  # secrets.toml [ca.pkcs11] pin or JOINTCERT_CA__PKCS11__PIN
+
+
 class CaSettings(_Group):
     """The certification authority: names, key protection, validity, CRL/OCSP timing."""
 
@@ -73,6 +82,8 @@ class CaSettings(_Group):
     bank_unit: str = "HANBIT"  # ou=<bank> in subjects of the certificates our RA requests
     bank_code: str = "081"  # the 3-digit bank code inside the cn's unique digits
     passphrase: SecretStr | None = None  # CA keys are encrypted at rest under this
+    key_source: Literal["file", "pkcs11"] = "file"  # file: encrypted PEM under <data_dir>/ca; pkcs11: a token
+    pkcs11: Pkcs11Settings = Field(default_factory=Pkcs11Settings)
     validity_days: int = 365
     crl_interval_seconds: int = 3600
     crl_next_update_hours: int = 24
