@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
+from fastapi.testclient import TestClient
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 
 from jointcert.app import Services, build_services, init_instance
@@ -23,6 +24,7 @@ from jointcert.ca.errors import AlreadyInitialised
 from jointcert.ca.token import SignerUnavailable, TokenKey
 from jointcert.clock import FakeClock
 from jointcert.config import load_settings
+from jointcert.web.app import create_app
 from tests.hsm import MODULE, SoftToken, make_token
 from tests.unit.ca.factories import make_request
 
@@ -165,6 +167,10 @@ def test_token_errors_fail_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         cached = services.ocsp.respond(request_der)
         crl_before = services.certificates.latest_crl("class1")
         _lock_out(token, services)
+        client = TestClient(create_app(services), raise_server_exceptions=False)
+        ready = client.get("/readyz")  # the node leaves the load balancer: its signers cannot sign
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["signers"]["class1"] == "ca_signer_unavailable"
 
         counts = services.certificates.counts()
         with pytest.raises(SignerUnavailable):
