@@ -11,11 +11,15 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from jointcert.admin.dual import DualControl, role_change
+from jointcert.admin.operators import OperatorService
+from jointcert.admin.revocation import bulk_revocation
 from jointcert.bank.sandbox.hashing import SecretHasher
 from jointcert.ca.authority import CertificateAuthority
 from jointcert.ca.bootstrap import install_hierarchy, unlock_signers
@@ -58,6 +62,8 @@ from jointcert.rp.policy import issuing_bank_policy
 from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
 from jointcert.storage.repositories import ra as ra_storage
+from jointcert.storage.repositories.admin import SqlOperatorStore, SqlProposalStore
+from jointcert.storage.repositories.admin import SqlSessionStore as SqlOperatorSessionStore
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
 from jointcert.storage.repositories.cmp import SqlTransactionStore
@@ -116,6 +122,8 @@ class Services:
     ra: RegistrationAuthority
     holders: HolderService  # renewal and revocation by the holder
     otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
+    operators: OperatorService  # operator accounts, console sessions (admin/)
+    dual_control: DualControl  # proposals a second operator approves (admin/)
 
     def close(self) -> None:
         """Release the database connections (and the PKCS#11 sessions)."""
@@ -265,7 +273,37 @@ def build_services(
         ra=ra,
         holders=holders,
         otp_device=otp_device,
+        **_admin(settings=settings, clock=clock, database=database, pii=pii, audit=audit, authority=authority),
     )
+
+
+def _admin(
+    *,
+    settings: Settings,
+    clock: Clock,
+    database: Database,
+    pii: PiiProtector,
+    audit: SqlAuditStore,
+    authority: CertificateAuthority,
+) -> dict[str, Any]:
+    """The operators' services: accounts and sessions, and dual control with its actions."""
+    operators = OperatorService(
+        operators=SqlOperatorStore(database),
+        sessions=SqlOperatorSessionStore(database),
+        audit=audit,
+        pii=pii,
+        clock=clock,
+        idle_seconds=settings.admin.idle_seconds,
+    )
+    actions = {"bulk_revocation": bulk_revocation(authority), "operator_roles": role_change(operators)}
+    dual = DualControl(
+        proposals=SqlProposalStore(database),
+        audit=audit,
+        clock=clock,
+        actions=actions,
+        ttl_seconds=settings.admin.approval_seconds,
+    )
+    return {"operators": operators, "dual_control": dual}
 
 
 def _registration_authority(

@@ -26,6 +26,7 @@ from jointcert.errors import ErrorKind, JointcertError
 __all__ = [
     "CONFIG_FILE_NAME",
     "SECRETS_FILE_NAME",
+    "AdminSettings",
     "CaSettings",
     "CmpSettings",
     "MissingSecret",
@@ -132,6 +133,13 @@ class RpSettings(_Group):
     fail_closed: bool = True
 
 
+class AdminSettings(_Group):
+    """The operator console: session idle timeout and the dual-control approval window."""
+
+    idle_seconds: int = 900
+    approval_seconds: int = 3600
+
+
 class Settings(BaseSettings):
     """Everything configurable, in one frozen object."""
 
@@ -152,6 +160,7 @@ class Settings(BaseSettings):
     ra: RaSettings = Field(default_factory=RaSettings)
     relay: RelaySettings = Field(default_factory=RelaySettings)
     rp: RpSettings = Field(default_factory=RpSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
 
     @classmethod
     def settings_customise_sources(

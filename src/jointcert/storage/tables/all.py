@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jointcert.storage.tables import (
     Base,
+    admin,  # noqa: F401  (registers the admin_* tables)
     bank,  # noqa: F401  (registers the bank_* tables)
     ca,  # noqa: F401  (registers the CA tables)
     cmp,  # noqa: F401  (registers the CMP tables)
