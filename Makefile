@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2  # two pytest-xdist workers; `make test PYTEST_ARGS=` runs serially
 
-.PHONY: demo test check lint format typecheck unit browser-deps haproxy-deps bench clean
+.PHONY: demo test check lint format typecheck unit browser-deps haproxy-deps hsm-deps bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(STAMP) browser-deps haproxy-deps
+unit: $(STAMP) browser-deps haproxy-deps hsm-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## browser-deps: Debian's chromium (+ a Korean font) for tests/e2e, installed with apt-get when missing
@@ -44,6 +44,10 @@ browser-deps:
 ## haproxy-deps: Debian's haproxy for the many-nodes test, installed with apt-get when missing
 haproxy-deps:
 	@bash scripts/ensure-haproxy.sh
+
+## hsm-deps: Debian's softhsm2 (+ opensc) for the PKCS#11 CA-key tests, installed with apt-get when missing
+hsm-deps:
+	@bash scripts/ensure-softhsm.sh
 
 ## bench: benchmarks under bench/, printing rates and ratios against baselines measured in the same run
 bench: $(STAMP)

@@ -12,24 +12,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from jointcert.admin.dual import DualControl, role_change
+from jointcert.admin.operators import OperatorService
+from jointcert.admin.revocation import bulk_revocation
 from jointcert.bank.sandbox.hashing import SecretHasher
 from jointcert.ca.authority import CertificateAuthority
 from jointcert.ca.bootstrap import install_hierarchy, unlock_signers
 from jointcert.ca.crl import CrlPublisher
 from jointcert.ca.epoch import EpochWatch
 from jointcert.ca.errors import AlreadyInitialised, CaNotInitialised
-from jointcert.ca.hierarchy import ISSUING, OCSP, ROOT, generate_hierarchy
+from jointcert.ca.hierarchy import ISSUING, OCSP, ROOT, Hierarchy, generate_hierarchy
 from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
 from jointcert.ca.ports import AuditEvent
 from jointcert.ca.registration import RegistrationService
 from jointcert.ca.stats import Counters
+from jointcert.ca.token import TokenKey, TokenKeySource
 from jointcert.clock import Clock, SystemClock
 from jointcert.cmp.service import CmpService
 from jointcert.config import Settings, load_settings
@@ -61,6 +66,8 @@ from jointcert.rp.wallet_clients import WalletClients
 from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
 from jointcert.storage.repositories import ra as ra_storage
+from jointcert.storage.repositories.admin import SqlOperatorStore, SqlProposalStore
+from jointcert.storage.repositories.admin import SqlSessionStore as SqlOperatorSessionStore
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.ca_epoch import SqlRevocationEpochs
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
@@ -79,6 +86,8 @@ __all__ = [
     "ensure_initialised",
     "init_instance",
     "is_initialised",
+    "refuse_token_keys",
+    "token_source",
 ]
 
 CA_DIR = "ca"
@@ -120,10 +129,35 @@ class Services:
     ra: RegistrationAuthority
     holders: HolderService  # renewal and revocation by the holder
     otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
+    operators: OperatorService  # operator accounts, console sessions (admin/)
+    dual_control: DualControl  # proposals a second operator approves (admin/)
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections (and the PKCS#11 sessions)."""
         self.database.dispose()
+        for signer in self.signers.values():
+            if isinstance(signer.key, TokenKey):
+                signer.key.source.close()
+
+
+def token_source(settings: Settings, counters: Counters | None = None) -> TokenKeySource | None:
+    """The PKCS#11 token holding the CA keys when ``[ca] key_source = "pkcs11"``; ``None`` for file keys."""
+    if settings.ca.key_source != "pkcs11":
+        return None
+    config = settings.ca.pkcs11
+    return TokenKeySource(config.module, config.token_label, _pin(settings), counters)
+
+
+def refuse_token_keys(token: TokenKeySource) -> None:
+    """:class:`AlreadyInitialised` when the token already holds keys for the CA roles (a ceremony runs once)."""
+    found = [slug for slug in (ROOT, ISSUING, OCSP) if token.exists(slug)]
+    if found:
+        raise AlreadyInitialised(existing=[f"pkcs11:{token.token_label}/{slug}" for slug in found])
+
+
+def _pin(settings: Settings) -> str:
+    pin = settings.ca.pkcs11.pin
+    return pin.get_secret_value() if pin is not None else ""
 
 
 def _passphrase(settings: Settings) -> bytes:
@@ -150,13 +184,15 @@ def build_services(
     database = database or Database(settings.effective_database_url)
     pii = PiiProtector(settings.secret_key_bytes())
     certificates, audit, counters = SqlCertificateStore(database), SqlAuditStore(database), Counters()
+    token = token_source(settings, counters)
     signers = unlock_signers(
         store=certificates,
         audit=audit,
         keys=FileKeyStore(settings.ca_key_dir),
-        passphrase=_passphrase(settings),
+        passphrase=_passphrase(settings) if settings.ca.passphrase is not None or token is None else None,
         clock=clock,
         actor=actor,
+        token=token,
     )
     authority = CertificateAuthority(
         store=certificates,
@@ -247,7 +283,37 @@ def build_services(
         ra=ra,
         holders=holders,
         otp_device=otp_device,
+        **_admin(settings=settings, clock=clock, database=database, pii=pii, audit=audit, authority=authority),
     )
+
+
+def _admin(
+    *,
+    settings: Settings,
+    clock: Clock,
+    database: Database,
+    pii: PiiProtector,
+    audit: SqlAuditStore,
+    authority: CertificateAuthority,
+) -> dict[str, Any]:
+    """The operators' services: accounts and sessions, and dual control with its actions."""
+    operators = OperatorService(
+        operators=SqlOperatorStore(database),
+        sessions=SqlOperatorSessionStore(database),
+        audit=audit,
+        pii=pii,
+        clock=clock,
+        idle_seconds=settings.admin.idle_seconds,
+    )
+    actions = {"bulk_revocation": bulk_revocation(authority), "operator_roles": role_change(operators)}
+    dual = DualControl(
+        proposals=SqlProposalStore(database),
+        audit=audit,
+        clock=clock,
+        actions=actions,
+        ttl_seconds=settings.admin.approval_seconds,
+    )
+    return {"operators": operators, "dual_control": dual}
 
 
 def _registration_authority(
@@ -341,7 +407,7 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _config_document(settings: Settings) -> dict[str, object]:
-    ca = settings.ca.model_dump(exclude={"passphrase"})
+    ca = settings.ca.model_dump(exclude={"passphrase": True, "pkcs11": {"pin"}})
     derived = set() if settings.server.public_url_explicit else {"public_url"}  # it follows the port
     return {"server": settings.server.model_dump(exclude=derived), "ca": ca}
 
@@ -355,6 +421,18 @@ def _secrets_document(settings: Settings) -> dict[str, object]:
     return document
 
 
+def _new_hierarchy(draft: Settings, clock: Clock) -> Hierarchy:
+    """Keys in memory, or generated in the token (refused when it already holds CA keys)."""
+    token = token_source(draft)
+    if token is None:
+        return generate_hierarchy(draft.ca, draft.server.public_url, clock.now())
+    try:
+        refuse_token_keys(token)
+        return generate_hierarchy(draft.ca, draft.server.public_url, clock.now(), token.generate)
+    finally:
+        token.close()
+
+
 def _refuse_existing(data_dir: Path, settings: Settings) -> None:
     existing = [settings.config_path, settings.secrets_path, data_dir / CA_DIR, data_dir / "jointcert.db"]
     found = [str(p) for p in existing if p.exists()]
@@ -363,13 +441,25 @@ def _refuse_existing(data_dir: Path, settings: Settings) -> None:
 
 
 def init_instance(
-    data_dir: Path, clock: Clock | None = None, *, server: Mapping[str, object] | None = None
+    data_dir: Path,
+    clock: Clock | None = None,
+    *,
+    server: Mapping[str, object] | None = None,
+    ca: Mapping[str, object] | None = None,
 ) -> InitResult:
     """Create a new instance in ``data_dir``; :class:`AlreadyInitialised` (nothing changed) if one exists.
-    ``server`` overrides server settings (``demo --port``) and is written to the config file."""
+
+    ``server`` overrides server settings (``demo --port``) and ``ca`` CA settings (the key ceremony passes
+    ``key_source = "pkcs11"`` and the token: the keys are then generated inside the token); both are written to
+    the instance's config."""
     clock = clock or SystemClock()
     data_dir.mkdir(parents=True, exist_ok=True)
-    draft = load_settings(data_dir, **({"server": dict(server)} if server else {}))
+    overrides: dict[str, object] = {}
+    if server:
+        overrides["server"] = dict(server)
+    if ca:
+        overrides["ca"] = dict(ca)
+    draft = load_settings(data_dir, **overrides)
     _refuse_existing(data_dir, draft)
     database = Database(draft.effective_database_url)
     created: list[Path] = []
@@ -380,12 +470,13 @@ def init_instance(
         store, audit = SqlCertificateStore(database), SqlAuditStore(database)
         if store.authorities():
             raise AlreadyInitialised(existing=["database"])
-        hierarchy = generate_hierarchy(draft.ca, draft.server.public_url, clock.now())
+        hierarchy = _new_hierarchy(draft, clock)
         _write_private(draft.secrets_path, tomli_w.dumps(_secrets_document(draft)))
         created.append(draft.secrets_path)
         draft.config_path.write_text(tomli_w.dumps(_config_document(draft)), encoding="utf-8")
         created.append(draft.config_path)
-        settings = load_settings(data_dir)
+        in_token = draft.ca.key_source == "pkcs11"
+        settings = load_settings(data_dir, **({"ca": {"pkcs11": {"pin": _pin(draft)}}} if in_token else {}))
         created.append(data_dir / CA_DIR)
         install_hierarchy(
             hierarchy,

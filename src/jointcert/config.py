@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -26,9 +26,11 @@ from jointcert.errors import ErrorKind, JointcertError
 __all__ = [
     "CONFIG_FILE_NAME",
     "SECRETS_FILE_NAME",
+    "AdminSettings",
     "CaSettings",
     "CmpSettings",
     "MissingSecret",
+    "Pkcs11Settings",
     "RaSettings",
     "RelaySettings",
     "RpSettings",
@@ -92,6 +94,14 @@ def local_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+class Pkcs11Settings(_Group):
+    """Where CA keys live when ``[ca] key_source = "pkcs11"``: the module, the token, the user PIN (a secret)."""
+
+    module: str = "/usr/lib/softhsm/libsofthsm2.so"
+    token_label: str = "jointcert-ca"  # noqa: S105 (a token's label, not a secret)
+    pin: SecretStr | None = None  # secrets.toml [ca.pkcs11] pin or JOINTCERT_CA__PKCS11__PIN
+
+
 class CaSettings(_Group):
     """The certification authority: names, key protection, validity, CRL/OCSP timing."""
 
@@ -102,6 +112,8 @@ class CaSettings(_Group):
     bank_unit: str = "HANBIT"  # ou=<bank> in subjects of the certificates our RA requests
     bank_code: str = "081"  # the 3-digit bank code inside the cn's unique digits
     passphrase: SecretStr | None = None  # CA keys are encrypted at rest under this
+    key_source: Literal["file", "pkcs11"] = "file"  # file: encrypted PEM under <data_dir>/ca; pkcs11: a token
+    pkcs11: Pkcs11Settings = Field(default_factory=Pkcs11Settings)
     validity_days: int = 365
     crl_interval_seconds: int = 3600
     crl_next_update_hours: int = 24
@@ -153,6 +165,13 @@ class RpSettings(_Group):
     partner_url: str = "http://127.0.0.1:8001"  # the demo partner sites' own origin (jointcert demo serves it)
 
 
+class AdminSettings(_Group):
+    """The operator console: session idle timeout and the dual-control approval window."""
+
+    idle_seconds: int = 900
+    approval_seconds: int = 3600
+
+
 class Settings(BaseSettings):
     """Everything configurable, in one frozen object."""
 
@@ -174,6 +193,7 @@ class Settings(BaseSettings):
     ra: RaSettings = Field(default_factory=RaSettings)
     relay: RelaySettings = Field(default_factory=RelaySettings)
     rp: RpSettings = Field(default_factory=RpSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -90,8 +90,8 @@ def test_health_metrics_openapi(services: Services, client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     client.get("/ca/root.crt")
     text = client.get("/metrics").text
-    assert 'jointcert_http_requests_total{method="GET",route="/ca/{ca}.crt",status="200"} 1' in text
-    assert 'jointcert_ca_events_total{event="certificates_issued"} 1' in text
+    assert 'jointcert_http_requests_total{method="GET",route="/ca/{ca}.crt",status="200"} 1.0' in text
+    assert 'jointcert_ca_events_total{event="certificates_issued"} 1.0' in text
     assert 'jointcert_ca_certificates{status="issued"}' in text
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/ocsp", "/crl/{ca}.crl", "/ca/{ca}.crt", "/healthz", "/metrics"} <= set(paths)

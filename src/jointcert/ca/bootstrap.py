@@ -8,14 +8,18 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from jointcert.ca.errors import AlreadyInitialised, CaNotInitialised
 from jointcert.ca.hierarchy import ISSUING, OCSP, ROOT, Hierarchy
 from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked, decrypt_key, encrypt_key
 from jointcert.ca.ports import AuditEvent, AuditStore, AuthorityRecord, CertificateStore, PendingRecord
+from jointcert.ca.token import TokenKey, TokenKeySource
 from jointcert.clock import Clock
 
-__all__ = ["ROLES", "install_hierarchy", "unlock_signers"]
+__all__ = ["PKCS11_PREFIX", "ROLES", "install_hierarchy", "unlock_signers"]
+
+PKCS11_PREFIX = "pkcs11:"  # AuthorityRecord.key_name of a key in a token: pkcs11:<object label>
 
 ROLES = {ROOT: "root", ISSUING: "issuing", OCSP: "ocsp"}
 _PARENT = {ISSUING: ROOT, OCSP: ISSUING}
@@ -63,11 +67,17 @@ def install_hierarchy(
         raise AlreadyInitialised()
     now = clock.now()
     signers = hierarchy.signers()
+    names: dict[str, str] = {}
     for slug, signer in signers.items():
-        keys.write(slug, encrypt_key(signer.key, passphrase))
+        if isinstance(signer.key, TokenKey):  # generated in the token: nothing to write
+            names[slug] = PKCS11_PREFIX + signer.key.label
+        else:
+            keys.write(slug, encrypt_key(signer.key, passphrase))
+            names[slug] = slug
+    keys.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     for slug, signer in signers.items():
         der = signer.certificate.public_bytes(serialization.Encoding.DER)
-        store.add_authority(AuthorityRecord(slug, ROLES[slug], der, slug, now))
+        store.add_authority(AuthorityRecord(slug, ROLES[slug], der, names[slug], now))
     for slug, parent in _PARENT.items():
         _record_child(store, signers[slug], parent, now)
     audit.append(
@@ -80,16 +90,36 @@ def install_hierarchy(
     )
 
 
+def _load_key(
+    key_name: str, keys: FileKeyStore, passphrase: bytes | None, token: TokenKeySource | None
+) -> rsa.RSAPrivateKey:
+    if key_name.startswith(PKCS11_PREFIX):
+        if token is None:
+            raise KeyLocked('This CA key is in a PKCS#11 token: set [ca] key_source = "pkcs11".')
+        return token.load(key_name.removeprefix(PKCS11_PREFIX))
+    if passphrase is None:
+        raise KeyLocked("No CA passphrase is configured (secrets.toml [ca] passphrase or JOINTCERT_CA__PASSPHRASE).")
+    return decrypt_key(keys.read(key_name), passphrase)
+
+
 def unlock_signers(
-    *, store: CertificateStore, audit: AuditStore, keys: FileKeyStore, passphrase: bytes, clock: Clock, actor: str
+    *,
+    store: CertificateStore,
+    audit: AuditStore,
+    keys: FileKeyStore,
+    passphrase: bytes | None,
+    clock: Clock,
+    actor: str,
+    token: TokenKeySource | None = None,
 ) -> Mapping[str, CaSigner]:
-    """Decrypt every CA key (once per process) and pair it with its certificate; audited as signer use."""
+    """Decrypt every CA key (once per process) or open it in the token, and pair it with its certificate; audited
+    as signer use."""
     authorities = {a.slug: a for a in store.authorities()}
     if set(authorities) != set(ROLES):
         raise CaNotInitialised()
     signers: dict[str, CaSigner] = {}
     for slug, authority in authorities.items():
-        key = decrypt_key(keys.read(authority.key_name), passphrase)
+        key = _load_key(authority.key_name, keys, passphrase, token)
         cert = x509.load_der_x509_certificate(authority.der)
         if key.public_key() != cert.public_key():
             raise KeyLocked(f"The key file of {slug} does not match its certificate.")

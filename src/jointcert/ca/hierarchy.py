@@ -8,6 +8,7 @@ OCSP responses for class1, carries id-kp-OCSPSigning and id-pkix-ocsp-nocheck).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +29,7 @@ __all__ = [
     "ROOT",
     "SLUGS",
     "Hierarchy",
+    "KeyMaker",
     "generate_hierarchy",
     "new_serial",
 ]
@@ -37,6 +39,14 @@ SLUGS = (ROOT, ISSUING, OCSP)
 ROOT_KEY_BITS = 3072
 ROOT_YEARS, ISSUING_YEARS, OCSP_DAYS = 20, 10, 730
 _ANY_POLICY = ObjectIdentifier("2.5.29.32.0")
+
+KeyMaker = Callable[[str, int], rsa.RSAPrivateKey]
+"""Makes the key of a CA role: ``(slug, bits) -> key`` (in memory by default; in a PKCS#11 token for ceremonies)."""
+
+
+def _memory_key(slug: str, bits: int) -> rsa.RSAPrivateKey:
+    del slug
+    return rsa.generate_private_key(65537, bits)
 
 
 def new_serial() -> int:
@@ -75,8 +85,8 @@ class Hierarchy:
         return {ROOT: self.root, ISSUING: self.issuing, OCSP: self.ocsp}
 
 
-def _root(settings: CaSettings, start: datetime) -> CaSigner:
-    key = rsa.generate_private_key(65537, ROOT_KEY_BITS)
+def _root(settings: CaSettings, start: datetime, new_key: KeyMaker) -> CaSigner:
+    key = new_key(ROOT, ROOT_KEY_BITS)
     name = root_name(settings)
     cert = (
         _builder(name, name, key.public_key(), start, start + timedelta(days=365 * ROOT_YEARS))
@@ -87,8 +97,8 @@ def _root(settings: CaSettings, start: datetime) -> CaSigner:
     return CaSigner(ROOT, key, cert)
 
 
-def _issuing(settings: CaSettings, root: CaSigner, base_url: str, start: datetime) -> CaSigner:
-    key = rsa.generate_private_key(65537, 2048)
+def _issuing(settings: CaSettings, root: CaSigner, base_url: str, start: datetime, new_key: KeyMaker) -> CaSigner:
+    key = new_key(ISSUING, 2048)
     urls = UrlSet(base_url, ROOT)
     cert = (
         _builder(
@@ -110,8 +120,8 @@ def _issuing(settings: CaSettings, root: CaSigner, base_url: str, start: datetim
     return CaSigner(ISSUING, key, cert)
 
 
-def _ocsp(settings: CaSettings, issuing: CaSigner, start: datetime) -> CaSigner:
-    key = rsa.generate_private_key(65537, 2048)
+def _ocsp(settings: CaSettings, issuing: CaSigner, start: datetime, new_key: KeyMaker) -> CaSigner:
+    key = new_key(OCSP, 2048)
     cert = (
         _builder(ocsp_signer_name(settings), issuing.name, key.public_key(), start, start + timedelta(days=OCSP_DAYS))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -124,9 +134,12 @@ def _ocsp(settings: CaSettings, issuing: CaSigner, start: datetime) -> CaSigner:
     return CaSigner(OCSP, key, cert)
 
 
-def generate_hierarchy(settings: CaSettings, base_url: str, now: datetime) -> Hierarchy:
-    """Generate the root, the issuing CA and the OCSP signer (keys in memory; the caller persists them)."""
+def generate_hierarchy(
+    settings: CaSettings, base_url: str, now: datetime, new_key: KeyMaker = _memory_key
+) -> Hierarchy:
+    """Generate the root, the issuing CA and the OCSP signer (keys from ``new_key``: in memory by default, the
+    caller persists them; or in a token)."""
     start = now.replace(microsecond=0) - timedelta(minutes=5)
-    root = _root(settings, start)
-    issuing = _issuing(settings, root, base_url, start)
-    return Hierarchy(root, issuing, _ocsp(settings, issuing, start))
+    root = _root(settings, start, new_key)
+    issuing = _issuing(settings, root, base_url, start, new_key)
+    return Hierarchy(root, issuing, _ocsp(settings, issuing, start, new_key))

@@ -11,6 +11,8 @@
 * Serials never issued (or recorded but not yet signed) are ``unknown`` — never ``good``; records voided after a
   crash are ``revoked``. A CertID naming an issuer we do not serve gets ``unauthorized`` (RFC 6960 §2.3);
   an undecodable request gets ``malformedRequest``.
+* When the signer fails (a PKCS#11 token error) nothing new is signed: a cached response for the same status is
+  served while it is still within its validity (before its ``nextUpdate``), otherwise ``tryLater``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from cryptography.x509 import ocsp
 from jointcert.ca.keys import CaSigner
 from jointcert.ca.ports import CertificateStore, RecordStatus
 from jointcert.ca.stats import Counters
+from jointcert.ca.token import SignerUnavailable
 from jointcert.clock import Clock
 from jointcert.config import CaSettings
 
@@ -100,9 +103,24 @@ class OcspResponder:
             return error_response(ocsp.OCSPResponseStatus.UNAUTHORIZED)
         status = self._status(slug, request.serial_number)
         self.counters.inc(f"ocsp_{status.status.name.lower()}")
-        if nonce is not None:
-            return self._sign(slug, request, status, nonce)
-        return self._cached(slug, request, status, request_der)
+        try:
+            if nonce is not None:
+                return self._sign(slug, request, status, nonce)
+            return self._cached(slug, request, status, request_der)
+        except SignerUnavailable:
+            self.counters.inc("ocsp_signer_failures")
+            stale = self._still_valid((slug, algorithm.name, request.serial_number), status)
+            return stale if stale is not None else error_response(ocsp.OCSPResponseStatus.TRY_LATER)
+
+    def _still_valid(self, key: tuple[str, str, int], status: _Status) -> bytes | None:
+        """A cached response past the cache time but before its nextUpdate (served only while the signer fails)."""
+        validity = self._settings.ocsp_next_update_minutes * 60
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit.status == status and self._clock.monotonic() - hit.made_at < validity:
+            self.counters.inc("ocsp_stale_served")
+            return hit.der
+        return None
 
     @staticmethod
     def _nonce(request: ocsp.OCSPRequest) -> bytes | None:

@@ -1,11 +1,29 @@
-"""Thread-safe event counters the CA services keep; the web layer exposes them on ``/metrics``."""
+"""Thread-safe event counters the services keep; the web layer exposes them on ``/metrics``.
+
+Any service may count an event by name (``counters.inc("reconciler_fixes")``); names are code constants (bounded).
+``subscribe`` lets the metrics exporter mirror every increment (into prometheus-client counters, which also work
+across ``serve --workers N`` processes) without the domain importing it.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 
-__all__ = ["Counters"]
+__all__ = ["WELL_KNOWN", "Counters"]
+
+WELL_KNOWN = (  # exported from the start (at 0) so dashboards and alerts find them before the first event
+    "certificates_issued",
+    "certificates_revoked",
+    "issuance_rejected",
+    "lint_failures",
+    "signer_errors",
+    "reconciler_fixes",
+    "ocsp_requests",
+    "ocsp_signatures",
+    "crls_issued",
+)
 
 
 class Counters:
@@ -14,13 +32,23 @@ class Counters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._values: Counter[str] = Counter()
+        self._listeners: list[Callable[[str, int], None]] = []
 
     def inc(self, name: str, amount: int = 1) -> None:
         """Add ``amount`` to ``name``."""
         with self._lock:
             self._values[name] += amount
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(name, amount)
 
     def snapshot(self) -> dict[str, int]:
         """A copy of every counter."""
         with self._lock:
+            return dict(self._values)
+
+    def subscribe(self, listener: Callable[[str, int], None]) -> dict[str, int]:
+        """Call ``listener(name, amount)`` on every later increment; returns the values so far (to catch up)."""
+        with self._lock:
+            self._listeners.append(listener)
             return dict(self._values)

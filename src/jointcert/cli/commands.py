@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, cmp, copy, demo, init, inspect, login, pfx, serve, verify, wallet
+from jointcert.cli import ca, ceremony, cmp, copy, demo, init, inspect, login, pfx, serve, verify, wallet
 
 __all__ = ["register"]
 
@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
     init.register(app)
     serve.register(app)
     ca.register(app)
+    ceremony.register(app)
     inspect.register(app)
     copy.register(app)
     verify.register(app)

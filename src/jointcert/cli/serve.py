@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -80,6 +82,7 @@ def serve(
     # each worker process builds its own services from the environment (web.factory); they inherit it
     os.environ["JOINTCERT_DATA_DIR"] = str(settings.data_dir.resolve())
     os.environ["JOINTCERT_SERVER__HOST"], os.environ["JOINTCERT_SERVER__PORT"] = bind_host, str(bind_port)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir(settings.data_dir))  # /metrics sums the workers
     uvicorn.run(
         FACTORY,
         factory=True,
@@ -90,6 +93,15 @@ def serve(
         http=PROTOCOL,  # TCP_NODELAY: uvicorn's worker socket would leave Nagle on (cli/nodelay.py)
         timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
     )
+
+
+def _metrics_dir(data_dir: Path) -> Path:
+    """An empty directory for prometheus-client's multiprocess files (emptied at every start: counters restart)."""
+    target = (data_dir / "metrics").resolve()
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(mode=0o700)
+    return target
 
 
 def register(app: typer.Typer) -> None:

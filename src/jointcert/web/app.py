@@ -1,7 +1,8 @@
 """The ASGI application: ``create_app(services)``; routes per area under ``web/routes``.
 
-Service endpoints: ``/healthz``, ``/metrics`` (Prometheus text), ``/openapi.json``; PKI: ``POST /ocsp``,
-``GET /ocsp/{base64}``, ``GET /crl/{ca}.crl``, ``GET /ca/{ca}.crt`` (``ca`` = ``root`` | ``class1`` | ``ocsp``),
+Service endpoints (``web/routes/service.py``): ``/healthz``, ``/readyz``, ``/metrics``; ``/openapi.json``; PKI:
+``POST /ocsp``, ``GET /ocsp/{base64}``, ``GET /crl/{ca}.crl``, ``GET /ca/{ca}.crt``
+(``ca`` = ``root`` | ``class1`` | ``ocsp``),
 ``GET /cps``; CMP: ``POST /cmp`` and ``POST /.well-known/cmp``; the demo relying parties under ``/rp/`` (pages and
 JSON API); the bank app at ``/`` and ``/bank/...``. Errors are RFC 9457 problem responses (CMP errors are CMP
 ``error`` messages).
@@ -14,21 +15,21 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import FastAPI
 
 from jointcert import __version__
 from jointcert.app import Services
-from jointcert.web.metrics import HttpMetrics, render
-from jointcert.web.problems import install_problem_handlers, problem
+from jointcert.web.metrics import Metrics, MetricsMiddleware
+from jointcert.web.problems import install_problem_handlers
 from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki, sandbox
 from jointcert.web.routes import partner as partner_routes
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
-from jointcert.web.scheduler import AlwaysLeader, Leadership, lead
+from jointcert.web.routes import service as service_routes
 from jointcert.web.routes import wallet as wallet_routes
+from jointcert.web.scheduler import AlwaysLeader, Leadership, lead
 
 __all__ = ["create_app", "run_cmp_sweep", "run_dirty_crls", "run_maintenance", "scheduler_actor"]
 
@@ -100,12 +101,6 @@ async def _crl_dirty_loop(services: Services) -> None:
         await asyncio.sleep(DIRTY_CRL_SECONDS)
 
 
-def _route_template(request: Request) -> str:
-    """The matched route's template (``/crl/{ca}.crl``), so metrics labels stay bounded."""
-    route = request.scope.get("route")
-    return str(getattr(route, "path", "unmatched"))
-
-
 def create_app(
     services: Services, *, background: bool = False, close_services: bool = False, leadership: Leadership | None = None
 ) -> FastAPI:
@@ -136,33 +131,10 @@ def create_app(
     )
     app.state.services = services
     app.state.scheduler_leader = False
-    http = HttpMetrics()
+    metrics = Metrics(services.counters, service_routes.state_reader(services))
     install_problem_handlers(app)
-
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        try:
-            response = await call_next(request)
-        except Exception:
-            http.observe(request.method, _route_template(request), 500)
-            raise
-        http.observe(request.method, _route_template(request), response.status_code)
-        return response
-
-    @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
-    def healthz() -> JSONResponse:
-        try:
-            services.audit.head()
-        except Exception:
-            log.exception("health check: database unreachable")
-            return problem(503, "unavailable", "The database is unreachable.")
-        return JSONResponse({"status": "ok", "version": __version__})
-
-    @app.get("/metrics", tags=["service"], summary="Prometheus metrics", response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
-        text = render(http, services.counters.snapshot(), services.certificates.counts())
-        return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
-
+    app.add_middleware(MetricsMiddleware, metrics=metrics, monotonic=services.clock.monotonic)
+    service_routes.install(app, services, metrics)  # /healthz, /readyz, /metrics
     app.include_router(pki.router)
     app.include_router(issuance.router)
     app.include_router(certificates.router)

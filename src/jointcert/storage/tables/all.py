@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jointcert.storage.tables import (
     Base,
+    admin,  # noqa: F401  (registers the admin_* tables)
     bank,  # noqa: F401  (registers the bank_* tables)
     ca,  # noqa: F401  (registers the CA tables)
     ca_epoch,  # noqa: F401  (registers ca_revocation_epochs)
