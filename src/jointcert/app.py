@@ -17,11 +17,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from jointcert.bank.sandbox.hashing import SecretHasher
+from jointcert.ca.audit import derive_audit_keys
 from jointcert.ca.authority import CertificateAuthority
 from jointcert.ca.bootstrap import install_hierarchy, unlock_signers
+from jointcert.ca.checkpoint import AuditAnchor
 from jointcert.ca.crl import CrlPublisher
 from jointcert.ca.errors import AlreadyInitialised, CaNotInitialised
 from jointcert.ca.hierarchy import ISSUING, OCSP, ROOT, generate_hierarchy
+from jointcert.ca.key_hygiene import DEBIAN_BLOCKLIST, KeyHygiene, WeakKeyBlocklist
 from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
@@ -113,6 +116,7 @@ class Services:
     ra: RegistrationAuthority
     holders: HolderService  # renewal and revocation by the holder
     otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
+    audit_anchor: AuditAnchor | None = None  # checkpoints of the audit head outside the database
 
     def close(self) -> None:
         """Release the database connections."""
@@ -142,6 +146,8 @@ def build_services(
     clock = clock or SystemClock()
     database = database or Database(settings.effective_database_url)
     pii = PiiProtector(settings.secret_key_bytes())
+    audit_keys = derive_audit_keys(settings.secret_key_bytes())
+    database.audit_key = audit_keys.entry  # every audit entry is MACed (ca/audit.py)
     certificates, audit, counters = SqlCertificateStore(database), SqlAuditStore(database), Counters()
     signers = unlock_signers(
         store=certificates,
@@ -161,6 +167,9 @@ def build_services(
         issuing=signers[ISSUING],
         linter=linter,
         counters=counters,
+        hygiene=KeyHygiene(
+            WeakKeyBlocklist.from_file(settings.ca.weak_key_blocklist or DEBIAN_BLOCKLIST), certificates
+        ),
     )
     crl = CrlPublisher(
         store=certificates,
@@ -237,6 +246,14 @@ def build_services(
         ra=ra,
         holders=holders,
         otp_device=otp_device,
+        audit_anchor=AuditAnchor(
+            audit,
+            audit_keys,
+            settings.audit_checkpoint_path,
+            clock,
+            every_entries=settings.ca.audit_checkpoint_entries,
+            every_minutes=settings.ca.audit_checkpoint_minutes,
+        ),
     )
 
 
@@ -327,7 +344,7 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _config_document(settings: Settings) -> dict[str, object]:
-    ca = settings.ca.model_dump(exclude={"passphrase"})
+    ca = settings.ca.model_dump(mode="json", exclude={"passphrase"}, exclude_none=True)
     return {"server": settings.server.model_dump(), "ca": ca}
 
 
@@ -350,7 +367,8 @@ def _refuse_existing(data_dir: Path, settings: Settings) -> None:
 def init_instance(data_dir: Path, clock: Clock | None = None) -> InitResult:
     """Create a new instance in ``data_dir``; :class:`AlreadyInitialised` (nothing changed) if one exists."""
     clock = clock or SystemClock()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.chmod(0o700)  # keys, secrets and the database live here (docs/security.md)
     draft = load_settings(data_dir)
     _refuse_existing(data_dir, draft)
     database = Database(draft.effective_database_url)
@@ -368,6 +386,7 @@ def init_instance(data_dir: Path, clock: Clock | None = None) -> InitResult:
         draft.config_path.write_text(tomli_w.dumps(_config_document(draft)), encoding="utf-8")
         created.append(draft.config_path)
         settings = load_settings(data_dir)
+        database.audit_key = derive_audit_keys(settings.secret_key_bytes()).entry
         created.append(data_dir / CA_DIR)
         install_hierarchy(
             hierarchy,
@@ -386,6 +405,8 @@ def init_instance(data_dir: Path, clock: Clock | None = None) -> InitResult:
     try:
         services.crl.regenerate_all(actor="init")
         services.audit.append(AuditEvent("instance.initialised", "init", clock.now(), {"data_dir": str(data_dir)}))
+        if services.audit_anchor is not None:
+            services.audit_anchor.checkpoint()  # the first anchor outside the database
     finally:
         services.close()
     return InitResult(

@@ -99,7 +99,9 @@ def demo(
         if voided:
             say(f"[yellow]voided {len(voided)} unsigned issuance records[/]")
         say(f"jointcert demo on {base_url}  (Ctrl-C to stop)")
-        uvicorn.run(create_app(services, background=True), host=bind_host, port=bind_port, log_level="info")
+        uvicorn.run(
+            create_app(services, background=True, sandbox=True), host=bind_host, port=bind_port, log_level="info"
+        )
 
 
 @sandbox_app.command("otp")
