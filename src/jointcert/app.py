@@ -22,12 +22,15 @@ from jointcert.admin.dual import DualControl, role_change
 from jointcert.admin.operators import OperatorService
 from jointcert.admin.revocation import bulk_revocation
 from jointcert.bank.sandbox.hashing import SecretHasher
+from jointcert.ca.audit import derive_audit_keys
 from jointcert.ca.authority import CertificateAuthority
 from jointcert.ca.bootstrap import install_hierarchy, unlock_signers
+from jointcert.ca.checkpoint import AuditAnchor
 from jointcert.ca.crl import CrlPublisher
 from jointcert.ca.epoch import EpochWatch
 from jointcert.ca.errors import AlreadyInitialised, CaNotInitialised
 from jointcert.ca.hierarchy import ISSUING, OCSP, ROOT, Hierarchy, generate_hierarchy
+from jointcert.ca.key_hygiene import DEBIAN_BLOCKLIST, KeyHygiene, WeakKeyBlocklist
 from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
@@ -131,6 +134,7 @@ class Services:
     otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
     operators: OperatorService  # operator accounts, console sessions (admin/)
     dual_control: DualControl  # proposals a second operator approves (admin/)
+    audit_anchor: AuditAnchor | None = None  # checkpoints of the audit head outside the database
 
     def close(self) -> None:
         """Release the database connections (and the PKCS#11 sessions)."""
@@ -183,6 +187,8 @@ def build_services(
     clock = clock or SystemClock()
     database = database or Database(settings.effective_database_url)
     pii = PiiProtector(settings.secret_key_bytes())
+    audit_keys = derive_audit_keys(settings.secret_key_bytes())
+    database.audit_key = audit_keys.entry  # every audit entry is MACed (ca/audit.py)
     certificates, audit, counters = SqlCertificateStore(database), SqlAuditStore(database), Counters()
     token = token_source(settings, counters)
     signers = unlock_signers(
@@ -204,6 +210,9 @@ def build_services(
         issuing=signers[ISSUING],
         linter=linter,
         counters=counters,
+        hygiene=KeyHygiene(
+            WeakKeyBlocklist.from_file(settings.ca.weak_key_blocklist or DEBIAN_BLOCKLIST), certificates
+        ),
     )
     epochs = SqlRevocationEpochs(database)  # bumped by every revocation; marks the CRL dirty, expires rp caches
     crl = CrlPublisher(
@@ -284,6 +293,14 @@ def build_services(
         holders=holders,
         otp_device=otp_device,
         **_admin(settings=settings, clock=clock, database=database, pii=pii, audit=audit, authority=authority),
+        audit_anchor=AuditAnchor(
+            audit,
+            audit_keys,
+            settings.audit_checkpoint_path,
+            clock,
+            every_entries=settings.ca.audit_checkpoint_entries,
+            every_minutes=settings.ca.audit_checkpoint_minutes,
+        ),
     )
 
 
@@ -407,7 +424,7 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _config_document(settings: Settings) -> dict[str, object]:
-    ca = settings.ca.model_dump(exclude={"passphrase": True, "pkcs11": {"pin"}})
+    ca = settings.ca.model_dump(mode="json", exclude={"passphrase": True, "pkcs11": {"pin"}}, exclude_none=True)
     derived = set() if settings.server.public_url_explicit else {"public_url"}  # it follows the port
     return {"server": settings.server.model_dump(exclude=derived), "ca": ca}
 
@@ -453,7 +470,8 @@ def init_instance(
     ``key_source = "pkcs11"`` and the token: the keys are then generated inside the token); both are written to
     the instance's config."""
     clock = clock or SystemClock()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.chmod(0o700)  # keys, secrets and the database live here (docs/security.md)
     overrides: dict[str, object] = {}
     if server:
         overrides["server"] = dict(server)
@@ -477,6 +495,7 @@ def init_instance(
         created.append(draft.config_path)
         in_token = draft.ca.key_source == "pkcs11"
         settings = load_settings(data_dir, **({"ca": {"pkcs11": {"pin": _pin(draft)}}} if in_token else {}))
+        database.audit_key = derive_audit_keys(settings.secret_key_bytes()).entry
         created.append(data_dir / CA_DIR)
         install_hierarchy(
             hierarchy,
@@ -495,6 +514,8 @@ def init_instance(
     try:
         services.crl.regenerate_all(actor="init")
         services.audit.append(AuditEvent("instance.initialised", "init", clock.now(), {"data_dir": str(data_dir)}))
+        if services.audit_anchor is not None:
+            services.audit_anchor.checkpoint()  # the first anchor outside the database
     finally:
         services.close()
     return InitResult(

@@ -34,6 +34,7 @@ __all__ = [
     "RaSettings",
     "RelaySettings",
     "RpSettings",
+    "SandboxSettings",
     "ServerSettings",
     "Settings",
     "load_settings",
@@ -68,6 +69,7 @@ class ServerSettings(_Group):
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"  # base of CRL DP, AIA OCSP and CPS URIs in certificates
     workers: int = 1
+    api_docs: bool = False  # /docs and /redoc (Swagger UI / ReDoc load scripts from a CDN); off by default
 
     @model_validator(mode="after")
     def _follow_port(self) -> ServerSettings:
@@ -119,6 +121,10 @@ class CaSettings(_Group):
     crl_next_update_hours: int = 24
     ocsp_cache_seconds: int = 300
     ocsp_next_update_minutes: int = 60
+    audit_checkpoint_path: Path | None = None  # default <data_dir>/audit-checkpoints.jsonl (outside the database)
+    audit_checkpoint_entries: int = 100  # checkpoint the audit head every this many entries …
+    audit_checkpoint_minutes: int = 10  # … or this often when it moved
+    weak_key_blocklist: Path | None = None  # openssl-vulnkey RSA-2048 list; default: Debian's path if present
 
 
 class CmpSettings(_Group):
@@ -172,6 +178,12 @@ class AdminSettings(_Group):
     approval_seconds: int = 3600
 
 
+class SandboxSettings(_Group):
+    """The sandbox bank's devices (virtual phone, OTP devices, outbox): mounted only by ``demo`` or when enabled."""
+
+    enabled: bool = False
+
+
 class Settings(BaseSettings):
     """Everything configurable, in one frozen object."""
 
@@ -194,6 +206,7 @@ class Settings(BaseSettings):
     relay: RelaySettings = Field(default_factory=RelaySettings)
     rp: RpSettings = Field(default_factory=RpSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -229,6 +242,11 @@ class Settings(BaseSettings):
     def config_path(self) -> Path:
         """Path of this instance's TOML file."""
         return self.data_dir / CONFIG_FILE_NAME
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        """Where the audit log's signed checkpoints are appended (``[ca] audit_checkpoint_path``)."""
+        return self.ca.audit_checkpoint_path or self.data_dir / "audit-checkpoints.jsonl"
 
     @property
     def secrets_path(self) -> Path:

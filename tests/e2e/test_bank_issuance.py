@@ -77,7 +77,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bank]:
 @pytest.fixture
 def base(bank: Bank, live_server: Callable[[object], str]) -> str:
     """The real app, served on 127.0.0.1 for this test."""
-    return live_server(create_app(bank.services))
+    return live_server(create_app(bank.services, sandbox=True))
 
 
 @pytest.fixture

@@ -226,4 +226,4 @@ def ra_services(
 @pytest.fixture
 def http(ra_services: Services) -> TestClient:
     """In-process HTTP client of the instance."""
-    return TestClient(create_app(ra_services), raise_server_exceptions=False)
+    return TestClient(create_app(ra_services, sandbox=True), raise_server_exceptions=False)

@@ -37,7 +37,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         services = build_services(settings, actor="test", bank_hasher=cheap_hasher(settings.secret_key_bytes()))
     services.bank.seed()
     try:
-        yield TestClient(create_app(services), raise_server_exceptions=False)
+        yield TestClient(create_app(services, sandbox=True), raise_server_exceptions=False)
     finally:
         services.close()
 

@@ -43,6 +43,7 @@ from jointcert.ca.errors import (
     RecordCollision,
 )
 from jointcert.ca.hierarchy import new_serial
+from jointcert.ca.key_hygiene import KeyHygiene
 from jointcert.ca.keys import CaSigner
 from jointcert.ca.lint import PkixLinter, kisa_findings
 from jointcert.ca.names import new_unique_id, subscriber_subject
@@ -176,6 +177,7 @@ class CertificateAuthority:
         issuing: CaSigner,
         linter: PkixLinter | None = None,
         counters: Counters | None = None,
+        hygiene: KeyHygiene | None = None,
     ) -> None:
         if settings.validity_days < 1:
             raise ValueError("validity_days must be positive")
@@ -189,6 +191,7 @@ class CertificateAuthority:
         self._lint_key = rsa.generate_private_key(65537, 1024)  # noqa: S505
         self._bases = {t: profile_builder(issuing, p, self.urls) for t, p in PROFILES.items()}
         self._listeners: list[Callable[[int], None]] = []
+        self._hygiene = hygiene  # Debian weak keys and compromised keys (ca/key_hygiene.py)
 
     @property
     def slug(self) -> str:
@@ -250,6 +253,12 @@ class CertificateAuthority:
     def _run(
         self, valid: ValidRequest, holder: bytes | None, identify: bytes, channel: str, *, supersede: bool
     ) -> IssuedCertificate:
+        if self._hygiene is not None:
+            try:
+                self._hygiene.check(valid.public_key)  # 1. validate (the checks that need data)
+            except Exception:
+                self.counters.inc("issuance_rejected")
+                raise
         for attempt in range(_MAX_ATTEMPTS):
             prepared = self._lint(valid, self._build(valid, identify))  # 2. build, 3. lint
             try:

@@ -138,3 +138,47 @@ class AuditChainBroken(JointcertError):
     code = "audit_chain_broken"
     message_ko = "감사 로그의 해시 체인이 손상되었습니다."
     message_en = "The audit log's hash chain is broken."
+
+
+# --- request hygiene and OCSP input checks (docs/security.md) ---
+__all__ += ["CompromisedKey", "DebianWeakKey", "OcspNonceInvalid", "RocaVulnerableKey", "SmallFactorKey"]
+
+
+class RocaVulnerableKey(WeakKey):
+    """The modulus has the ROCA fingerprint (CVE-2017-15361, Infineon RSALib): its factors can be computed."""
+
+    code = "weak_key_roca"
+    message_ko = "ROCA 취약점(CVE-2017-15361)이 있는 키입니다. 다른 기기나 소프트웨어로 키를 새로 만드십시오."
+    message_en = "The key has the ROCA fingerprint (CVE-2017-15361): generate a new key with other software."
+
+
+class DebianWeakKey(WeakKey):
+    """The modulus is one of the predictable keys of Debian's broken OpenSSL (CVE-2008-0166)."""
+
+    code = "weak_key_debian"
+    message_ko = "예측 가능한 Debian OpenSSL 취약 키(CVE-2008-0166)입니다. 키를 새로 만드십시오."
+    message_en = "The key is a predictable Debian OpenSSL key (CVE-2008-0166): generate a new key."
+
+
+class SmallFactorKey(WeakKey):
+    """The modulus has a small prime factor (a broken or forged key)."""
+
+    code = "weak_key_small_factor"
+    message_ko = "공개키 모듈러스에 작은 소인수가 있습니다. 키를 새로 만드십시오."
+    message_en = "The key's modulus has a small prime factor: generate a new key."
+
+
+class CompromisedKey(WeakKey):
+    """The key belongs to a certificate revoked for keyCompromise: it is refused forever."""
+
+    code = "weak_key_compromised"
+    message_ko = "키 손상으로 폐지된 인증서의 키입니다. 이 키로는 다시 발급할 수 없습니다."
+    message_en = "The key belongs to a certificate revoked for key compromise and can never be certified again."
+
+
+class OcspNonceInvalid(InvalidInput):
+    """An OCSP request's nonce is not 1–32 bytes long (RFC 8954 §2.1): answered with malformedRequest."""
+
+    code = "ocsp_nonce_invalid"
+    message_ko = "OCSP 요청의 nonce 길이는 1~32바이트여야 합니다."
+    message_en = "The OCSP request nonce must be 1 to 32 bytes long."

@@ -10,7 +10,7 @@
   check is one small indexed read (:meth:`CertificateStore.state`).
 * Serials never issued (or recorded but not yet signed) are ``unknown`` — never ``good``; records voided after a
   crash are ``revoked``. A CertID naming an issuer we do not serve gets ``unauthorized`` (RFC 6960 §2.3);
-  an undecodable request gets ``malformedRequest``.
+  an undecodable request, or one whose nonce is not 1–32 bytes (RFC 8954), gets ``malformedRequest``.
 * When the signer fails (a PKCS#11 token error) nothing new is signed: a cached response for the same status is
   served while it is still within its validity (before its ``nextUpdate``), otherwise ``tryLater``.
 """
@@ -27,6 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from jointcert.ca.errors import OcspNonceInvalid
 from jointcert.ca.keys import CaSigner
 from jointcert.ca.ports import CertificateStore, RecordStatus
 from jointcert.ca.stats import Counters
@@ -34,8 +35,9 @@ from jointcert.ca.token import SignerUnavailable
 from jointcert.clock import Clock
 from jointcert.config import CaSettings
 
-__all__ = ["OcspResponder", "error_response"]
+__all__ = ["MAX_NONCE", "MIN_NONCE", "OcspResponder", "error_response"]
 
+MIN_NONCE, MAX_NONCE = 1, 32  # RFC 8954 §2.1: a nonce of 1 to 32 octets
 _CACHE_LIMIT = 10_000
 
 
@@ -94,7 +96,7 @@ class OcspResponder:
             request = ocsp.load_der_ocsp_request(request_der)
             algorithm = request.hash_algorithm
             nonce = self._nonce(request)
-        except (ValueError, NotImplementedError, TypeError):  # undecodable, or more than one CertID
+        except (ValueError, NotImplementedError, TypeError, OcspNonceInvalid):  # undecodable, >1 CertID, bad nonce
             self.counters.inc("ocsp_malformed")
             return error_response(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         slug = self._issuer_for(request, algorithm.name)
@@ -124,10 +126,14 @@ class OcspResponder:
 
     @staticmethod
     def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
+        """The request's nonce; :class:`OcspNonceInvalid` unless it is 1–32 bytes (RFC 8954 §2.1)."""
         try:
-            return request.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+            nonce = request.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
         except x509.ExtensionNotFound:
             return None
+        if not MIN_NONCE <= len(nonce) <= MAX_NONCE:
+            raise OcspNonceInvalid(nonce_length=len(nonce))
+        return nonce
 
     def _issuer_for(self, request: ocsp.OCSPRequest, algorithm: str) -> str | None:
         for slug, issuer in self._issuers.items():

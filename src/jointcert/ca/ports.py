@@ -60,6 +60,7 @@ class AuditEntry:
     payload: str
     prev_hash: bytes
     hash: bytes
+    mac: bytes | None = None  # HMAC-SHA256 under the instance's audit key (ca/audit.py); None before keying
 
 
 @dataclass(frozen=True)

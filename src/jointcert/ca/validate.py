@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from jointcert.ca.errors import BadProofOfPossession, WeakKey
+from jointcert.ca.key_hygiene import check_modulus
 from jointcert.ca.names import validate_bank, validate_real_name, validate_rrn
 from jointcert.ca.profiles import Profile, profile_for
 from jointcert.config import CaSettings
@@ -46,7 +47,8 @@ class ValidRequest:
 
 
 def validate_public_key(spki_der: bytes) -> rsa.RSAPublicKey:
-    """Parse a SubjectPublicKeyInfo; only RSA 2048–4096 bits with e = 65537 is accepted."""
+    """Parse a SubjectPublicKeyInfo; only RSA 2048–4096 bits with e = 65537, no small factor and no ROCA
+    fingerprint is accepted."""
     try:
         key = serialization.load_der_public_key(spki_der)
     except (ValueError, UnsupportedAlgorithm) as exc:
@@ -57,6 +59,7 @@ def validate_public_key(spki_der: bytes) -> rsa.RSAPublicKey:
         raise WeakKey(key_bits=key.key_size)
     if key.public_numbers().e != 65537:
         raise WeakKey(public_exponent=key.public_numbers().e)
+    check_modulus(key.public_numbers().n)  # small factors, ROCA (ca/key_hygiene.py)
     return key
 
 

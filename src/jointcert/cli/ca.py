@@ -1,4 +1,4 @@
-"""CA commands: ``issue``, ``revoke``, ``crl`` and ``audit verify``."""
+"""CA commands: ``issue``, ``revoke``, ``crl``, ``audit verify`` and ``audit checkpoint``."""
 
 from __future__ import annotations
 
@@ -217,16 +217,29 @@ def crl(
 
 @audit_app.command("verify")
 def audit_verify(ctx: typer.Context) -> None:
-    """Check every link of the audit log's hash chain; report the first broken one (감사 로그 검증)."""
+    """Check every link of the audit log's hash chain, every entry's MAC and every checkpoint kept outside the
+    database; report the first broken one (감사 로그 검증)."""
     with open_services(settings_of(ctx), actor="audit") as services:
-        report = verify_store(services.audit)
+        report = services.audit_anchor.verify() if services.audit_anchor else verify_store(services.audit)
     if not report.ok:
         raise AuditChainBroken(
             f"The audit chain is broken at entry {report.broken_seq}: {report.reason}.",
             message_ko=f"감사 로그가 {report.broken_seq}번 항목에서 손상되었습니다: {report.reason}",
             seq=report.broken_seq,
         )
-    say(f"[green]감사 로그 정상[/] audit log intact: {report.checked} entries verified")
+    say(f"[green]감사 로그 정상[/] audit log intact: {report.checked} entries verified ({report.keyed} MACs)")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(ctx: typer.Context) -> None:
+    """Write a signed checkpoint of the audit log's head to the checkpoint file now (감사 로그 체크포인트)."""
+    with open_services(settings_of(ctx), actor="audit") as services:
+        written = services.audit_anchor.checkpoint() if services.audit_anchor else None
+        path = services.settings.audit_checkpoint_path
+    if written is None:
+        say("nothing to checkpoint (the audit log is empty or not keyed)")
+        return
+    say(f"checkpoint of entry {written.seq} → {path}")
 
 
 def register(app: typer.Typer) -> None:

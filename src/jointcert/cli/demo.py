@@ -132,7 +132,8 @@ def demo(
         if voided:
             say(f"[yellow]voided {len(voided)} unsigned issuance records[/]")
         say(f"jointcert demo on {base_url}  (Ctrl-C to stop)")
-        serve_with_partner_origin(create_app(services, background=True), bind_host, bind_port, partner_url)
+        app = create_app(services, background=True, sandbox=True)
+        serve_with_partner_origin(app, bind_host, bind_port, partner_url)
 
 
 @sandbox_app.command("otp")

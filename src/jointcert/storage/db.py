@@ -8,6 +8,7 @@ before lending it, so the service recovers on its own once the database is back.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -16,17 +17,25 @@ from typing import Any, cast
 import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event, make_url
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from jointcert.errors import Unavailable
 
-__all__ = ["CONNECT_TIMEOUT_SECONDS", "STATEMENT_TIMEOUT_MS", "Database", "DatabaseUnavailable", "rowcount"]
+__all__ = [
+    "AUDIT_KEY",
+    "CONNECT_TIMEOUT_SECONDS",
+    "STATEMENT_TIMEOUT_MS",
+    "Database",
+    "DatabaseUnavailable",
+    "rowcount",
+]
 
 CONNECT_TIMEOUT_SECONDS = 3
 STATEMENT_TIMEOUT_MS = 15_000
 _POOL_TIMEOUT_SECONDS = 5
+AUDIT_KEY = "jointcert.audit_key"  # Session.info entry: the audit MAC key (set from the instance secret by app.py)
 
 
 class DatabaseUnavailable(Unavailable):
@@ -67,6 +76,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file (and fix an existing one and its -wal/-shm) with mode 0600 before SQLite opens it;
+    SQLite gives its -wal and -shm files the mode of the database file."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if os.path.isdir(os.path.dirname(path) or "."):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if os.path.exists(path + suffix):
+            os.chmod(path + suffix, 0o600)
+
+
 class Database:
     """One database: an engine, a session factory and the Alembic migrations that build its schema."""
 
@@ -74,6 +96,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
+            _private_sqlite_file(url)
             self.engine: Engine = create_engine(
                 url, echo=echo, connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000}
             )
@@ -93,11 +116,14 @@ class Database:
             )
         event.listen(self.engine, "handle_error", _unavailable)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.audit_key: bytes | None = None  # every audit entry appended through a session is MACed under it
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed on success, rolled back on any exception."""
         session = self._sessions()
+        if self.audit_key is not None:
+            session.info[AUDIT_KEY] = self.audit_key
         try:
             yield session
             session.commit()

@@ -22,16 +22,25 @@ from fastapi import FastAPI
 from jointcert import __version__
 from jointcert.app import Services
 from jointcert.web.metrics import Metrics, MetricsMiddleware
+from jointcert.web.middleware import HardenedFastAPI
 from jointcert.web.problems import install_problem_handlers
-from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki, sandbox
+from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki
 from jointcert.web.routes import partner as partner_routes
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
+from jointcert.web.routes import sandbox as sandbox_routes
 from jointcert.web.routes import service as service_routes
 from jointcert.web.routes import wallet as wallet_routes
 from jointcert.web.scheduler import AlwaysLeader, Leadership, lead
 
-__all__ = ["create_app", "run_cmp_sweep", "run_dirty_crls", "run_maintenance", "scheduler_actor"]
+__all__ = [
+    "create_app",
+    "run_audit_checkpoint",
+    "run_cmp_sweep",
+    "run_dirty_crls",
+    "run_maintenance",
+    "scheduler_actor",
+]
 
 log = logging.getLogger(__name__)
 DIRTY_CRL_SECONDS = 1.0
@@ -57,6 +66,22 @@ def run_maintenance(services: Services) -> None:
     services.crl.regenerate_all(actor=scheduler_actor())
     services.relay.sweep()
     services.relying_parties.challenges.purge()
+    run_audit_checkpoint(services)
+
+
+def run_audit_checkpoint(services: Services) -> None:
+    """Checkpoint the audit head outside the database when enough entries or minutes have passed."""
+    if services.audit_anchor is not None:
+        services.audit_anchor.maybe_checkpoint()
+
+
+async def _audit_checkpoint_loop(services: Services) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(run_audit_checkpoint, services)
+        except Exception:
+            log.exception("audit checkpoint failed")
+        await asyncio.sleep(60)
 
 
 async def _maintenance_loop(services: Services) -> None:
@@ -102,15 +127,21 @@ async def _crl_dirty_loop(services: Services) -> None:
 
 
 def create_app(
-    services: Services, *, background: bool = False, close_services: bool = False, leadership: Leadership | None = None
+    services: Services,
+    *,
+    background: bool = False,
+    close_services: bool = False,
+    leadership: Leadership | None = None,
+    sandbox: bool | None = None,
 ) -> FastAPI:
     """The web application of one instance; ``background`` runs the CRL/recovery schedule (``serve`` does) while
     ``leadership`` is held (web/scheduler.py; default: this process alone); ``close_services`` releases the
-    services' database connections at shutdown (a worker process owns them)."""
+    services' database connections at shutdown (a worker process owns them); ``sandbox`` mounts the sandbox
+    devices (``demo`` does; default: ``[sandbox] enabled``)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        loops = (_maintenance_loop, _cmp_sweep_loop, _crl_dirty_loop) if background else ()
+        loops = (_maintenance_loop, _cmp_sweep_loop, _crl_dirty_loop, _audit_checkpoint_loop) if background else ()
         leader = leadership or AlwaysLeader()
         tasks = [asyncio.create_task(lead(leader, loops, services, on_change=_remember(app)))] if loops else []
         try:
@@ -123,12 +154,16 @@ def create_app(
             if close_services:
                 services.close()
 
-    app = FastAPI(
+    api_docs = services.settings.server.api_docs
+    app = HardenedFastAPI(
         title="jointcert",
+        docs_url="/docs" if api_docs else None,
+        redoc_url="/redoc" if api_docs else None,
         version=__version__,
         summary="Issuance system for Korean joint certificates (공동인증서): CA, OCSP, CRL",
         lifespan=lifespan,
     )
+    app.api_docs = api_docs
     app.state.services = services
     app.state.scheduler_leader = False
     metrics = Metrics(services.counters, service_routes.state_reader(services))
@@ -138,8 +173,9 @@ def create_app(
     app.include_router(pki.router)
     app.include_router(issuance.router)
     app.include_router(certificates.router)
-    app.include_router(sandbox.api_router)
-    app.include_router(sandbox.pages_router)
+    if services.settings.sandbox.enabled if sandbox is None else sandbox:
+        app.include_router(sandbox_routes.api_router)
+        app.include_router(sandbox_routes.pages_router)
     relay_routes.install(app)  # includes the relay router
     rp_routes.install(app)  # the demo relying-party sites under /rp/ (and /static)
     wallet_routes.install(app)  # the cross-origin wallet: /wallet/connect, /wallet/api/authorize

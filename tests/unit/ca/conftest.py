@@ -14,6 +14,7 @@ from jointcert.ca.authority import CertificateAuthority
 from jointcert.ca.bootstrap import install_hierarchy
 from jointcert.ca.crl import CrlPublisher
 from jointcert.ca.hierarchy import ISSUING, OCSP, ROOT, Hierarchy, generate_hierarchy
+from jointcert.ca.key_hygiene import KeyHygiene, WeakKeyBlocklist
 from jointcert.ca.keys import FileKeyStore
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
@@ -78,6 +79,7 @@ def build_env(database: Database, clock: FakeClock, hierarchy: Hierarchy, linter
         issuing=hierarchy.issuing,
         linter=linter,
         counters=counters,
+        hygiene=KeyHygiene(WeakKeyBlocklist(), store),
     )
     crl = CrlPublisher(
         store=store,

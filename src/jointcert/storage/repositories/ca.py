@@ -8,15 +8,17 @@ serialised by updating the single head row *first*: on PostgreSQL that takes a r
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import String, bindparam, func, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jointcert.ca.audit import GENESIS_HASH, canonical_payload, chain_hash
+from jointcert.ca.audit import GENESIS_HASH, canonical_payload, chain_hash, entry_mac
 from jointcert.ca.errors import AlreadyRevoked, CertificateNotFound, RecordCollision
 from jointcert.ca.ports import (
     AuditEntry,
@@ -29,9 +31,17 @@ from jointcert.ca.ports import (
     RecordStatus,
     RevokedEntry,
 )
-from jointcert.storage.db import Database, rowcount
+from jointcert.storage.db import AUDIT_KEY, Database, rowcount
 from jointcert.storage.repositories.ca_epoch import bump_epoch
-from jointcert.storage.tables.ca import CaAuditHead, CaAuditLog, CaAuthority, CaCertificate, CaCrl, CaCrlCounter
+from jointcert.storage.tables.ca import (
+    CaAuditHead,
+    CaAuditLog,
+    CaAuthority,
+    CaCertificate,
+    CaCompromisedKey,
+    CaCrl,
+    CaCrlCounter,
+)
 
 __all__ = ["SqlAuditStore", "SqlCertificateStore", "serial_key"]
 
@@ -80,21 +90,43 @@ def _record(row: CaCertificate) -> CertificateRecord:
 
 def append_audit(session: Session, event: AuditEvent) -> AuditEntry:
     """Append ``event`` to the chain inside ``session``'s transaction (head row updated first to serialise)."""
-    seq, prev = session.execute(  # one round trip: bump and read the head (UPDATE … RETURNING)
+    seq, prev, prev_mac = session.execute(  # one round trip: bump and read the head (UPDATE … RETURNING)
         update(CaAuditHead)
         .where(CaAuditHead.id == _HEAD_ID)
         .values(seq=CaAuditHead.seq + 1)
-        .returning(CaAuditHead.seq, CaAuditHead.hash)
+        .returning(CaAuditHead.seq, CaAuditHead.hash, CaAuditHead.mac)
     ).one()
     payload = canonical_payload(seq, event)
     digest = chain_hash(prev, payload)
-    session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(hash=digest))
+    entry = AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest)
+    key: bytes | None = session.info.get(AUDIT_KEY)  # set by Database.session from the instance secret
+    mac = None if key is None else entry_mac(key, prev_mac or GENESIS_HASH, entry)
+    session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(hash=digest, mac=mac))
     session.execute(
         insert(CaAuditLog).values(
-            seq=seq, at=event.at, type=event.type, actor=event.actor, payload=payload, prev_hash=prev, hash=digest
+            seq=seq,
+            at=event.at,
+            type=event.type,
+            actor=event.actor,
+            payload=payload,
+            prev_hash=prev,
+            hash=digest,
+            mac=mac,
         )
     )
-    return AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest)
+    return AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest, mac)
+
+
+def _block_key(session: Session, row: CaCertificate, at: datetime) -> None:
+    """Put the revoked certificate's key on the compromised-key blocklist (same transaction as the revocation)."""
+    spki = (
+        x509.load_der_x509_certificate(row.der or b"")
+        .public_key()
+        .public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    )
+    digest = hashlib.sha256(spki).digest()
+    if session.get(CaCompromisedKey, digest) is None:
+        session.add(CaCompromisedKey(spki_sha256=digest, issuer=row.issuer, serial_hex=row.serial_hex, recorded_at=at))
 
 
 class SqlAuditStore:
@@ -114,7 +146,7 @@ class SqlAuditStore:
             rows = session.scalars(
                 select(CaAuditLog).where(CaAuditLog.seq > after_seq).order_by(CaAuditLog.seq).limit(limit)
             ).all()
-            return [AuditEntry(r.seq, r.at, r.type, r.actor, r.payload, r.prev_hash, r.hash) for r in rows]
+            return [AuditEntry(r.seq, r.at, r.type, r.actor, r.payload, r.prev_hash, r.hash, r.mac) for r in rows]
 
     def head(self) -> tuple[int, bytes]:
         """Newest sequence number and hash."""
@@ -240,7 +272,17 @@ class SqlCertificateStore:
                     CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial)
                 )
             ).one()
+            if reason is x509.ReasonFlags.key_compromise and row.der is not None:
+                _block_key(session, row, at)
             return _record(row)
+
+    def is_key_compromised(self, spki_sha256: bytes) -> bool:
+        """Whether a key with this SubjectPublicKeyInfo hash was revoked for keyCompromise."""
+        with self._db.engine.connect() as connection:
+            found = connection.execute(
+                select(CaCompromisedKey.spki_sha256).where(CaCompromisedKey.spki_sha256 == spki_sha256)
+            ).first()
+        return found is not None
 
     def get(self, issuer: str, serial: int) -> CertificateRecord | None:
         """One record by issuer and serial."""

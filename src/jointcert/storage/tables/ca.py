@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jointcert.storage.tables import Base, UtcDateTime
 
-__all__ = ["CaAuditHead", "CaAuditLog", "CaAuthority", "CaCertificate", "CaCrl", "CaCrlCounter"]
+__all__ = ["CaAuditHead", "CaAuditLog", "CaAuthority", "CaCertificate", "CaCompromisedKey", "CaCrl", "CaCrlCounter"]
 
 
 class CaAuthority(Base):
@@ -83,6 +83,7 @@ class CaAuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)  # the newest entry's MAC
 
 
 class CaAuditLog(Base):
@@ -97,3 +98,15 @@ class CaAuditLog(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)  # None: written before keying
+
+
+class CaCompromisedKey(Base):
+    """A public key (SHA-256 of its SubjectPublicKeyInfo) revoked for keyCompromise: never certified again."""
+
+    __tablename__ = "ca_compromised_keys"
+
+    spki_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(32))
+    serial_hex: Mapped[str] = mapped_column(String(42))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -18,7 +18,7 @@ from jointcert.web.problems import RETRY_AFTER_SECONDS
 __all__ = ["MAX_OCSP_REQUEST", "router"]
 
 router = APIRouter(tags=["pki"])
-MAX_OCSP_REQUEST = 16 * 1024
+MAX_OCSP_REQUEST = 8 * 1024  # also the /ocsp body limit of web/middleware.py
 OCSP_RESPONSE = "application/ocsp-response"
 
 

@@ -1,6 +1,7 @@
 """Sandbox devices for the demo and tests: the virtual phone that receives ARS calls, the demo customers' OTP
 devices and the notification outbox. JSON under ``/api/v1/sandbox``; two tiny server-rendered pages under
-``/sandbox`` (no script: a form per ringing call).
+``/sandbox`` (no script, no inline style: a form per ringing call). Mounted only by ``jointcert demo`` or when
+``[sandbox] enabled = true``.
 """
 
 from __future__ import annotations
@@ -145,9 +146,7 @@ def outbox(request: Request, customer_id: Annotated[str | None, Query(max_length
 _PAGE = """<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="3"><title>{title}</title>
-<style>body{{font-family:sans-serif;max-width:28rem;margin:1rem auto;padding:0 1rem}}
-.call{{border:1px solid #888;border-radius:.5rem;padding:.75rem;margin:.75rem 0}}
-input{{font-size:1.5rem;width:6rem}} .msg{{color:#06c}}</style></head>
+<link rel="stylesheet" href="/static/css/sandbox.css"></head>
 <body><h1>{title}</h1>{body}</body></html>"""
 
 
@@ -206,5 +205,5 @@ def otp_page(user_id: Annotated[str, Path(max_length=64)], request: Request) -> 
     code = _otp(request, user_id)
     until = f"<p>~ {escape(code.valid_until.isoformat())}</p>" if code.valid_until else ""
     device = f"<p>{escape(code.kind.upper())} {escape(code.serial)}</p>"
-    body = f"{device}<p style='font-size:2.5rem'>{escape(code.code)}</p>{until}"
+    body = f"{device}<p class='otp-code'>{escape(code.code)}</p>{until}"
     return _page(f"OTP {user_id}", body)

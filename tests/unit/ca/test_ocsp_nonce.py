@@ -1,0 +1,38 @@
+"""OCSP nonces must be 1–32 bytes (RFC 8954 §2.1): others get malformedRequest and a typed error internally."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+
+from jointcert.ca.errors import OcspNonceInvalid
+from jointcert.ca.ocsp import MAX_NONCE, OcspResponder
+from tests.unit.ca.conftest import CaEnv
+
+
+def _request(env: CaEnv, nonce: bytes) -> bytes:
+    issuing = env.hierarchy.issuing
+    builder = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+        issuing.name_hashes["sha1"], issuing.key_hashes["sha1"], 4242, hashes.SHA1()
+    )
+    return builder.add_extension(x509.OCSPNonce(nonce), critical=False).build().public_bytes(serialization.Encoding.DER)
+
+
+@pytest.mark.parametrize("length", [0, MAX_NONCE + 1, 128])
+def test_nonce_outside_one_to_32_bytes_is_malformed(env: CaEnv, length: int) -> None:
+    der = _request(env, b"\x01" * length)
+    response = ocsp.load_der_ocsp_response(env.ocsp.respond(der))
+    assert response.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+    with pytest.raises(OcspNonceInvalid) as raised:
+        OcspResponder._nonce(ocsp.load_der_ocsp_request(der))
+    assert raised.value.details == {"nonce_length": length}
+
+
+@pytest.mark.parametrize("length", [1, 16, MAX_NONCE])
+def test_nonce_of_one_to_32_bytes_is_echoed(env: CaEnv, length: int) -> None:
+    nonce = bytes(range(1, length + 1))
+    response = ocsp.load_der_ocsp_response(env.ocsp.respond(_request(env, nonce)))
+    assert response.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
+    assert response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == nonce
