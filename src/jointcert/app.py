@@ -36,6 +36,7 @@ from jointcert.ra.holder import HolderService
 from jointcert.ra.policies import Notifications
 from jointcert.ra.ports import Registrar
 from jointcert.ra.service import RegistrationAuthority
+from jointcert.ra.throttle import AntiAutomation, Throttle
 from jointcert.relay.ratelimit import RateLimiter
 from jointcert.relay.service import RelayService
 from jointcert.rp import (
@@ -63,6 +64,7 @@ from jointcert.storage.repositories.cmp import SqlTransactionStore
 from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
 from jointcert.storage.repositories.relay import SqlTransferStore
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
+from jointcert.storage.throttle import RedisThrottle, SqlThrottle
 
 __all__ = [
     "InitResult",
@@ -70,6 +72,7 @@ __all__ = [
     "Services",
     "build_relying_parties",
     "build_services",
+    "build_throttle",
     "ensure_initialised",
     "init_instance",
     "is_initialised",
@@ -113,6 +116,7 @@ class Services:
     ra: RegistrationAuthority
     holders: HolderService  # renewal and revocation by the holder
     otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
+    anti: AntiAutomation  # throttle buckets shared by every node (docs/security.md)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -123,6 +127,13 @@ def _passphrase(settings: Settings) -> bytes:
     if settings.ca.passphrase is None:
         raise KeyLocked("No CA passphrase is configured (secrets.toml [ca] passphrase or JOINTCERT_CA__PASSPHRASE).")
     return settings.ca.passphrase.get_secret_value().encode()
+
+
+def build_throttle(settings: Settings, database: Database) -> Throttle:
+    """The configured throttle backend: the database (default) or Redis (``[throttle] backend = "redis"``)."""
+    if settings.throttle.backend == "redis":
+        return RedisThrottle(settings.throttle.redis_url)
+    return SqlThrottle(database)
 
 
 def build_services(
@@ -207,6 +218,7 @@ def build_services(
         issuer=signers[ISSUING],
         chain=(signers[ROOT].certificate,),
     )
+    anti = AntiAutomation(build_throttle(settings, database), settings.throttle, clock, pii)
     bank, ra, holders, otp_device = _registration_authority(
         settings=settings,
         clock=clock,
@@ -216,6 +228,7 @@ def build_services(
         signers=signers,
         bank_hasher=bank_hasher,
         registrar=registrations,
+        anti=anti,
     )
     return Services(
         settings=settings,
@@ -237,6 +250,7 @@ def build_services(
         ra=ra,
         holders=holders,
         otp_device=otp_device,
+        anti=anti,
     )
 
 
@@ -250,6 +264,7 @@ def _registration_authority(
     signers: Mapping[str, CaSigner],
     bank_hasher: SecretHasher | None,
     registrar: Registrar | None,
+    anti: AntiAutomation | None = None,
 ) -> tuple[SandboxBank, RegistrationAuthority, HolderService, SqlVirtualOtpDevice]:
     """The sandbox bank, the RA on it, renewal/revocation by holders, and the demo OTP device."""
     bank = build_sandbox_bank(database, pii, clock, hasher=bank_hasher)
@@ -268,6 +283,7 @@ def _registration_authority(
         ca_validity_days=settings.ca.validity_days,
         chain=chain,
         registrar=registrar,
+        anti=anti,
     )
     holders = HolderService(
         authority=authority,

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from jointcert import __version__
 from jointcert.app import Services
+from jointcert.web import throttle as throttle_web
 from jointcert.web.metrics import HttpMetrics, render
 from jointcert.web.problems import install_problem_handlers, problem
 from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki, sandbox
@@ -100,6 +101,7 @@ def create_app(services: Services, *, background: bool = False, close_services: 
     app.state.services = services
     http = HttpMetrics()
     install_problem_handlers(app)
+    throttle_web.install(app)  # anti-automation: 429 + Retry-After
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

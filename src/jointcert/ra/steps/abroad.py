@@ -15,8 +15,9 @@ __all__ = ["AbroadConfirmed", "check"]
 
 @dataclass(frozen=True)
 class AbroadConfirmed:
-    """The departure on record."""
+    """The departure on record, and the customer's name (shown once the check passed)."""
 
+    name: str
     destination: str
     departed_at: datetime
 
@@ -30,4 +31,4 @@ def check(ctx: StepContext, session: IssuanceSession) -> Outcome[AbroadConfirmed
     if departure is None or not departure.is_abroad:
         raise NotAbroad()
     moved = session.moved(State.IDENTITY_CONFIRMED, ctx.now(), identity_method="abroad")
-    return Outcome(moved, AbroadConfirmed(departure.destination, departure.departed_at))
+    return Outcome(moved, AbroadConfirmed(customer.name, departure.destination, departure.departed_at))

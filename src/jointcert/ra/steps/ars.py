@@ -33,9 +33,10 @@ class ArsCall:
 
 @dataclass(frozen=True)
 class ArsStatus:
-    """``ringing`` (poll again) or ``confirmed``."""
+    """``ringing`` (poll again) or ``confirmed`` (with the customer's name, shown from now on)."""
 
     status: str
+    name: str | None = None
 
 
 def call(ctx: StepContext, session: IssuanceSession, phone_id: str) -> Outcome[ArsCall]:
@@ -62,7 +63,8 @@ def confirm(ctx: StepContext, session: IssuanceSession) -> Outcome[ArsStatus]:
         return Outcome(session, ArsStatus(status.value))
     if status is CallStatus.CONFIRMED:
         ctx.lockouts.succeeded(Credential.ARS, customer_id)
-        return Outcome(session.moved(State.IDENTITY_CONFIRMED, ctx.now(), call_id=None), ArsStatus(status.value))
+        moved = session.moved(State.IDENTITY_CONFIRMED, ctx.now(), call_id=None)
+        return Outcome(moved, ArsStatus(status.value, ctx.customer(session).name))
     try:  # wrong code or no answer: the reserved attempt stays counted; the last one locks
         ctx.lockouts.failed(Credential.ARS, customer_id, customer_id, session.data.ars_attempt)
     except WrongCredential as wrong:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from jointcert.storage.tables import (
     Base,
     bank,  # noqa: F401  (registers the bank_* tables)
+    bank_app,  # noqa: F401  (registers bank_app_sessions)
     ca,  # noqa: F401  (registers the CA tables)
     cmp,  # noqa: F401  (registers the CMP tables)
     metadata,
     ra,  # noqa: F401  (registers the ra_* tables)
     relay,  # noqa: F401  (registers the relay_* tables)
     rp,  # noqa: F401  (registers the rp_* tables)
+    throttle,  # noqa: F401  (registers throttle_buckets)
 )
 
 __all__ = ["Base", "metadata"]

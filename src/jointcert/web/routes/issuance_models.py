@@ -206,10 +206,9 @@ class PhoneOut(BaseModel):
 
 
 class IdentityOut(BaseModel):
-    """Who was identified and the identity checks offered next."""
+    """The identity checks offered next (the name comes with a passed ARS or overseas check)."""
 
     session: SessionOut
-    name: str
     phones: list[PhoneOut]
     abroad_check_offered: bool
 
@@ -230,16 +229,18 @@ class ArsCallOut(BaseModel):
 
 
 class ArsStatusOut(BaseModel):
-    """``ringing`` (poll again) or ``confirmed``."""
+    """``ringing`` (poll again) or ``confirmed`` (then ``name`` is the customer's name)."""
 
     session: SessionOut
     status: str
+    name: str | None = None
 
 
 class AbroadOut(BaseModel):
-    """The departure on record."""
+    """The departure on record and the customer's name."""
 
     session: SessionOut
+    name: str
     destination: str
     departed_at: datetime
 
