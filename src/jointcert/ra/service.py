@@ -29,9 +29,19 @@ from jointcert.ra.errors import (
     SessionBusy,
     SessionExpired,
     SessionNotFound,
+    UnknownCustomer,
 )
 from jointcert.ra.policies import Lockouts, Notifications
-from jointcert.ra.ports import Attempts, Authority, CertificateRegistry, Registrar, SessionStore, StepLog, StepLogEntry
+from jointcert.ra.ports import (
+    Attempts,
+    Authority,
+    CertificateRegistry,
+    Credential,
+    Registrar,
+    SessionStore,
+    StepLog,
+    StepLogEntry,
+)
 from jointcert.ra.session import IssuanceSession, NewSession, new_session
 from jointcert.ra.steps import (
     abroad,
@@ -173,6 +183,14 @@ class RegistrationAuthority:
     def steps_of(self, session_id: str) -> list[StepLogEntry]:
         """The step log of a session (operators and tests)."""
         return self._log.entries(session_id)
+
+    def unlock(self, user_id: str, credential: Credential, *, actor: str) -> bool:
+        """Lift a customer's lock (ARS, app PIN/pattern, security card, OTP): the stronger path, for an operator
+        after the customer proved who she is at a branch. True if there was a lock."""
+        customer = self.ctx.bank.customers.find_by_user_id(user_id.strip())
+        if customer is None or credential is Credential.ACCOUNT_PIN:
+            raise UnknownCustomer(user_id=user_id)
+        return self.ctx.lockouts.unlock(credential, customer.id, actor=actor)
 
     # --- the steps -----------------------------------------------------------------------------------------
     def agree_terms(self, session_id: str, token: str | None, accepted: Sequence[str]) -> Stepped[terms.TermsAgreed]:

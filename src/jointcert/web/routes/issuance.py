@@ -161,26 +161,39 @@ def identify(session_id: SessionId, body: m.IdentityIn, request: Request, token:
 @router.post(
     "/sessions/{session_id}/ars/call",
     summary="5a. ARS: call a registered number",
-    responses=_guarded(ra.UnknownPhone, ra.CredentialLocked),
+    responses=_guarded(ra.UnknownPhone, ra.ArsLocked),
 )
 def ars_call(session_id: SessionId, body: m.ArsCallIn, request: Request, token: Token = None) -> m.ArsCallOut:
     """Shows the code the customer keys in on the phone; counts as one ARS attempt."""
     done = _ra(request).ars_call(session_id, token, body.phone_id, client=client_address(request))
     call = done.value
     return m.ArsCallOut(
-        session=m.session_out(done.session), code=call.code, phone=call.phone, expires_at=call.expires_at
+        session=m.session_out(done.session),
+        code=call.code,
+        phone=call.phone,
+        expires_at=call.expires_at,
+        remaining_seconds=call.remaining_seconds,
     )
 
 
 @router.post(
     "/sessions/{session_id}/ars/confirm",
     summary="5a. ARS: poll the call",
-    responses=_errors(ra.ArsCallFailed, ra.CredentialLocked),
+    responses=_errors(ra.ArsWrongCode, ra.ArsUnanswered, ra.ArsDeclined, ra.ArsLocked),
 )
 def ars_confirm(session_id: SessionId, request: Request, token: Token = None) -> m.ArsStatusOut:
-    """``ringing`` → poll again; ``confirmed`` → next step; ``ra_ars_failed`` → back to choosing (``IDENTIFIED``)."""
+    """``ringing`` (with ``expires_at`` and ``remaining_seconds``) → poll again; ``confirmed`` (with ``name``) → next
+    step; ``ra_ars_wrong_code`` (counts toward the lock), ``ra_ars_unanswered`` and ``ra_ars_declined`` (do not
+    count), ``ra_ars_locked`` → back to choosing (``IDENTIFIED``)."""
     done = _ra(request).ars_confirm(session_id, token)
-    return m.ArsStatusOut(session=m.session_out(done.session), status=done.value.status, name=done.value.name)
+    value = done.value
+    return m.ArsStatusOut(
+        session=m.session_out(done.session),
+        status=value.status,
+        name=value.name,
+        expires_at=value.expires_at,
+        remaining_seconds=value.remaining_seconds,
+    )
 
 
 @router.post(

@@ -226,6 +226,7 @@ class ArsCallOut(BaseModel):
     code: str
     phone: str
     expires_at: datetime
+    remaining_seconds: int  # the page counts down from this (its own clock may differ from the server's)
 
 
 class ArsStatusOut(BaseModel):
@@ -234,6 +235,8 @@ class ArsStatusOut(BaseModel):
     session: SessionOut
     status: str
     name: str | None = None
+    expires_at: datetime | None = None  # while ringing
+    remaining_seconds: int | None = None  # while ringing
 
 
 class AbroadOut(BaseModel):
