@@ -46,6 +46,7 @@ from jointcert.ra.holder import HolderService
 from jointcert.ra.policies import Notifications
 from jointcert.ra.ports import Registrar
 from jointcert.ra.service import RegistrationAuthority
+from jointcert.ra.throttle import AntiAutomation, Throttle
 from jointcert.relay.ratelimit import RateLimiter
 from jointcert.relay.service import RelayService
 from jointcert.rp import (
@@ -79,6 +80,7 @@ from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
 from jointcert.storage.repositories.relay import SqlTransferStore
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
 from jointcert.storage.wallet import SqlWalletClientStore
+from jointcert.storage.throttle import RedisThrottle, SqlThrottle
 
 __all__ = [
     "InitResult",
@@ -86,6 +88,7 @@ __all__ = [
     "Services",
     "build_relying_parties",
     "build_services",
+    "build_throttle",
     "ensure_initialised",
     "init_instance",
     "is_initialised",
@@ -135,6 +138,7 @@ class Services:
     operators: OperatorService  # operator accounts, console sessions (admin/)
     dual_control: DualControl  # proposals a second operator approves (admin/)
     audit_anchor: AuditAnchor | None = None  # checkpoints of the audit head outside the database
+    anti: AntiAutomation  # throttle buckets shared by every node (docs/security.md)
 
     def close(self) -> None:
         """Release the database connections (and the PKCS#11 sessions)."""
@@ -168,6 +172,13 @@ def _passphrase(settings: Settings) -> bytes:
     if settings.ca.passphrase is None:
         raise KeyLocked("No CA passphrase is configured (secrets.toml [ca] passphrase or JOINTCERT_CA__PASSPHRASE).")
     return settings.ca.passphrase.get_secret_value().encode()
+
+
+def build_throttle(settings: Settings, database: Database) -> Throttle:
+    """The configured throttle backend: the database (default) or Redis (``[throttle] backend = "redis"``)."""
+    if settings.throttle.backend == "redis":
+        return RedisThrottle(settings.throttle.redis_url)
+    return SqlThrottle(database)
 
 
 def build_services(
@@ -262,6 +273,7 @@ def build_services(
         chain=(signers[ROOT].certificate,),
         renewal_window=timedelta(days=settings.ra.renewal_window_days),  # kur obeys the bank's renewal window
     )
+    anti = AntiAutomation(build_throttle(settings, database), settings.throttle, clock, pii)
     bank, ra, holders, otp_device = _registration_authority(
         settings=settings,
         clock=clock,
@@ -271,6 +283,7 @@ def build_services(
         signers=signers,
         bank_hasher=bank_hasher,
         registrar=registrations,
+        anti=anti,
     )
     return Services(
         settings=settings,
@@ -301,6 +314,7 @@ def build_services(
             every_entries=settings.ca.audit_checkpoint_entries,
             every_minutes=settings.ca.audit_checkpoint_minutes,
         ),
+        anti=anti,
     )
 
 
@@ -343,6 +357,7 @@ def _registration_authority(
     signers: Mapping[str, CaSigner],
     bank_hasher: SecretHasher | None,
     registrar: Registrar | None,
+    anti: AntiAutomation | None = None,
 ) -> tuple[SandboxBank, RegistrationAuthority, HolderService, SqlVirtualOtpDevice]:
     """The sandbox bank, the RA on it, renewal/revocation by holders, and the demo OTP device."""
     bank = build_sandbox_bank(database, pii, clock, hasher=bank_hasher)
@@ -361,6 +376,7 @@ def _registration_authority(
         ca_validity_days=settings.ca.validity_days,
         chain=chain,
         registrar=registrar,
+        anti=anti,
     )
     holders = HolderService(
         authority=authority,

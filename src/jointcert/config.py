@@ -27,6 +27,7 @@ __all__ = [
     "CONFIG_FILE_NAME",
     "SECRETS_FILE_NAME",
     "AdminSettings",
+    "BankSessionSettings",
     "CaSettings",
     "CmpSettings",
     "MissingSecret",
@@ -37,6 +38,7 @@ __all__ = [
     "SandboxSettings",
     "ServerSettings",
     "Settings",
+    "ThrottleSettings",
     "load_settings",
     "local_url",
 ]
@@ -153,6 +155,29 @@ class RaSettings(_Group):
     app_session_seconds: int = 600  # the bank app's login (bank_session cookie) lasts this long
 
 
+class ThrottleSettings(_Group):
+    """Anti-automation buckets (docs/security.md): fixed windows per client address and per customer."""
+
+    backend: str = Field(default="database", pattern="^(database|redis)$")  # where the buckets live
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    window_seconds: int = Field(default=600, ge=1)
+    identity_per_address: int = Field(default=10, ge=1)  # identity + 아이디 찾기 attempts per address and window
+    identity_failures_per_customer: int = Field(default=10, ge=1)  # wrong pairs per user ID before it is guarded
+    secret_per_address: int = Field(default=20, ge=1)  # account PIN and second-factor attempts per address
+    secret_failures_per_customer: int = Field(default=10, ge=1)
+    ars_calls_per_address: int = Field(default=10, ge=1)
+    ars_calls_per_customer: int = Field(default=5, ge=1)
+    login_per_address: int = Field(default=30, ge=1)  # certificate logins to the bank app
+    login_failures_per_certificate: int = Field(default=10, ge=1)
+
+
+class BankSessionSettings(_Group):
+    """The bank app's login sessions (server side, ``bank_app_sessions``)."""
+
+    idle_timeout_seconds: int = Field(default=600, ge=1)
+    absolute_lifetime_seconds: int = Field(default=12 * 3600, ge=1)
+
+
 class RelaySettings(_Group):
     """Certificate copy between devices."""
 
@@ -207,6 +232,8 @@ class Settings(BaseSettings):
     rp: RpSettings = Field(default_factory=RpSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    throttle: ThrottleSettings = Field(default_factory=ThrottleSettings)
+    bank_session: BankSessionSettings = Field(default_factory=BankSessionSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -314,7 +314,8 @@ def test_ars_app_certificate_limited_use(
     shot("05-logged-in")
     page.click("#logout-button")
     agree_and_identify(page, user, shot)
-    expect(page.locator("#verify-greeting")).to_contain_text(spec.name)
+    expect(page.locator("#verify-greeting")).to_contain_text("본인확인 방법을 선택해 주십시오")
+    expect(page.locator("#verify-greeting")).not_to_contain_text(spec.name)  # no name before the check
     answer_ars_on_the_virtual_phone(page, shot)
     verify_account(page, user, shot)
     page.fill("#app-pin", spec.app_cert.pin)

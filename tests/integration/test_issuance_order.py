@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from jointcert.app import Services
-from jointcert.bank.model import AccountStatus, NotificationEvent
+from jointcert.bank.model import AccountStatus
 from jointcert.bank.seed import demo_customer
 from jointcert.clock import FakeClock
 from jointcert.storage.tables.ra import RaSession
@@ -145,28 +145,6 @@ def test_app_certificate_is_not_offered_after_card_or_otp(http: TestClient) -> N
     flow.second_factor("jihopark", "security_card")
     _problem(flow.post("/app-cert/pin", {"pin": "258013"}), 409, "ra_step_out_of_order")
     _problem(flow.post("/app-cert/pattern", {"pattern": [1, 4, 7, 8, 9]}), 409, "ra_step_out_of_order")
-
-
-def test_wrong_ars_codes_count_and_lock(http: TestClient, ra_services: Services, clock: FakeClock) -> None:
-    flow = Flow(http)
-    flow.to_identified("yujin93")
-    failed = _problem(flow.ars("P4002", "010-6149-2075", right=False), 401, "ra_ars_failed")
-    assert failed["remaining_attempts"] == 2 and failed["call_status"] == "wrong_code"
-    assert flow.ok("", method="GET")["state"] == "identified"
-    flow.ok("/ars/call", {"phone_id": "P4001"})  # no answer: times out
-    assert flow.ok("/ars/confirm")["status"] == "ringing"
-    clock.advance(timedelta(seconds=ra_services.settings.ra.ars_timeout_seconds + 1))
-    timed_out = _problem(flow.post("/ars/confirm"), 401, "ra_ars_failed")
-    assert timed_out["call_status"] == "timed_out" and timed_out["remaining_attempts"] == 1
-    _problem(flow.ars("P4001", "010-5527-3184", right=False), 423, "ra_credential_locked")
-    assert flow.ok("", method="GET")["state"] == "failed"
-    again = Flow(http)
-    again.to_identified("yujin93")
-    _problem(again.post("/ars/call", {"phone_id": "P4001"}), 423, "ra_credential_locked")
-    customer = ra_services.bank.customers.find_by_user_id("yujin93")
-    assert customer is not None
-    locked = [m for m in ra_services.bank.outbox.messages(customer.id) if m.event is NotificationEvent.LOCKED]
-    assert len(locked) == 2 and "ARS" in locked[0].body  # one SMS + one e-mail
 
 
 def test_five_wrong_pins_lock_the_account(http: TestClient, ra_services: Services) -> None:

@@ -160,6 +160,7 @@ class CallStatus(enum.StrEnum):
     CONFIRMED = "confirmed"  # the customer keyed in the right code
     WRONG_CODE = "wrong_code"  # the customer keyed in another code; the call is over
     TIMED_OUT = "timed_out"  # not answered before the expiry (by the injected clock)
+    DECLINED = "declined"  # the customer rejected the call (or hung up without keying anything in)
 
     @property
     def is_final(self) -> bool:

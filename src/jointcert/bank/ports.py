@@ -170,6 +170,10 @@ class VirtualPhone(Protocol):
         """Key in ``digits``: CONFIRMED or WRONG_CODE. A call no longer ringing keeps (and returns) its state."""
         ...
 
+    def decline(self, call_id: str) -> CallStatus:
+        """Reject the call (or hang up without keying in): DECLINED. A call no longer ringing keeps its state."""
+        ...
+
 
 class ImmigrationRecords(Protocol):
     """Overseas-departure check (해외출국 확인, step 5) against the immigration records."""

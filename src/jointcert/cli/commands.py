@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, ceremony, cmp, copy, demo, init, inspect, login, pfx, serve, verify, wallet
+from jointcert.cli import ca, ceremony, cmp, copy, demo, init, inspect, login, pfx, ra, serve, verify, wallet
 
 __all__ = ["register"]
 
@@ -23,3 +23,4 @@ def register(app: typer.Typer) -> None:
     demo.register(app)
     pfx.register(app)
     wallet.register(app)
+    ra.register(app)

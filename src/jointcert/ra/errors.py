@@ -12,7 +12,10 @@ __all__ = [
     "AbroadNotAllowed",
     "AccountNotOwned",
     "AccountNotUsable",
-    "ArsCallFailed",
+    "ArsDeclined",
+    "ArsLocked",
+    "ArsUnanswered",
+    "ArsWrongCode",
     "CertificateExpired",
     "CertificateNotActive",
     "CertificateNotOurs",
@@ -35,6 +38,7 @@ __all__ = [
     "SessionTokenInvalid",
     "StepOutOfOrder",
     "TermsNotAccepted",
+    "UnknownCustomer",
     "UnknownPhone",
     "WrongCredential",
 ]
@@ -128,6 +132,14 @@ class IdentityAttemptsExceeded(Locked):
     message_en = "Too many wrong user ID / resident number attempts; please start again."
 
 
+class UnknownCustomer(NotFound):
+    """No customer with this user ID (operators' commands), or a lock that is lifted elsewhere (account PIN)."""
+
+    code = "ra_unknown_customer"
+    message_ko = "해당 아이디의 고객이 없습니다."
+    message_en = "No customer has this user ID (account PIN locks are lifted at the bank's core system)."
+
+
 class UnknownPhone(InvalidInput):
     """The phone id is not one of the customer's registered numbers (or not usable here)."""
 
@@ -136,12 +148,42 @@ class UnknownPhone(InvalidInput):
     message_en = "Choose one of the registered phone numbers."
 
 
-class ArsCallFailed(AuthenticationFailed):
-    """The ARS call ended without the right code (wrong code or no answer in time)."""
+class ArsWrongCode(AuthenticationFailed):
+    """A wrong code was keyed in on the phone: it counts toward the ARS lock (``remaining_attempts``)."""
 
-    code = "ra_ars_failed"
-    message_ko = "ARS 인증에 실패했습니다. 다시 시도해 주세요."
-    message_en = "The ARS verification failed (wrong code or no answer); try again."
+    code = "ra_ars_wrong_code"
+    message_ko = "전화로 입력하신 인증번호가 화면의 번호와 다릅니다. 다시 시도해 주십시오."
+    message_en = "The code keyed in on the phone was not the one on the screen. Please try again."
+
+
+class ArsUnanswered(Expired):
+    """The call was not answered in time; the attempt was given back (it does not count toward the lock)."""
+
+    code = "ra_ars_unanswered"
+    message_ko = "전화를 받지 않아 인증 시간이 지났습니다. 다시 시도해 주십시오. (오류 횟수에는 포함되지 않습니다)"
+    message_en = "The call was not answered in time. Please try again (this does not count as a failed attempt)."
+
+
+class ArsDeclined(Conflict):
+    """The customer rejected the call; the attempt was given back (it does not count toward the lock)."""
+
+    code = "ra_ars_declined"
+    message_ko = (
+        "전화를 거절하셨습니다. 다시 요청하시거나 해외출국 확인을 이용해 주십시오. (오류 횟수에는 포함되지 않습니다)"
+    )
+    message_en = (
+        "You declined the call. Call again or use the overseas-departure check (this does not count as a failure)."
+    )
+
+
+class ArsLocked(Locked):
+    """Too many wrong ARS codes: ARS is locked for this customer until an operator lifts it after a branch visit."""
+
+    code = "ra_ars_locked"
+    message_ko = (
+        "ARS 인증번호 오류 횟수를 초과하여 ARS 인증이 잠겼습니다. 신분증을 지참하시고 영업점을 방문해 주십시오."
+    )
+    message_en = "ARS is locked after too many wrong codes. Please visit a branch with your ID to have it unlocked."
 
 
 class AbroadNotAllowed(Denied):

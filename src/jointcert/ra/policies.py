@@ -115,6 +115,17 @@ class Lockouts:
             raise CredentialLocked(credential=credential.value)
         raise WrongCredential(credential=credential.value, remaining_attempts=max(limit - failures, 0))
 
+    def release(self, credential: Credential, subject: str) -> None:
+        """Give back an attempt reserved with :meth:`reserve` that was never answered (no secret was tried)."""
+        self._attempts.release(credential, subject)
+
+    def unlock(self, credential: Credential, subject: str, *, actor: str) -> bool:
+        """Lift a lock (the documented stronger path: an operator, after the customer proved who she is at a
+        branch); True if there was one. A right answer never lifts a lock."""
+        lifted = self._attempts.unlock(credential, subject)
+        log.warning("%s lock %s by %s", credential.value, "lifted" if lifted else "not found", actor)
+        return lifted
+
     def is_locked(self, credential: Credential, subject: str) -> bool:
         """Whether the credential is locked."""
         return self._attempts.failures(credential, subject)[1]

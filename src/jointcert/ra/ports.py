@@ -100,6 +100,16 @@ class Attempts(Protocol):
         """Reset the counter after a right answer (a lock stays)."""
         ...
 
+    def release(self, credential: Credential, subject: str) -> None:
+        """Give back one reserved attempt that was never answered (``failures - 1``, never below 0; not when
+        locked)."""
+        ...
+
+    def unlock(self, credential: Credential, subject: str) -> bool:
+        """Lift a lock and reset the counter (the stronger path only: an operator after a branch visit); True if
+        there was a lock."""
+        ...
+
     def lock_if_exhausted(self, credential: Credential, subject: str, limit: int, at: datetime) -> bool:
         """Set the lock once ``failures >= limit``; True only for the call that set it (so it notifies once)."""
         ...

@@ -19,7 +19,7 @@ from jointcert.bank.ports import BankPorts
 from jointcert.ca.profiles import PROFILES
 from jointcert.clock import Clock
 from jointcert.config import RaSettings
-from jointcert.errors import JointcertError
+from jointcert.errors import ErrorKind, JointcertError
 from jointcert.pii import PiiProtector
 from jointcert.ra.context import Outcome, StepContext
 from jointcert.ra.errors import (
@@ -29,9 +29,19 @@ from jointcert.ra.errors import (
     SessionBusy,
     SessionExpired,
     SessionNotFound,
+    UnknownCustomer,
 )
 from jointcert.ra.policies import Lockouts, Notifications
-from jointcert.ra.ports import Attempts, Authority, CertificateRegistry, Registrar, SessionStore, StepLog, StepLogEntry
+from jointcert.ra.ports import (
+    Attempts,
+    Authority,
+    CertificateRegistry,
+    Credential,
+    Registrar,
+    SessionStore,
+    StepLog,
+    StepLogEntry,
+)
 from jointcert.ra.session import IssuanceSession, NewSession, new_session
 from jointcert.ra.steps import (
     abroad,
@@ -46,6 +56,7 @@ from jointcert.ra.steps import (
     security_card,
     terms,
 )
+from jointcert.ra.throttle import Action, AntiAutomation
 from jointcert.ra.workflow import State, Step, allowed_steps, outcomes, transition
 
 __all__ = ["RegistrationAuthority", "SessionView", "Stepped"]
@@ -53,6 +64,21 @@ __all__ = ["RegistrationAuthority", "SessionView", "Stepped"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _ENDS_SESSION = (CredentialLocked, IdentityAttemptsExceeded)
+_FAILURE_KINDS = frozenset({ErrorKind.AUTHENTICATION, ErrorKind.LOCKED})
+
+
+@dataclass(frozen=True)
+class _Guard:
+    """Anti-automation for one call: the action, the client address, the subject (a user ID typed, else the
+    session's customer), and whether every call counts at the subject (ARS calls) or only failures."""
+
+    action: Action
+    client: str | None
+    subject: str | None = None
+    every_call_counts: bool = False
+
+    def subject_of(self, session: IssuanceSession) -> str:
+        return self.subject if self.subject is not None else (session.customer_id or f"session:{session.id}")
 
 
 @dataclass(frozen=True)
@@ -110,6 +136,7 @@ class RegistrationAuthority:
         ca_validity_days: int,
         chain: Sequence[bytes],
         registrar: Registrar | None = None,
+        anti: AntiAutomation | None = None,
     ) -> None:
         if settings.session_ttl_seconds < 1 or settings.ars_timeout_seconds < 1:
             raise ValueError("session and ARS timeouts must be positive")
@@ -123,6 +150,7 @@ class RegistrationAuthority:
             tuple(chain),
         )  # fmt: skip
         self._sessions, self._log, self._clock = sessions, step_log, clock
+        self._anti = anti  # None: no anti-automation (unit tests of the flow alone)
 
     @property
     def cmp_available(self) -> bool:
@@ -156,26 +184,41 @@ class RegistrationAuthority:
         """The step log of a session (operators and tests)."""
         return self._log.entries(session_id)
 
+    def unlock(self, user_id: str, credential: Credential, *, actor: str) -> bool:
+        """Lift a customer's lock (ARS, app PIN/pattern, security card, OTP): the stronger path, for an operator
+        after the customer proved who she is at a branch. True if there was a lock."""
+        customer = self.ctx.bank.customers.find_by_user_id(user_id.strip())
+        if customer is None or credential is Credential.ACCOUNT_PIN:
+            raise UnknownCustomer(user_id=user_id)
+        return self.ctx.lockouts.unlock(credential, customer.id, actor=actor)
+
     # --- the steps -----------------------------------------------------------------------------------------
     def agree_terms(self, session_id: str, token: str | None, accepted: Sequence[str]) -> Stepped[terms.TermsAgreed]:
         """Step 3."""
         return self._value(session_id, token, Step.AGREE_TERMS, lambda s: terms.agree(self.ctx, s, accepted))
 
-    def find_user_ids(self, session_id: str, token: str | None, name: str, rrn: str) -> Stepped[identity.FoundUserIds]:
-        """아이디 찾기 (after the terms, before identification)."""
+    def find_user_ids(
+        self, session_id: str, token: str | None, name: str, rrn: str, *, client: str | None = None
+    ) -> Stepped[identity.FoundUserIds]:
+        """아이디 찾기 (after the terms, before identification); throttled with the identity step."""
         call = lambda s: identity.find_user_ids(self.ctx, s, name, rrn)  # noqa: E731
-        return self._value(session_id, token, Step.FIND_USER_ID, call)
+        guard = _Guard(Action.IDENTITY, client, f"find-id:{rrn.strip()}", every_call_counts=True)
+        return self._value(session_id, token, Step.FIND_USER_ID, call, guard)
 
     def identify(
-        self, session_id: str, token: str | None, user_id: str, rrn: str
+        self, session_id: str, token: str | None, user_id: str, rrn: str, *, client: str | None = None
     ) -> Stepped[identity.Identified | None]:
-        """Step 4."""
+        """Step 4 (throttled per address and per user ID typed, across sessions)."""
         call = lambda s: identity.identify(self.ctx, s, user_id, rrn)  # noqa: E731
-        return self._value(session_id, token, Step.IDENTIFY, call)
+        guard = _Guard(Action.IDENTITY, client, f"user:{user_id.strip()}")
+        return self._value(session_id, token, Step.IDENTIFY, call, guard)
 
-    def ars_call(self, session_id: str, token: str | None, phone_id: str) -> Stepped[ars.ArsCall]:
-        """Step 5a: place the ARS call."""
-        return self._value(session_id, token, Step.ARS_CALL, lambda s: ars.call(self.ctx, s, phone_id))
+    def ars_call(
+        self, session_id: str, token: str | None, phone_id: str, *, client: str | None = None
+    ) -> Stepped[ars.ArsCall]:
+        """Step 5a: place the ARS call (every call counts at the customer: it rings her phone)."""
+        guard = _Guard(Action.ARS_CALL, client, every_call_counts=True)
+        return self._value(session_id, token, Step.ARS_CALL, lambda s: ars.call(self.ctx, s, phone_id), guard)
 
     def ars_confirm(self, session_id: str, token: str | None) -> Stepped[ars.ArsStatus]:
         """Step 5a: poll the call."""
@@ -186,36 +229,43 @@ class RegistrationAuthority:
         return self._value(session_id, token, Step.ABROAD_CHECK, lambda s: abroad.check(self.ctx, s))
 
     def verify_account(
-        self, session_id: str, token: str | None, number: str, pin: str
+        self, session_id: str, token: str | None, number: str, pin: str, *, client: str | None = None
     ) -> Stepped[account.AccountVerified]:
         """Step 6."""
         call = lambda s: account.verify(self.ctx, s, number, pin)  # noqa: E731
-        return self._value(session_id, token, Step.VERIFY_ACCOUNT, call)
+        return self._value(session_id, token, Step.VERIFY_ACCOUNT, call, _Guard(Action.CREDENTIAL, client))
 
-    def app_pin(self, session_id: str, token: str | None, pin: str) -> Stepped[app_cert.SecondFactorPassed]:
+    def app_pin(
+        self, session_id: str, token: str | None, pin: str, *, client: str | None = None
+    ) -> Stepped[app_cert.SecondFactorPassed]:
         """Step 7a: app-certificate PIN."""
-        return self._value(session_id, token, Step.APP_PIN, lambda s: app_cert.pin(self.ctx, s, pin))
+        call = lambda s: app_cert.pin(self.ctx, s, pin)  # noqa: E731
+        return self._value(session_id, token, Step.APP_PIN, call, _Guard(Action.CREDENTIAL, client))
 
     def app_pattern(
-        self, session_id: str, token: str | None, cells: Sequence[int]
+        self, session_id: str, token: str | None, cells: Sequence[int], *, client: str | None = None
     ) -> Stepped[app_cert.SecondFactorPassed]:
         """Step 7a: app-certificate pattern."""
-        return self._value(session_id, token, Step.APP_PATTERN, lambda s: app_cert.pattern(self.ctx, s, cells))
+        call = lambda s: app_cert.pattern(self.ctx, s, cells)  # noqa: E731
+        return self._value(session_id, token, Step.APP_PATTERN, call, _Guard(Action.CREDENTIAL, client))
 
     def card_challenge(self, session_id: str, token: str | None) -> Stepped[security_card.CardPrompt]:
         """Step 7b: the cells to enter."""
         return self._value(session_id, token, Step.CARD_CHALLENGE, lambda s: security_card.challenge(self.ctx, s))
 
     def answer_security_card(
-        self, session_id: str, token: str | None, answer: str
+        self, session_id: str, token: str | None, answer: str, *, client: str | None = None
     ) -> Stepped[app_cert.SecondFactorPassed | None]:
         """Step 7b: the answer."""
         call = lambda s: security_card.answer(self.ctx, s, answer)  # noqa: E731
-        return self._value(session_id, token, Step.SECURITY_CARD, call)
+        return self._value(session_id, token, Step.SECURITY_CARD, call, _Guard(Action.CREDENTIAL, client))
 
-    def verify_otp(self, session_id: str, token: str | None, code: str) -> Stepped[app_cert.SecondFactorPassed]:
+    def verify_otp(
+        self, session_id: str, token: str | None, code: str, *, client: str | None = None
+    ) -> Stepped[app_cert.SecondFactorPassed]:
         """Step 7c."""
-        return self._value(session_id, token, Step.OTP, lambda s: otp.verify(self.ctx, s, code))
+        call = lambda s: otp.verify(self.ctx, s, code)  # noqa: E731
+        return self._value(session_id, token, Step.OTP, call, _Guard(Action.CREDENTIAL, client))
 
     def show_contact(self, session_id: str, token: str | None) -> Stepped[contact.ContactDetails]:
         """Step 8: what the bank has."""
@@ -262,25 +312,54 @@ class RegistrationAuthority:
 
     # --- the runner ----------------------------------------------------------------------------------------
     def _value(
-        self, session_id: str, token: str | None, step: Step, handler: Callable[[IssuanceSession], Outcome[T]]
+        self,
+        session_id: str,
+        token: str | None,
+        step: Step,
+        handler: Callable[[IssuanceSession], Outcome[T]],
+        guard: _Guard | None = None,
     ) -> Stepped[T]:
-        view, value = self._run(session_id, token, step, handler)
+        view, value = self._run(session_id, token, step, handler, guard)
         return Stepped(view, value)
 
+    def _admit(self, guard: _Guard | None, session: IssuanceSession) -> None:
+        """Anti-automation before the step: :class:`Throttled` changes nothing (not even the step log).
+
+        Only calls that name a client address are guarded (the web API always does; in-process callers such as
+        the CLI and tests pass none)."""
+        if guard is not None and guard.client is not None and self._anti is not None:
+            self._anti.admit(guard.action, guard.client, guard.subject_of(session))
+
+    def _count(self, guard: _Guard | None, session: IssuanceSession, error: JointcertError | None) -> None:
+        """After the step: count a failure (or any ARS call / lookup) at the subject for this address."""
+        if guard is None or guard.client is None or self._anti is None:
+            return
+        if guard.every_call_counts or (error is not None and error.kind in _FAILURE_KINDS):
+            self._anti.failed(guard.action, guard.client, guard.subject_of(session))
+
     def _run(
-        self, session_id: str, token: str | None, step: Step, handler: Callable[[IssuanceSession], Outcome[T]]
+        self,
+        session_id: str,
+        token: str | None,
+        step: Step,
+        handler: Callable[[IssuanceSession], Outcome[T]],
+        guard: _Guard | None = None,
     ) -> tuple[SessionView, T]:
         session = self._load(session_id, token)
+        self._admit(guard, session)
         try:
             row = transition(session.state, step)
             outcome = handler(session)
         except _ENDS_SESSION as exc:
+            self._count(guard, session, exc)
             self._end(session, State.FAILED)
             self._append(session.id, step.value, exc.code, session.state, State.FAILED)
             raise
         except JointcertError as exc:
+            self._count(guard, session, exc)
             self._append(session.id, step.value, exc.code, session.state, session.state)
             raise
+        self._count(guard, session, outcome.error)
         after = outcome.session
         if after.state not in outcomes(row) and not (step is Step.CANCEL and after.state is State.CANCELLED):
             raise RuntimeError(f"step {step.value} left the session in {after.state.value}")  # a bug, not input

@@ -48,6 +48,7 @@ class SessionData:
     phone_id: str | None = None
     call_id: str | None = None
     ars_attempt: int = 0  # the attempt number reserved for the current call
+    call_expires_at: str | None = None  # ISO time the current call stops ringing (the page counts down to it)
     account_number: str | None = None  # digits
     second_factor: str | None = None  # SecondFactorKind value
     card_challenge: CardChallenge | None = None

@@ -3,7 +3,7 @@
 Happy path (DESIGN "The issuance flow")::
 
     STARTED ─terms→ TERMS_AGREED ─identify→ IDENTIFIED ─ars_call→ ARS_CALLING ─ars_confirm→ IDENTITY_CONFIRMED
-                                            IDENTIFIED ─abroad_check──────────────────────→ IDENTITY_CONFIRMED
+                                            IDENTIFIED | ARS_CALLING ─abroad_check────────→ IDENTITY_CONFIRMED
     IDENTITY_CONFIRMED ─account→ ACCOUNT_VERIFIED ─app_pin→ APP_PIN_OK ─app_pattern→ SECOND_FACTOR_DONE
                                  ACCOUNT_VERIFIED ─security_card | otp───────────────→ SECOND_FACTOR_DONE
     SECOND_FACTOR_DONE ─contact→ CONTACT_CONFIRMED ─choose_type→ TYPE_CHOSEN ─enrollment_challenge→ READY
@@ -115,6 +115,7 @@ _ROWS = (
     _row(S.ARS_CALLING, T.ARS_CALL, S.ARS_CALLING),  # call again (e.g. another number); counts as an attempt
     _row(S.ARS_CALLING, T.ARS_CONFIRM, S.IDENTITY_CONFIRMED, S.IDENTIFIED),  # still ringing: stays
     _row(S.IDENTIFIED, T.ABROAD_CHECK, S.IDENTITY_CONFIRMED),
+    _row(S.ARS_CALLING, T.ABROAD_CHECK, S.IDENTITY_CONFIRMED),  # the overseas check while a call is pending
     _row(S.IDENTITY_CONFIRMED, T.VERIFY_ACCOUNT, S.ACCOUNT_VERIFIED),
     _row(S.ACCOUNT_VERIFIED, T.APP_PIN, S.APP_PIN_OK),
     _row(S.APP_PIN_OK, T.APP_PATTERN, S.SECOND_FACTOR_DONE),

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from jointcert import __version__
 from jointcert.app import Services
+from jointcert.web import throttle as throttle_web
 from jointcert.web.metrics import Metrics, MetricsMiddleware
 from jointcert.web.middleware import HardenedFastAPI
 from jointcert.web.problems import install_problem_handlers
@@ -170,6 +171,7 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics, monotonic=services.clock.monotonic)
     service_routes.install(app, services, metrics)  # /healthz, /readyz, /metrics
+    throttle_web.install(app)  # anti-automation: 429 + Retry-After
     app.include_router(pki.router)
     app.include_router(issuance.router)
     app.include_router(certificates.router)

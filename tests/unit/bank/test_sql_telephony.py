@@ -47,6 +47,16 @@ def test_wrong_code_ends_the_call(bank: SandboxBank, clock: FakeClock) -> None:
     assert bank.virtual_phone.ringing(PHONE.number) == []
 
 
+def test_a_declined_call_ends_as_declined(bank: SandboxBank, clock: FakeClock) -> None:
+    call_id = _call(bank, clock, "37")
+    assert bank.virtual_phone.decline(call_id) is CallStatus.DECLINED
+    assert bank.virtual_phone.answer(call_id, "37") is CallStatus.DECLINED  # over: the right code comes too late
+    assert bank.telephony.call_status(call_id) is CallStatus.DECLINED
+    assert bank.virtual_phone.ringing(PHONE.number) == []
+    clock.advance(TTL)
+    assert bank.telephony.call_status(call_id) is CallStatus.DECLINED  # not turned into a time-out
+
+
 def test_unanswered_call_times_out_by_the_clock(bank: SandboxBank, clock: FakeClock) -> None:
     call_id = _call(bank, clock, "37")
     clock.advance(TTL - timedelta(seconds=1))

@@ -37,9 +37,8 @@ class PhoneChoice:
 
 @dataclass(frozen=True)
 class Identified:
-    """Who was identified (name only) and the identity checks offered next."""
+    """The identity checks offered next; no name: it is shown only after the ARS or overseas check."""
 
-    name: str
     phones: tuple[PhoneChoice, ...]
     abroad_check_offered: bool  # Korean nationals only
 
@@ -53,7 +52,7 @@ class FoundUserIds:
 
 def _identified(customer: Customer) -> Identified:
     phones = tuple(PhoneChoice(p.id, p.masked, p.kind.value) for p in customer.phones)
-    return Identified(customer.name, phones, customer.is_korean_national)
+    return Identified(phones, customer.is_korean_national)
 
 
 def identify(ctx: StepContext, session: IssuanceSession, user_id: str, rrn: str) -> Outcome[Identified | None]:

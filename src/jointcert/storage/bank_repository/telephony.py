@@ -90,6 +90,13 @@ class SqlTelephony:
 
     def answer(self, call_id: str, digits: str) -> CallStatus:
         """Key in ``digits`` (a trailing ``#`` is ignored); a finished call keeps its state."""
+        return self._end(call_id, digits)
+
+    def decline(self, call_id: str) -> CallStatus:
+        """Reject the call: DECLINED (a finished call keeps its state)."""
+        return self._end(call_id, None)
+
+    def _end(self, call_id: str, digits: str | None) -> CallStatus:
         now = self._clock.now()
         with self._db.session() as session:
             call = session.get(BankArsCall, call_id)
@@ -98,8 +105,11 @@ class SqlTelephony:
             status = effective_status(CallStatus(call.status), call.expires_at, now)
             if status is not CallStatus.RINGING:
                 return status
-            right = self._pii.matches(digits.removesuffix("#"), call.code_hash, ars_purpose(call_id))
-            new = CallStatus.CONFIRMED if right else CallStatus.WRONG_CODE
+            if digits is None:
+                new = CallStatus.DECLINED
+            else:
+                right = self._pii.matches(digits.removesuffix("#"), call.code_hash, ars_purpose(call_id))
+                new = CallStatus.CONFIRMED if right else CallStatus.WRONG_CODE
             changed = session.execute(
                 update(BankArsCall)
                 .where(

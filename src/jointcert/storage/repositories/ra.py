@@ -157,6 +157,27 @@ class SqlAttempts:
                 .execution_options(synchronize_session=False)
             )
 
+    def release(self, credential: Credential, subject: str) -> None:
+        """``failures - 1`` while above zero and unlocked."""
+        with self._db.session() as db:
+            db.execute(
+                update(RaAttempt)
+                .where(self._key(credential, subject), RaAttempt.failures > 0, RaAttempt.locked_at.is_(None))
+                .values(failures=RaAttempt.failures - 1)
+                .execution_options(synchronize_session=False)
+            )
+
+    def unlock(self, credential: Credential, subject: str) -> bool:
+        """Clear the lock and the counter; True if it was locked."""
+        with self._db.session() as db:
+            changed = db.execute(
+                update(RaAttempt)
+                .where(self._key(credential, subject), RaAttempt.locked_at.is_not(None))
+                .values(failures=0, locked_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            return rowcount(changed) == 1
+
     def lock_if_exhausted(self, credential: Credential, subject: str, limit: int, at: datetime) -> bool:
         """Set the lock once; True for the one caller that set it."""
         with self._db.session() as db:

@@ -6,6 +6,7 @@ from jointcert.storage.tables import (
     Base,
     admin,  # noqa: F401  (registers the admin_* tables)
     bank,  # noqa: F401  (registers the bank_* tables)
+    bank_app,  # noqa: F401  (registers bank_app_sessions)
     ca,  # noqa: F401  (registers the CA tables)
     ca_epoch,  # noqa: F401  (registers ca_revocation_epochs)
     cmp,  # noqa: F401  (registers the CMP tables)
@@ -14,6 +15,7 @@ from jointcert.storage.tables import (
     relay,  # noqa: F401  (registers the relay_* tables)
     rp,  # noqa: F401  (registers the rp_* tables)
     wallet,  # noqa: F401  (registers the wallet_* tables)
+    throttle,  # noqa: F401  (registers throttle_buckets)
 )
 
 __all__ = ["Base", "metadata"]

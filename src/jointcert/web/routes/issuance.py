@@ -25,8 +25,9 @@ from jointcert.ra import errors as ra
 from jointcert.ra.service import RegistrationAuthority, Stepped
 from jointcert.ra.steps.terms import TERMS
 from jointcert.web.routes import issuance_models as m
+from jointcert.web.throttle import THROTTLED_RESPONSE
 
-__all__ = ["TOKEN_HEADER", "router"]
+__all__ = ["TOKEN_HEADER", "client_address", "router"]
 
 router = APIRouter(prefix="/api/v1/issuance", tags=["issuance"])
 TOKEN_HEADER = "X-Issuance-Token"  # noqa: S105 (a header name)
@@ -54,8 +55,17 @@ def _ra(request: Request) -> RegistrationAuthority:
     return _services(request).ra
 
 
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: run uvicorn with ``--proxy-headers``)."""
+    return request.client.host if request.client is not None else "-"
+
+
 def _errors(*extra: type[Any]) -> dict[int | str, dict[str, Any]]:
     return m.problems(*_SESSION, *extra)
+
+
+def _guarded(*extra: type[Any]) -> dict[int | str, dict[str, Any]]:
+    return {**_errors(*extra), **THROTTLED_RESPONSE}
 
 
 def _value(stepped: Stepped[T | None]) -> T:
@@ -119,29 +129,30 @@ def agree_terms(session_id: SessionId, body: m.TermsIn, request: Request, token:
 @router.post(
     "/sessions/{session_id}/find-user-id",
     summary="아이디 찾기: masked user IDs by name and resident number",
-    responses=_errors(InvalidResidentNumber, ra.IdentityAttemptsExceeded),
+    responses=_guarded(InvalidResidentNumber, ra.IdentityAttemptsExceeded),
 )
 def find_user_id(
     session_id: SessionId, body: m.FindUserIdIn, request: Request, token: Token = None
 ) -> m.FoundUserIdsOut:
     """Allowed after the terms, a few times per session; the state does not change."""
-    done = _ra(request).find_user_ids(session_id, token, body.name, body.rrn)
+    done = _ra(request).find_user_ids(session_id, token, body.name, body.rrn, client=client_address(request))
     return m.FoundUserIdsOut(session=m.session_out(done.session), user_ids=list(done.value.user_ids))
 
 
 @router.post(
     "/sessions/{session_id}/identity",
     summary="4. User ID + resident number",
-    responses=_errors(IdentityMismatch, InvalidResidentNumber, ra.IdentityAttemptsExceeded),
+    responses=_guarded(IdentityMismatch, InvalidResidentNumber, ra.IdentityAttemptsExceeded),
 )
 def identify(session_id: SessionId, body: m.IdentityIn, request: Request, token: Token = None) -> m.IdentityOut:
-    """``bank_identity_mismatch`` carries ``remaining_attempts``; the fifth wrong pair ends the session."""
-    done = _ra(request).identify(session_id, token, body.user_id, body.rrn)
+    """The same ``bank_identity_mismatch`` for an unknown ID and a wrong number (with ``remaining_attempts``); the
+    fifth wrong pair ends the session. The name is shown only after the ARS or overseas check; 429 ``throttled``
+    (with ``Retry-After``) past the per-address or per-user-ID limits (docs/security.md)."""
+    done = _ra(request).identify(session_id, token, body.user_id, body.rrn, client=client_address(request))
     found = _value(done)
     phones = [m.PhoneOut(**p.__dict__) for p in found.phones]
     return m.IdentityOut(
         session=m.session_out(done.session),
-        name=found.name,
         phones=phones,
         abroad_check_offered=found.abroad_check_offered,
     )
@@ -150,26 +161,39 @@ def identify(session_id: SessionId, body: m.IdentityIn, request: Request, token:
 @router.post(
     "/sessions/{session_id}/ars/call",
     summary="5a. ARS: call a registered number",
-    responses=_errors(ra.UnknownPhone, ra.CredentialLocked),
+    responses=_guarded(ra.UnknownPhone, ra.ArsLocked),
 )
 def ars_call(session_id: SessionId, body: m.ArsCallIn, request: Request, token: Token = None) -> m.ArsCallOut:
     """Shows the code the customer keys in on the phone; counts as one ARS attempt."""
-    done = _ra(request).ars_call(session_id, token, body.phone_id)
+    done = _ra(request).ars_call(session_id, token, body.phone_id, client=client_address(request))
     call = done.value
     return m.ArsCallOut(
-        session=m.session_out(done.session), code=call.code, phone=call.phone, expires_at=call.expires_at
+        session=m.session_out(done.session),
+        code=call.code,
+        phone=call.phone,
+        expires_at=call.expires_at,
+        remaining_seconds=call.remaining_seconds,
     )
 
 
 @router.post(
     "/sessions/{session_id}/ars/confirm",
     summary="5a. ARS: poll the call",
-    responses=_errors(ra.ArsCallFailed, ra.CredentialLocked),
+    responses=_errors(ra.ArsWrongCode, ra.ArsUnanswered, ra.ArsDeclined, ra.ArsLocked),
 )
 def ars_confirm(session_id: SessionId, request: Request, token: Token = None) -> m.ArsStatusOut:
-    """``ringing`` → poll again; ``confirmed`` → next step; ``ra_ars_failed`` → back to choosing (``IDENTIFIED``)."""
+    """``ringing`` (with ``expires_at`` and ``remaining_seconds``) → poll again; ``confirmed`` (with ``name``) → next
+    step; ``ra_ars_wrong_code`` (counts toward the lock), ``ra_ars_unanswered`` and ``ra_ars_declined`` (do not
+    count), ``ra_ars_locked`` → back to choosing (``IDENTIFIED``)."""
     done = _ra(request).ars_confirm(session_id, token)
-    return m.ArsStatusOut(session=m.session_out(done.session), status=done.value.status)
+    value = done.value
+    return m.ArsStatusOut(
+        session=m.session_out(done.session),
+        status=value.status,
+        name=value.name,
+        expires_at=value.expires_at,
+        remaining_seconds=value.remaining_seconds,
+    )
 
 
 @router.post(
@@ -181,18 +205,21 @@ def abroad_check(session_id: SessionId, request: Request, token: Token = None) -
     """The immigration records must show the customer abroad."""
     done = _ra(request).abroad_check(session_id, token)
     return m.AbroadOut(
-        session=m.session_out(done.session), destination=done.value.destination, departed_at=done.value.departed_at
+        session=m.session_out(done.session),
+        name=done.value.name,
+        destination=done.value.destination,
+        departed_at=done.value.departed_at,
     )
 
 
 @router.post(
     "/sessions/{session_id}/account",
     summary="6. Own account + 4-digit PIN",
-    responses=_errors(InvalidAccountNumber, ra.AccountNotOwned, ra.AccountNotUsable, *_LOCKABLE),
+    responses=_guarded(InvalidAccountNumber, ra.AccountNotOwned, ra.AccountNotUsable, *_LOCKABLE),
 )
 def verify_account(session_id: SessionId, body: m.AccountIn, request: Request, token: Token = None) -> m.AccountOut:
     """``ra_wrong_credential`` carries ``remaining_attempts``; the last wrong PIN locks the account."""
-    done = _ra(request).verify_account(session_id, token, body.account_number, body.pin)
+    done = _ra(request).verify_account(session_id, token, body.account_number, body.pin, client=client_address(request))
     value = done.value
     return m.AccountOut(
         session=m.session_out(done.session), account=value.account, second_factors=list(value.second_factors)
@@ -207,21 +234,21 @@ def _factor(done: Stepped[Any]) -> m.SecondFactorOut:
 @router.post(
     "/sessions/{session_id}/app-cert/pin",
     summary="7a. App certificate: 6-digit PIN",
-    responses=_errors(ra.SecondFactorUnavailable, *_LOCKABLE),
+    responses=_guarded(ra.SecondFactorUnavailable, *_LOCKABLE),
 )
 def app_pin(session_id: SessionId, body: m.PinIn, request: Request, token: Token = None) -> m.SecondFactorOut:
     """Then the pattern."""
-    return _factor(_ra(request).app_pin(session_id, token, body.pin))
+    return _factor(_ra(request).app_pin(session_id, token, body.pin, client=client_address(request)))
 
 
 @router.post(
     "/sessions/{session_id}/app-cert/pattern",
     summary="7a. App certificate: pattern",
-    responses=_errors(*_LOCKABLE),
+    responses=_guarded(*_LOCKABLE),
 )
 def app_pattern(session_id: SessionId, body: m.PatternIn, request: Request, token: Token = None) -> m.SecondFactorOut:
     """Cells 1..9 in drawing order."""
-    return _factor(_ra(request).app_pattern(session_id, token, body.pattern))
+    return _factor(_ra(request).app_pattern(session_id, token, body.pattern, client=client_address(request)))
 
 
 @router.post(
@@ -239,23 +266,23 @@ def card_challenge(session_id: SessionId, request: Request, token: Token = None)
 @router.post(
     "/sessions/{session_id}/security-card",
     summary="7b. Security card: the answer",
-    responses=_errors(*_LOCKABLE),
+    responses=_guarded(*_LOCKABLE),
 )
 def security_card(
     session_id: SessionId, body: m.CardAnswerIn, request: Request, token: Token = None
 ) -> m.SecondFactorOut:
     """Four digits: the asked part of cell A, then of cell B."""
-    return _factor(_ra(request).answer_security_card(session_id, token, body.answer))
+    return _factor(_ra(request).answer_security_card(session_id, token, body.answer, client=client_address(request)))
 
 
 @router.post(
     "/sessions/{session_id}/otp",
     summary="7c. OTP code",
-    responses=_errors(ra.SecondFactorUnavailable, *_LOCKABLE),
+    responses=_guarded(ra.SecondFactorUnavailable, *_LOCKABLE),
 )
 def otp(session_id: SessionId, body: m.CodeIn, request: Request, token: Token = None) -> m.SecondFactorOut:
     """Six digits from the OTP device; a used code is refused."""
-    return _factor(_ra(request).verify_otp(session_id, token, body.code))
+    return _factor(_ra(request).verify_otp(session_id, token, body.code, client=client_address(request)))
 
 
 def _contact(done: Stepped[Any]) -> m.ContactOut:

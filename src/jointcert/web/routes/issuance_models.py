@@ -206,10 +206,9 @@ class PhoneOut(BaseModel):
 
 
 class IdentityOut(BaseModel):
-    """Who was identified and the identity checks offered next."""
+    """The identity checks offered next (the name comes with a passed ARS or overseas check)."""
 
     session: SessionOut
-    name: str
     phones: list[PhoneOut]
     abroad_check_offered: bool
 
@@ -227,19 +226,24 @@ class ArsCallOut(BaseModel):
     code: str
     phone: str
     expires_at: datetime
+    remaining_seconds: int  # the page counts down from this (its own clock may differ from the server's)
 
 
 class ArsStatusOut(BaseModel):
-    """``ringing`` (poll again) or ``confirmed``."""
+    """``ringing`` (poll again) or ``confirmed`` (then ``name`` is the customer's name)."""
 
     session: SessionOut
     status: str
+    name: str | None = None
+    expires_at: datetime | None = None  # while ringing
+    remaining_seconds: int | None = None  # while ringing
 
 
 class AbroadOut(BaseModel):
-    """The departure on record."""
+    """The departure on record and the customer's name."""
 
     session: SessionOut
+    name: str
     destination: str
     departed_at: datetime
 

@@ -52,7 +52,7 @@ class AnswerIn(BaseModel):
 
 
 class AnswerOut(BaseModel):
-    """The call's state after the answer: ``confirmed`` or ``wrong_code`` (or how it had ended before)."""
+    """The call's state after the answer: ``confirmed``, ``wrong_code`` or ``declined`` (or how it had ended)."""
 
     call_id: str
     status: str
@@ -115,6 +115,16 @@ def answer(
     return AnswerOut(call_id=call_id, status=result.value)
 
 
+@api_router.post(
+    "/phone/{number}/calls/{call_id}/decline",
+    summary="Reject a call on the virtual phone",
+    responses=problems(CallNotFound, invalid_request=False),
+)
+def decline(number: PhoneNumber, call_id: Annotated[str, Path(max_length=64)], request: Request) -> AnswerOut:
+    """The call ends as ``declined`` (the reserved ARS attempt is given back when the app polls)."""
+    return AnswerOut(call_id=call_id, status=_services(request).bank.virtual_phone.decline(call_id).value)
+
+
 def _otp(request: Request, user_id: str) -> OtpOut:
     return OtpOut(**_services(request).otp_device.code(user_id).__dict__)
 
@@ -168,7 +178,9 @@ def phone_page(
             f'<div class="call"><p>📞 {escape(call.caller)}</p><p>{escape(call.prompt_ko)}</p>'
             f'<form method="post"><input type="hidden" name="call_id" value="{escape(call.call_id)}">'
             '<input name="digits" inputmode="numeric" autocomplete="off" maxlength="8" required autofocus> '
-            "<button>입력 #</button></form></div>"
+            "<button>입력 #</button></form>"
+            f'<form method="post"><input type="hidden" name="call_id" value="{escape(call.call_id)}">'
+            '<input type="hidden" name="decline" value="1"><button>거절 / Decline</button></form></div>'
         )
     return _page(f"가상 휴대폰 {number}", "".join(parts))
 
@@ -191,10 +203,12 @@ def phone_answer(
     number: PhoneNumber,
     request: Request,
     call_id: Annotated[str, Form(max_length=64)],
-    digits: Annotated[str, Form(max_length=8)],
+    digits: Annotated[str, Form(max_length=8)] = "",
+    decline: Annotated[str, Form(max_length=1)] = "",
 ) -> RedirectResponse:
-    """Key in the digits, then back to the phone."""
-    result = _services(request).bank.virtual_phone.answer(call_id, digits)
+    """Key in the digits (or decline the call), then back to the phone."""
+    phone = _services(request).bank.virtual_phone
+    result = phone.decline(call_id) if decline else phone.answer(call_id, digits)
     url = request.url_for("phone_page", number=number).include_query_params(result=result.value)
     return RedirectResponse(str(url), status_code=status.HTTP_303_SEE_OTHER)
 

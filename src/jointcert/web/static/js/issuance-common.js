@@ -40,8 +40,10 @@ const SESSION_ENDED = new Set(["ra_session_expired", "ra_session_closed", "ra_se
  * @property {string | null} [token]
  * @property {string} [userId] for the password checklist (no user ID in the password)
  * @property {string} [birthDate] YYYY-MM-DD, for the password checklist (no birth date in the password)
- * @property {{name: string, phones: {id: string, masked: string, kind: string}[], abroad: boolean}} [identity]
- * @property {{code: string, phone: string, phoneId: string, expiresAt: string} | null} [call] the ARS call shown
+ * @property {{phones: {id: string, masked: string, kind: string}[], abroad: boolean}} [identity] (no name)
+ * @property {{code: string, phone: string, phoneId: string, expiresAt: string, remaining?: number} | null} [call]
+ *   the ARS call shown (``remaining``: seconds left when it was placed, from the server)
+ * @property {string} [name] the customer's name, known once the ARS or overseas check passed
  * @property {string[]} [secondFactors]
  * @property {Record<string, any>} [typeChosen]
  * @property {Record<string, any>} [issued] the public facts of the issued certificate and its wallet id

@@ -134,7 +134,7 @@ function runIdentity({ api }) {
       saveFlow({
         userId,
         birthDate: birthDateOf(front, back),
-        identity: { name: found.name, phones: found.phones, abroad: found.abroad_check_offered },
+        identity: { phones: found.phones, abroad: found.abroad_check_offered }, // no name before the check
       });
       clearInputs("rrn-front");
       goTo("verify");
@@ -198,16 +198,31 @@ function phoneChoices(phones) {
 
 /** @param {Screen} screen */
 function runVerify({ api, flow, session, config }) {
-  const identity = flow.identity ?? { name: "", phones: [], abroad: false };
-  if (identity.name) say($("verify-greeting"), `${identity.name} 님, 본인확인 방법을 선택해 주십시오.`,
-    `${identity.name}, choose how to confirm it is you.`);
+  const identity = flow.identity ?? { phones: [], abroad: false };
+  say($("verify-greeting"), "본인확인 방법을 선택해 주십시오. 성함은 확인이 끝난 뒤에 표시됩니다.",
+    "Choose how to confirm it is you. Your name is shown once the check is done.");
   $("phone-list").replaceChildren(...phoneChoices(identity.phones));
   $("abroad-panel").hidden = !identity.abroad;
-  let generation = 0; // a new call stops the polling of the previous one
+  let generation = 0; // a new call stops the polling (and the countdown) of the previous one
+  let deadline = 0; // when the call stops ringing, by this browser's clock (from the server's seconds left)
 
-  /** @param {{code: string, phone: string, phoneId: string}} call */
+  /** @param {number} mine */
+  const countDown = async (mine) => {
+    while (mine === generation) {
+      const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+      const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+      say($("ars-countdown"), `남은 시간 ${clock}`, `Time left ${clock}`);
+      $("ars-countdown").dataset.seconds = String(left);
+      if (left === 0) return;
+      await sleep(1000);
+    }
+  };
+
+  /** @param {{code: string, phone: string, phoneId: string, remaining?: number}} call */
   const showCall = async (call) => {
     const mine = ++generation;
+    deadline = Date.now() + (call.remaining ?? 0) * 1000;
+    countDown(mine);
     $("ars-form").hidden = true;
     $("ars-calling").hidden = false;
     $("ars-code").textContent = call.code;
@@ -222,13 +237,16 @@ function runVerify({ api, flow, session, config }) {
         const status = await api.post("/ars/confirm", {});
         if (mine !== generation) return;
         if (status.status === "confirmed") {
-          saveFlow({ call: null });
-          say($("ars-status"), "ARS 인증이 완료되었습니다.", "ARS check complete.");
+          generation++;
+          saveFlow({ call: null, name: status.name });
+          say($("ars-status"), `${status.name} 님, ARS 인증이 완료되었습니다.`, `${status.name}, the ARS check is complete.`);
           goTo("account");
           return;
         }
+        if (typeof status.remaining_seconds === "number") deadline = Date.now() + status.remaining_seconds * 1000;
       } catch (err) {
         if (mine !== generation) return;
+        generation++; // unanswered, declined, wrong code or locked: each with the server's own message
         saveFlow({ call: null });
         $("ars-calling").hidden = true;
         $("ars-form").hidden = false;
@@ -242,7 +260,8 @@ function runVerify({ api, flow, session, config }) {
   const placeCall = (phoneId) => guarded(["ars-call", "ars-again"], "ars-error", async () => {
     clearError("ars-error");
     const placed = await api.post("/ars/call", { phone_id: phoneId });
-    const call = { code: placed.code, phone: placed.phone, phoneId, expiresAt: placed.expires_at };
+    const call = { code: placed.code, phone: placed.phone, phoneId, expiresAt: placed.expires_at,
+      remaining: placed.remaining_seconds };
     saveFlow({ call });
     showCall(call);
     $("ars-code").focus();
@@ -264,8 +283,9 @@ function runVerify({ api, flow, session, config }) {
     generation++;
     const record = await api.post("/abroad", {});
     const day = String(record.departed_at).slice(0, 10);
-    say($("abroad-result"), `출국 기록이 확인되었습니다: ${record.destination}, ${day} 출국`,
-      `Departure on record: ${record.destination}, ${day}`);
+    saveFlow({ call: null, name: record.name });
+    say($("abroad-result"), `${record.name} 님, 출국 기록이 확인되었습니다: ${record.destination}, ${day} 출국`,
+      `${record.name}, your departure is on record: ${record.destination}, ${day}`);
     $("abroad-result").hidden = false;
     $("abroad-check").hidden = true;
     $("ars-panel").hidden = true;
@@ -273,7 +293,10 @@ function runVerify({ api, flow, session, config }) {
     $("abroad-next").focus();
   }, { api }));
   const call = flow.call;
-  if (session.state === "ars_calling" && call) showCall(call);
+  if (session.state === "ars_calling" && call) {
+    const left = Math.ceil((Date.parse(call.expiresAt ?? "") - Date.now()) / 1000);
+    showCall({ ...call, remaining: Number.isFinite(left) ? Math.max(0, left) : 0 }); // corrected by the first poll
+  }
 }
 
 // --- 6. account + PIN -------------------------------------------------------------------------------------------
