@@ -79,8 +79,8 @@ from jointcert.storage.repositories.cmp import SqlTransactionStore
 from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
 from jointcert.storage.repositories.relay import SqlTransferStore
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
-from jointcert.storage.wallet import SqlWalletClientStore
 from jointcert.storage.throttle import RedisThrottle, SqlThrottle
+from jointcert.storage.wallet import SqlWalletClientStore
 
 __all__ = [
     "InitResult",
@@ -137,8 +137,8 @@ class Services:
     otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
     operators: OperatorService  # operator accounts, console sessions (admin/)
     dual_control: DualControl  # proposals a second operator approves (admin/)
-    audit_anchor: AuditAnchor | None = None  # checkpoints of the audit head outside the database
     anti: AntiAutomation  # throttle buckets shared by every node (docs/security.md)
+    audit_anchor: AuditAnchor | None = None  # checkpoints of the audit head outside the database
 
     def close(self) -> None:
         """Release the database connections (and the PKCS#11 sessions)."""

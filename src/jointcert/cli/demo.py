@@ -21,8 +21,8 @@ from jointcert.ca.authority import IssuanceRequest, SignatureProof
 from jointcert.cli.ca import open_services, settings_of
 from jointcert.cli.context import console, err_console
 from jointcert.cli.serve import public_url_warning
-from jointcert.config import local_url
 from jointcert.cli.wallet import register_demo_partners
+from jointcert.config import local_url
 from jointcert.npki.keyfile import encrypt_sign_pri, generate_bundle
 from jointcert.npki.store import NpkiStore
 from jointcert.ra.ports import RegisteredCertificate

@@ -14,8 +14,8 @@ from jointcert.storage.tables import (
     ra,  # noqa: F401  (registers the ra_* tables)
     relay,  # noqa: F401  (registers the relay_* tables)
     rp,  # noqa: F401  (registers the rp_* tables)
-    wallet,  # noqa: F401  (registers the wallet_* tables)
     throttle,  # noqa: F401  (registers throttle_buckets)
+    wallet,  # noqa: F401  (registers the wallet_* tables)
 )
 
 __all__ = ["Base", "metadata"]

@@ -1,7 +1,7 @@
 """ca: revocation epoch and CRL freshness per issuer (shared by every node)
 
 Revision ID: ca0002_nodes
-Revises: ca0001
+Revises: ca0002_hardening
 Create Date: 2026-12-04
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "ca0002_nodes"
-down_revision: str | Sequence[str] | None = "ca0001"
+down_revision: str | Sequence[str] | None = "ca0002_hardening"  # chained after the audit MAC at merge
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
