@@ -97,6 +97,7 @@ def test_connect_pages(client: TestClient) -> None:
         page = client.get(f"/wallet/connect?request={raw}")
         assert page.status_code == status, page.text
         assert f'data-code="{code}"' in page.text
+        assert 'id="waiting" role="status" hidden' in page.text  # the refusal alone, no "waiting…"
 
 
 def test_partner_endpoints(client: TestClient) -> None:
