@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -95,6 +95,7 @@ def local_url(host: str, port: int) -> str:
 class CaSettings(_Group):
     """The certification authority: names, key protection, validity, CRL/OCSP timing."""
 
+    preset: Literal["jointsign", "yessign-like"] = "jointsign"  # ca/presets.py: validity start, qualifier order
     organization: str = "jointsign"  # o= of the CA names and of the NPKI folder
     unit: str = "AccreditedCA"
     issuing_name: str = "jointsignCA Class 1"
