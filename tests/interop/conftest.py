@@ -47,7 +47,7 @@ def _env(data_dir: Path, url: str, extra: dict[str, str] | None = None) -> dict[
 
 
 def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60  # a shared, busy machine: unlocking keys and building pkilint takes time
+    deadline = time.monotonic() + 180  # a shared, busy machine: unlocking keys and building pkilint takes time
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"server exited: {server.stderr.read().decode() if server.stderr else ''}")

@@ -55,6 +55,7 @@ from jointcert.ca.ports import (
     PendingRecord,
     RecordStatus,
 )
+from jointcert.ca.presets import preset_for
 from jointcert.ca.profiles import PROFILES, UrlSet
 from jointcert.ca.stats import Counters
 from jointcert.ca.tbs import SubscriberFields, assemble_certificate, der_length, profile_builder, subscriber_builder
@@ -189,7 +190,11 @@ class CertificateAuthority:
         self.counters = counters or Counters()
         # throwaway key: it only signs the TBS so it can be linted; its signature is discarded
         self._lint_key = rsa.generate_private_key(65537, 1024)  # noqa: S505
-        self._bases = {t: profile_builder(issuing, p, self.urls) for t, p in PROFILES.items()}
+        self.preset = preset_for(settings.preset)
+        self._bases = {
+            t: profile_builder(issuing, p, self.urls, notice_first=self.preset.notice_first)
+            for t, p in PROFILES.items()
+        }
         self._listeners: list[Callable[[int], None]] = []
         self._hygiene = hygiene  # Debian weak keys and compromised keys (ca/key_hygiene.py)
 
@@ -279,7 +284,8 @@ class CertificateAuthority:
         subject = subscriber_subject(
             self._settings, valid.profile.subject_ou, valid.bank_unit, valid.real_name, unique_id
         )
-        fields = SubscriberFields(new_serial(), subject, valid.public_key, now, not_after, identify)
+        start = self.preset.not_before(now)
+        fields = SubscriberFields(new_serial(), subject, valid.public_key, start, not_after, identify)
         return _Prepared(fields, unique_id, b"")
 
     def _lint(self, valid: ValidRequest, prepared: _Prepared) -> _Prepared:

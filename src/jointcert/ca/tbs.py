@@ -60,25 +60,28 @@ def key_usage_of(*names: str) -> x509.KeyUsage:
     return x509.KeyUsage(**{bit: bit in names for bit in bits})
 
 
-def certificate_policies(policy_oid: str, cps_uri: str | None, notice: str | None) -> bytes:
-    """DER of certificatePolicies with a CPS URI and a user notice whose explicitText is a BMPString."""
+def certificate_policies(
+    policy_oid: str, cps_uri: str | None, notice: str | None, *, notice_first: bool = False
+) -> bytes:
+    """DER of certificatePolicies with a CPS URI and a user notice whose explicitText is a BMPString (in that order,
+    or the notice first as yessign writes it)."""
     info = rfc5280.PolicyInformation()
     info["policyIdentifier"] = univ.ObjectIdentifier(policy_oid)
-    qualifiers = info["policyQualifiers"]
-    position = 0
+    found: list[rfc5280.PolicyQualifierInfo] = []
     if cps_uri is not None:
         cps = rfc5280.PolicyQualifierInfo()
         cps["policyQualifierId"] = rfc5280.id_qt_cps
         cps["qualifier"] = univ.Any(encoder.encode(char.IA5String(cps_uri)))
-        qualifiers.setComponentByPosition(position, cps)
-        position += 1
+        found.append(cps)
     if notice is not None:
         user_notice = rfc5280.UserNotice()
         user_notice["explicitText"]["bmpString"] = notice
         unotice = rfc5280.PolicyQualifierInfo()
         unotice["policyQualifierId"] = rfc5280.id_qt_unotice
         unotice["qualifier"] = univ.Any(encoder.encode(user_notice))
-        qualifiers.setComponentByPosition(position, unotice)
+        found.insert(0 if notice_first else len(found), unotice)
+    for position, qualifier in enumerate(found):
+        info["policyQualifiers"].setComponentByPosition(position, qualifier)
     policies = rfc5280.CertificatePolicies()
     policies.setComponentByPosition(0, info)
     return bytes(encoder.encode(policies))
@@ -93,11 +96,14 @@ def _aki(issuer: CaSigner) -> x509.AuthorityKeyIdentifier:
     )
 
 
-def profile_builder(issuer: CaSigner, profile: Profile, urls: UrlSet) -> x509.CertificateBuilder:
+def profile_builder(
+    issuer: CaSigner, profile: Profile, urls: UrlSet, *, notice_first: bool = False
+) -> x509.CertificateBuilder:
     """Everything in a subscriber certificate that does not depend on the subscriber (built once per profile)."""
     key_usage = key_usage_of(*profile.key_usage)
     policies = x509.UnrecognizedExtension(
-        ExtensionOID.CERTIFICATE_POLICIES, certificate_policies(profile.policy_oid, urls.cps, profile.notice_ko)
+        ExtensionOID.CERTIFICATE_POLICIES,
+        certificate_policies(profile.policy_oid, urls.cps, profile.notice_ko, notice_first=notice_first),
     )
     crl_dp = x509.CRLDistributionPoints(
         [x509.DistributionPoint([x509.UniformResourceIdentifier(urls.crl)], None, None, None)]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from jointcert.npki.oids import policy_info
+from jointcert.npki.policies import issuing_ca_name
 from jointcert.rp.certinfo import policy_oids
 from jointcert.rp.checks import Check, CheckName, Reason
 from jointcert.rp.path import TrustAnchors
@@ -58,14 +59,16 @@ class InstitutionPolicy:
         return info is not None and info.cert_type in self.accepted_types
 
 
-def describe_policy(oid: str) -> tuple[str, str]:
-    """Korean and English description of a policy OID (type, CA, label)."""
+def describe_policy(oid: str, issuer: x509.Name | None = None) -> tuple[str, str]:
+    """Korean and English description of a policy OID (type, CA, label). With the certificate's ``issuer`` the CA
+    is named from the OID only when the issuer is that CA (our certificates reuse yessign's OIDs)."""
     info = policy_info(oid)
     if info is None:
         return f"알 수 없는 정책 {oid}", f"unknown policy {oid}"
+    ca = info.ca if issuer is None else issuing_ca_name(info, issuer)
     return (
-        f"{info.cert_type.label_ko} ({info.ca} {info.label_ko}, {oid})",
-        f"{info.cert_type.label_en} ({info.ca}, policy {oid})",
+        f"{info.cert_type.label_ko} ({ca} {info.label_ko}, {oid})",
+        f"{info.cert_type.label_en} ({ca}, policy {oid})",
     )
 
 
@@ -81,11 +84,11 @@ def policy_check(cert: x509.Certificate, policy: InstitutionPolicy) -> Check:
         )
     for oid in oids:
         if policy.accepts(oid):
-            ko, en = describe_policy(oid)
+            ko, en = describe_policy(oid, cert.issuer)
             return Check.passed(
                 CheckName.POLICY, f"{ko}: {policy.name}에서 사용 가능", f"{en}: accepted by {policy.name_en}"
             )
-    ko, en = describe_policy(oids[0])
+    ko, en = describe_policy(oids[0], cert.issuer)
     return Check.failed(
         CheckName.POLICY,
         Reason.POLICY_NOT_ACCEPTED,

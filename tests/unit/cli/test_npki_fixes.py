@@ -36,8 +36,8 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytes
     return int(done.value.code or 0), out.out + out.err
 
 
-def test_public_url_follows_the_port_unless_set(
-    clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_public_url_follows_the_port_then_the_commands_on_that_instance(
+    clean_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert ServerSettings(port=9001).public_url == "http://127.0.0.1:9001"
     assert ServerSettings().listening_on("0.0.0.0", 9002).public_url == "http://127.0.0.1:9002"
@@ -64,15 +64,14 @@ def test_public_url_follows_the_port_unless_set(
     cert = x509.load_der_x509_certificate(issuing.der)
     points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
     assert all(str(n.value).startswith("http://127.0.0.1:9007/") for p in points for n in p.full_name or ())
+    _one_resident_number_parser_and_data_dir_anywhere(data_dir, tmp_path, capsys, monkeypatch)
 
 
-def test_one_resident_number_parser_and_data_dir_anywhere(
-    clean_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def _one_resident_number_parser_and_data_dir_anywhere(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert hoist_data_dir(["serve", "--port", "1", "--data-dir", "d"]) == ["--data-dir", "d", "serve", "--port", "1"]
     assert hoist_data_dir(["x", "--data-dir=d", "--", "--data-dir"]) == ["--data-dir=d", "x", "--", "--data-dir"]
-    data_dir = tmp_path / "data"
-    init_instance(data_dir)
     npki = str(tmp_path / "NPKI")
     for rrn in ("900101-1234567", "9001011234567"):
         code, out = _run(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from jointcert.npki.oids import KNOWN_POLICIES, POLICY_GENERAL_PERSONAL, POLICY_LIMITED_PERSONAL
 from jointcert.rp import InstitutionPolicy, Reason, Status, TrustAnchors, demo_institutions
@@ -42,3 +44,11 @@ def test_a_policy_must_accept_something() -> None:
 def test_describe_policy_names_type_and_ca() -> None:
     ko, en = describe_policy(POLICY_LIMITED_PERSONAL)
     assert "yessign" in ko and "Limited-use" in en and POLICY_LIMITED_PERSONAL in en
+
+
+def test_describe_policy_does_not_call_our_certificates_yessign() -> None:
+    ours = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "jointsign")])
+    ko, en = describe_policy(POLICY_LIMITED_PERSONAL, ours)
+    assert "jointsign (yessign OID)" in ko and "jointsign (yessign OID)" in en
+    theirs = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "yessign")])
+    assert "(yessign," in describe_policy(POLICY_LIMITED_PERSONAL, theirs)[1]
