@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from jointcert.npki.oids import policy_info
+from jointcert.npki.oids import POLICY_GENERAL_PERSONAL, POLICY_LIMITED_PERSONAL, policy_info
 from jointcert.rp.certinfo import policy_oids
 from jointcert.rp.checks import Check, CheckName, Reason
 from jointcert.rp.path import TrustAnchors
@@ -58,14 +58,20 @@ class InstitutionPolicy:
         return info is not None and info.cert_type in self.accepted_types
 
 
+OUR_POLICIES = frozenset({POLICY_GENERAL_PERSONAL, POLICY_LIMITED_PERSONAL})
+
+
 def describe_policy(oid: str) -> tuple[str, str]:
-    """Korean and English description of a policy OID (type, CA, label)."""
+    """Korean and English words for a policy OID, as a customer reads them: the type ("범용 공동인증서"), and the
+    CA for another CA's certificate; never the OID or the CPS label of a known policy."""
     info = policy_info(oid)
     if info is None:
-        return f"알 수 없는 정책 {oid}", f"unknown policy {oid}"
+        return f"알 수 없는 종류의 인증서 (정책 {oid})", f"a certificate of an unknown type (policy {oid})"
+    if oid in OUR_POLICIES:
+        return f"{info.cert_type.label_ko} 공동인증서", f"{info.cert_type.label_en} joint certificate"
     return (
-        f"{info.cert_type.label_ko} ({info.ca} {info.label_ko}, {oid})",
-        f"{info.cert_type.label_en} ({info.ca}, policy {oid})",
+        f"{info.cert_type.label_ko} 공동인증서 ({info.ca})",
+        f"{info.cert_type.label_en} joint certificate ({info.ca})",
     )
 
 

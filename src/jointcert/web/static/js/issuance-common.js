@@ -8,6 +8,7 @@
 import { createApiClient } from "./api.js";
 import { $, focusHeading, showError } from "./bank-shell.js";
 import { ApiError } from "./errors.js";
+import { keypadValue, setKeypadValue } from "./secure-keypad.js";
 
 const STORE_KEY = "jointcert-issuance";
 const TOKEN_HEADER = "X-Issuance-Token";
@@ -96,16 +97,34 @@ export function goTo(step, { replace = false } = {}) {
   else location.assign(url);
 }
 
+/** What each counted secret is called in an error line: [subject with its particle (ko), name (en)]. */
+export const CREDENTIAL_NAMES = Object.freeze({
+  account_pin: ["계좌 비밀번호가", "account PIN"],
+  app_pin: ["앱인증서 비밀번호가", "app certificate PIN"],
+  app_pattern: ["패턴이", "pattern"],
+  security_card: ["보안카드 번호가", "security card number"],
+  otp: ["OTP 인증번호가", "OTP code"],
+  ars: ["ARS 인증번호가", "ARS code"],
+});
+
 /**
- * The error's messages with the remaining attempts appended when the API gives them.
+ * The error's messages, field-specific with the attempts when the API gives them: "계좌 비밀번호가 일치하지
+ * 않습니다 (오류 2/5회)"; other errors with the remaining attempts appended.
  * @param {unknown} err
  * @returns {unknown | [string, string]}
  */
 export function withRemaining(err) {
-  const left = err instanceof ApiError ? err.problem?.remaining_attempts : undefined;
+  if (!(err instanceof ApiError)) return err;
+  const problem = err.problem ?? {};
+  const left = problem.remaining_attempts;
+  const name = CREDENTIAL_NAMES[/** @type {keyof typeof CREDENTIAL_NAMES} */ (problem.credential)];
+  if (err.code === "ra_wrong_credential" && name && typeof problem.max_attempts === "number") {
+    const used = problem.attempts_used;
+    return [`${name[0]} 일치하지 않습니다 (오류 ${used}/${problem.max_attempts}회)`,
+      `The ${name[1]} does not match (${used} of ${problem.max_attempts} wrong attempts)`];
+  }
   if (typeof left !== "number") return err;
-  const known = /** @type {ApiError} */ (err);
-  return [`${known.messageKo} (남은 횟수 ${left}회)`, `${known.messageEn} (${left} attempt(s) left)`];
+  return [`${err.messageKo} (남은 횟수 ${left}회)`, `${err.messageEn} (${left} attempt(s) left)`];
 }
 
 /**
@@ -165,7 +184,8 @@ export async function guarded(buttons, errorId, work, options) {
  * @returns {string}
  */
 export function valueOf(id) {
-  return /** @type {HTMLInputElement} */ ($(id)).value.trim();
+  const input = $(id);
+  return keypadValue(input) ?? /** @type {HTMLInputElement} */ (input).value.trim();
 }
 
 /**
@@ -173,7 +193,11 @@ export function valueOf(id) {
  * @param {...string} ids
  */
 export function clearInputs(...ids) {
-  for (const id of ids) /** @type {HTMLInputElement} */ ($(id)).value = "";
+  for (const id of ids) {
+    const input = $(id);
+    if (keypadValue(input) !== undefined) setKeypadValue(input, "");
+    else /** @type {HTMLInputElement} */ (input).value = "";
+  }
 }
 
 /**

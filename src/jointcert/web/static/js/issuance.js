@@ -13,6 +13,7 @@ import { $, bi, clearError, focusHeading, say, showError } from "./bank-shell.js
 import { ApiError } from "./errors.js";
 import { PAGE_OF_STATE, clearInputs, forgetFlow, goTo, guarded, handleError, loadFlow, publicApi, saveFlow,
   sessionApi, showEnded, sleep, valueOf } from "./issuance-common.js";
+import { attachKeypads, linkResidentNumber } from "./secure-keypad.js";
 
 /**
  * @typedef {object} Screen what a screen's controller receives
@@ -22,9 +23,9 @@ import { PAGE_OF_STATE, clearInputs, forgetFlow, goTo, guarded, handleError, loa
  * @property {any} config the page's config (`#flow-config`)
  */
 
-const NO_SESSION = /** @type {[string, string]} */ (["진행 중인 발급 절차가 없습니다. 처음부터 시작해 주세요.",
+const NO_SESSION = /** @type {[string, string]} */ (["진행 중인 발급 절차가 없습니다. 처음부터 시작해 주십시오.",
   "There is no issuance in progress; please start from the beginning."]);
-const CLOSED = /** @type {[string, string]} */ (["이미 종료된 발급 절차입니다. 처음부터 다시 진행해 주세요.",
+const CLOSED = /** @type {[string, string]} */ (["이미 종료된 발급 절차입니다. 처음부터 다시 진행해 주십시오.",
   "This issuance session has ended; please start again."]);
 
 // --- 2. the logged-out check, then the session ------------------------------------------------------------------
@@ -402,7 +403,7 @@ function wireCancel(api) {
 async function boot() {
   const config = JSON.parse($("flow-config").textContent ?? "{}");
   if (config.step === "start") return runStart(config);
-  if (config.step === "done") return (await import("./issuance-enroll.js")).runDone();
+  if (config.step === "done") return (await import("./issuance-done.js")).runDone();
   const flow = loadFlow();
   if (!flow.sessionId || !flow.token) return showEnded(NO_SESSION);
   const api = sessionApi(flow);
@@ -416,6 +417,11 @@ async function boot() {
   if (!expected) return showEnded(CLOSED);
   if (expected !== config.step) return goTo(expected, { replace: true });
   wireCancel(api);
+  attachKeypads();
+  for (const [front, back] of [["rrn-front", "rrn-back"], ["find-rrn-front", "find-rrn-back"]]) {
+    const node = document.getElementById(front);
+    if (node) linkResidentNumber(/** @type {HTMLInputElement} */ (node), /** @type {HTMLInputElement} */ ($(back)));
+  }
   try {
     await SCREENS[config.step]({ api, flow, session, config });
   } catch (err) {
