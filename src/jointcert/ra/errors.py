@@ -31,6 +31,7 @@ __all__ = [
     "SessionBusy",
     "SessionClosed",
     "SessionExpired",
+    "SessionExtendLimit",
     "SessionNotFound",
     "SessionTokenInvalid",
     "StepOutOfOrder",
@@ -70,6 +71,14 @@ class SessionExpired(Expired):
     code = "ra_session_expired"
     message_ko = "유효 시간이 지났습니다. 처음부터 다시 진행해 주십시오."
     message_en = "The issuance session has expired; please start again."
+
+
+class SessionExtendLimit(Conflict):
+    """The session cannot be extended further: it reached its absolute lifetime (``session_max_seconds``)."""
+
+    code = "ra_session_extend_limit"
+    message_ko = "더 이상 연장할 수 없습니다. 남은 시간 안에 발급을 마치거나 처음부터 다시 진행해 주십시오."
+    message_en = "The session cannot be extended any further; finish within the time left or start again."
 
 
 class SessionClosed(Conflict):

@@ -46,6 +46,7 @@ from jointcert.ra.steps import (
     security_card,
     terms,
 )
+from jointcert.ra.steps.extend import extended
 from jointcert.ra.workflow import State, Step, allowed_steps, outcomes, transition
 
 __all__ = ["RegistrationAuthority", "SessionView", "Stepped"]
@@ -148,6 +149,15 @@ class RegistrationAuthority:
     def cancel(self, session_id: str, token: str | None) -> SessionView:
         """End the session (취소); its resident number is wiped."""
         return self._run(session_id, token, Step.CANCEL, self._cancel)[0]
+
+    def extend(self, session_id: str, token: str | None) -> SessionView:
+        """연장: a fresh lifetime from now, within the absolute cap (``ra_session_extend_limit`` at the cap)."""
+        session = self._load(session_id, token)
+        saved = self._sessions.save(
+            extended(session, self._clock.now(), self.ctx.settings), expected_version=session.version
+        )
+        self._append(session.id, "extend", "ok", session.state, saved.state)
+        return _view(saved)
 
     def _cancel(self, session: IssuanceSession) -> Outcome[None]:
         return Outcome(session.moved(State.CANCELLED, self._clock.now()), None)

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from jointcert.app import Services
 from jointcert.ra.steps.terms import TERMS
+from jointcert.ra.steps.terms_text import TERM_TEXTS
 from jointcert.web.routes import bank_login
 from jointcert.web.templates import PAGE_HEADERS, install_pages, templates_of
 
@@ -123,7 +124,13 @@ def issuance_step(step: str, request: Request) -> HTMLResponse:
     number = ISSUANCE_STEPS.get(step)
     if number is None:
         return not_found(request)
-    config = {"step": step, "appLoggedIn": app_logged_in(request), "arsPollMs": ARS_POLL_MS}
+    services: Services = request.app.state.services
+    config = {
+        "step": step,
+        "appLoggedIn": app_logged_in(request),
+        "arsPollMs": ARS_POLL_MS,
+        "now": services.clock.now().isoformat(),  # the session timer follows the server's clock
+    }
     context: dict[str, Any] = {
         "step": step,
         "step_number": number,
@@ -134,7 +141,7 @@ def issuance_step(step: str, request: Request) -> HTMLResponse:
     }
     if step == "terms":
         context["terms"] = TERMS
+        context["texts"] = TERM_TEXTS
     elif step == "type":
-        services: Services = request.app.state.services
         context["types"] = services.ra.certificate_types()
     return _page(request, f"bank/issuance/{step}.html", context)

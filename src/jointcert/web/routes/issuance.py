@@ -109,6 +109,16 @@ def cancel(session_id: SessionId, request: Request, token: Token = None) -> m.Se
     return m.session_out(_ra(request).cancel(session_id, token))
 
 
+@router.post(
+    "/sessions/{session_id}/extend",
+    summary="연장: more time, within the absolute cap",
+    responses=_errors(ra.SessionExtendLimit),
+)
+def extend(session_id: SessionId, request: Request, token: Token = None) -> m.SessionOut:
+    """A fresh ``session_ttl_seconds`` from now, never past ``session_max_seconds`` after the start."""
+    return m.session_out(_ra(request).extend(session_id, token))
+
+
 @router.post("/sessions/{session_id}/terms", summary="3. Agree to the terms", responses=_errors(ra.TermsNotAccepted))
 def agree_terms(session_id: SessionId, body: m.TermsIn, request: Request, token: Token = None) -> m.TermsOut:
     """Every required term id must be in ``accepted``."""
@@ -144,6 +154,8 @@ def identify(session_id: SessionId, body: m.IdentityIn, request: Request, token:
         name=found.name,
         phones=phones,
         abroad_check_offered=found.abroad_check_offered,
+        locked=list(found.locked),
+        second_factors_blocked=found.second_factors_blocked,
     )
 
 

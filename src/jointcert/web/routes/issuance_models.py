@@ -212,6 +212,10 @@ class IdentityOut(BaseModel):
     name: str
     phones: list[PhoneOut]
     abroad_check_offered: bool
+    locked: list[str] = Field(default_factory=list, description="Credentials locked for this customer")
+    second_factors_blocked: bool = Field(
+        default=False, description="Every second factor is locked: the issuance cannot finish (recovery: a branch)"
+    )
 
 
 class ArsCallIn(_In):

@@ -14,6 +14,9 @@ import { ApiError } from "./errors.js";
 import { PAGE_OF_STATE, clearInputs, forgetFlow, goTo, guarded, handleError, loadFlow, publicApi, saveFlow,
   sessionApi, showEnded, sleep, valueOf } from "./issuance-common.js";
 import { attachKeypads, linkResidentNumber } from "./secure-keypad.js";
+import { wireTermSheets } from "./terms-sheet.js";
+import { askCancel, askRestart, isBehind } from "./issuance-nav.js";
+import { startTimer } from "./session-timer.js";
 
 /**
  * @typedef {object} Screen what a screen's controller receives
@@ -54,6 +57,7 @@ async function runStart(config) {
 
 /** @param {Screen} screen */
 function runTerms({ api }) {
+  wireTermSheets();
   const all = /** @type {HTMLInputElement} */ ($("terms-all"));
   const boxes = /** @type {HTMLInputElement[]} */ ([...document.querySelectorAll("input[name=term]")]);
   const sync = () => {
@@ -81,6 +85,10 @@ function runTerms({ api }) {
     }, { api });
   });
 }
+
+/** The second factors, by the credentials that lock them. */
+const FACTOR_NAMES = /** @type {Record<string, [string, string]>} */ ({ app_pin: ["앱인증서", "app certificate"],
+  app_pattern: ["앱인증서", "app certificate"], security_card: ["보안카드", "security card"], otp: ["OTP", "OTP"] });
 
 // --- 4. user ID + resident number, and 아이디 찾기 ---------------------------------------------------------------
 
@@ -132,6 +140,19 @@ function runIdentity({ api }) {
     clearInputs("rrn-back");
     guarded(["identity-submit"], "rrn-error", async () => {
       const found = await api.post("/identity", { user_id: userId, rrn: `${front}-${back}` });
+      if (found.second_factors_blocked) { // step 7 would fail: say so now, not after the phone and the account
+        await api.delete("").catch(() => null);
+        forgetFlow();
+        const names = /** @type {string[]} */ (found.locked).map((c) => FACTOR_NAMES[c] ?? ["", ""]);
+        const ko = [...new Set(names.map((n) => n[0]))].join(", ");
+        const en = [...new Set(names.map((n) => n[1]))].join(", ");
+        showEnded([`${found.name} 님의 보안매체(${ko})가 오류 횟수 초과로 잠겨 있어 지금은 발급을 마칠 수 없습니다. `
+          + "신분증을 가지고 영업점을 방문하여 잠금을 해제한 후 다시 진행하십시오. 고객센터: 1588-0081",
+        `Your second factor (${en}) is locked after too many wrong attempts, so the issuance cannot finish now. `
+          + "Visit a branch with your ID to unlock it, then start again. Call centre: 1588-0081"]);
+        $("session-ended").dataset.code = "second_factors_locked";
+        return;
+      }
       saveFlow({
         userId,
         birthDate: birthDateOf(front, back),
@@ -391,12 +412,37 @@ function expectedStep(step, state) {
   return PAGE_OF_STATE[/** @type {keyof typeof PAGE_OF_STATE} */ (state)];
 }
 
-/** @param {ReturnType<typeof sessionApi>} api */
-function wireCancel(api) {
+/**
+ * Start again from the terms: the old session is cancelled first (one session per tab, never two).
+ * @param {ReturnType<typeof sessionApi>} api
+ */
+async function restart(api) {
+  await api.delete("").catch(() => null);
+  forgetFlow();
+  location.assign("/bank/issuance/start");
+}
+
+/**
+ * "발급 취소" and "이전" ask first; 아이디 찾기's "이전" goes back to the identity screen.
+ * @param {ReturnType<typeof sessionApi>} api
+ * @param {string} step
+ */
+function wireNavigation(api, step) {
   document.getElementById("cancel-flow")?.addEventListener("click", async () => {
+    if (!(await askCancel())) return;
     await api.delete("").catch(() => null);
     forgetFlow();
     location.assign("/bank/certificates");
+  });
+  const back = document.getElementById("back-link");
+  if (!back || step === "done") return;
+  if (step === "find-id") {
+    back.setAttribute("href", "/bank/issuance/identity");
+    return;
+  }
+  back.addEventListener("click", async (event) => {
+    event.preventDefault();
+    if (await askRestart()) await restart(api);
   });
 }
 
@@ -415,8 +461,16 @@ async function boot() {
   }
   const expected = expectedStep(config.step, session.state);
   if (!expected) return showEnded(CLOSED);
-  if (expected !== config.step) return goTo(expected, { replace: true });
-  wireCancel(api);
+  if (expected !== config.step) {
+    // the browser's Back (or an old tab) brought an earlier screen: the session cannot step back, so ask
+    if (isBehind(config.step, expected)) {
+      document.body.dataset.ready = "true";
+      if (await askRestart()) return restart(api);
+    }
+    return goTo(expected, { replace: true });
+  }
+  wireNavigation(api, config.step);
+  startTimer(api, session, config);
   attachKeypads();
   for (const [front, back] of [["rrn-front", "rrn-back"], ["find-rrn-front", "find-rrn-back"]]) {
     const node = document.getElementById(front);
