@@ -169,3 +169,9 @@ def test_checklist_done_screen_and_wallet(
     assert items and set(items.values()) == {"null"}, items
     assert_no_violations(phone, "wallet password change")
     screenshot(phone, "wallet-password")
+    phone.goto(base + "/sandbox/inbox/seoyeon91")  # the notifications she received, in the sandbox inbox
+    phone.wait_for_selector("body[data-ready=true]")
+    expect(phone.locator(".inbox__item").first).to_be_visible()
+    assert "이서연" in phone.locator("#inbox").inner_text()
+    assert_no_violations(phone, "sandbox inbox")
+    screenshot(phone, "inbox")

@@ -409,6 +409,12 @@ def test_abroad_otp_general_purpose_with_fee(
     page.check("#type-general")
     shot("15-type-general")
     page.click("#type-submit")
+    debit = page.locator("#confirm-dialog")  # the debit is confirmed first: account, amount, balance after
+    expect(debit).to_contain_text(f"출금 계좌 {spec.accounts[0].number}")
+    expect(debit).to_contain_text("수수료 4,400원")
+    expect(debit).to_contain_text(f"출금 후 잔액 {spec.accounts[0].balance_krw - 4400:,}원")
+    shot("15b-debit-confirm")
+    page.click("#confirm-yes")
     at(page, "password")
     expect(page.locator("#type-summary")).to_contain_text("수수료 4,400원")
     set_password(page, shot)

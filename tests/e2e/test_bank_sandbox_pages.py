@@ -86,3 +86,7 @@ def test_otp_pages(base: str, page: Page, screenshot: Callable[..., Path]) -> No
     assert response is not None and response.status == 200
     expect(page.locator("#idle-title")).to_contain_text("등록된 OTP 기기가 없습니다")
     assert_no_violations(page, "OTP, no device")
+    response = page.goto(f"{base}/sandbox/inbox/nobody")  # the inbox of someone without messages: friendly
+    assert response is not None and response.status == 200
+    expect(page.locator("#idle-title")).to_contain_text("받은 알림이 없습니다")
+    assert_no_violations(page, "empty inbox")

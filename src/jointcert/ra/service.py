@@ -27,6 +27,7 @@ from jointcert.ra.errors import (
     IdentityAttemptsExceeded,
     LoggedInRefused,
     SessionBusy,
+    SessionClosed,
     SessionExpired,
     SessionNotFound,
 )
@@ -46,6 +47,7 @@ from jointcert.ra.steps import (
     security_card,
     terms,
 )
+from jointcert.ra.steps.cert_type import FeeQuote, quote
 from jointcert.ra.steps.extend import extended
 from jointcert.ra.workflow import State, Step, allowed_steps, outcomes, transition
 
@@ -158,6 +160,13 @@ class RegistrationAuthority:
         )
         self._append(session.id, "extend", "ok", session.state, saved.state)
         return _view(saved)
+
+    def fee_quote(self, session_id: str, token: str | None, cert_type: str) -> FeeQuote:
+        """The debit a type would make (account, fee, balance after), shown before the customer chooses it."""
+        session = self._load(session_id, token)
+        if session.customer_id is None or session.data.account_number is None:
+            raise SessionClosed("The account is not verified yet.")
+        return quote(self.ctx, session, cert_type)
 
     def _cancel(self, session: IssuanceSession) -> Outcome[None]:
         return Outcome(session.moved(State.CANCELLED, self._clock.now()), None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, Path, Request, status
+from fastapi import APIRouter, Header, Path, Query, Request, status
 
 from jointcert.app import Services
 from jointcert.bank.errors import (
@@ -301,6 +301,18 @@ def confirm_contact(session_id: SessionId, body: m.ContactIn, request: Request, 
         session_id, token, email=body.email, address=body.address, phone_id=body.phone_id
     )
     return _contact(done)
+
+
+@router.get(
+    "/sessions/{session_id}/fee-quote",
+    summary="The fee's debit for a type (account, amount, balance after), before choosing it",
+    responses=_errors(UnknownProfile, ra.AccountNotUsable),
+)
+def fee_quote(
+    session_id: SessionId, request: Request, cert_type: Annotated[str, Query(max_length=16)], token: Token = None
+) -> m.FeeQuoteOut:
+    """Nothing changes; the debit itself happens after issuance."""
+    return m.FeeQuoteOut(**_ra(request).fee_quote(session_id, token, cert_type).__dict__)
 
 
 @router.post(

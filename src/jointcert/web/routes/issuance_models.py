@@ -36,6 +36,7 @@ __all__ = [
     "EnrollIn",
     "EnrollmentChallengeOut",
     "FeeOut",
+    "FeeQuoteOut",
     "FindUserIdIn",
     "FoundUserIdsOut",
     "IdentityIn",
@@ -440,3 +441,13 @@ def session_none_guard(value: object) -> None:
     """Steps return no value only together with an error, which has been raised already."""
     if value is None:  # pragma: no cover
         raise RuntimeError("a step returned no value without an error")
+
+
+class FeeQuoteOut(BaseModel):
+    """The debit a type would make: shown for confirmation before a paid type is chosen."""
+
+    cert_type: str
+    fee_krw: int
+    account: str
+    balance_krw: int
+    balance_after_krw: int

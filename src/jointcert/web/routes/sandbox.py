@@ -195,6 +195,15 @@ def phone_answer(
     return RedirectResponse(str(url), status_code=status.HTTP_303_SEE_OTHER)
 
 
+@pages_router.get("/inbox/{user_id}", response_class=HTMLResponse)
+def inbox_page(user_id: Annotated[str, Path(max_length=64)], request: Request) -> HTMLResponse:
+    """The SMS and e-mails the sandbox bank sent a demo customer, newest first (a friendly page when none)."""
+    services = _services(request)
+    customer = services.bank.ports().customers.find_by_user_id(user_id)
+    messages = services.bank.outbox.messages(customer.id) if customer is not None else []
+    return _page(request, "bank/sandbox/inbox.html", {"user_id": user_id, "messages": messages})
+
+
 @pages_router.get("/otp/{user_id}", response_class=HTMLResponse)
 def otp_page(user_id: Annotated[str, Path(max_length=64)], request: Request) -> HTMLResponse:
     """The virtual OTP device of a demo customer (a friendly page when there is none); the code refreshes itself."""

@@ -77,3 +77,20 @@ export function isBehind(page, expected) {
   const here = STEP_ORDER.indexOf(page === "find-id" ? "identity" : page);
   return here >= 0 && here < STEP_ORDER.indexOf(expected);
 }
+
+/**
+ * The fee's debit, confirmed before a paid type is chosen.
+ * @param {{account: string, fee_krw: number, balance_krw: number, balance_after_krw: number}} quote
+ */
+export function askDebit(quote) {
+  const won = (/** @type {number} */ krw) => krw.toLocaleString("en-US");
+  return ask({
+    title: ["수수료 출금 확인", "Confirm the fee"],
+    text: [`출금 계좌 ${quote.account} · 수수료 ${won(quote.fee_krw)}원 · 현재 잔액 ${won(quote.balance_krw)}원 · `
+      + `출금 후 잔액 ${won(quote.balance_after_krw)}원. 수수료는 인증서가 발급된 뒤에 출금됩니다.`,
+    `Account ${quote.account} · fee ${won(quote.fee_krw)} KRW · balance ${won(quote.balance_krw)} KRW · after the `
+      + `debit ${won(quote.balance_after_krw)} KRW. The fee is charged once the certificate is issued.`],
+    yes: ["출금에 동의하고 계속", "Agree and continue"],
+    no: ["다른 종류 선택", "Choose another type"],
+  });
+}

@@ -15,7 +15,7 @@ import { PAGE_OF_STATE, clearInputs, forgetFlow, goTo, guarded, handleError, loa
   sessionApi, showEnded, sleep, valueOf } from "./issuance-common.js";
 import { attachKeypads, linkResidentNumber } from "./secure-keypad.js";
 import { wireTermSheets } from "./terms-sheet.js";
-import { askCancel, askRestart, isBehind } from "./issuance-nav.js";
+import { askCancel, askDebit, askRestart, isBehind } from "./issuance-nav.js";
 import { startTimer } from "./session-timer.js";
 
 /**
@@ -372,17 +372,56 @@ async function runContact({ api }) {
 
 // --- 9. certificate type ----------------------------------------------------------------------------------------
 
+/** @param {number} krw */
+const won = (krw) => krw.toLocaleString("en-US");
+
+/**
+ * Insufficient funds: the balance and the fee, and the free limited-use certificate one tap away.
+ * @param {{account: string, balance_krw: number, fee_krw: number}} quote
+ */
+function showFunds(quote) {
+  say($("funds-text"), `${quote.account} 계좌의 잔액은 ${won(quote.balance_krw)}원이고 범용 인증서 수수료는 `
+    + `${won(quote.fee_krw)}원입니다. 은행·신용카드·보험·전자정부용(용도제한용) 인증서는 무료로 바로 발급받으실 수 있습니다.`,
+  `Account ${quote.account} holds ${won(quote.balance_krw)} KRW and the general-purpose fee is ${won(quote.fee_krw)} `
+    + "KRW. The limited-use certificate (bank, card, insurance, e-government) is free and can be issued now.");
+  $("funds-panel").hidden = false;
+  focusHeading("funds-title");
+}
+
 /** @param {Screen} screen */
 function runType({ api }) {
-  $("type-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    clearError("type-error");
-    const chosen = /** @type {HTMLInputElement} */ (document.querySelector("input[name=cert_type]:checked"));
-    guarded(["type-submit"], "type-error", async () => {
+  /** @param {HTMLInputElement} chosen */
+  const choose = (chosen) => guarded(["type-submit"], "type-error", async () => {
+    const fee = Number(chosen.dataset.fee ?? "0");
+    if (fee > 0) { // the debit is confirmed first: account, amount, balance after
+      const quote = await api.get(`/fee-quote?cert_type=${encodeURIComponent(chosen.value)}`);
+      if (quote.balance_after_krw < 0) return showFunds(quote);
+      const agreed = await askDebit(quote);
+      if (!agreed) return;
+    }
+    try {
       const result = await api.post("/certificate-type", { cert_type: chosen.value });
       saveFlow({ typeChosen: { ...result.type, reissue: result.reissue, current_valid_until: result.current_valid_until } });
       goTo("password");
-    }, { api, field: chosen.id });
+    } catch (err) {
+      const problem = err instanceof ApiError ? err.problem : null;
+      if (err instanceof ApiError && err.code === "bank_insufficient_funds" && problem?.balance_krw !== undefined) {
+        return showFunds({ account: problem.account, balance_krw: problem.balance_krw, fee_krw: problem.amount_krw });
+      }
+      throw err;
+    }
+  }, { api, field: chosen.id });
+  $("type-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearError("type-error");
+    $("funds-panel").hidden = true;
+    choose(/** @type {HTMLInputElement} */ (document.querySelector("input[name=cert_type]:checked")));
+  });
+  $("choose-limited").addEventListener("click", () => {
+    const limited = /** @type {HTMLInputElement} */ ($("type-limited"));
+    limited.checked = true;
+    $("funds-panel").hidden = true;
+    choose(limited);
   });
 }
 

@@ -6,7 +6,7 @@
  * @module sandbox-devices
  */
 
-import { $, say } from "./bank-shell.js";
+import { $, bi, say } from "./bank-shell.js";
 
 const POLL_MS = 2000;
 const RESULTS = /** @type {Record<string, [string, string]>} */ ({
@@ -53,7 +53,7 @@ function callCard(call) {
   card.dataset.call = call.call_id;
   const heading = /** @type {HTMLElement} */ (card.querySelector("h2"));
   heading.id = `call-${call.call_id}`;
-  heading.textContent = `📞 ${call.caller}`;
+  heading.replaceChildren(bi("수신 전화", "Incoming call"), ` · ${call.caller}`);
   card.setAttribute("aria-labelledby", heading.id);
   /** @type {HTMLElement} */ (card.querySelector(".call__prompt")).textContent = call.prompt_ko;
   /** @type {HTMLInputElement} */ (card.querySelector("input[name=call_id]")).value = call.call_id;
