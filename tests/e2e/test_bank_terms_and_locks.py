@@ -144,6 +144,8 @@ def test_otp_lock_says_what_and_where_then_stops_before_the_phone(
     expect(page.locator("#ended-error")).to_contain_text("보안매체(OTP)가 오류 횟수 초과로 잠겨 있어")
     expect(page.locator("#ended-error")).to_contain_text("영업점")
     assert page.url.endswith("/bank/issuance/identity")  # never sent on to the phone check
+    expect(page.locator("#restart")).to_be_hidden()  # starting again would fail the same way
+    expect(page.locator("#session-timer")).to_be_hidden()
     assert_no_violations(page, "second factors locked")
     screenshot(page, "blocked-before-the-phone")
 

@@ -163,6 +163,7 @@ export function showEnded(err) {
   if (token) saveFlow({ token: null });
   $("step-body").hidden = true;
   document.getElementById("cancel-flow")?.setAttribute("hidden", "");
+  document.getElementById("session-timer")?.setAttribute("hidden", ""); // nothing left to extend
   $("session-ended").hidden = false;
   showError("ended-error", err, { focus: false });
   if (err instanceof ApiError) $("session-ended").dataset.code = err.code;

@@ -151,6 +151,7 @@ function runIdentity({ api }) {
         `Your second factor (${en}) is locked after too many wrong attempts, so the issuance cannot finish now. `
           + "Visit a branch with your ID to unlock it, then start again. Call centre: 1588-0081"]);
         $("session-ended").dataset.code = "second_factors_locked";
+        $("restart").hidden = true; // a new start would fail the same way: the branch is the way out
         return;
       }
       saveFlow({
