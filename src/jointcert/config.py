@@ -144,6 +144,7 @@ class RaSettings(_Group):
     """The bank's issuance workflow: session lifetime, attempt limits, fees."""
 
     session_ttl_seconds: int = 900
+    session_max_seconds: int = 3600  # 연장 never takes a session past this age (absolute cap)
     ars_timeout_seconds: int = 180
     max_pin_failures: int = 5
     max_otp_failures: int = 5

@@ -121,8 +121,8 @@ def agree_and_identify(page: Page, user_id: str, shot: Shot, *, arrived: bool = 
     rrn = demo_customer(user_id).spec.rrn
     page.fill("#user-id", user_id)
     page.fill("#rrn-front", rrn[:6])
-    page.fill("#rrn-back", rrn[7:])
-    assert page.get_attribute("#rrn-back", "type") == "password"
+    page.locator("#rrn-back").press_sequentially(rrn[7:])
+    expect(page.locator("#rrn-back")).to_have_value(rrn[7] + "●" * 6)  # the secure keypad's field: first digit only
     shot("07-identity")
     page.click("#identity-submit")
     at(page, "verify")
@@ -151,7 +151,7 @@ def answer_ars_on_the_virtual_phone(page: Page, shot: Shot) -> None:
 def verify_account(page: Page, user_id: str, shot: Shot) -> None:
     account = demo_customer(user_id).spec.accounts[0]
     page.fill("#account-number", account.number)
-    page.fill("#account-pin", account.pin)
+    page.locator("#account-pin").press_sequentially(account.pin)
     shot("11-account")
     page.click("#account-submit")
     at(page, "second-factor")
@@ -309,7 +309,7 @@ def test_ars_app_certificate_limited_use(
     page.context.add_cookies([{"name": "bank_session", "value": session, "url": base}])  # logged in (genuine)
     through_menus(page, base, shot)
     page.wait_for_url("**/bank/issuance/start")
-    expect(page.locator("#start-error")).to_have_text("로그아웃 후 이용해 주세요.", use_inner_text=True)
+    expect(page.locator("#start-error")).to_have_text("로그아웃 후 이용해 주십시오.", use_inner_text=True)
     expect(page.locator("#logout-button")).to_be_focused()
     shot("05-logged-in")
     page.click("#logout-button")
@@ -318,16 +318,14 @@ def test_ars_app_certificate_limited_use(
     expect(page.locator("#verify-greeting")).not_to_contain_text(spec.name)  # no name before the check
     answer_ars_on_the_virtual_phone(page, shot)
     verify_account(page, user, shot)
-    page.fill("#app-pin", spec.app_cert.pin)
-    shot("12-app-pin")
-    page.click("#app-pin-submit")
+    page.locator("#app-pin").press_sequentially(spec.app_cert.pin)  # the sixth digit submits
     expect(page.locator("#pattern-panel")).to_be_visible()
     expect(page.locator("#pattern-title")).to_be_focused()
     draw_pattern(page, spec.app_cert.pattern[:2])  # too short: not submitted, the dots stay lit
     expect(page.locator(".pattern__dot[aria-pressed=true]")).to_have_count(2)
     page.click("#pattern-clear")
     draw_pattern(page, (1, 2, 3, 6))  # a drawn stroke of 4 dots submits itself: the wrong pattern
-    assert error_text(page, "#pattern-error") == "입력한 정보가 일치하지 않습니다. (남은 횟수 4회)"
+    assert error_text(page, "#pattern-error") == "패턴이 일치하지 않습니다 (오류 1/5회)"
     expect(page.locator(".pattern__dot[aria-pressed=true]")).to_have_count(0)
     shot("13-pattern-wrong")
     pattern_with_the_keyboard(page, spec.app_cert.pattern)
@@ -368,7 +366,7 @@ def test_ars_app_certificate_limited_use(
     page.check("#revoke-confirm")
     page.fill("#revoke-password", PASSWORD)
     page.click("#revoke-submit")
-    expect(page.locator("#wallet-message")).to_contain_text("인증서를 폐기했습니다", timeout=20_000)
+    expect(page.locator("#wallet-message")).to_contain_text("인증서를 폐지했습니다", timeout=20_000)
     shot("19-revoked")
     record = bank.services.authority.certificate(stored.certificate.serial_number)
     assert record is not None and record.status.value == "revoked"
@@ -401,7 +399,7 @@ def test_abroad_otp_general_purpose_with_fee(
     verify_account(page, user, shot)
     expect(page.locator("#otp-panel")).to_be_visible()
     code = httpx.get(f"{base}/api/v1/sandbox/otp/{user}").json()["code"]
-    page.fill("#otp-code", code)
+    page.locator("#otp-code").press_sequentially(code)
     shot("12-otp")
     page.click("#otp-submit")
     at(page, "contact")
@@ -412,6 +410,12 @@ def test_abroad_otp_general_purpose_with_fee(
     page.check("#type-general")
     shot("15-type-general")
     page.click("#type-submit")
+    debit = page.locator("#confirm-dialog")  # the debit is confirmed first: account, amount, balance after
+    expect(debit).to_contain_text(f"출금 계좌 {spec.accounts[0].number}")
+    expect(debit).to_contain_text("수수료 4,400원")
+    expect(debit).to_contain_text(f"출금 후 잔액 {spec.accounts[0].balance_krw - 4400:,}원")
+    shot("15b-debit-confirm")
+    page.click("#confirm-yes")
     at(page, "password")
     expect(page.locator("#type-summary")).to_contain_text("수수료 4,400원")
     set_password(page, shot)
@@ -458,8 +462,8 @@ def test_ars_security_card_with_the_keyboard(
         value = card.cells[int(cell) - 1]
         return value[:2] if part == "first_two" else value[2:]
 
-    page.fill("#card-a", digits(cell_a, part_a))
-    page.fill("#card-b", digits(cell_b, part_b))
+    page.locator("#card-a").press_sequentially(digits(cell_a, part_a))
+    page.locator("#card-b").press_sequentially(digits(cell_b, part_b))
     shot("12-security-card")
     page.click("#card-submit")
     confirm_contact_and_type(page, "limited", shot)
@@ -536,7 +540,7 @@ def test_wrong_pin_wrong_otp_weak_and_mismatched_password_then_expiry(
     at(page, "find-id")
     page.fill("#find-name", spec.name)
     page.fill("#find-rrn-front", spec.rrn[:6])
-    page.fill("#find-rrn-back", spec.rrn[7:])
+    page.locator("#find-rrn-back").press_sequentially(spec.rrn[7:])
     page.click("#find-submit")
     expect(page.locator("#found-ids")).to_have_text("yu***93", use_inner_text=True)
     shot("e0-find-id")
@@ -544,10 +548,10 @@ def test_wrong_pin_wrong_otp_weak_and_mismatched_password_then_expiry(
     at(page, "identity")
     page.fill("#user-id", user)
     page.fill("#rrn-front", spec.rrn[:6])
-    page.fill("#rrn-back", "1234567")
+    page.locator("#rrn-back").press_sequentially("1234567")
     page.click("#identity-submit")
     assert "아이디 또는 주민등록번호가 일치하지 않습니다." in error_text(page, "#rrn-error")
-    page.fill("#rrn-back", spec.rrn[7:])
+    page.locator("#rrn-back").press_sequentially(spec.rrn[7:])
     page.click("#identity-submit")
     at(page, "verify")
     expect(page.locator("input[name=phone]")).to_have_count(2)
@@ -562,26 +566,26 @@ def test_wrong_pin_wrong_otp_weak_and_mismatched_password_then_expiry(
 
     account = spec.accounts[0]
     page.fill("#account-number", account.number)
-    page.fill("#account-pin", "0000" if account.pin != "0000" else "1111")
+    page.locator("#account-pin").press_sequentially("0000" if account.pin != "0000" else "1111")
     page.click("#account-submit")
-    assert error_text(page, "#pin-error") == "입력한 정보가 일치하지 않습니다. (남은 횟수 4회)"
+    assert error_text(page, "#pin-error") == "계좌 비밀번호가 일치하지 않습니다 (오류 1/5회)"
     expect(page.locator("#account-pin")).to_be_focused()
     expect(page.locator("#account-pin")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#account-pin")).to_have_value("")
     shot("e1-wrong-pin")
     page.click("#lang-switch")
-    assert error_text(page, "#pin-error") == "The value entered does not match. (4 attempt(s) left)"
+    assert error_text(page, "#pin-error") == "The account PIN does not match (1 of 5 wrong attempts)"
     shot("e2-wrong-pin-english")
     page.click("#lang-switch")
-    page.fill("#account-pin", account.pin)
+    page.locator("#account-pin").press_sequentially(account.pin)
     page.click("#account-submit")
     at(page, "second-factor")
 
-    page.fill("#otp-code", "000000")
+    page.locator("#otp-code").press_sequentially("000000")
     page.click("#otp-submit")
-    assert error_text(page, "#otp-error").startswith("입력한 정보가 일치하지 않습니다.")
+    assert error_text(page, "#otp-error") == "OTP 인증번호가 일치하지 않습니다 (오류 1/5회)"
     shot("e3-wrong-otp")
-    page.fill("#otp-code", httpx.get(f"{base}/api/v1/sandbox/otp/{user}").json()["code"])
+    page.locator("#otp-code").press_sequentially(httpx.get(f"{base}/api/v1/sandbox/otp/{user}").json()["code"])
     page.click("#otp-submit")
     at(page, "contact")
     page.click("#contact-submit")
@@ -611,7 +615,7 @@ def test_wrong_pin_wrong_otp_weak_and_mismatched_password_then_expiry(
         page.fill("#cert-password", PASSWORD)
         page.fill("#cert-password-confirm", PASSWORD)
         page.click("#password-submit")
-        assert error_text(page, "#ended-error") == "유효 시간이 지났습니다. 처음부터 다시 진행해 주세요."
+        assert error_text(page, "#ended-error") == "유효 시간이 지났습니다. 처음부터 다시 진행해 주십시오."
         expect(page.locator("#ended-title")).to_be_focused()
         expect(page.locator("#password-form")).to_be_hidden()
         shot("e6-expired")
@@ -632,7 +636,7 @@ def to_account_screen(page: Page, base: str, user: str) -> None:
     at(page, "identity")
     page.fill("#user-id", user)
     page.fill("#rrn-front", spec.rrn[:6])
-    page.fill("#rrn-back", spec.rrn[7:])
+    page.locator("#rrn-back").press_sequentially(spec.rrn[7:])
     page.click("#identity-submit")
     at(page, "verify")
     page.click("#ars-call")
@@ -651,9 +655,9 @@ def test_locked_accounts(base: str, page: Page, shot: Shot) -> None:
     locked = demo_customer("haneul84").spec.accounts[0]
     to_account_screen(page, base, "haneul84")
     page.fill("#account-number", locked.number)
-    page.fill("#account-pin", locked.pin)
+    page.locator("#account-pin").press_sequentially(locked.pin)
     page.click("#account-submit")
-    assert error_text(page, "#account-error") == "사용할 수 없는 계좌입니다(잠김 또는 휴면). 영업점에 문의해 주세요."
+    assert error_text(page, "#account-error") == "사용할 수 없는 계좌입니다(잠김 또는 휴면). 영업점에 문의해 주십시오."
     expect(page.locator("#account-number")).to_be_focused()
     shot("e7-account-locked-at-the-bank")
 
@@ -662,14 +666,15 @@ def test_locked_accounts(base: str, page: Page, shot: Shot) -> None:
     to_account_screen(page, base, "lannguyen")
     page.fill("#account-number", account.number)
     for left in (4, 3, 2, 1):
-        page.fill("#account-pin", wrong)
+        page.locator("#account-pin").press_sequentially(wrong)
         page.click("#account-submit")
         expect(page.locator("#pin-error")).to_have_text(
-            f"입력한 정보가 일치하지 않습니다. (남은 횟수 {left}회)", use_inner_text=True
+            f"계좌 비밀번호가 일치하지 않습니다 (오류 {5 - left}/5회)", use_inner_text=True
         )
-    page.fill("#account-pin", wrong)
+    page.locator("#account-pin").press_sequentially(wrong)
     page.click("#account-submit")
-    assert error_text(page, "#ended-error") == "오류 횟수를 초과하여 잠겼습니다. 영업점 또는 고객센터에 문의해 주세요."
+    ended = error_text(page, "#ended-error")  # what is locked, after how many attempts, and the way out
+    assert ended.startswith("계좌 비밀번호가 5회 틀려 이 계좌가 잠겼습니다.") and "영업점을 방문" in ended, ended
     expect(page.locator("#account-form")).to_be_hidden()
     expect(page.locator("#ended-title")).to_be_focused()
     shot("e8-pin-locked")

@@ -118,11 +118,11 @@ def test_renew_near_expiry_then_revoke(
         page.check("#reason-keyCompromise")
         page.fill("#revoke-password", PASSWORD)
         page.click("#revoke-submit")
-        expect(page.locator("#revoke-error")).to_contain_text("폐기 확인란")  # confirmation first
+        expect(page.locator("#revoke-error")).to_contain_text("폐지 확인란")  # confirmation first
         page.check("#revoke-confirm")
         shot(screenshot, page, "6-revoke-form")
         page.click("#revoke-submit")
-        expect(page.locator("#wallet-message")).to_contain_text("인증서를 폐기했습니다", timeout=20_000)
+        expect(page.locator("#wallet-message")).to_contain_text("인증서를 폐지했습니다", timeout=20_000)
         expect(page.locator("#wallet-message")).to_contain_text("키 유출 의심")
         expect(page.locator(".cert")).to_have_count(0)
         shot(screenshot, page, "7-revoked")
@@ -162,15 +162,15 @@ def test_change_password_and_delete_with_the_keyboard(
         page.keyboard.type(WRONG)
         page.keyboard.press("Tab")
         page.keyboard.type("short1")
-        expect(page.locator(".checklist__item--bad[data-code=too_short]")).to_be_visible()
-        expect(page.locator(".checklist__item--bad[data-code=no_symbol]")).to_be_visible()
-        expect(page.locator(".checklist__item--ok[data-code=no_digit]")).to_be_visible()
+        expect(page.locator(".check-item--bad[data-code=too_short]")).to_be_visible()
+        expect(page.locator(".check-item--bad[data-code=no_symbol]")).to_be_visible()
+        expect(page.locator(".check-item--ok[data-code=no_digit]")).to_be_visible()
         shot(screenshot, page, "1-weak-password")
         page.keyboard.press("Enter")
         expect(page.locator("#password-error")).to_contain_text("규칙")
         page.fill("#pw-new", NEW_PASSWORD)
         page.fill("#pw-confirm", NEW_PASSWORD)
-        expect(page.locator(".checklist__item--bad")).to_have_count(0)
+        expect(page.locator(".check-item--bad")).to_have_count(0)
         page.click("#password-submit")
         expect(page.locator("#password-error")).to_have_text(
             "인증서 비밀번호가 올바르지 않습니다.", use_inner_text=True

@@ -122,7 +122,7 @@ def test_revocation_by_the_holder(http: TestClient, ra_services: Services) -> No
     record = ra_services.authority.certificate(_serial(issued))
     assert record is not None and record.status is RecordStatus.REVOKED
     assert record.revocation_reason is x509.ReasonFlags.key_compromise
-    assert any("폐기" in body for body in _sms(ra_services, NotificationEvent.REVOKED))
+    assert any("폐지" in body for body in _sms(ra_services, NotificationEvent.REVOKED))
     again = _revoke(http, issued["certificate"], 0)
     assert again.status_code == 409 and again.json()["code"] == "ra_certificate_not_active"
 

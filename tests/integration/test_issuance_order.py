@@ -32,7 +32,7 @@ def _rrn_ciphertext(services: Services, session_id: str) -> bytes | None:
 
 def test_starting_while_logged_in_is_refused(http: TestClient) -> None:
     body = _problem(Flow(http).start(app_logged_in=True), 403, "ra_logged_in")
-    assert body["message_ko"] == "로그아웃 후 이용해 주세요."
+    assert body["message_ko"] == "로그아웃 후 이용해 주십시오."
 
 
 def test_skipping_a_step_is_refused(http: TestClient) -> None:

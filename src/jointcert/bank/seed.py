@@ -192,7 +192,7 @@ DEMO_CUSTOMERS: tuple[DemoCustomer, ...] = (
     DemoCustomer(JUNG_HANEUL, "계좌 잠김: 6단계에서 거절", "Locked account: refused at step 6"),
     DemoCustomer(
         KANG_DOYUN,
-        "이미 인증서 보유: 재발급·갱신·폐기 (ARS + 앱 인증서)",
+        "이미 인증서 보유: 재발급·갱신·폐지 (ARS + 앱 인증서)",
         "Already holds a certificate: reissue, renew, revoke (ARS + app certificate)",
         existing_certificate=CertType.LIMITED,
     ),

@@ -34,6 +34,7 @@ __all__ = [
     "SessionBusy",
     "SessionClosed",
     "SessionExpired",
+    "SessionExtendLimit",
     "SessionNotFound",
     "SessionTokenInvalid",
     "StepOutOfOrder",
@@ -48,7 +49,7 @@ class LoggedInRefused(Denied):
     """Issuance runs only in an unauthenticated app session (DESIGN step 2)."""
 
     code = "ra_logged_in"
-    message_ko = "로그아웃 후 이용해 주세요."
+    message_ko = "로그아웃 후 이용해 주십시오."
     message_en = "Please log out of the banking app first: certificates are issued only while logged out."
 
 
@@ -56,7 +57,7 @@ class SessionNotFound(NotFound):
     """No issuance session has this id."""
 
     code = "ra_session_not_found"
-    message_ko = "발급 세션을 찾을 수 없습니다. 처음부터 다시 진행해 주세요."
+    message_ko = "발급 세션을 찾을 수 없습니다. 처음부터 다시 진행해 주십시오."
     message_en = "No such issuance session; please start again."
 
 
@@ -64,7 +65,7 @@ class SessionTokenInvalid(Denied):
     """The token is missing or belongs to another session."""
 
     code = "ra_session_token_invalid"
-    message_ko = "발급 세션 정보가 올바르지 않습니다. 처음부터 다시 진행해 주세요."
+    message_ko = "발급 세션 정보가 올바르지 않습니다. 처음부터 다시 진행해 주십시오."
     message_en = "The session token is missing or does not belong to this session."
 
 
@@ -72,15 +73,23 @@ class SessionExpired(Expired):
     """The session ran past its lifetime; everything it held has been wiped."""
 
     code = "ra_session_expired"
-    message_ko = "유효 시간이 지났습니다. 처음부터 다시 진행해 주세요."
+    message_ko = "유효 시간이 지났습니다. 처음부터 다시 진행해 주십시오."
     message_en = "The issuance session has expired; please start again."
+
+
+class SessionExtendLimit(Conflict):
+    """The session cannot be extended further: it reached its absolute lifetime (``session_max_seconds``)."""
+
+    code = "ra_session_extend_limit"
+    message_ko = "더 이상 연장할 수 없습니다. 남은 시간 안에 발급을 마치거나 처음부터 다시 진행해 주십시오."
+    message_en = "The session cannot be extended any further; finish within the time left or start again."
 
 
 class SessionClosed(Conflict):
     """The session has ended (issued, registered, failed or cancelled)."""
 
     code = "ra_session_closed"
-    message_ko = "이미 종료된 발급 절차입니다. 처음부터 다시 진행해 주세요."
+    message_ko = "이미 종료된 발급 절차입니다. 처음부터 다시 진행해 주십시오."
     message_en = "This issuance session has ended; please start again."
 
 
@@ -88,7 +97,7 @@ class SessionBusy(Conflict):
     """Another request changed the session at the same time; this one was not applied."""
 
     code = "ra_session_busy"
-    message_ko = "다른 요청이 처리 중입니다. 잠시 후 다시 시도해 주세요."
+    message_ko = "다른 요청이 처리 중입니다. 잠시 후 다시 시도해 주십시오."
     message_en = "Another request for this session is being processed; try again."
 
 
@@ -96,7 +105,7 @@ class IssuanceInProgress(Conflict):
     """Another session of the same customer is issuing right now."""
 
     code = "ra_issuance_in_progress"
-    message_ko = "다른 발급이 진행 중입니다. 잠시 후 다시 시도해 주세요."
+    message_ko = "다른 발급이 진행 중입니다. 잠시 후 다시 시도해 주십시오."
     message_en = "Another issuance for this customer is in progress; try again shortly."
 
 
@@ -120,7 +129,7 @@ class TermsNotAccepted(InvalidInput):
     """Not every required term was agreed to (or an unknown term id was sent)."""
 
     code = "ra_terms_required"
-    message_ko = "필수 약관에 모두 동의해 주세요."
+    message_ko = "필수 약관에 모두 동의해 주십시오."
     message_en = "Please agree to every required term."
 
 
@@ -128,7 +137,7 @@ class IdentityAttemptsExceeded(Locked):
     """Too many wrong user ID / resident number pairs in one session: the session has ended."""
 
     code = "ra_identity_attempts_exceeded"
-    message_ko = "본인확인 정보 입력 오류 횟수를 초과했습니다. 처음부터 다시 진행해 주세요."
+    message_ko = "본인확인 정보 입력 오류 횟수를 초과했습니다. 처음부터 다시 진행해 주십시오."
     message_en = "Too many wrong user ID / resident number attempts; please start again."
 
 
@@ -144,7 +153,7 @@ class UnknownPhone(InvalidInput):
     """The phone id is not one of the customer's registered numbers (or not usable here)."""
 
     code = "ra_unknown_phone"
-    message_ko = "등록된 전화번호 중에서 선택해 주세요."
+    message_ko = "등록된 전화번호 중에서 선택해 주십시오."
     message_en = "Choose one of the registered phone numbers."
 
 
@@ -190,7 +199,7 @@ class AbroadNotAllowed(Denied):
     """The overseas-departure check is only for Korean nationals."""
 
     code = "ra_abroad_foreigner"
-    message_ko = "해외출국 확인은 내국인만 이용할 수 있습니다. ARS 인증을 이용해 주세요."
+    message_ko = "해외출국 확인은 내국인만 이용할 수 있습니다. ARS 인증을 이용해 주십시오."
     message_en = "The overseas-departure check is for Korean nationals only; use the ARS callback."
 
 
@@ -198,7 +207,7 @@ class NotAbroad(Denied):
     """The immigration records do not show the customer abroad."""
 
     code = "ra_not_abroad"
-    message_ko = "출국 기록이 확인되지 않습니다. ARS 인증을 이용해 주세요."
+    message_ko = "출국 기록이 확인되지 않습니다. ARS 인증을 이용해 주십시오."
     message_en = "The immigration records do not show you abroad; use the ARS callback."
 
 
@@ -214,7 +223,7 @@ class AccountNotUsable(Conflict):
     """The account is locked or dormant."""
 
     code = "ra_account_not_active"
-    message_ko = "사용할 수 없는 계좌입니다(잠김 또는 휴면). 영업점에 문의해 주세요."
+    message_ko = "사용할 수 없는 계좌입니다(잠김 또는 휴면). 영업점에 문의해 주십시오."
     message_en = "The account is locked or dormant; please contact a branch."
 
 
@@ -230,7 +239,7 @@ class CredentialLocked(Locked):
     """The credential reached its limit of wrong attempts and is locked."""
 
     code = "ra_credential_locked"
-    message_ko = "오류 횟수를 초과하여 잠겼습니다. 영업점 또는 고객센터에 문의해 주세요."
+    message_ko = "오류 횟수를 초과하여 잠겼습니다. 영업점 또는 고객센터에 문의해 주십시오."
     message_en = "Locked after too many wrong attempts; please contact the bank."
 
 
@@ -254,7 +263,7 @@ class ChallengeInvalid(Denied):
     """The challenge is unknown, expired, used, or for another purpose."""
 
     code = "ra_challenge_invalid"
-    message_ko = "인증 요청값이 만료되었거나 올바르지 않습니다. 다시 시도해 주세요."
+    message_ko = "인증 요청값이 만료되었거나 올바르지 않습니다. 다시 시도해 주십시오."
     message_en = "The challenge is unknown, expired, already used or meant for something else."
 
 
@@ -270,7 +279,7 @@ class CertificateNotActive(Conflict):
     """The certificate is revoked (or otherwise not in use)."""
 
     code = "ra_certificate_not_active"
-    message_ko = "폐기되었거나 사용할 수 없는 인증서입니다."
+    message_ko = "폐지되었거나 사용할 수 없는 인증서입니다."
     message_en = "The certificate is revoked or not in use."
 
 
@@ -302,5 +311,5 @@ class CertificateExpired(Expired):
     """The certificate has expired: it cannot be renewed (issue a new one instead)."""
 
     code = "ra_certificate_expired"
-    message_ko = "만료된 인증서입니다. 새로 발급받아 주세요."
+    message_ko = "만료된 인증서입니다. 새로 발급받아 주십시오."
     message_en = "The certificate has expired; please get a new one."

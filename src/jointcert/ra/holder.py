@@ -1,4 +1,4 @@
-"""What a certificate holder does with the current certificate: renew it (갱신) or revoke it (폐기).
+"""What a certificate holder does with the current certificate: renew it (갱신) or revoke it (폐지).
 
 Both are authorised by a signature with the current certificate's key over a fresh single-use challenge, and
 the certificate must be ours: issued by our issuing CA, byte for byte the one in the CA's record, ``issued`` (not
@@ -143,7 +143,7 @@ class HolderService:
         flag = HOLDER_REASONS.get(reason)
         if flag is None:
             raise InvalidInput(
-                f"Unknown reason {reason!r}.", message_ko="알 수 없는 폐기 사유입니다.", allowed=sorted(HOLDER_REASONS)
+                f"Unknown reason {reason!r}.", message_ko="알 수 없는 폐지 사유입니다.", allowed=sorted(HOLDER_REASONS)
             )
         proven = self._prove("revoke", challenge_id, certificate_der, signature)
         serial = proven.record.serial

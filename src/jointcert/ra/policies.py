@@ -90,7 +90,7 @@ class Lockouts:
         """Reserve one attempt; :class:`CredentialLocked` when none is left."""
         number = self._attempts.reserve(credential, subject, self.limit(credential))
         if number is None:
-            raise CredentialLocked(credential=credential.value)
+            raise CredentialLocked(credential=credential.value, max_attempts=self.limit(credential))
         return number
 
     def check(self, credential: Credential, subject: str, customer_id: str, verify: Callable[[], bool]) -> None:
@@ -112,8 +112,13 @@ class Lockouts:
             self._on_lock(credential, subject, customer_id)
         failures, locked = self._attempts.failures(credential, subject)
         if locked:
-            raise CredentialLocked(credential=credential.value)
-        raise WrongCredential(credential=credential.value, remaining_attempts=max(limit - failures, 0))
+            raise CredentialLocked(credential=credential.value, max_attempts=limit)
+        raise WrongCredential(
+            credential=credential.value,
+            remaining_attempts=max(limit - failures, 0),
+            attempts_used=failures,
+            max_attempts=limit,
+        )
 
     def release(self, credential: Credential, subject: str) -> None:
         """Give back an attempt reserved with :meth:`reserve` that was never answered (no secret was tried)."""

@@ -27,6 +27,7 @@ from jointcert.ra.errors import (
     IdentityAttemptsExceeded,
     LoggedInRefused,
     SessionBusy,
+    SessionClosed,
     SessionExpired,
     SessionNotFound,
     UnknownCustomer,
@@ -57,6 +58,8 @@ from jointcert.ra.steps import (
     terms,
 )
 from jointcert.ra.throttle import Action, AntiAutomation
+from jointcert.ra.steps.cert_type import FeeQuote, quote
+from jointcert.ra.steps.extend import extended
 from jointcert.ra.workflow import State, Step, allowed_steps, outcomes, transition
 
 __all__ = ["RegistrationAuthority", "SessionView", "Stepped"]
@@ -176,6 +179,22 @@ class RegistrationAuthority:
     def cancel(self, session_id: str, token: str | None) -> SessionView:
         """End the session (취소); its resident number is wiped."""
         return self._run(session_id, token, Step.CANCEL, self._cancel)[0]
+
+    def extend(self, session_id: str, token: str | None) -> SessionView:
+        """연장: a fresh lifetime from now, within the absolute cap (``ra_session_extend_limit`` at the cap)."""
+        session = self._load(session_id, token)
+        saved = self._sessions.save(
+            extended(session, self._clock.now(), self.ctx.settings), expected_version=session.version
+        )
+        self._append(session.id, "extend", "ok", session.state, saved.state)
+        return _view(saved)
+
+    def fee_quote(self, session_id: str, token: str | None, cert_type: str) -> FeeQuote:
+        """The debit a type would make (account, fee, balance after), shown before the customer chooses it."""
+        session = self._load(session_id, token)
+        if session.customer_id is None or session.data.account_number is None:
+            raise SessionClosed("The account is not verified yet.")
+        return quote(self.ctx, session, cert_type)
 
     def _cancel(self, session: IssuanceSession) -> Outcome[None]:
         return Outcome(session.moved(State.CANCELLED, self._clock.now()), None)

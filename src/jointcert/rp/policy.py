@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from jointcert.npki.oids import policy_info
+from jointcert.npki.oids import POLICY_GENERAL_PERSONAL, POLICY_LIMITED_PERSONAL, policy_info
 from jointcert.npki.policies import issuing_ca_name
 from jointcert.rp.certinfo import policy_oids
 from jointcert.rp.checks import Check, CheckName, Reason
@@ -59,16 +59,23 @@ class InstitutionPolicy:
         return info is not None and info.cert_type in self.accepted_types
 
 
+OUR_POLICIES = frozenset({POLICY_GENERAL_PERSONAL, POLICY_LIMITED_PERSONAL})
+
+
 def describe_policy(oid: str, issuer: x509.Name | None = None) -> tuple[str, str]:
-    """Korean and English description of a policy OID (type, CA, label). With the certificate's ``issuer`` the CA
-    is named from the OID only when the issuer is that CA (our certificates reuse yessign's OIDs)."""
+    """Korean and English words for a policy OID, as a customer reads them: the type ("범용 공동인증서"), and the
+    CA for another CA's certificate; never the OID or the CPS label of a known policy. With the certificate's
+    ``issuer`` the CA is named from the OID only when the issuer is that CA (our certificates reuse yessign's OIDs:
+    "jointsign (yessign OID)")."""
     info = policy_info(oid)
     if info is None:
-        return f"알 수 없는 정책 {oid}", f"unknown policy {oid}"
+        return f"알 수 없는 종류의 인증서 (정책 {oid})", f"a certificate of an unknown type (policy {oid})"
+    if issuer is None and oid in OUR_POLICIES:
+        return f"{info.cert_type.label_ko} 공동인증서", f"{info.cert_type.label_en} joint certificate"
     ca = info.ca if issuer is None else issuing_ca_name(info, issuer)
     return (
-        f"{info.cert_type.label_ko} ({ca} {info.label_ko}, {oid})",
-        f"{info.cert_type.label_en} ({ca}, policy {oid})",
+        f"{info.cert_type.label_ko} 공동인증서 ({ca})",
+        f"{info.cert_type.label_en} joint certificate ({ca})",
     )
 
 

@@ -31,7 +31,7 @@ def test_unknown_policy_needs_an_explicit_oid(pki: TestPki) -> None:
     cert = pki.issue(policy="1.2.3.4.5").cert
     strict = InstitutionPolicy("x", "기관", "Inst", TrustAnchors())
     check = policy_check(cert, strict)
-    assert check.code is Reason.POLICY_NOT_ACCEPTED and "unknown policy 1.2.3.4.5" in check.message_en
+    assert check.code is Reason.POLICY_NOT_ACCEPTED and "unknown type (policy 1.2.3.4.5)" in check.message_en
     lenient = InstitutionPolicy("x", "기관", "Inst", TrustAnchors(), accepted_policy_oids=frozenset({"1.2.3.4.5"}))
     assert policy_check(cert, lenient).status is Status.PASSED
 
@@ -41,9 +41,12 @@ def test_a_policy_must_accept_something() -> None:
         InstitutionPolicy("x", "기관", "Inst", TrustAnchors(), accepted_types=frozenset())
 
 
-def test_describe_policy_names_type_and_ca() -> None:
+def test_describe_policy_names_type_in_human_words() -> None:
     ko, en = describe_policy(POLICY_LIMITED_PERSONAL)
-    assert "yessign" in ko and "Limited-use" in en and POLICY_LIMITED_PERSONAL in en
+    assert "yessign" not in ko and "개인" not in ko and POLICY_LIMITED_PERSONAL not in ko + en
+    assert ko.endswith("공동인증서") and "Limited-use" in en
+    other_ko, _ = describe_policy("1.2.410.200004.5.2.1.2")
+    assert "(signGATE)" in other_ko
 
 
 def test_describe_policy_does_not_call_our_certificates_yessign() -> None:
@@ -51,4 +54,4 @@ def test_describe_policy_does_not_call_our_certificates_yessign() -> None:
     ko, en = describe_policy(POLICY_LIMITED_PERSONAL, ours)
     assert "jointsign (yessign OID)" in ko and "jointsign (yessign OID)" in en
     theirs = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "yessign")])
-    assert "(yessign," in describe_policy(POLICY_LIMITED_PERSONAL, theirs)[1]
+    assert "(yessign)" in describe_policy(POLICY_LIMITED_PERSONAL, theirs)[1]

@@ -11,7 +11,7 @@ from jointcert.bank.model import NOTIFICATION_PARAMS, NotificationEvent
 __all__ = ["BANK_NAME", "RenderedNotification", "render"]
 
 BANK_NAME = "한빛은행"
-_HELP = "본인이 요청하지 않았다면 고객센터(1588-0081)로 연락해 주세요."
+_HELP = "본인이 요청하지 않았다면 고객센터(1588-0081)로 연락해 주십시오."
 
 _E = NotificationEvent
 
@@ -19,7 +19,7 @@ _SUBJECTS = {
     _E.ISSUED: "공동인증서 발급 안내",
     _E.REISSUED: "공동인증서 재발급 안내",
     _E.RENEWED: "공동인증서 갱신 안내",
-    _E.REVOKED: "공동인증서 폐기 안내",
+    _E.REVOKED: "공동인증서 폐지 안내",
     _E.CONTACT_CHANGED: "고객정보 변경 안내",
     _E.LOCKED: "잠금 안내",
 }
@@ -28,7 +28,7 @@ _TEXTS = {
     _E.ISSUED: "{name}님, 공동인증서({cert_type})가 발급되었습니다. 유효기간: {valid_until}",
     _E.REISSUED: "{name}님, 공동인증서({cert_type})가 재발급되었습니다. 유효기간: {valid_until}",
     _E.RENEWED: "{name}님, 공동인증서({cert_type})가 갱신되었습니다. 새 유효기간: {valid_until}",
-    _E.REVOKED: "{name}님, 공동인증서({cert_type})가 폐기되었습니다.",
+    _E.REVOKED: "{name}님, 공동인증서({cert_type})가 폐지되었습니다.",
     _E.CONTACT_CHANGED: "{name}님, 고객정보(이메일·주소·알림 휴대폰)가 변경되었습니다.",
     _E.LOCKED: "{name}님, 오류 횟수 초과로 {what}이(가) 잠겼습니다.",
 }

@@ -18,7 +18,16 @@ from jointcert.ra.session import IssuanceSession
 from jointcert.ra.workflow import State
 from jointcert.types import CertType
 
-__all__ = ["CertificateTypeInfo", "TypeChosen", "choose", "parse_cert_type", "require_funds", "type_infos"]
+__all__ = [
+    "CertificateTypeInfo",
+    "FeeQuote",
+    "TypeChosen",
+    "choose",
+    "parse_cert_type",
+    "quote",
+    "require_funds",
+    "type_infos",
+]
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,28 @@ def require_funds(ctx: StepContext, session: IssuanceSession, amount: int) -> No
     if account is None or not account.is_active:
         raise AccountNotUsable()
     if account.balance_krw < amount:
-        raise InsufficientFunds(amount_krw=amount)
+        raise InsufficientFunds(amount_krw=amount, balance_krw=account.balance_krw, account=account.display_number)
+
+
+@dataclass(frozen=True)
+class FeeQuote:
+    """What the debit of a type's fee would be, for the customer to confirm before choosing it."""
+
+    cert_type: str
+    fee_krw: int
+    account: str  # display form
+    balance_krw: int
+    balance_after_krw: int  # negative: the balance does not cover the fee
+
+
+def quote(ctx: StepContext, session: IssuanceSession, value: str) -> FeeQuote:
+    """The fee of ``value`` against the verified account (no change to anything)."""
+    info = _info(ctx, parse_cert_type(value))
+    account = ctx.bank.accounts.get(session.data.account_number or "")
+    if account is None or not account.is_active:
+        raise AccountNotUsable()
+    after = account.balance_krw - info.fee_krw
+    return FeeQuote(info.cert_type, info.fee_krw, account.display_number, account.balance_krw, after)
 
 
 def choose(ctx: StepContext, session: IssuanceSession, value: str) -> Outcome[TypeChosen]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jointcert.bank.errors import IdentityMismatch
-from jointcert.bank.model import Customer
+from jointcert.bank.model import Customer, SecondFactorKind
 from jointcert.npki import resident_number
 from jointcert.ra.context import Outcome, StepContext
 from jointcert.ra.errors import IdentityAttemptsExceeded
+from jointcert.ra.ports import Credential
 from jointcert.ra.session import RRN_PURPOSE, IssuanceSession
 from jointcert.ra.workflow import State
 
@@ -41,6 +42,8 @@ class Identified:
 
     phones: tuple[PhoneChoice, ...]
     abroad_check_offered: bool  # Korean nationals only
+    locked: tuple[str, ...] = ()  # Credential values locked for this customer (app PIN/pattern, card, OTP)
+    second_factors_blocked: bool = False  # every second factor the customer has is locked: step 7 must fail
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,27 @@ class FoundUserIds:
     user_ids: tuple[str, ...]
 
 
-def _identified(customer: Customer) -> Identified:
+_FACTOR_CREDENTIALS: dict[SecondFactorKind, tuple[Credential, ...]] = {
+    SecondFactorKind.APP_CERT: (Credential.APP_PIN, Credential.APP_PATTERN),
+    SecondFactorKind.SECURITY_CARD: (Credential.SECURITY_CARD,),
+    SecondFactorKind.OTP: (Credential.OTP,),
+}
+
+
+def _identified(ctx: StepContext, customer: Customer) -> Identified:
+    """The customer as the next screens need it, with the locks checked now: a customer whose every second factor
+    is locked is told so before the phone check, instead of failing at step 7."""
     phones = tuple(PhoneChoice(p.id, p.masked, p.kind.value) for p in customer.phones)
-    return Identified(phones, customer.is_korean_national)
+    methods = ctx.bank.second_factors.methods(customer.id)
+    locked = tuple(
+        credential.value
+        for kind in sorted(methods)
+        for credential in _FACTOR_CREDENTIALS[kind]
+        if ctx.lockouts.is_locked(credential, customer.id)
+    )
+    usable = [kind for kind in methods if not any(c.value in locked for c in _FACTOR_CREDENTIALS[kind])]
+    blocked = bool(methods) and not usable
+    return Identified(phones, customer.is_korean_national, locked, blocked)
 
 
 def identify(ctx: StepContext, session: IssuanceSession, user_id: str, rrn: str) -> Outcome[Identified | None]:
@@ -69,7 +90,7 @@ def identify(ctx: StepContext, session: IssuanceSession, user_id: str, rrn: str)
         return Outcome(changed, None, IdentityMismatch(remaining_attempts=left))
     bound = session.with_customer(customer.id, ctx.pii.encrypt(digits, RRN_PURPOSE))
     moved = bound.moved(State.IDENTIFIED, ctx.now(), user_id=customer.user_id)
-    return Outcome(moved, _identified(customer))
+    return Outcome(moved, _identified(ctx, customer))
 
 
 def find_user_ids(ctx: StepContext, session: IssuanceSession, name: str, rrn: str) -> Outcome[FoundUserIds]:

@@ -37,7 +37,7 @@ TERMS: tuple[Term, ...] = (
         "공동인증서 발급 및 이용약관",
         "Joint certificate issuance and use",
         True,
-        "인증서의 발급, 갱신, 폐기와 비밀번호·개인키 관리 책임을 정합니다.",
+        "인증서의 발급, 갱신, 폐지와 비밀번호·개인키 관리 책임을 정합니다.",
     ),
     Term(
         "personal-information",
@@ -58,7 +58,7 @@ TERMS: tuple[Term, ...] = (
         "개인정보 제3자(인증기관) 제공 동의",
         "Consent to provide personal information to the certification authority",
         True,
-        "인증서 발급을 위해 이름과 본인확인값을 공인인증기관에 제공합니다.",
+        "인증서 발급을 위해 이름과 본인확인값을 인증기관에 제공합니다.",
     ),
     Term(
         "marketing",

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from jointcert.app import Services
 from jointcert.ra.steps.terms import TERMS
+from jointcert.ra.steps.terms_text import TERM_TEXTS
 from jointcert.web.routes import bank_login
 from jointcert.web.templates import PAGE_HEADERS, install_pages, templates_of
 
@@ -24,22 +25,35 @@ __all__ = ["BANK_SESSION_COOKIE", "ISSUANCE_STEPS", "app_logged_in", "install", 
 router = APIRouter(include_in_schema=False)
 BANK_SESSION_COOKIE = "bank_session"
 
-# The issuance screens after the notice (step 1), in the order of DESIGN.md "The issuance flow": URL step → the
-# number shown ("3/11"). Each renders ``bank/issuance/<step>.html``; ``static/js/issuance.js`` drives them.
+# The issuance screens after the notice, in the order of DESIGN.md "The issuance flow": URL step → the number of
+# the customer's own step shown in the progress bar (the notice and the logged-out check are not counted: the terms
+# are step 1). Each renders ``bank/issuance/<step>.html``; ``static/js/issuance.js`` drives them.
 ISSUANCE_STEPS: dict[str, int] = {
-    "start": 2,  # the logged-out check, then the session starts
-    "terms": 3,
-    "identity": 4,
-    "find-id": 4,  # 아이디 찾기, beside step 4
-    "verify": 5,  # ARS or the overseas-departure check
-    "account": 6,
-    "second-factor": 7,  # app certificate PIN + pattern, security card or OTP
-    "contact": 8,
-    "type": 9,
-    "password": 10,
-    "done": 11,
+    "start": 0,  # the logged-out check, then the session starts (no progress bar)
+    "terms": 1,
+    "identity": 2,
+    "find-id": 2,  # 아이디 찾기, beside step 2
+    "verify": 3,  # ARS or the overseas-departure check
+    "account": 4,
+    "second-factor": 5,  # app certificate PIN + pattern, security card or OTP
+    "contact": 6,
+    "type": 7,
+    "password": 8,
+    "done": 8,  # the bar is full
 }
-STEP_COUNT = 11
+STEP_COUNT = 8
+STEP_NAMES: dict[str, tuple[str, str]] = {
+    "terms": ("약관 동의", "Terms"),
+    "identity": ("본인확인", "Identification"),
+    "find-id": ("아이디 찾기", "Find your user ID"),
+    "verify": ("전화 인증", "Phone check"),
+    "account": ("계좌 확인", "Account"),
+    "second-factor": ("보안매체 확인", "Second factor"),
+    "contact": ("연락처 확인", "Contact details"),
+    "type": ("인증서 종류", "Certificate type"),
+    "password": ("비밀번호 설정", "Password"),
+    "done": ("발급 완료", "Issued"),
+}
 ARS_POLL_MS = 1500
 
 
@@ -110,17 +124,24 @@ def issuance_step(step: str, request: Request) -> HTMLResponse:
     number = ISSUANCE_STEPS.get(step)
     if number is None:
         return not_found(request)
-    config = {"step": step, "appLoggedIn": app_logged_in(request), "arsPollMs": ARS_POLL_MS}
+    services: Services = request.app.state.services
+    config = {
+        "step": step,
+        "appLoggedIn": app_logged_in(request),
+        "arsPollMs": ARS_POLL_MS,
+        "now": services.clock.now().isoformat(),  # the session timer follows the server's clock
+    }
     context: dict[str, Any] = {
         "step": step,
         "step_number": number,
         "step_count": STEP_COUNT,
+        "step_name": STEP_NAMES.get(step, ("", "")),
         "config": config,
         "back_href": "/bank/certificates" if step == "done" else "/bank/issuance",
     }
     if step == "terms":
         context["terms"] = TERMS
+        context["texts"] = TERM_TEXTS
     elif step == "type":
-        services: Services = request.app.state.services
         context["types"] = services.ra.certificate_types()
     return _page(request, f"bank/issuance/{step}.html", context)

@@ -62,7 +62,7 @@ class BankLoginFailed(AuthenticationFailed):
     """The login proof did not hold: unknown, foreign, replayed or expired challenge, or a bad signature."""
 
     code = "bank_login_failed"
-    message_ko = "인증서 로그인에 실패했습니다. 다시 시도해 주세요."
+    message_ko = "인증서 로그인에 실패했습니다. 다시 시도해 주십시오."
     message_en = "The certificate login failed. Please try again."
 
 

@@ -1,4 +1,4 @@
-"""The holder's renewal (갱신) and revocation (폐기) of a certificate of ours: ``/api/v1/certificates``."""
+"""The holder's renewal (갱신) and revocation (폐지) of a certificate of ours: ``/api/v1/certificates``."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def renew(body: RenewIn, request: Request) -> m.CertificateOut:
 
 
 @router.post(
-    "/revoke", summary="Revoke (폐기) by the holder", responses=m.problems(*_HOLDER, InvalidInput, AlreadyRevoked)
+    "/revoke", summary="Revoke (폐지) by the holder", responses=m.problems(*_HOLDER, InvalidInput, AlreadyRevoked)
 )
 def revoke(body: RevokeIn, request: Request) -> RevokedOut:
     """Reasons: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation."""

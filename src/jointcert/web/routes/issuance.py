@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, Path, Request, status
+from fastapi import APIRouter, Header, Path, Query, Request, status
 
 from jointcert.app import Services
 from jointcert.bank.errors import (
@@ -119,6 +119,16 @@ def cancel(session_id: SessionId, request: Request, token: Token = None) -> m.Se
     return m.session_out(_ra(request).cancel(session_id, token))
 
 
+@router.post(
+    "/sessions/{session_id}/extend",
+    summary="연장: more time, within the absolute cap",
+    responses=_errors(ra.SessionExtendLimit),
+)
+def extend(session_id: SessionId, request: Request, token: Token = None) -> m.SessionOut:
+    """A fresh ``session_ttl_seconds`` from now, never past ``session_max_seconds`` after the start."""
+    return m.session_out(_ra(request).extend(session_id, token))
+
+
 @router.post("/sessions/{session_id}/terms", summary="3. Agree to the terms", responses=_errors(ra.TermsNotAccepted))
 def agree_terms(session_id: SessionId, body: m.TermsIn, request: Request, token: Token = None) -> m.TermsOut:
     """Every required term id must be in ``accepted``."""
@@ -155,6 +165,8 @@ def identify(session_id: SessionId, body: m.IdentityIn, request: Request, token:
         session=m.session_out(done.session),
         phones=phones,
         abroad_check_offered=found.abroad_check_offered,
+        locked=list(found.locked),
+        second_factors_blocked=found.second_factors_blocked,
     )
 
 
@@ -316,6 +328,18 @@ def confirm_contact(session_id: SessionId, body: m.ContactIn, request: Request, 
         session_id, token, email=body.email, address=body.address, phone_id=body.phone_id
     )
     return _contact(done)
+
+
+@router.get(
+    "/sessions/{session_id}/fee-quote",
+    summary="The fee's debit for a type (account, amount, balance after), before choosing it",
+    responses=_errors(UnknownProfile, ra.AccountNotUsable),
+)
+def fee_quote(
+    session_id: SessionId, request: Request, cert_type: Annotated[str, Query(max_length=16)], token: Token = None
+) -> m.FeeQuoteOut:
+    """Nothing changes; the debit itself happens after issuance."""
+    return m.FeeQuoteOut(**_ra(request).fee_quote(session_id, token, cert_type).__dict__)
 
 
 @router.post(

@@ -36,6 +36,7 @@ __all__ = [
     "EnrollIn",
     "EnrollmentChallengeOut",
     "FeeOut",
+    "FeeQuoteOut",
     "FindUserIdIn",
     "FoundUserIdsOut",
     "IdentityIn",
@@ -211,6 +212,10 @@ class IdentityOut(BaseModel):
     session: SessionOut
     phones: list[PhoneOut]
     abroad_check_offered: bool
+    locked: list[str] = Field(default_factory=list, description="Credentials locked for this customer")
+    second_factors_blocked: bool = Field(
+        default=False, description="Every second factor is locked: the issuance cannot finish (recovery: a branch)"
+    )
 
 
 class ArsCallIn(_In):
@@ -440,3 +445,13 @@ def session_none_guard(value: object) -> None:
     """Steps return no value only together with an error, which has been raised already."""
     if value is None:  # pragma: no cover
         raise RuntimeError("a step returned no value without an error")
+
+
+class FeeQuoteOut(BaseModel):
+    """The debit a type would make: shown for confirmation before a paid type is chosen."""
+
+    cert_type: str
+    fee_krw: int
+    account: str
+    balance_krw: int
+    balance_after_krw: int

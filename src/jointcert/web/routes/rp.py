@@ -195,6 +195,8 @@ def login_page(site: Site, request: Request) -> HTMLResponse:
         "site": site,
         "apiBase": f"/rp/{site}/api",
         "policies": policy_labels(),
+        "acceptedTypes": sorted(t.value for t in policy.accepted_types),
+        "acceptedPolicyOids": sorted(policy.accepted_policy_oids),
     }
     look = LOOKS.get(site, DEFAULT_LOOK)
     return _page(request, "rp/login.html", {"policy": policy, "look": look, "config": config})

@@ -1,14 +1,13 @@
 """Sandbox devices for the demo and tests: the virtual phone that receives ARS calls, the demo customers' OTP
 devices and the notification outbox. JSON under ``/api/v1/sandbox``; two tiny server-rendered pages under
-``/sandbox`` (no script, no inline style: a form per ringing call). Mounted only by ``jointcert demo`` or when
-``[sandbox] enabled = true``.
+``/sandbox`` in the bank app's look, which poll the JSON API instead of reloading (a form per ringing call still
+works without script). Mounted only by ``jointcert demo`` or when ``[sandbox] enabled = true``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from html import escape
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -20,6 +19,7 @@ from jointcert.bank.sandbox.ars import PROMPT_KO
 from jointcert.ra.errors import UnknownPhone
 from jointcert.storage.repositories.ra_sandbox import NoOtpDevice
 from jointcert.web.routes.issuance_models import problems
+from jointcert.web.templates import PAGE_HEADERS, templates_of
 
 __all__ = ["api_router", "pages_router"]
 
@@ -153,36 +153,30 @@ def outbox(request: Request, customer_id: Annotated[str | None, Query(max_length
     ]
 
 
-_PAGE = """<!doctype html>
-<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="3"><title>{title}</title>
-<link rel="stylesheet" href="/static/css/sandbox.css"></head>
-<body><h1>{title}</h1>{body}</body></html>"""
+_RESULTS_KO = {"confirmed": "확인되었습니다", "wrong_code": "인증번호가 틀렸습니다", "expired": "시간이 지났습니다"}
 
 
-def _page(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(title=escape(title), body=body), headers={"Cache-Control": "no-store"})
+def _page(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
+    """A sandbox page in the bank app's look (``bank/sandbox/*.html``), strict CSP, never cached."""
+    values = {"logged_in": False, "back_href": "/", **context}
+    response = templates_of(request).TemplateResponse(request, name, values)
+    response.headers.update(PAGE_HEADERS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @pages_router.get("/phone/{number}", response_class=HTMLResponse)
 def phone_page(
     number: PhoneNumber, request: Request, result: Annotated[str | None, Query(max_length=20)] = None
 ) -> HTMLResponse:
-    """The virtual phone: each ringing call with a keypad form."""
-    parts = [f'<p class="msg">결과 / result: {escape(result)}</p>'] if result else []
-    calls = _calls(request, number)
-    if not calls:
-        parts.append("<p>수신 중인 전화가 없습니다. / No call is ringing.</p>")
-    for call in calls:
-        parts.append(
-            f'<div class="call"><p>📞 {escape(call.caller)}</p><p>{escape(call.prompt_ko)}</p>'
-            f'<form method="post"><input type="hidden" name="call_id" value="{escape(call.call_id)}">'
-            '<input name="digits" inputmode="numeric" autocomplete="off" maxlength="8" required autofocus> '
-            "<button>입력 #</button></form>"
-            f'<form method="post"><input type="hidden" name="call_id" value="{escape(call.call_id)}">'
-            '<input type="hidden" name="decline" value="1"><button>거절 / Decline</button></form></div>'
-        )
-    return _page(f"가상 휴대폰 {number}", "".join(parts))
+    """The virtual phone: each ringing call with a keypad form; the page polls for new calls (no reload)."""
+    context = {
+        "number": number,
+        "calls": _calls(request, number),
+        "result": result,
+        "result_ko": _RESULTS_KO.get(result or "", result),
+    }
+    return _page(request, "bank/sandbox/phone.html", context)
 
 
 @pages_router.get("/phone-of/{user_id}/{phone_id}", response_class=RedirectResponse, responses=problems(UnknownPhone))
@@ -213,11 +207,20 @@ def phone_answer(
     return RedirectResponse(str(url), status_code=status.HTTP_303_SEE_OTHER)
 
 
+@pages_router.get("/inbox/{user_id}", response_class=HTMLResponse)
+def inbox_page(user_id: Annotated[str, Path(max_length=64)], request: Request) -> HTMLResponse:
+    """The SMS and e-mails the sandbox bank sent a demo customer, newest first (a friendly page when none)."""
+    services = _services(request)
+    customer = services.bank.ports().customers.find_by_user_id(user_id)
+    messages = services.bank.outbox.messages(customer.id) if customer is not None else []
+    return _page(request, "bank/sandbox/inbox.html", {"user_id": user_id, "messages": messages})
+
+
 @pages_router.get("/otp/{user_id}", response_class=HTMLResponse)
 def otp_page(user_id: Annotated[str, Path(max_length=64)], request: Request) -> HTMLResponse:
-    """The virtual OTP device of a demo customer."""
-    code = _otp(request, user_id)
-    until = f"<p>~ {escape(code.valid_until.isoformat())}</p>" if code.valid_until else ""
-    device = f"<p>{escape(code.kind.upper())} {escape(code.serial)}</p>"
-    body = f"{device}<p class='otp-code'>{escape(code.code)}</p>{until}"
-    return _page(f"OTP {user_id}", body)
+    """The virtual OTP device of a demo customer (a friendly page when there is none); the code refreshes itself."""
+    try:
+        code: OtpOut | None = _otp(request, user_id)
+    except NoOtpDevice:
+        code = None
+    return _page(request, "bank/sandbox/otp.html", {"user_id": user_id, "code": code})

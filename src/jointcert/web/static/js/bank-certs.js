@@ -6,6 +6,7 @@
  */
 
 import { $, bi, say } from "./bank-shell.js";
+import { daysLeft as countDaysLeft } from "./certinfo.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -48,7 +49,7 @@ export function describe(credential, config, now) {
   const info = credential.info;
   if (!info) return null;
   const known = info.policies.map((p) => config.policies[p.oid]).find(Boolean);
-  const daysLeft = Math.floor((info.notAfter.getTime() - now.getTime()) / DAY_MS);
+  const daysLeft = countDaysLeft(info.notAfter, now);
   const renewableFrom = new Date(info.notAfter.getTime() - config.renewalWindowDays * DAY_MS);
   return {
     id: credential.id,

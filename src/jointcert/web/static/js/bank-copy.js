@@ -87,7 +87,9 @@ async function toPc() {
   const config = loadConfig();
   const vault = await openVault();
   const credentials = await vault.listCredentials();
-  renderChoices(credentials, config, serverClock(config)());
+  const wanted = new URLSearchParams(window.location.search).get("credential"); // from the issuance's done screen
+  const selected = credentials.some((c) => c.id === wanted) ? wanted : null;
+  renderChoices(credentials, config, serverClock(config)(), { selected });
   $("send-button").hidden = credentials.length === 0;
   $("send-form").addEventListener("submit", (event) => send(vault, /** @type {SubmitEvent} */ (event)));
   setBusy(false, "send-button"); // disabled in the HTML until the form is handled here

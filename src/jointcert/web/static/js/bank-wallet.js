@@ -12,6 +12,7 @@ import { $, bi, clearError, say, setBusy, showError } from "./bank-shell.js";
 import { chosenId, fillFacts, loadConfig, renderChoices, serverClock, validityLine } from "./bank-certs.js";
 import { fromBase64, toBase64, utf8 } from "./bytes.js";
 import { generateKeyPair, sign } from "./keys.js";
+import { checklistRules, drawChecklist } from "./password-checklist.js";
 import { checkPassword, DEFAULT_RULES } from "./password-policy.js";
 import { openVault } from "./vault.js";
 
@@ -160,16 +161,9 @@ function cancelPanel(form) {
 }
 
 function updateChecklist() {
-  const result = checkPassword(input("pw-new").value, { confirmation: input("pw-confirm").value }, state.rules);
-  const items = result.items.map((item) => {
-    const li = document.createElement("li");
-    li.className = `checklist__item checklist__item--${item.ok === false ? "bad" : item.ok ? "ok" : "unknown"}`;
-    li.dataset.code = item.code;
-    const mark = item.ok === false ? "✗ " : item.ok ? "✓ " : "· "; // · the server checks it
-    li.append(bi(mark + item.messageKo, mark + item.messageEn));
-    return li;
-  });
-  $("pw-checklist").replaceChildren(...items);
+  const result = checkPassword(input("pw-new").value, { confirmation: input("pw-confirm").value },
+    checklistRules(state.rules));
+  drawChecklist($("pw-checklist"), result);
   return result;
 }
 
@@ -265,9 +259,9 @@ async function revoke() {
     document.querySelector("input[name=revoke-reason]:checked"))?.value ?? "unspecified";
   if (!password) return showError("revoke-error", ["인증서 비밀번호를 입력하십시오.", "Enter the certificate password."],
     { field: "revoke-password" });
-  if (!input("revoke-confirm").checked) return showError("revoke-error", ["폐기 확인란을 선택하십시오.",
+  if (!input("revoke-confirm").checked) return showError("revoke-error", ["폐지 확인란을 선택하십시오.",
     "Tick the box to confirm the revocation."], { field: "revoke-confirm" });
-  say($("progress"), "폐기하는 중…", "Revoking…");
+  say($("progress"), "폐지하는 중…", "Revoking…");
   const unlocked = await vault().unlock(id, password);
   unlocked.randomNum.fill(0);
   const { fields } = await holderProof(unlocked, "revoke");
@@ -276,7 +270,7 @@ async function revoke() {
   $("progress").replaceChildren();
   await refresh();
   const [ko, en] = REASONS[revoked.reason] ?? [revoked.reason, revoked.reason];
-  announce([`인증서를 폐기했습니다 (일련번호 ${revoked.serial}, 사유: ${ko}). 이 기기에서도 삭제했습니다.`,
+  announce([`인증서를 폐지했습니다 (일련번호 ${revoked.serial}, 사유: ${ko}). 이 기기에서도 삭제했습니다.`,
     `The certificate has been revoked (serial ${revoked.serial}, reason: ${en}) and removed from this device.`]);
 }
 

@@ -151,3 +151,19 @@ export function parseCertificate(der) {
     throw new Asn1Error({ messageEn: "not an X.509 certificate", cause: err });
   }
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const KST_MS = 9 * 60 * 60 * 1000; // Korea Standard Time, UTC+9 all year
+
+/**
+ * Days left until a certificate expires, the one count every page shows: calendar days in Korean time, as the CA
+ * ends a certificate at 23:59:59 KST of its last day. A certificate issued for 365 days shows "365일 남음" on the
+ * day it is issued, 0 on its last day; negative once it has expired.
+ * @param {Date} notAfter
+ * @param {Date} now
+ * @returns {number}
+ */
+export function daysLeft(notAfter, now) {
+  if (notAfter.getTime() < now.getTime()) return Math.min(-1, Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS));
+  return Math.floor((notAfter.getTime() + KST_MS) / DAY_MS) - Math.floor((now.getTime() + KST_MS) / DAY_MS);
+}

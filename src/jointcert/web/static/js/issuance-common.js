@@ -8,6 +8,7 @@
 import { createApiClient } from "./api.js";
 import { $, focusHeading, showError } from "./bank-shell.js";
 import { ApiError } from "./errors.js";
+import { keypadValue, setKeypadValue } from "./secure-keypad.js";
 
 const STORE_KEY = "jointcert-issuance";
 const TOKEN_HEADER = "X-Issuance-Token";
@@ -98,16 +99,61 @@ export function goTo(step, { replace = false } = {}) {
   else location.assign(url);
 }
 
+/** What each counted secret is called in an error line: [subject with its particle (ko), name (en)]. */
+export const CREDENTIAL_NAMES = Object.freeze({
+  account_pin: ["계좌 비밀번호가", "account PIN"],
+  app_pin: ["앱인증서 비밀번호가", "app certificate PIN"],
+  app_pattern: ["패턴이", "pattern"],
+  security_card: ["보안카드 번호가", "security card number"],
+  otp: ["OTP 인증번호가", "OTP code"],
+  ars: ["ARS 인증번호가", "ARS code"],
+});
+
 /**
- * The error's messages with the remaining attempts appended when the API gives them.
+ * The error's messages, field-specific with the attempts when the API gives them: "계좌 비밀번호가 일치하지
+ * 않습니다 (오류 2/5회)"; other errors with the remaining attempts appended.
  * @param {unknown} err
  * @returns {unknown | [string, string]}
  */
 export function withRemaining(err) {
-  const left = err instanceof ApiError ? err.problem?.remaining_attempts : undefined;
+  if (!(err instanceof ApiError)) return err;
+  const problem = err.problem ?? {};
+  const left = problem.remaining_attempts;
+  const name = CREDENTIAL_NAMES[/** @type {keyof typeof CREDENTIAL_NAMES} */ (problem.credential)];
+  if (err.code === "ra_wrong_credential" && name && typeof problem.max_attempts === "number") {
+    const used = problem.attempts_used;
+    return [`${name[0]} 일치하지 않습니다 (오류 ${used}/${problem.max_attempts}회)`,
+      `The ${name[1]} does not match (${used} of ${problem.max_attempts} wrong attempts)`];
+  }
   if (typeof left !== "number") return err;
-  const known = /** @type {ApiError} */ (err);
-  return [`${known.messageKo} (남은 횟수 ${left}회)`, `${known.messageEn} (${left} attempt(s) left)`];
+  return [`${err.messageKo} (남은 횟수 ${left}회)`, `${err.messageEn} (${left} attempt(s) left)`];
+}
+
+/**
+ * What is locked, after how many wrong attempts, and the way out (영업점, another account or second factor).
+ * @param {string} credential the problem's `credential`
+ * @param {number | undefined} max the problem's `max_attempts`
+ * @returns {[string, string]}
+ */
+export function lockedMessage(credential, max) {
+  const times = typeof max === "number" ? `${max}회 ` : "";
+  const timesEn = typeof max === "number" ? `${max} ` : "too many ";
+  const texts = /** @type {Record<string, [string, string]>} */ ({
+    account_pin: [`계좌 비밀번호가 ${times}틀려 이 계좌가 잠겼습니다. 신분증을 가지고 영업점을 방문하시면 잠금을 풀 수 있습니다. 다른 한빛은행 계좌가 있으면 그 계좌로 처음부터 다시 진행하실 수 있습니다.`,
+      `The account PIN was wrong ${timesEn}times, so this account is locked. A branch unlocks it (bring your ID). With another Hanbit Bank account you can start again and use that one.`],
+    app_pin: [`앱인증서 비밀번호가 ${times}틀려 앱인증서가 잠겼습니다. 보안카드나 OTP가 있으면 처음부터 다시 진행하여 그것으로 확인하실 수 있습니다. 없으면 영업점을 방문하여 잠금을 해제하십시오.`,
+      `The app certificate PIN was wrong ${timesEn}times, so the app certificate is locked. With a security card or OTP you can start again and use it; otherwise a branch unlocks it.`],
+    app_pattern: [`앱인증서 패턴이 ${times}틀려 앱인증서가 잠겼습니다. 보안카드나 OTP가 있으면 처음부터 다시 진행하여 그것으로 확인하실 수 있습니다. 없으면 영업점을 방문하여 잠금을 해제하십시오.`,
+      `The app certificate pattern was wrong ${timesEn}times, so the app certificate is locked. With a security card or OTP you can start again and use it; otherwise a branch unlocks it.`],
+    security_card: [`보안카드 번호가 ${times}틀려 보안카드가 잠겼습니다. 영업점을 방문하여 보안카드를 재발급받으십시오.`,
+      `The security card numbers were wrong ${timesEn}times, so the card is locked. A branch issues a new card.`],
+    otp: [`OTP 인증번호가 ${times}틀려 OTP가 잠겼습니다. 영업점 또는 고객센터(1588-0081)에서 OTP 오류를 해제하십시오.`,
+      `The OTP code was wrong ${timesEn}times, so the OTP is locked. A branch or the call centre (1588-0081) resets it.`],
+    ars: [`ARS 인증이 ${times}실패하여 잠겼습니다. 고객센터(1588-0081)로 연락하시거나 영업점을 방문하십시오.`,
+      `The ARS check failed ${timesEn}times and is locked. Call 1588-0081 or visit a branch.`],
+  });
+  return texts[credential] ?? ["오류 횟수를 초과하여 잠겼습니다. 영업점 또는 고객센터(1588-0081)에 문의하십시오.",
+    "Locked after too many wrong attempts; please contact a branch or the call centre (1588-0081)."];
 }
 
 /**
@@ -119,6 +165,7 @@ export function showEnded(err) {
   if (token) saveFlow({ token: null });
   $("step-body").hidden = true;
   document.getElementById("cancel-flow")?.setAttribute("hidden", "");
+  document.getElementById("session-timer")?.setAttribute("hidden", ""); // nothing left to extend
   $("session-ended").hidden = false;
   showError("ended-error", err, { focus: false });
   if (err instanceof ApiError) $("session-ended").dataset.code = err.code;
@@ -134,6 +181,13 @@ export function showEnded(err) {
  */
 export async function handleError(err, errorId, { field, api } = {}) {
   const code = err instanceof ApiError ? err.code : "";
+  if (code === "ra_credential_locked") {
+    const problem = /** @type {ApiError} */ (err).problem ?? {};
+    showEnded(lockedMessage(String(problem.credential ?? ""), problem.max_attempts));
+    $("session-ended").dataset.code = code;
+    $("session-ended").dataset.credential = String(problem.credential ?? "");
+    return undefined;
+  }
   if (SESSION_ENDED.has(code)) return showEnded(err);
   if (code === "ra_step_out_of_order" && api) {
     const session = await api.get("").catch(() => null);
@@ -167,7 +221,8 @@ export async function guarded(buttons, errorId, work, options) {
  * @returns {string}
  */
 export function valueOf(id) {
-  return /** @type {HTMLInputElement} */ ($(id)).value.trim();
+  const input = $(id);
+  return keypadValue(input) ?? /** @type {HTMLInputElement} */ (input).value.trim();
 }
 
 /**
@@ -175,7 +230,11 @@ export function valueOf(id) {
  * @param {...string} ids
  */
 export function clearInputs(...ids) {
-  for (const id of ids) /** @type {HTMLInputElement} */ ($(id)).value = "";
+  for (const id of ids) {
+    const input = $(id);
+    if (keypadValue(input) !== undefined) setKeypadValue(input, "");
+    else /** @type {HTMLInputElement} */ (input).value = "";
+  }
 }
 
 /**

@@ -13,6 +13,10 @@ import { $, bi, clearError, focusHeading, say, showError } from "./bank-shell.js
 import { ApiError } from "./errors.js";
 import { PAGE_OF_STATE, clearInputs, forgetFlow, goTo, guarded, handleError, loadFlow, publicApi, saveFlow,
   sessionApi, showEnded, sleep, valueOf } from "./issuance-common.js";
+import { attachKeypads, linkResidentNumber } from "./secure-keypad.js";
+import { wireTermSheets } from "./terms-sheet.js";
+import { askCancel, askDebit, askRestart, isBehind } from "./issuance-nav.js";
+import { startTimer } from "./session-timer.js";
 
 /**
  * @typedef {object} Screen what a screen's controller receives
@@ -22,9 +26,9 @@ import { PAGE_OF_STATE, clearInputs, forgetFlow, goTo, guarded, handleError, loa
  * @property {any} config the page's config (`#flow-config`)
  */
 
-const NO_SESSION = /** @type {[string, string]} */ (["진행 중인 발급 절차가 없습니다. 처음부터 시작해 주세요.",
+const NO_SESSION = /** @type {[string, string]} */ (["진행 중인 발급 절차가 없습니다. 처음부터 시작해 주십시오.",
   "There is no issuance in progress; please start from the beginning."]);
-const CLOSED = /** @type {[string, string]} */ (["이미 종료된 발급 절차입니다. 처음부터 다시 진행해 주세요.",
+const CLOSED = /** @type {[string, string]} */ (["이미 종료된 발급 절차입니다. 처음부터 다시 진행해 주십시오.",
   "This issuance session has ended; please start again."]);
 
 // --- 2. the logged-out check, then the session ------------------------------------------------------------------
@@ -53,6 +57,7 @@ async function runStart(config) {
 
 /** @param {Screen} screen */
 function runTerms({ api }) {
+  wireTermSheets();
   const all = /** @type {HTMLInputElement} */ ($("terms-all"));
   const boxes = /** @type {HTMLInputElement[]} */ ([...document.querySelectorAll("input[name=term]")]);
   const sync = () => {
@@ -80,6 +85,10 @@ function runTerms({ api }) {
     }, { api });
   });
 }
+
+/** The second factors, by the credentials that lock them. */
+const FACTOR_NAMES = /** @type {Record<string, [string, string]>} */ ({ app_pin: ["앱인증서", "app certificate"],
+  app_pattern: ["앱인증서", "app certificate"], security_card: ["보안카드", "security card"], otp: ["OTP", "OTP"] });
 
 // --- 4. user ID + resident number, and 아이디 찾기 ---------------------------------------------------------------
 
@@ -131,6 +140,20 @@ function runIdentity({ api }) {
     clearInputs("rrn-back");
     guarded(["identity-submit"], "rrn-error", async () => {
       const found = await api.post("/identity", { user_id: userId, rrn: `${front}-${back}` });
+      if (found.second_factors_blocked) { // step 7 would fail: say so now, not after the phone and the account
+        await api.delete("").catch(() => null);
+        forgetFlow();
+        const names = /** @type {string[]} */ (found.locked).map((c) => FACTOR_NAMES[c] ?? ["", ""]);
+        const ko = [...new Set(names.map((n) => n[0]))].join(", ");
+        const en = [...new Set(names.map((n) => n[1]))].join(", ");
+        showEnded([`${found.name} 님의 보안매체(${ko})가 오류 횟수 초과로 잠겨 있어 지금은 발급을 마칠 수 없습니다. `
+          + "신분증을 가지고 영업점을 방문하여 잠금을 해제한 후 다시 진행하십시오. 고객센터: 1588-0081",
+        `Your second factor (${en}) is locked after too many wrong attempts, so the issuance cannot finish now. `
+          + "Visit a branch with your ID to unlock it, then start again. Call centre: 1588-0081"]);
+        $("session-ended").dataset.code = "second_factors_locked";
+        $("restart").hidden = true; // a new start would fail the same way: the branch is the way out
+        return;
+      }
       saveFlow({
         userId,
         birthDate: birthDateOf(front, back),
@@ -373,17 +396,56 @@ async function runContact({ api }) {
 
 // --- 9. certificate type ----------------------------------------------------------------------------------------
 
+/** @param {number} krw */
+const won = (krw) => krw.toLocaleString("en-US");
+
+/**
+ * Insufficient funds: the balance and the fee, and the free limited-use certificate one tap away.
+ * @param {{account: string, balance_krw: number, fee_krw: number}} quote
+ */
+function showFunds(quote) {
+  say($("funds-text"), `${quote.account} 계좌의 잔액은 ${won(quote.balance_krw)}원이고 범용 인증서 수수료는 `
+    + `${won(quote.fee_krw)}원입니다. 은행·신용카드·보험·전자정부용(용도제한용) 인증서는 무료로 바로 발급받으실 수 있습니다.`,
+  `Account ${quote.account} holds ${won(quote.balance_krw)} KRW and the general-purpose fee is ${won(quote.fee_krw)} `
+    + "KRW. The limited-use certificate (bank, card, insurance, e-government) is free and can be issued now.");
+  $("funds-panel").hidden = false;
+  focusHeading("funds-title");
+}
+
 /** @param {Screen} screen */
 function runType({ api }) {
-  $("type-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    clearError("type-error");
-    const chosen = /** @type {HTMLInputElement} */ (document.querySelector("input[name=cert_type]:checked"));
-    guarded(["type-submit"], "type-error", async () => {
+  /** @param {HTMLInputElement} chosen */
+  const choose = (chosen) => guarded(["type-submit"], "type-error", async () => {
+    const fee = Number(chosen.dataset.fee ?? "0");
+    if (fee > 0) { // the debit is confirmed first: account, amount, balance after
+      const quote = await api.get(`/fee-quote?cert_type=${encodeURIComponent(chosen.value)}`);
+      if (quote.balance_after_krw < 0) return showFunds(quote);
+      const agreed = await askDebit(quote);
+      if (!agreed) return;
+    }
+    try {
       const result = await api.post("/certificate-type", { cert_type: chosen.value });
       saveFlow({ typeChosen: { ...result.type, reissue: result.reissue, current_valid_until: result.current_valid_until } });
       goTo("password");
-    }, { api, field: chosen.id });
+    } catch (err) {
+      const problem = err instanceof ApiError ? err.problem : null;
+      if (err instanceof ApiError && err.code === "bank_insufficient_funds" && problem?.balance_krw !== undefined) {
+        return showFunds({ account: problem.account, balance_krw: problem.balance_krw, fee_krw: problem.amount_krw });
+      }
+      throw err;
+    }
+  }, { api, field: chosen.id });
+  $("type-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearError("type-error");
+    $("funds-panel").hidden = true;
+    choose(/** @type {HTMLInputElement} */ (document.querySelector("input[name=cert_type]:checked")));
+  });
+  $("choose-limited").addEventListener("click", () => {
+    const limited = /** @type {HTMLInputElement} */ ($("type-limited"));
+    limited.checked = true;
+    $("funds-panel").hidden = true;
+    choose(limited);
   });
 }
 
@@ -413,19 +475,44 @@ function expectedStep(step, state) {
   return PAGE_OF_STATE[/** @type {keyof typeof PAGE_OF_STATE} */ (state)];
 }
 
-/** @param {ReturnType<typeof sessionApi>} api */
-function wireCancel(api) {
+/**
+ * Start again from the terms: the old session is cancelled first (one session per tab, never two).
+ * @param {ReturnType<typeof sessionApi>} api
+ */
+async function restart(api) {
+  await api.delete("").catch(() => null);
+  forgetFlow();
+  location.assign("/bank/issuance/start");
+}
+
+/**
+ * "발급 취소" and "이전" ask first; 아이디 찾기's "이전" goes back to the identity screen.
+ * @param {ReturnType<typeof sessionApi>} api
+ * @param {string} step
+ */
+function wireNavigation(api, step) {
   document.getElementById("cancel-flow")?.addEventListener("click", async () => {
+    if (!(await askCancel())) return;
     await api.delete("").catch(() => null);
     forgetFlow();
     location.assign("/bank/certificates");
+  });
+  const back = document.getElementById("back-link");
+  if (!back || step === "done") return;
+  if (step === "find-id") {
+    back.setAttribute("href", "/bank/issuance/identity");
+    return;
+  }
+  back.addEventListener("click", async (event) => {
+    event.preventDefault();
+    if (await askRestart()) await restart(api);
   });
 }
 
 async function boot() {
   const config = JSON.parse($("flow-config").textContent ?? "{}");
   if (config.step === "start") return runStart(config);
-  if (config.step === "done") return (await import("./issuance-enroll.js")).runDone();
+  if (config.step === "done") return (await import("./issuance-done.js")).runDone();
   const flow = loadFlow();
   if (!flow.sessionId || !flow.token) return showEnded(NO_SESSION);
   const api = sessionApi(flow);
@@ -437,8 +524,21 @@ async function boot() {
   }
   const expected = expectedStep(config.step, session.state);
   if (!expected) return showEnded(CLOSED);
-  if (expected !== config.step) return goTo(expected, { replace: true });
-  wireCancel(api);
+  if (expected !== config.step) {
+    // the browser's Back (or an old tab) brought an earlier screen: the session cannot step back, so ask
+    if (isBehind(config.step, expected)) {
+      document.body.dataset.ready = "true";
+      if (await askRestart()) return restart(api);
+    }
+    return goTo(expected, { replace: true });
+  }
+  wireNavigation(api, config.step);
+  startTimer(api, session, config);
+  attachKeypads();
+  for (const [front, back] of [["rrn-front", "rrn-back"], ["find-rrn-front", "find-rrn-back"]]) {
+    const node = document.getElementById(front);
+    if (node) linkResidentNumber(/** @type {HTMLInputElement} */ (node), /** @type {HTMLInputElement} */ ($(back)));
+  }
   try {
     await SCREENS[config.step]({ api, flow, session, config });
   } catch (err) {

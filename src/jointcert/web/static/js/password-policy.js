@@ -135,23 +135,31 @@ function fill(template, policy) {
  * @param {string} password
  * @param {PasswordContext} [context]
  * @param {PasswordRules} [policy] the server's rules; {@link DEFAULT_RULES} if omitted
- * @returns {{ok: boolean, items: ChecklistItem[], failed: string[]}} `ok` when no line is false (lines the
- *   browser cannot check, `ok: null`, do not block: the server checks them)
+ * @returns {{ok: boolean, items: ChecklistItem[], failed: string[]}} `failed`: the rules the password (and
+ *   confirmation) break now, empty fields included; `ok` when none is broken (rules the browser cannot check do not
+ *   block: the server checks them). `items[].ok` is what the checklist shows: `null` for a line not judged yet
+ *   (the password, or for `matches_confirmation` the confirmation, is still empty) or not checkable here.
  */
 export function checkPassword(password, context = {}, policy = DEFAULT_RULES) {
   const table = checks(String(password ?? ""), policy, context);
   const rules = [...policy.rules];
   if (context.confirmation !== undefined) rules.push({ code: "matches_confirmation" });
+  const typed = String(password ?? "") !== "";
+  const failed = [];
   const items = rules.map((rule) => {
     const check = ALIASES[/** @type {keyof typeof ALIASES} */ (rule.code)] ?? rule.code;
     const [ko, en] = MESSAGES[check] ?? [rule.code, rule.code];
+    const ok = table[check] ? table[check]() : null;
+    if (ok === false) failed.push(rule.code);
+    // Only what has been typed is judged on screen: nothing while the password is empty, and the confirmation
+    // line only once the confirmation has been typed.
+    const judged = typed && (check !== "matches_confirmation" || context.confirmation !== "");
     return {
       code: rule.code,
-      ok: table[check] ? table[check]() : null,
+      ok: judged ? ok : null,
       messageKo: fill(rule.message_ko ?? ko, policy),
       messageEn: fill(rule.message_en ?? en, policy),
     };
   });
-  const failed = items.filter((i) => i.ok === false).map((i) => i.code);
   return { ok: failed.length === 0, items, failed };
 }

@@ -11,13 +11,13 @@
 
 import { createApiClient } from "./api.js";
 import { toBase64, utf8 } from "./bytes.js";
+import { daysLeft as countDaysLeft } from "./certinfo.js";
 import { JointcertError } from "./errors.js";
 import { sign } from "./keys.js";
 import { openVault } from "./vault.js";
 
 const LANG_KEY = "jointcert-rp-lang";
 const HOLD_MS = 5 * 60 * 1000; // an unlocked key waits this long for the registration form
-const DAY_MS = 24 * 60 * 60 * 1000;
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 // --- language ------------------------------------------------------------------------------------------------
@@ -87,12 +87,17 @@ function day(date) {
  * What the list shows about one certificate.
  * @param {import("./vault.js").CredentialSummary} credential
  * @param {Record<string, {type: string, label_ko: string, label_en: string}>} policies
+ * @param {{acceptedTypes?: string[], acceptedPolicyOids?: string[]}} [config] the site's rules; `accepted` says
+ *   whether this site takes the certificate, so a refused one is greyed out before any password is typed
  */
-function describe(credential, policies) {
+function describe(credential, policies, config = {}) {
   const info = credential.info;
   if (!info) return null;
   const known = info.policies.map((p) => policies[p.oid]).find(Boolean);
-  const daysLeft = Math.ceil((info.notAfter.getTime() - Date.now()) / DAY_MS);
+  const acceptedTypes = config.acceptedTypes ?? null;
+  const accepted = acceptedTypes === null || info.policies.some((p) =>
+    (config.acceptedPolicyOids ?? []).includes(p.oid) || acceptedTypes.includes(policies[p.oid]?.type));
+  const daysLeft = countDaysLeft(info.notAfter, new Date());
   return {
     name: info.subject.cn.split("(")[0] || info.subject.cn,
     type: known?.type ?? "unknown",
@@ -101,6 +106,7 @@ function describe(credential, policies) {
     issuer: [info.issuer.o, info.issuer.cn].filter(Boolean).join(" · "),
     until: day(info.notAfter),
     daysLeft,
+    accepted,
   };
 }
 
@@ -113,7 +119,7 @@ function describe(credential, policies) {
 function certItem(credential, index, about) {
   const id = `cert-${index}`;
   const input = Object.assign(document.createElement("input"), { type: "radio", name: "credential", id,
-    value: credential.id, disabled: !about });
+    value: credential.id, disabled: !about || !about.accepted });
   const label = document.createElement("label");
   label.htmlFor = id;
   label.className = "cert";
@@ -137,6 +143,15 @@ function certItem(credential, index, about) {
         bi("만료일 ", "Valid until "), document.createTextNode(`${about.until} (`), left,
         document.createTextNode(")")),
     );
+    if (!about.accepted) {
+      label.classList.add("cert--refused");
+      const why = line("cert__refused", bi(
+        `이 기관에서는 ${about.typeKo} 인증서를 사용할 수 없습니다. 범용 공동인증서는 한빛은행 앱의 인증서 발급에서 받을 수 있습니다.`,
+        `This institution does not accept ${about.typeEn} certificates. Get a general-purpose joint certificate from the Hanbit Bank app.`));
+      why.id = `${id}-why`;
+      input.setAttribute("aria-describedby", why.id);
+      label.append(why);
+    }
   }
   const item = document.createElement("div");
   item.className = "cert-item";
@@ -150,7 +165,8 @@ function certItem(credential, index, about) {
  */
 async function showWallet(vault, config) {
   const credentials = await vault.listCredentials();
-  const items = credentials.map((c, i) => certItem(c, i, describe(c, config.policies)));
+  const abouts = credentials.map((c) => describe(c, config.policies, config));
+  const items = credentials.map((c, i) => certItem(c, i, abouts[i]));
   $("cert-items").replaceChildren(...items);
   if (!credentials.length) {
     $("password-field").hidden = true;
@@ -159,10 +175,36 @@ async function showWallet(vault, config) {
       "No certificate is stored in this browser. Get one issued by Hanbit Bank or copy one here.");
     return;
   }
-  say($("wallet-status"), `인증서 ${credentials.length}개`, `${credentials.length} certificate(s)`);
+  const usable = abouts.filter((a) => a?.accepted).length;
+  if (!usable) {
+    $("password-field").hidden = true;
+    $("login-button").hidden = true;
+    $("get-general").hidden = false;
+    say($("wallet-status"), "이 기관에서 사용할 수 있는 인증서가 없습니다. 아래 안내에 따라 알맞은 인증서를 발급받으십시오.",
+      "None of your certificates is accepted here; see below for where to get the right type.");
+    return;
+  }
+  say($("wallet-status"), `인증서 ${credentials.length}개 (이 기관에서 사용 가능 ${usable}개)`,
+    `${credentials.length} certificate(s), ${usable} usable here`);
   const first = /** @type {HTMLInputElement | null} */ ($("cert-items").querySelector("input:not([disabled])"));
-  if (first && items.length === 1) first.checked = true;
+  if (first && usable === 1) first.checked = true;
 }
+
+/** The verifier's check names in the customer's words (never the code keys). */
+const CHECK_NAMES = /** @type {Record<string, [string, string]>} */ ({
+  challenge: ["로그인 요청 확인", "Login request"],
+  signature: ["전자서명", "Signature"],
+  certificate: ["인증서 형식", "Certificate format"],
+  chain: ["발급기관 확인", "Issuer"],
+  validity: ["유효기간", "Validity"],
+  key_usage: ["인증서 용도", "Certificate use"],
+  policy: ["인증서 종류", "Certificate type"],
+  revocation: ["폐지 여부", "Revocation status"],
+  identify_data: ["본인확인 정보", "Identity data"],
+  vid: ["본인확인값(VID)", "Identity value (VID)"],
+  identity: ["본인 확인", "Identity"],
+  registration: ["인증서 등록", "Registration"],
+});
 
 // --- results ---------------------------------------------------------------------------------------------------
 
@@ -225,7 +267,10 @@ function showOutcome({ kind, reason, title, message, facts: rows = [], checks = 
   const items = checks.map((check) => {
     const li = document.createElement("li");
     li.className = `check check--${check.status}`;
-    const name = Object.assign(document.createElement("span"), { className: "check__name", textContent: check.name });
+    const name = document.createElement("span");
+    name.className = "check__name";
+    name.append(bi(...(CHECK_NAMES[check.name] ?? ["기타 확인", "Other check"])));
+    li.dataset.check = check.name;
     li.append(name, bi(check.message_ko, check.message_en));
     return li;
   });
