@@ -21,6 +21,7 @@ from jointcert import __version__
 from jointcert.app import Services
 from jointcert.web.metrics import Metrics, MetricsMiddleware
 from jointcert.web.problems import install_problem_handlers
+from jointcert.web.routes import admin as admin_routes
 from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki, sandbox
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
@@ -107,6 +108,7 @@ def create_app(services: Services, *, background: bool = False, close_services: 
     bank_login.install(app)  # the bank app's certificate login and its session cookie
     bank_wallet.install(app)  # /bank/login, /bank/wallet, /bank/copy/... pages
     bank_app.install(app)  # the bank app: / and /bank/... (menus, the issuance flow)
+    admin_routes.install(app)  # the operator console /admin
     cmp.install(app.state, services)
     app.include_router(cmp.router)
     return app
