@@ -102,6 +102,10 @@ class DualControl:
         self._audit.append(AuditEvent("dual_control.executed", both, self._clock.now(), {"id": proposal.id, **result}))
         return self._load(proposal.id)
 
+    def pending(self) -> list[Proposal]:
+        """Proposals still waiting for approval."""
+        return list(self._proposals.pending())
+
     def reject(self, operator: Operator, proposal_id: int) -> None:
         """Withdraw or reject a waiting proposal (either operator)."""
         proposal, now = self._load(proposal_id), self._clock.now()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, ceremony, cmp, copy, demo, init, inspect, login, pfx, ra, serve, verify, wallet
+from jointcert.cli import admin, ca, ceremony, cmp, copy, demo, init, inspect, login, pfx, ra, serve, verify, wallet
 
 __all__ = ["register"]
 
@@ -15,6 +15,7 @@ def register(app: typer.Typer) -> None:
     serve.register(app)
     ca.register(app)
     ceremony.register(app)
+    admin.register(app)
     inspect.register(app)
     copy.register(app)
     verify.register(app)

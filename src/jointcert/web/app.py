@@ -25,6 +25,7 @@ from jointcert.web import throttle as throttle_web
 from jointcert.web.metrics import Metrics, MetricsMiddleware
 from jointcert.web.middleware import HardenedFastAPI
 from jointcert.web.problems import install_problem_handlers
+from jointcert.web.routes import admin as admin_routes
 from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki
 from jointcert.web.routes import partner as partner_routes
 from jointcert.web.routes import relay as relay_routes
@@ -185,6 +186,7 @@ def create_app(
     bank_login.install(app)  # the bank app's certificate login and its session cookie
     bank_wallet.install(app)  # /bank/login, /bank/wallet, /bank/copy/... pages
     bank_app.install(app)  # the bank app: / and /bank/... (menus, the issuance flow)
+    admin_routes.install(app)  # the operator console /admin
     cmp.install(app.state, services)
     app.include_router(cmp.router)
     return app

@@ -18,10 +18,11 @@ import os
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from prometheus_client.values import MutexValue
 
 from jointcert.ca.stats import WELL_KNOWN, Counters
 
@@ -86,7 +87,8 @@ class Metrics:
     """The instance's Prometheus metrics (one registry per app; multiprocess-aware)."""
 
     def __init__(self, counters: Counters, state: StateReader) -> None:
-        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        # multiprocess only if prometheus-client chose its file-backed values at import (the env var was set then)
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR")) and values.ValueClass is not MutexValue
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "jointcert_http_requests", "HTTP requests served.", ["method", "route", "status"], registry=self.registry

@@ -1,0 +1,120 @@
+"""Mass-revocation drill: a bulk revocation approved by a second operator while issuance continues; time until the
+certificates are revoked in OCSP and in the published CRL.
+
+The CI variant revokes 50 certificates; ``@pytest.mark.slow`` runs the full drill (``JOINTCERT_DRILL_SIZE``,
+default 100,000). The certificate records are inserted directly (the pipeline's speed is measured elsewhere);
+revocations go through dual control and ``CertificateAuthority.revoke``. Figures are printed (docs/operators.md).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pyotp
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509 import ocsp
+from sqlalchemy import insert
+
+from jointcert.admin.model import Role
+from jointcert.app import Services, build_services, init_instance
+from jointcert.ca.hierarchy import ISSUING
+from jointcert.ca.lint import PkixLinter
+from jointcert.config import load_settings
+from jointcert.storage.tables.ca import CaCertificate
+from tests.unit.ca.factories import make_request
+
+_BASE = 1 << 100
+_KEY = rsa.generate_private_key(65537, 2048)
+
+
+def _fill(services: Services, size: int) -> list[str]:
+    now = services.clock.now()
+    serials = [format(_BASE + i * 7919, "x") for i in range(size)]
+    rows = [
+        {
+            "issuer": ISSUING, "serial_hex": s, "status": "issued", "profile": "limited", "subject": "cn=drill",
+            "unique_id": None, "holder_hash": None, "channel": "cli", "not_before": now - timedelta(days=1),
+            "not_after": now + timedelta(days=300), "tbs_sha256": b"\0" * 32, "created_at": now, "issued_at": now,
+        }
+        for s in serials
+    ]  # fmt: skip
+    with services.database.engine.begin() as connection:
+        for start in range(0, size, 20_000):
+            connection.execute(insert(CaCertificate), rows[start : start + 20_000])
+    return serials
+
+
+def _ocsp_status(services: Services, serial: int) -> ocsp.OCSPCertStatus:
+    issuer = services.signers[ISSUING]
+    builder = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+        issuer.name_hashes["sha1"], issuer.key_hashes["sha1"], serial, hashes.SHA1()
+    )
+    der = services.ocsp.respond(builder.build().public_bytes(serialization.Encoding.DER))
+    return ocsp.load_der_ocsp_response(der).certificate_status
+
+
+def _drill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linter: PkixLinter, size: int) -> None:
+    for name in ("JOINTCERT_DATABASE_URL", "JOINTCERT_SECRET_KEY", "JOINTCERT_CA__PASSPHRASE", "JOINTCERT_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    init_instance(tmp_path / "data")
+    services = build_services(load_settings(tmp_path / "data"), linter=linter, actor="test")
+    try:
+        serials = _fill(services, size)
+        secrets = {
+            n: services.operators.create(n, n, "drill password 1", frozenset({Role.CA_ADMIN}), actor="cli")[1]
+            for n in ("alice", "bob")
+        }
+        logged = {
+            n: services.operators.login(n, "drill password 1", pyotp.TOTP(s).now())[1] for n, s in secrets.items()
+        }
+        proposal = services.dual_control.propose(
+            logged["alice"], "bulk_revocation", {"serials": serials, "reason": "cACompromise"}
+        )
+        issued_meanwhile: list[int] = []
+        stop = threading.Event()
+
+        def keep_issuing() -> None:
+            while not stop.is_set():
+                issued_meanwhile.append(services.authority.issue(make_request(_KEY)).serial)
+
+        worker = threading.Thread(target=keep_issuing)
+        start = time.perf_counter()
+        worker.start()
+        try:
+            done = services.dual_control.approve(logged["bob"], proposal.id)
+            revoked_at = time.perf_counter() - start
+        finally:
+            stop.set()
+            worker.join(timeout=120)
+        assert done.result == {"revoked": size, "skipped": 0}
+        last = int(serials[-1], 16)
+        assert _ocsp_status(services, last) is ocsp.OCSPCertStatus.REVOKED
+        in_ocsp = time.perf_counter() - start
+        crl = x509.load_der_x509_crl(services.crl.current(ISSUING).der)
+        in_crl = time.perf_counter() - start
+        listed = {entry.serial_number for entry in crl}
+        assert {int(s, 16) for s in serials} <= listed
+        assert issued_meanwhile and all(_ocsp_status(services, s) is ocsp.OCSPCertStatus.GOOD for s in issued_meanwhile)
+        print(
+            f"mass revocation of {size:,}: all revoked after {revoked_at:.1f} s ({size / revoked_at:,.0f}/s), "
+            f"OCSP revoked at {in_ocsp:.1f} s, in the published CRL at {in_crl:.1f} s, "
+            f"{len(issued_meanwhile)} certificates issued meanwhile"
+        )
+    finally:
+        services.close()
+
+
+def test_mass_revocation_drill_ci(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_linter: PkixLinter) -> None:
+    _drill(tmp_path, monkeypatch, shared_linter, 50)
+
+
+@pytest.mark.slow
+def test_mass_revocation_drill_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_linter: PkixLinter) -> None:
+    _drill(tmp_path, monkeypatch, shared_linter, int(os.environ.get("JOINTCERT_DRILL_SIZE", "100000")))
