@@ -57,9 +57,9 @@ from jointcert.ra.steps import (
     security_card,
     terms,
 )
-from jointcert.ra.throttle import Action, AntiAutomation
 from jointcert.ra.steps.cert_type import FeeQuote, quote
 from jointcert.ra.steps.extend import extended
+from jointcert.ra.throttle import Action, AntiAutomation
 from jointcert.ra.workflow import State, Step, allowed_steps, outcomes, transition
 
 __all__ = ["RegistrationAuthority", "SessionView", "Stepped"]
