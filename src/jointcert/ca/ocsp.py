@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
@@ -96,7 +97,8 @@ class OcspResponder:
             request = ocsp.load_der_ocsp_request(request_der)
             algorithm = request.hash_algorithm
             nonce = self._nonce(request)
-        except (ValueError, NotImplementedError, TypeError, OcspNonceInvalid):  # undecodable, >1 CertID, bad nonce
+        except (ValueError, NotImplementedError, TypeError, UnsupportedAlgorithm, OcspNonceInvalid):  # undecodable,
+            # more than one CertID, a CertID hash algorithm we do not know (found by the fuzzer), a bad nonce
             self.counters.inc("ocsp_malformed")
             return error_response(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         slug = self._issuer_for(request, algorithm.name)

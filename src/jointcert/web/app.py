@@ -78,12 +78,15 @@ def run_audit_checkpoint(services: Services) -> None:
 
 
 async def _audit_checkpoint_loop(services: Services) -> None:
+    """Every 15 s: expire overdue relay transfers (their ciphertext is deleted within seconds of the TTL, not at
+    the hourly maintenance) and checkpoint the audit head when due."""
     while True:
-        try:
-            await asyncio.to_thread(run_audit_checkpoint, services)
-        except Exception:
-            log.exception("audit checkpoint failed")
-        await asyncio.sleep(60)
+        for job in (services.relay.sweep, lambda: run_audit_checkpoint(services)):
+            try:
+                await asyncio.to_thread(job)
+            except Exception:
+                log.exception("periodic security job failed")
+        await asyncio.sleep(15)
 
 
 async def _maintenance_loop(services: Services) -> None:

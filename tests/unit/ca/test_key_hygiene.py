@@ -88,7 +88,7 @@ def test_roca_key_is_refused_by_the_pipeline(env: CaEnv) -> None:
     assert raised.value.code == "weak_key_roca" and env.audit.head() == before  # nothing recorded
 
 
-@pytest.mark.parametrize("factor", [3, 65537, 99991])
+@pytest.mark.parametrize("factor", [3, 7919, 9973])
 def test_small_factor_is_refused(factor: int) -> None:
     modulus = 0
     while modulus.bit_length() != 2048:

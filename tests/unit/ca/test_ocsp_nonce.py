@@ -36,3 +36,16 @@ def test_nonce_of_one_to_32_bytes_is_echoed(env: CaEnv, length: int) -> None:
     response = ocsp.load_der_ocsp_response(env.ocsp.respond(_request(env, nonce)))
     assert response.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
     assert response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == nonce
+
+
+# found by tests/integration/test_hardening_fuzz.py: a CertID whose hash algorithm OID is unknown (was a 500)
+UNKNOWN_HASH_REQUEST = bytes.fromhex(
+    "30673065303e303c303a30090605000000000000000414000000000000000000000000000000000000000004140000000000"
+    "000000000000000000000000000000020100a2233021301f0609000000000000000000041200000000000000000000000000"
+    "0000000000"
+)
+
+
+def test_unknown_certid_hash_algorithm_is_malformed(env: CaEnv) -> None:
+    response = ocsp.load_der_ocsp_response(env.ocsp.respond(UNKNOWN_HASH_REQUEST))
+    assert response.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST

@@ -119,3 +119,19 @@ def test_audit_verify_reports_the_first_broken_link(tmp_path: Path) -> None:
         conn.execute("update ca_audit_log set payload = replace(payload, 'init', 'evil') where seq = 2")
     broken = _run(data_dir, "audit", "verify")
     assert broken.returncode == 5 and "2" in broken.stderr and "감사 로그" in broken.stderr
+
+
+def test_audit_verify_catches_a_cut_tail_with_a_rewound_head(tmp_path: Path) -> None:
+    """The attack the hash chain alone missed: delete the newest entries and rewind the head row to match."""
+    data_dir = tmp_path / "cut"
+    assert _run(data_dir, "init").returncode == 0
+    assert _run(data_dir, "audit", "checkpoint").returncode == 0  # anchors the head outside the database
+    checkpoints = (data_dir / "audit-checkpoints.jsonl").read_text().splitlines()
+    assert len(checkpoints) == 2 and oct((data_dir / "audit-checkpoints.jsonl").stat().st_mode & 0o777) == "0o600"
+    with sqlite3.connect(data_dir / "jointcert.db") as conn:
+        (last,) = conn.execute("select max(seq) from ca_audit_log").fetchone()
+        conn.execute("delete from ca_audit_log where seq > ?", (last - 3,))
+        seq, digest, mac = conn.execute("select seq, hash, mac from ca_audit_log where seq = ?", (last - 3,)).fetchone()
+        conn.execute("update ca_audit_head set seq = ?, hash = ?, mac = ?", (seq, digest, mac))
+    broken = _run(data_dir, "audit", "verify")
+    assert broken.returncode == 5 and "checkpoint" in broken.stderr, broken.stderr

@@ -128,11 +128,13 @@ class SqlTransferStore:
             return rowcount(result) == 1
 
     def take_envelope(self, transfer_id: str, now: datetime) -> bytes | None:
-        """Uploaded → downloaded: the ciphertext, dropped in the same transaction."""
+        """Uploaded → downloaded: the ciphertext, dropped in the same transaction; never once ``now`` is past
+        the transfer's expiry, whether or not the sweep has run."""
         with self._session() as session:
             claimed = session.execute(
                 update(RelayTransfer)
                 .where(RelayTransfer.id == transfer_id, RelayTransfer.status == TransferStatus.UPLOADED.value)
+                .where(RelayTransfer.expires_at > now)
                 .values(status=TransferStatus.DOWNLOADED.value, finished_at=now)
             )
             if rowcount(claimed) != 1:
