@@ -55,6 +55,7 @@ from jointcert.rp import (
 from jointcert.rp.http import HttpCrlFetcher, HttpOcspTransport
 from jointcert.rp.loopback import LoopbackCrlFetcher, LoopbackOcspTransport
 from jointcert.rp.policy import issuing_bank_policy
+from jointcert.storage.bank_app_sessions import SqlBankAppSessions
 from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
 from jointcert.storage.repositories import ra as ra_storage
@@ -117,6 +118,7 @@ class Services:
     holders: HolderService  # renewal and revocation by the holder
     otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
     anti: AntiAutomation  # throttle buckets shared by every node (docs/security.md)
+    bank_app_sessions: SqlBankAppSessions  # the bank app's login sessions (web/bank_session.py)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -219,6 +221,8 @@ def build_services(
         chain=(signers[ROOT].certificate,),
     )
     anti = AntiAutomation(build_throttle(settings, database), settings.throttle, clock, pii)
+    bank_app_sessions = SqlBankAppSessions(database)
+    authority.add_revocation_listener(lambda serial: _end_sessions(bank_app_sessions, serial))
     bank, ra, holders, otp_device = _registration_authority(
         settings=settings,
         clock=clock,
@@ -251,7 +255,13 @@ def build_services(
         holders=holders,
         otp_device=otp_device,
         anti=anti,
+        bank_app_sessions=bank_app_sessions,
     )
+
+
+def _end_sessions(sessions: SqlBankAppSessions, serial: int) -> None:
+    """A revoked certificate's bank-app logins end at once (in the database: on every node)."""
+    sessions.delete_for_serial(format(serial, "x"))
 
 
 def _registration_authority(
