@@ -130,3 +130,22 @@ def test_overseas_check_while_a_call_is_pending_gives_the_attempt_back(http: Tes
     abroad = flow.ok("/abroad")
     assert abroad["name"] == customer.name and abroad["session"]["state"] == "identity_confirmed"
     assert ra_services.ra.ctx.lockouts._attempts.failures(Credential.ARS, customer.id) == (0, False)
+
+
+def test_abandoned_or_cancelled_calls_give_their_attempts_back(
+    http: TestClient, ra_services: Services, clock: FakeClock
+) -> None:
+    limit = ra_services.settings.ra.max_ars_failures
+    for _ in range(limit):  # the probe: calls left ringing, sessions abandoned
+        flow = Flow(http)
+        flow.to_identified(USER)
+        flow.ok("/ars/call", {"phone_id": P1})
+    assert _failures(ra_services) == (limit, False)
+    clock.advance(timedelta(seconds=ra_services.settings.ra.session_ttl_seconds + 1))
+    fresh = Flow(http)
+    fresh.to_identified(USER)  # starting a session settles the expired ones
+    assert _failures(ra_services) == (0, False)
+    fresh.ok("/ars/call", {"phone_id": P1})
+    assert fresh.call("DELETE", "").status_code == 200  # 취소 while it rings
+    assert _failures(ra_services) == (0, False)
+    assert Flow(http).to_identified(USER) and _failures(ra_services) == (0, False)
