@@ -94,6 +94,11 @@ class Instance:
             JOINTCERT_SERVER__PUBLIC_URL=self.url,
             JOINTCERT_LOG_LEVEL="WARNING",
             JOINTCERT_CMP__RATE_LIMIT_PER_MINUTE="0",  # one client address sends everything here
+            # ... so the anti-automation caps per address are lifted to far above any benchmark run
+            JOINTCERT_THROTTLE__IDENTITY_PER_ADDRESS="100000000",
+            JOINTCERT_THROTTLE__SECRET_PER_ADDRESS="100000000",
+            JOINTCERT_THROTTLE__ARS_CALLS_PER_ADDRESS="100000000",
+            JOINTCERT_THROTTLE__LOGIN_PER_ADDRESS="100000000",
         )
         if self.database_url:
             env["JOINTCERT_DATABASE_URL"] = self.database_url

@@ -67,6 +67,7 @@ from jointcert.rp.loopback import LoopbackCrlFetcher, LoopbackOcspTransport
 from jointcert.rp.policy import issuing_bank_policy
 from jointcert.rp.revocation import EpochSource
 from jointcert.rp.wallet_clients import WalletClients
+from jointcert.storage.bank_app_sessions import SqlBankAppSessions
 from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
 from jointcert.storage.repositories import ra as ra_storage
@@ -138,6 +139,7 @@ class Services:
     operators: OperatorService  # operator accounts, console sessions (admin/)
     dual_control: DualControl  # proposals a second operator approves (admin/)
     anti: AntiAutomation  # throttle buckets shared by every node (docs/security.md)
+    bank_app_sessions: SqlBankAppSessions  # the bank app's login sessions (web/bank_session.py)
     audit_anchor: AuditAnchor | None = None  # checkpoints of the audit head outside the database
 
     def close(self) -> None:
@@ -274,6 +276,8 @@ def build_services(
         renewal_window=timedelta(days=settings.ra.renewal_window_days),  # kur obeys the bank's renewal window
     )
     anti = AntiAutomation(build_throttle(settings, database), settings.throttle, clock, pii)
+    bank_app_sessions = SqlBankAppSessions(database)
+    authority.add_revocation_listener(lambda serial: _end_sessions(bank_app_sessions, serial))
     bank, ra, holders, otp_device = _registration_authority(
         settings=settings,
         clock=clock,
@@ -315,6 +319,7 @@ def build_services(
             every_minutes=settings.ca.audit_checkpoint_minutes,
         ),
         anti=anti,
+        bank_app_sessions=bank_app_sessions,
     )
 
 
@@ -345,6 +350,11 @@ def _admin(
         ttl_seconds=settings.admin.approval_seconds,
     )
     return {"operators": operators, "dual_control": dual}
+
+
+def _end_sessions(sessions: SqlBankAppSessions, serial: int) -> None:
+    """A revoked certificate's bank-app logins end at once (in the database: on every node)."""
+    sessions.delete_for_serial(format(serial, "x"))
 
 
 def _registration_authority(

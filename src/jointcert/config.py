@@ -154,7 +154,7 @@ class RaSettings(_Group):
     max_ars_failures: int = 3
     general_fee_krw: int = 4400
     renewal_window_days: int = 30
-    app_session_seconds: int = 600  # the bank app's login (bank_session cookie) lasts this long
+    app_session_seconds: int = 600  # unused since the server-side sessions: see [bank_session]
 
 
 class ThrottleSettings(_Group):

@@ -31,7 +31,7 @@ from jointcert.npki.password_policy import check_password, policy_rules
 from jointcert.npki.vid import compute_vid, identify_data_of
 from jointcert.types import CertType
 from jointcert.web.app import create_app
-from jointcert.web.bank_session import SessionCodec
+from jointcert.web.bank_session import BankSessions
 from tests.e2e.harness.bank import fresh_instance
 from tests.e2e.harness.support import RequestRecorder, js, secret_encodings, text_encodings
 
@@ -303,9 +303,8 @@ def test_ars_app_certificate_limited_use(
     user = "minjun88"
     spec = demo_customer(user).spec
     assert spec.app_cert is not None
-    session, _ = SessionCodec(bank.services.settings.secret_key_bytes(), bank.services.clock).issue(
-        serial="1", name=spec.name, cert_type="limited"
-    )
+    sessions = BankSessions(bank.services.bank_app_sessions, bank.services.clock, bank.services.settings.bank_session)
+    session, _ = sessions.issue(serial="1", name=spec.name, cert_type="limited")
     page.context.add_cookies([{"name": "bank_session", "value": session, "url": base}])  # logged in (genuine)
     through_menus(page, base, shot)
     page.wait_for_url("**/bank/issuance/start")

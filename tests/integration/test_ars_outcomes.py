@@ -1,17 +1,21 @@
 """ARS outcomes over HTTP: wrong code, unanswered and declined are distinct; only a wrong code counts toward the
 lock; the lock is recorded, notified once, survives a right answer, leaves the overseas option, and is lifted only
-by an operator (``RegistrationAuthority.unlock`` / ``jointcert ra unlock``); a ringing call shows its time left."""
+by an operator (``jointcert ra unlock``); a ringing call shows its time left."""
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from jointcert.app import Services
 from jointcert.bank.model import NotificationEvent
+from jointcert.cli import main as cli_main
+from jointcert.cli.context import run_safely
 from jointcert.clock import FakeClock
 from jointcert.ra.ports import Credential
 from tests.integration.issuance_flow import Flow, http, ra_services
@@ -74,8 +78,19 @@ def test_only_wrong_codes_count_and_each_outcome_has_its_message(
     assert _failures(ra_services) == (0, False)  # a right answer resets an unlocked counter
 
 
+def _cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """``jointcert ARGS`` in-process (the instance's database comes from the environment the fixture set)."""
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setattr(sys, "argv", ["jointcert", *args])
+    if not any(g.name == "ra" for g in cli_main.app.registered_groups):
+        cli_main._register()
+    code = run_safely(cli_main.app)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
 def test_the_lock_is_recorded_notified_kept_and_lifted_only_by_an_operator(
-    http: TestClient, ra_services: Services
+    http: TestClient, ra_services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     a, b = Flow(http), Flow(http)
     a.to_identified(USER)
@@ -96,7 +111,11 @@ def test_the_lock_is_recorded_notified_kept_and_lifted_only_by_an_operator(
     assert customer is not None
     notices = [m for m in ra_services.bank.outbox.messages(customer.id) if m.event is NotificationEvent.LOCKED]
     assert len(notices) == 2 and "ARS" in notices[0].body  # one SMS + one e-mail, once
-    assert ra_services.ra.unlock(USER, Credential.ARS, actor="branch-0081") is True
+    data_dir = str(ra_services.settings.data_dir)
+    code, out = _cli(["--data-dir", data_dir, "ra", "unlock", USER, "--credential", "account_pin"], monkeypatch, capsys)
+    assert code != 0 and "--credential" in out and _failures(ra_services) == (3, True)
+    code, out = _cli(["--data-dir", data_dir, "ra", "unlock", USER, "--operator", "branch-0081"], monkeypatch, capsys)
+    assert code == 0 and "unlocked" in out, out
     assert _failures(ra_services) == (0, False)
     assert b.ars(P1, N1).json()["status"] == "confirmed"
 
@@ -111,3 +130,22 @@ def test_overseas_check_while_a_call_is_pending_gives_the_attempt_back(http: Tes
     abroad = flow.ok("/abroad")
     assert abroad["name"] == customer.name and abroad["session"]["state"] == "identity_confirmed"
     assert ra_services.ra.ctx.lockouts._attempts.failures(Credential.ARS, customer.id) == (0, False)
+
+
+def test_abandoned_or_cancelled_calls_give_their_attempts_back(
+    http: TestClient, ra_services: Services, clock: FakeClock
+) -> None:
+    limit = ra_services.settings.ra.max_ars_failures
+    for _ in range(limit):  # the issue's probe: calls left ringing, sessions abandoned
+        flow = Flow(http)
+        flow.to_identified(USER)
+        flow.ok("/ars/call", {"phone_id": P1})
+    assert _failures(ra_services) == (limit, False)
+    clock.advance(timedelta(seconds=ra_services.settings.ra.session_ttl_seconds + 1))
+    fresh = Flow(http)
+    fresh.to_identified(USER)  # starting a session settles the expired ones
+    assert _failures(ra_services) == (0, False)
+    fresh.ok("/ars/call", {"phone_id": P1})
+    assert fresh.call("DELETE", "").status_code == 200  # 취소 while it rings
+    assert _failures(ra_services) == (0, False)
+    assert Flow(http).to_identified(USER) and _failures(ra_services) == (0, False)

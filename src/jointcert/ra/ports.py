@@ -17,6 +17,7 @@ from cryptography import x509
 from jointcert.ca.authority import IssuanceRequest, IssuedCertificate, RenewalRequest
 from jointcert.ca.ports import CertificateRecord
 from jointcert.ra.session import IssuanceSession
+from jointcert.ra.workflow import State
 from jointcert.types import CertType
 
 __all__ = [
@@ -53,6 +54,10 @@ class SessionStore(Protocol):
         :class:`~jointcert.ra.errors.IssuanceInProgress` when entering ``ISSUING`` while another session of the
         same customer is ``ISSUING``. A terminal state is stored without the resident number.
         """
+        ...
+
+    def expired_in_state(self, state: State, now: datetime, *, limit: int = 100) -> list[IssuanceSession]:
+        """Open sessions in ``state`` past their expiry, oldest first (to settle what they hold before expiring)."""
         ...
 
     def expire_stale(self, now: datetime) -> int:

@@ -166,6 +166,9 @@ class RegistrationAuthority:
         if app_logged_in:
             raise LoggedInRefused()
         now = self._clock.now()
+        for abandoned in self._sessions.expired_in_state(State.ARS_CALLING, now):
+            ars.settle_pending(self.ctx, abandoned)  # a call left ringing gives its ARS attempt back
+            self._end(abandoned, State.EXPIRED)
         self._sessions.expire_stale(now)
         created = new_session(now, self.ctx.settings.session_ttl_seconds)
         self._sessions.create(created.session)
@@ -197,6 +200,7 @@ class RegistrationAuthority:
         return quote(self.ctx, session, cert_type)
 
     def _cancel(self, session: IssuanceSession) -> Outcome[None]:
+        ars.settle_pending(self.ctx, session)  # a call still ringing gives its ARS attempt back
         return Outcome(session.moved(State.CANCELLED, self._clock.now()), None)
 
     def steps_of(self, session_id: str) -> list[StepLogEntry]:
@@ -397,6 +401,7 @@ class RegistrationAuthority:
         if session.state is State.EXPIRED:
             raise SessionExpired()
         if not session.state.is_terminal and session.is_expired(self._clock.now()):
+            ars.settle_pending(self.ctx, session)
             self._end(session, State.EXPIRED)
             self._append(session.id, "expire", SessionExpired.code, session.state, State.EXPIRED)
             raise SessionExpired()

@@ -1,37 +1,35 @@
-"""The bank app's login session: a signed ``bank_session`` cookie made after a certificate login.
+"""The bank app's login session: a random id in the ``bank_session`` cookie, the state in the database.
 
-The cookie value is ``v1.<payload>.<tag>``: the payload is base64url JSON (certificate serial, real name, type,
-issue and expiry times) and the tag is HMAC-SHA256 over ``v1.<payload>`` under a key derived (HKDF) from the
-instance's secret key. The tag is compared in constant time before the payload is read; the expiry comes from the
-injected clock. Nothing secret is inside: the cookie only says who logged in with which certificate, until when.
+The cookie carries only ``secrets.token_urlsafe(32)``; the database keeps its SHA-256 with who logged in (the
+certificate's serial, real name and type) and two expiries: idle (``[bank_session] idle_timeout_seconds``, default
+10 minutes, moved on every use) and absolute (``absolute_lifetime_seconds``, default 12 hours, never moved). A login
+always makes a new id (the old one of that browser is ended: rotation); logout, a password change of the login
+certificate and its revocation end sessions in the database, so a saved cookie value stops working at once on
+every node. Sessions are read on each request (one UPDATE): no process keeps a copy.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-import json
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from hashlib import sha256
-from typing import Any
-
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import Any, Protocol
 
 from jointcert.clock import Clock
+from jointcert.config import BankSessionSettings
 from jointcert.errors import AuthenticationFailed
+from jointcert.storage.bank_app_sessions import AppSessionRecord
 
-__all__ = ["COOKIE", "AppSession", "SessionCodec", "SessionExpired", "SessionInvalid"]
+__all__ = ["COOKIE", "AppSession", "AppSessionStore", "BankSessions", "SessionExpired", "SessionInvalid"]
 
 COOKIE = "bank_session"
-_VERSION = "v1"
-_MAX_LENGTH = 2048
+_ID_BYTES = 32
+_MAX_LENGTH = 128
 
 
 class SessionInvalid(AuthenticationFailed):
-    """The session cookie is missing, malformed or was not made by this instance (tampered)."""
+    """The session cookie is missing, malformed, unknown or ended (logged out, revoked, password changed)."""
 
     code = "bank_session_invalid"
     message_ko = "로그인 정보가 올바르지 않습니다. 다시 로그인해 주세요."
@@ -39,7 +37,7 @@ class SessionInvalid(AuthenticationFailed):
 
 
 class SessionExpired(AuthenticationFailed):
-    """The session cookie is genuine but its time is over."""
+    """The session's idle timeout or absolute lifetime is over."""
 
     code = "bank_session_expired"
     message_ko = "로그인 시간이 만료되었습니다. 다시 로그인해 주세요."
@@ -48,7 +46,7 @@ class SessionExpired(AuthenticationFailed):
 
 @dataclass(frozen=True)
 class AppSession:
-    """Who is logged in to the bank app, with which certificate, until when."""
+    """Who is logged in to the bank app, with which certificate, until when (the earlier of idle and absolute)."""
 
     serial: str  # hex
     name: str  # real name from the certificate (or its cn)
@@ -67,67 +65,74 @@ class AppSession:
         }
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+class AppSessionStore(Protocol):
+    """Where sessions live (``storage.bank_app_sessions.SqlBankAppSessions``)."""
+
+    def create(self, id_hash: bytes, record: AppSessionRecord, now: datetime) -> None: ...
+    def get(self, id_hash: bytes) -> AppSessionRecord | None: ...
+    def touch(self, id_hash: bytes, now: datetime, idle: timedelta) -> AppSessionRecord | None: ...
+    def delete(self, id_hash: bytes) -> bool: ...
+    def delete_for_serial(self, serial: str) -> int: ...
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _hash(value: str) -> bytes:
+    return hashlib.sha256(value.encode("ascii")).digest()
 
 
-class SessionCodec:
-    """Makes and reads ``bank_session`` cookie values under a key derived from the instance secret."""
+def _valid(value: str | None) -> str | None:
+    if not value or len(value) > _MAX_LENGTH or not value.isascii():
+        return None
+    return value
 
-    def __init__(self, secret_key: bytes, clock: Clock, *, ttl_seconds: int = 600) -> None:
-        if len(secret_key) < 32:
-            raise ValueError("the instance secret key must be at least 32 bytes")
-        if ttl_seconds <= 0:
-            raise ValueError("the session lifetime must be positive")
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"jointcert/bank-session")
-        self._key = hkdf.derive(secret_key)
-        self._clock = clock
-        self.ttl = timedelta(seconds=ttl_seconds)
 
-    def _tag(self, signed: str) -> bytes:
-        return hmac.new(self._key, signed.encode("ascii"), sha256).digest()
+def _session(record: AppSessionRecord) -> AppSession:
+    return AppSession(record.serial, record.name, record.cert_type, record.issued_at, record.ends_at)
 
-    def issue(self, *, serial: str, name: str, cert_type: str | None) -> tuple[str, AppSession]:
-        """A new session from now: the cookie value and what it says."""
-        now = self._clock.now().astimezone(UTC).replace(microsecond=0)
-        session = AppSession(serial, name, cert_type, now, now + self.ttl)
-        body = {"sub": serial, "name": name, "type": cert_type, "iat": int(now.timestamp())}
-        body["exp"] = int(session.expires_at.timestamp())
-        payload = _b64(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
-        signed = f"{_VERSION}.{payload}"
-        return f"{signed}.{_b64(self._tag(signed))}", session
+
+class BankSessions:
+    """Makes, reads and ends bank-app sessions in the database."""
+
+    def __init__(self, store: AppSessionStore, clock: Clock, settings: BankSessionSettings) -> None:
+        if settings.idle_timeout_seconds <= 0 or settings.absolute_lifetime_seconds <= 0:
+            raise ValueError("session timeouts must be positive")
+        self._store, self._clock = store, clock
+        self.idle = timedelta(seconds=settings.idle_timeout_seconds)
+        self.lifetime = timedelta(seconds=settings.absolute_lifetime_seconds)
+
+    def issue(
+        self, *, serial: str, name: str, cert_type: str | None, replacing: str | None = None
+    ) -> tuple[str, AppSession]:
+        """A new session from now (ending ``replacing``, the browser's previous one): the cookie value and what
+        it says."""
+        if (old := _valid(replacing)) is not None:
+            self._store.delete(_hash(old))
+        now = self._clock.now().astimezone(UTC)
+        value = secrets.token_urlsafe(_ID_BYTES)
+        record = AppSessionRecord(serial.lower(), name, cert_type, now, min(now + self.idle, now + self.lifetime),
+                                  now + self.lifetime)  # fmt: skip
+        self._store.create(_hash(value), record, now)
+        return value, _session(record)
 
     def read(self, value: str | None) -> AppSession:
-        """The session a cookie value carries; :class:`SessionInvalid` or :class:`SessionExpired` otherwise."""
-        if not value or len(value) > _MAX_LENGTH or not value.isascii() or value.count(".") != 2:
+        """The live session of a cookie value (its idle expiry moves); :class:`SessionInvalid` or
+        :class:`SessionExpired` otherwise."""
+        valid = _valid(value)
+        if valid is None:
             raise SessionInvalid()
-        version, payload, tag = value.split(".")
-        try:
-            given = _unb64(tag)
-        except (binascii.Error, ValueError) as exc:
-            raise SessionInvalid() from exc
-        if version != _VERSION or not hmac.compare_digest(given, self._tag(f"{version}.{payload}")):
+        now = self._clock.now()
+        touched = self._store.touch(_hash(valid), now, self.idle)
+        if touched is not None:
+            return _session(touched)
+        if self._store.get(_hash(valid)) is None:
             raise SessionInvalid()
-        session = _parse(payload)
-        if self._clock.now() >= session.expires_at:
-            raise SessionExpired()
-        return session
+        self._store.delete(_hash(valid))  # over by time: gone for good
+        raise SessionExpired()
 
+    def end(self, value: str | None) -> None:
+        """Log out: the session is deleted (a saved copy of the cookie stops working on every node)."""
+        if (valid := _valid(value)) is not None:
+            self._store.delete(_hash(valid))
 
-def _parse(payload: str) -> AppSession:
-    """The payload of a cookie whose tag was already verified (so malformed here means a bug or an old format)."""
-    try:
-        body = json.loads(_unb64(payload))
-        return AppSession(
-            serial=str(body["sub"]),
-            name=str(body["name"]),
-            cert_type=None if body["type"] is None else str(body["type"]),
-            issued_at=datetime.fromtimestamp(int(body["iat"]), UTC),
-            expires_at=datetime.fromtimestamp(int(body["exp"]), UTC),
-        )
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise SessionInvalid() from exc
+    def end_for_certificate(self, serial: str) -> int:
+        """End every session logged in with this certificate (password changed, certificate revoked)."""
+        return self._store.delete_for_serial(serial)

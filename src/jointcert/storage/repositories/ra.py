@@ -96,6 +96,17 @@ class SqlSessionStore:
             data=SessionData.from_json(values["data"]),
         )
 
+    def expired_in_state(self, state: State, now: datetime, *, limit: int = 100) -> list[IssuanceSession]:
+        """Sessions still in ``state`` past their expiry, oldest first."""
+        with self._db.session() as db:
+            rows = db.scalars(
+                select(RaSession)
+                .where(RaSession.state == state.value, RaSession.expires_at <= now)
+                .order_by(RaSession.expires_at)
+                .limit(limit)
+            ).all()
+            return [_session(row) for row in rows]
+
     def expire_stale(self, now: datetime) -> int:
         """Open sessions past their expiry become EXPIRED, without their resident number."""
         with self._db.session() as db:

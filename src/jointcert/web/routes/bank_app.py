@@ -103,12 +103,13 @@ def certificates_menu(request: Request) -> HTMLResponse:
 
 @router.post("/bank/logout", response_class=RedirectResponse)
 def logout(request: Request) -> RedirectResponse:
-    """Log out of the app (drop the ``bank_session`` cookie), then back to where the form asked (a /bank/ page)."""
+    """Log out of the app (the session ends in the database, the cookie is dropped), then back to where the form
+    asked (a /bank/ page)."""
     target = request.query_params.get("next", "/")
     if not target.startswith("/bank/") or "//" in target or "\\" in target:
         target = "/"
     response = RedirectResponse(target, status_code=303)
-    response.delete_cookie(BANK_SESSION_COOKIE, path="/")
+    bank_login.end_session(request, response)
     return response
 
 

@@ -3,7 +3,9 @@
 The page asks for a single-use challenge (bound to a pre-login cookie), unlocks the certificate from the browser
 wallet with its password, signs the challenge and posts certificate + signature. The issuing bank is one more
 relying party of ``jointcert.rp`` (``RelyingParties.issuing_bank``: chain, validity, key usage, policy, revocation
-by OCSP with its cache); on success the answer sets the signed ``bank_session`` cookie (``web/bank_session.py``).
+by OCSP with its cache); on success the answer sets the ``bank_session`` cookie: a random id whose state is in the
+database (``web/bank_session.py``), a new one at every login. Logins are throttled per address and per certificate
+(``ra/throttle.py``).
 A refused login is an RFC 9457 problem whose ``reason`` is the verifier's reason code and whose messages are its
 Korean and English words. ``app_logged_in(request)`` tells the issuance flow whether the customer is logged in.
 """
@@ -21,11 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jointcert.app import Services
 from jointcert.errors import AuthenticationFailed, Denied, JointcertError
+from jointcert.ra.throttle import Action
 from jointcert.rp import SignedLogin, Verdict, Verifier
 from jointcert.rp.checks import Reason
-from jointcert.web.bank_session import COOKIE, AppSession, SessionCodec, SessionExpired, SessionInvalid
+from jointcert.web.bank_session import COOKIE, AppSession, BankSessions, SessionExpired, SessionInvalid
+from jointcert.web.routes.issuance import client_address
 from jointcert.web.routes.issuance_models import problems
 from jointcert.web.routes.rp_models import b64decode
+from jointcert.web.throttle import THROTTLED_RESPONSE
 
 __all__ = [
     "LOGIN_COOKIE",
@@ -33,6 +38,7 @@ __all__ = [
     "BankLoginRefused",
     "app_logged_in",
     "app_session",
+    "end_session",
     "install",
     "page_session",
     "router",
@@ -103,17 +109,21 @@ class AppSessionOut(BaseModel):
 
 
 def install(app: FastAPI) -> None:
-    """Mount the login API and give the app its session codec (key derived from the instance secret)."""
+    """Mount the login API and give the app its sessions (state in the database)."""
     services: Services = app.state.services
-    app.state.bank_sessions = SessionCodec(
-        services.settings.secret_key_bytes(), services.clock, ttl_seconds=services.settings.ra.app_session_seconds
-    )
+    app.state.bank_sessions = BankSessions(services.bank_app_sessions, services.clock, services.settings.bank_session)
     app.include_router(router)
 
 
-def _codec(request: Request) -> SessionCodec:
-    codec: SessionCodec = request.app.state.bank_sessions
-    return codec
+def _codec(request: Request) -> BankSessions:
+    sessions: BankSessions = request.app.state.bank_sessions
+    return sessions
+
+
+def end_session(request: Request, response: Response) -> None:
+    """Log out this browser: the session ends in the database and the cookie is cleared."""
+    _codec(request).end(request.cookies.get(COOKIE))
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
 
 
 def _verifier(request: Request) -> Verifier:
@@ -192,11 +202,14 @@ def login_challenge(request: Request, response: Response) -> LoginChallengeOut:
     "/login",
     summary="Log in to the bank app with a signed challenge",
     response_model=AppSessionOut,
-    responses=problems(BankLoginFailed, BankLoginRefused),
+    responses={**problems(BankLoginFailed, BankLoginRefused), **THROTTLED_RESPONSE},
 )
 def login(body: LoginIn, request: Request) -> JSONResponse:
     """Verify (challenge once, signature, chain, validity, key usage, policy, revocation) and start the session."""
     verifier = _verifier(request)
+    services: Services = request.app.state.services
+    address, subject = client_address(request), f"cert:{body.certificate}"
+    services.anti.admit(Action.CERT_LOGIN, address, subject)  # 429 before anything is checked
     signed = SignedLogin(
         challenge=body.challenge,
         session_id=_pre_login(request) or "-",
@@ -207,12 +220,15 @@ def login(body: LoginIn, request: Request) -> JSONResponse:
     serial = verdict.certificate.serial_hex if verdict.certificate else "-"
     log.info("bank app login: %s (%s), serial %s", verdict.accepted, verdict.reason_code, serial)
     if not verdict.accepted:
+        services.anti.failed(Action.CERT_LOGIN, address, subject)
         raise _refusal(verdict)
     assert verdict.certificate is not None
     cert_type = verdict.certificate.cert_type.value if verdict.certificate.cert_type else None
-    value, session = _codec(request).issue(serial=serial, name=_name(verdict), cert_type=cert_type)
+    value, session = _codec(request).issue(
+        serial=serial, name=_name(verdict), cert_type=cert_type, replacing=request.cookies.get(COOKIE)
+    )  # a new id at every login (the browser's old session ends)
     response = JSONResponse(_session_out(session), headers=_NO_STORE)
-    _set_cookie(request, response, COOKIE, value, int(_codec(request).ttl.total_seconds()))
+    _set_cookie(request, response, COOKIE, value, int(_codec(request).lifetime.total_seconds()))
     return response
 
 
@@ -229,9 +245,31 @@ def session(request: Request) -> JSONResponse:
 
 @router.post("/logout", summary="Log out of the bank app", status_code=204)
 def logout(request: Request) -> Response:
-    """Clear the session cookie (always succeeds)."""
+    """End the session in the database and clear the cookie (always succeeds)."""
     response = Response(status_code=204, headers=_NO_STORE)
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    end_session(request, response)
+    return response
+
+
+class PasswordChangedIn(BaseModel):
+    """The serial (hex) of the certificate whose password was just changed in the wallet."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    serial: str = Field(min_length=1, max_length=64, pattern="^[0-9A-Fa-f:]+$")
+
+
+@router.post("/session/password-changed", summary="The login certificate's password changed: log out everywhere")
+def password_changed(body: PasswordChangedIn, request: Request) -> JSONResponse:
+    """When the certificate of this browser's session had its password changed, every session logged in with it
+    ends (on every device) and this browser logs in again. Anything else changes nothing."""
+    serial = body.serial.replace(":", "").lower().lstrip("0") or "0"
+    current = page_session(request)
+    if current is None or current.serial != serial:
+        return JSONResponse({"logged_out": 0}, headers=_NO_STORE)
+    ended = _codec(request).end_for_certificate(serial)
+    response = JSONResponse({"logged_out": ended}, headers=_NO_STORE)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
     return response
 
 

@@ -211,6 +211,21 @@ async function changePassword() {
   $("progress").replaceChildren();
   closePanels();
   announce(["인증서 비밀번호를 변경했습니다.", "The certificate password has been changed."]);
+  await endLoginsOf(selected().about?.serial ?? "");
+}
+
+/**
+ * After a password change: if this browser is logged in to the bank with that certificate, every session logged
+ * in with it ends (on every device), and this page reloads logged out.
+ * @param {string} serial hex
+ */
+async function endLoginsOf(serial) {
+  if (!serial) return;
+  const answer = await fetch("/bank/api/session/password-changed", { method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ serial }) }).catch(() => null);
+  const ended = answer?.ok ? (await answer.json()).logged_out : 0;
+  if (ended > 0) announce(["로그인에 사용한 인증서의 비밀번호가 바뀌어 로그아웃되었습니다. 다시 로그인해 주십시오.",
+    "You have been logged out because the password of your login certificate changed. Please log in again."]);
 }
 
 /**
