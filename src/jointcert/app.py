@@ -35,6 +35,7 @@ from jointcert.pii import PiiProtector
 from jointcert.ra.holder import HolderService
 from jointcert.ra.policies import Notifications
 from jointcert.ra.ports import Registrar
+from jointcert.ra.reconciler import Reconciler
 from jointcert.ra.service import RegistrationAuthority
 from jointcert.relay.ratelimit import RateLimiter
 from jointcert.relay.service import RelayService
@@ -60,6 +61,7 @@ from jointcert.storage.repositories import ra as ra_storage
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
 from jointcert.storage.repositories.cmp import SqlTransactionStore
+from jointcert.storage.repositories.ra_saga import SqlFeeLedger
 from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
 from jointcert.storage.repositories.relay import SqlTransferStore
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
@@ -113,6 +115,7 @@ class Services:
     ra: RegistrationAuthority
     holders: HolderService  # renewal and revocation by the holder
     otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
+    reconciler: Reconciler  # settles what a crash left in the issuance saga (docs/crash-safety.md)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -237,6 +240,7 @@ def build_services(
         ra=ra,
         holders=holders,
         otp_device=otp_device,
+        reconciler=Reconciler(ctx=ra.ctx, step_log=ra_storage.SqlStepLog(database), cmp=cmp),
     )
 
 
@@ -267,6 +271,7 @@ def _registration_authority(
         settings=settings.ra,
         ca_validity_days=settings.ca.validity_days,
         chain=chain,
+        fees=SqlFeeLedger(database),
         registrar=registrar,
     )
     holders = HolderService(

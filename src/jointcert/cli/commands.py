@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import ca, cmp, copy, demo, init, inspect, login, serve, verify
+from jointcert.cli import ca, cmp, copy, demo, init, inspect, login, reconcile, serve, verify
 
 __all__ = ["register"]
 
@@ -20,3 +20,4 @@ def register(app: typer.Typer) -> None:
     login.register(app)
     cmp.register(app)
     demo.register(app)
+    reconcile.register(app)

@@ -25,7 +25,7 @@ from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
 
-__all__ = ["create_app", "run_cmp_sweep", "run_maintenance"]
+__all__ = ["create_app", "run_cmp_sweep", "run_maintenance", "run_reconcile"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,21 @@ async def _cmp_sweep_loop(services: Services) -> None:
         await asyncio.sleep(interval)
 
 
+def run_reconcile(services: Services) -> None:
+    """One reconciler pass: settle what a crash left in the issuance saga (docs/crash-safety.md)."""
+    services.reconciler.run()
+
+
+async def _reconcile_loop(services: Services) -> None:
+    interval = max(1, services.settings.ra.reconcile_interval_seconds)
+    while True:  # the first pass runs at start
+        try:
+            await asyncio.to_thread(run_reconcile, services)
+        except Exception:
+            log.exception("reconciler pass failed")
+        await asyncio.sleep(interval)
+
+
 def _route_template(request: Request) -> str:
     """The matched route's template (``/crl/{ca}.crl``), so metrics labels stay bounded."""
     route = request.scope.get("route")
@@ -79,7 +94,7 @@ def create_app(services: Services, *, background: bool = False, close_services: 
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        loops = (_maintenance_loop, _cmp_sweep_loop) if background else ()
+        loops = (_maintenance_loop, _cmp_sweep_loop, _reconcile_loop) if background else ()
         tasks = [asyncio.create_task(loop(services)) for loop in loops]
         try:
             yield
