@@ -58,7 +58,7 @@ from jointcert.ra.steps import (
     security_card,
     terms,
 )
-from jointcert.ra.workflow import State, Step, allowed_steps, outcomes, transition
+from jointcert.ra.workflow import SAGA_STATES, State, Step, allowed_steps, outcomes, transition
 
 __all__ = ["RegistrationAuthority", "SessionView", "Stepped"]
 
@@ -337,7 +337,8 @@ class RegistrationAuthority:
         session.check_token(token)
         if session.state is State.EXPIRED:
             raise SessionExpired()
-        if not session.state.is_terminal and session.is_expired(self._clock.now()):
+        saga_owned = session.state in SAGA_STATES  # the reconciler settles these, never the session TTL
+        if not session.state.is_terminal and not saga_owned and session.is_expired(self._clock.now()):
             self._end(session, State.EXPIRED)
             self._append(session.id, "expire", SessionExpired.code, session.state, State.EXPIRED)
             raise SessionExpired()

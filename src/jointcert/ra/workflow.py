@@ -144,6 +144,7 @@ _ROWS = (
     _row(S.READY, T.ENROLLMENT_CHALLENGE, S.READY),  # the same challenge again
     _row(S.READY, T.ENROLL, S.DELIVERED),
     _row(S.DELIVERED, T.ENROLL, S.DELIVERED),  # a retry returns the same certificate
+    _row(S.DELIVERED, T.ENROLLMENT_CHALLENGE, S.DELIVERED),  # a retrying app asks for the challenge again
     _row(S.DELIVERED, T.CONFIRM_ENROLLMENT, S.ISSUED),
     _row(S.READY, T.CMP_REGISTER, S.REGISTERED),
     *(_row(state, T.CANCEL, S.CANCELLED) for state in sorted(OPEN_STATES - SAGA_STATES)),

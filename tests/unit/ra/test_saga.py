@@ -91,3 +91,14 @@ def test_unconfirmed_after_the_wait_is_revoked_refunded_and_notified(tmp_path: P
     events = [m.event for m in rig.bank.outbox.messages(customer_id or "")]
     assert NotificationEvent.UNCONFIRMED in events and NotificationEvent.ISSUED not in events
     assert reconciler.run().total == 0  # idempotent
+
+
+def test_a_delivered_session_outlives_the_session_ttl_and_is_reaped(tmp_path: Path) -> None:
+    clock = FakeClock()
+    rig = build_rig(tmp_path, clock)
+    sid, token, _, serial = _delivered(rig)
+    clock.advance(timedelta(seconds=RaSettings().session_ttl_seconds + 1))
+    rig.ra.start(app_logged_in=False)  # expires stale sessions: not this one
+    assert rig.ra.status(sid, token).state == "delivered"
+    assert _reconciler(rig).run().revoked_unconfirmed == [format(serial, "x")]
+    assert rig.ra.status(sid, token).state == "unconfirmed" and _balance(rig, "minjun88") == START

@@ -141,7 +141,8 @@ def challenge(ctx: StepContext, session: IssuanceSession) -> Outcome[EnrollmentC
     """The session's enrollment challenge (made once)."""
     text = session.data.enroll_challenge or f"{CHALLENGE_PREFIX}:{session.id}:{secrets.token_hex(16)}"
     cert_type = CertType(session.data.cert_type or "")
-    moved = session.moved(State.READY, ctx.now(), enroll_challenge=text)
+    state = State.DELIVERED if session.state is State.DELIVERED else State.READY
+    moved = session.moved(state, ctx.now(), enroll_challenge=text)
     value = EnrollmentChallenge(text, cert_type.value, fee_krw(cert_type, ctx.settings), session.expires_at)
     return Outcome(moved, value)
 
