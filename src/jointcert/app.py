@@ -45,6 +45,7 @@ from jointcert.pii import PiiProtector
 from jointcert.ra.holder import HolderService
 from jointcert.ra.policies import Notifications
 from jointcert.ra.ports import Registrar
+from jointcert.ra.reconciler import Reconciler
 from jointcert.ra.service import RegistrationAuthority
 from jointcert.ra.throttle import AntiAutomation, Throttle
 from jointcert.relay.ratelimit import RateLimiter
@@ -77,6 +78,7 @@ from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.ca_epoch import SqlRevocationEpochs
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
 from jointcert.storage.repositories.cmp import SqlTransactionStore
+from jointcert.storage.repositories.ra_saga import SqlFeeLedger
 from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
 from jointcert.storage.repositories.relay import SqlTransferStore
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
@@ -140,6 +142,7 @@ class Services:
     dual_control: DualControl  # proposals a second operator approves (admin/)
     anti: AntiAutomation  # throttle buckets shared by every node (docs/security.md)
     bank_app_sessions: SqlBankAppSessions  # the bank app's login sessions (web/bank_session.py)
+    reconciler: Reconciler  # settles what a crash left in the issuance saga (docs/crash-safety.md)
     audit_anchor: AuditAnchor | None = None  # checkpoints of the audit head outside the database
 
     def close(self) -> None:
@@ -320,6 +323,7 @@ def build_services(
         ),
         anti=anti,
         bank_app_sessions=bank_app_sessions,
+        reconciler=Reconciler(ctx=ra.ctx, step_log=ra_storage.SqlStepLog(database), cmp=cmp),
     )
 
 
@@ -385,6 +389,7 @@ def _registration_authority(
         settings=settings.ra,
         ca_validity_days=settings.ca.validity_days,
         chain=chain,
+        fees=SqlFeeLedger(database),
         registrar=registrar,
         anti=anti,
     )

@@ -155,6 +155,9 @@ class RaSettings(_Group):
     general_fee_krw: int = 4400
     renewal_window_days: int = 30
     app_session_seconds: int = 600  # unused since the server-side sessions: see [bank_session]
+    confirm_wait_seconds: int = 300  # JSON enrollment: unconfirmed after this, the new certificate is revoked
+    reconcile_interval_seconds: int = 5  # the reconciler's period in the scheduler leader
+    saga_grace_seconds: int = 10  # a saga step older than this was cut short by a crash: the reconciler settles it
 
 
 class ThrottleSettings(_Group):

@@ -274,6 +274,8 @@ def check_certificate(bank: Bank, stored: Stored, user_id: str) -> None:
     assert identify is not None
     assert identify.real_name == spec.name
     assert identify.vid == compute_vid(spec.rrn.replace("-", ""), stored.random_num)
+    # the page confirmed after saving (enrollment/confirm): only a confirmed certificate is in the bank's registry
+    assert bank.services.ra.ctx.registry.get(stored.certificate.serial_number) is not None
 
 
 def only_in(recorder: RequestRecorder, needles: dict[str, bytes], path: str) -> None:

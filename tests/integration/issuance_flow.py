@@ -23,6 +23,7 @@ from jointcert.app import Services, build_services, init_instance
 from jointcert.bank.sandbox.hashing import SecretHasher
 from jointcert.bank.seed import demo_customer
 from jointcert.ca.lint import PkixLinter
+from jointcert.client.issuance import confirmation_body, enrollment_body
 from jointcert.clock import FakeClock
 from jointcert.config import load_settings
 from jointcert.npki.vid import identify_data_of, verify_vid
@@ -109,6 +110,7 @@ class Flow:
     session_id: str = ""
     token: str = ""
     secrets_seen: list[str] = field(default_factory=list)
+    challenge: str = ""
 
     @property
     def base(self) -> str:
@@ -189,16 +191,25 @@ class Flow:
 
     def enroll(self, key: rsa.RSAPrivateKey, random_num: bytes) -> httpx.Response:
         challenge = self.ok("/enrollment/challenge")["challenge"]
-        body = {"public_key": b64(spki(key)), "random_num": b64(random_num), "signature": b64(sign(key, challenge))}
-        return self.post("/enrollment", body)
+        self.challenge = challenge
+        return self.post("/enrollment", enrollment_body(key, challenge, random_num))
 
-    def issue(self, user_id: str, method: str, cert_type: str, key: rsa.RSAPrivateKey) -> tuple[dict[str, Any], bytes]:
-        """The whole flow to an issued certificate; returns the response and R."""
+    def confirm(self, key: rsa.RSAPrivateKey, serial: str) -> httpx.Response:
+        """The app saved the certificate: confirm it (signed by the new key)."""
+        return self.post("/enrollment/confirm", confirmation_body(key, self.challenge, serial))
+
+    def issue(
+        self, user_id: str, method: str, cert_type: str, key: rsa.RSAPrivateKey, *, confirm: bool = True
+    ) -> tuple[dict[str, Any], bytes]:
+        """The whole flow to an issued (and, unless told otherwise, confirmed) certificate; the response and R."""
         self.to_contact_confirmed(user_id, method)
         self.ok("/certificate-type", {"cert_type": cert_type})
         random_num = os.urandom(20)
         response = self.enroll(key, random_num)
         assert response.status_code == 200, response.text
+        if confirm:
+            confirmed = self.confirm(key, response.json()["serial"])
+            assert confirmed.status_code == 200 and confirmed.json()["session"]["state"] == "issued", confirmed.text
         return response.json(), random_num
 
 

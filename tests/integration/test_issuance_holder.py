@@ -75,6 +75,9 @@ def test_reissue_supersedes_the_current_certificate(http: TestClient, ra_service
     assert chosen["reissue"] is True and chosen["current_valid_until"] == first["not_after"]
     second = flow.enroll(rsa_key(1), os.urandom(20)).json()
     assert second["reissue"] is True and second["superseded_serial"] == first["serial"]
+    kept = ra_services.authority.certificate(_serial(first))
+    assert kept is not None and kept.status is RecordStatus.ISSUED  # only the confirmation supersedes it
+    assert flow.confirm(rsa_key(1), second["serial"]).json()["superseded"] == [first["serial"]]
     old = ra_services.authority.certificate(_serial(first))
     assert old is not None and old.status is RecordStatus.REVOKED
     assert old.revocation_reason is x509.ReasonFlags.superseded

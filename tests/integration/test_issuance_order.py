@@ -185,7 +185,15 @@ def test_wrong_pop_and_bad_base64_change_nothing(http: TestClient, ra_services: 
     account = ra_services.bank.accounts.get("110-482-915307")
     assert account is not None and account.balance_krw == 1_523_400  # nothing charged
     right = {**wrong, "signature": b64(sign(key, challenge))}
-    assert flow.post("/enrollment", right).status_code == 200
+    first = flow.post("/enrollment", right)
+    assert first.status_code == 200
+    again = flow.post("/enrollment", right)  # a retry (lost answer): the same certificate, charged once
+    assert again.status_code == 200 and again.json()["serial"] == first.json()["serial"]
+    assert again.json()["fee"]["ledger_id"] == first.json()["fee"]["ledger_id"]
+    account = ra_services.bank.accounts.get("110-482-915307")
+    assert account is not None and account.balance_krw == 1_523_400 - 4_400
+    flow.challenge = challenge
+    assert flow.confirm(key, first.json()["serial"]).status_code == 200
     _problem(flow.post("/enrollment", right), 409, "ra_session_closed")  # issued once
 
 

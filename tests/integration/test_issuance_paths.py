@@ -53,7 +53,7 @@ def test_every_path_issues_both_types(
         if cert_type == "general":
             assert issued["fee"]["amount_krw"] == 4400
             assert [e.amount_krw for e in ledger] == [-4400]
-            assert ledger[0].idempotency_key == f"ra-fee:{flow.session_id}"
+            assert ledger[0].idempotency_key == f"ra-fee:{issued['serial']}"  # one charge per certificate
             assert issued["fee"]["balance_after_krw"] == account.balance_krw - 4400
         else:
             assert issued["fee"] is None and ledger == []

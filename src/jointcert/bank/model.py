@@ -202,6 +202,7 @@ class NotificationEvent(enum.StrEnum):
     REVOKED = "revoked"
     CONTACT_CHANGED = "contact_changed"
     LOCKED = "locked"
+    UNCONFIRMED = "unconfirmed"  # a new certificate the app never confirmed: revoked, fee refunded
 
 
 NOTIFICATION_PARAMS: Mapping[NotificationEvent, frozenset[str]] = {
@@ -211,6 +212,7 @@ NOTIFICATION_PARAMS: Mapping[NotificationEvent, frozenset[str]] = {
     NotificationEvent.REVOKED: frozenset({"cert_type"}),
     NotificationEvent.CONTACT_CHANGED: frozenset(),
     NotificationEvent.LOCKED: frozenset({"what"}),  # e.g. "계좌 비밀번호", "앱 인증서 PIN"
+    NotificationEvent.UNCONFIRMED: frozenset({"cert_type"}),
 }
 """The parameters each notification event needs (``Notifier.notify`` refuses an event without them)."""
 

@@ -108,6 +108,11 @@ class Accounts(Protocol):
         """
         ...
 
+    def refund_fee(self, account_number: str, amount_krw: int, memo: str, idempotency_key: str) -> LedgerEntry:
+        """Credit a fee back (a reversal is its own ledger entry); once per ``idempotency_key`` like
+        :meth:`debit_fee`. A locked account is credited too (money owed to the customer)."""
+        ...
+
 
 class SecondFactors(Protocol):
     """Step 7: the bank's app certificate (PIN, then pattern), or a security card / OTP device."""

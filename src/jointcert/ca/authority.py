@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from jointcert import faults
 from jointcert.ca.errors import (
     AlreadyRevoked,
     CertificateExpired,
@@ -104,6 +105,7 @@ class IssuanceRequest:
     bank_unit: str | None = None
     bank_code: str | None = None
     confirm_later: bool = False  # supersede older certificates only at confirm() (CMP certConf)
+    request_key: str | None = None  # idempotency key: the same key returns the certificate issued for it
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,12 @@ class CertificateAuthority:
 
     # --- the pipeline ----------------------------------------------------------------------------------------
     def issue(self, request: IssuanceRequest) -> IssuedCertificate:
-        """Run the pipeline; typed errors for bad input, and then nothing is recorded or signed."""
+        """Run the pipeline; typed errors for bad input, and then nothing is recorded or signed.
+
+        With a ``request_key`` already used, the certificate issued for it is returned (nothing new is signed);
+        ``RecordCollision`` if its record never got signed (the caller must use a new key)."""
+        if request.request_key is not None and (done := self.issued_for(request.request_key)) is not None:
+            return done
         try:
             valid = validate_request(request, self._settings)  # 1. validate
         except Exception:
@@ -217,7 +224,25 @@ class CertificateAuthority:
             raise
         holder = self._pii.lookup_hash(request.rrn, HOLDER_PURPOSE)
         identify = _identify_data(valid.real_name, request.rrn, request.random_num)
-        return self._run(valid, holder, identify, request.channel, supersede=not request.confirm_later)
+        supersede = not request.confirm_later
+        return self._run(valid, holder, identify, request.channel, supersede=supersede, key=request.request_key)
+
+    def issued_for(self, request_key: str) -> IssuedCertificate | None:
+        """The certificate issued for ``request_key``; ``None`` if nothing was recorded for it;
+        ``RecordCollision`` if its record is not (or no longer) an issued certificate."""
+        record = self._store.find_by_request_key(self.slug, request_key)
+        if record is None:
+            return None
+        if record.status is not RecordStatus.ISSUED or record.der is None or record.cert_type is None:
+            raise RecordCollision(f"The record of this request is {record.status.value}.")
+        certificate = x509.load_der_x509_certificate(record.der)
+        return IssuedCertificate(
+            record.serial, certificate, record.der, record.cert_type, record.not_before, record.not_after, None
+        )
+
+    def record_for(self, request_key: str) -> CertificateRecord | None:
+        """The CA's record made for ``request_key`` (any status), or ``None``."""
+        return self._store.find_by_request_key(self.slug, request_key)
 
     def renew(self, request: RenewalRequest) -> IssuedCertificate:
         """Issue a successor of an issued, unexpired certificate for a new key, copying its identifyData (VID)
@@ -256,7 +281,14 @@ class CertificateAuthority:
         return old, valid, identify
 
     def _run(
-        self, valid: ValidRequest, holder: bytes | None, identify: bytes, channel: str, *, supersede: bool
+        self,
+        valid: ValidRequest,
+        holder: bytes | None,
+        identify: bytes,
+        channel: str,
+        *,
+        supersede: bool,
+        key: str | None = None,
     ) -> IssuedCertificate:
         if self._hygiene is not None:
             try:
@@ -267,12 +299,16 @@ class CertificateAuthority:
         for attempt in range(_MAX_ATTEMPTS):
             prepared = self._lint(valid, self._build(valid, identify))  # 2. build, 3. lint
             try:
-                self._record(prepared, valid, holder, channel)  # 4. record (committed)
+                self._record(prepared, valid, holder, channel, key)  # 4. record (committed)
             except RecordCollision:
                 log.warning("serial or unique id collision (attempt %d); rebuilding", attempt + 1)
                 continue
+            faults.point("after_record")
             der = assemble_certificate(prepared.tbs, self.issuing.sign_tbs(prepared.tbs))  # 5. sign
-            return self._store_issued(prepared, valid, der, supersede=supersede)  # 6. store
+            faults.point("after_sign")
+            issued = self._store_issued(prepared, valid, der, supersede=supersede)  # 6. store
+            faults.point("after_store")
+            return issued
         raise RecordCollision("Could not allocate a unique serial number.")
 
     def _build(self, valid: ValidRequest, identify: bytes) -> _Prepared:
@@ -298,7 +334,9 @@ class CertificateAuthority:
             raise LintFailed(findings=problems)
         return _Prepared(prepared.fields, prepared.unique_id, lint_cert.tbs_certificate_bytes)
 
-    def _record(self, prepared: _Prepared, valid: ValidRequest, holder: bytes | None, channel: str) -> None:
+    def _record(
+        self, prepared: _Prepared, valid: ValidRequest, holder: bytes | None, channel: str, key: str | None
+    ) -> None:
         fields = prepared.fields
         record = PendingRecord(
             issuer=self.slug,
@@ -312,6 +350,7 @@ class CertificateAuthority:
             tbs_sha256=hashlib.sha256(prepared.tbs).digest(),
             created_at=self._clock.now(),
             channel=channel,
+            request_key=key,
         )
         data = {"serial": format(fields.serial, "x"), "profile": record.profile, "channel": channel}
         self._store.record_pending(record, self._event("certificate.recorded", f"channel:{channel}", data))

@@ -78,6 +78,7 @@ class PendingRecord:
     tbs_sha256: bytes
     created_at: datetime
     channel: str
+    request_key: str | None = None  # the caller's idempotency key (RA: session + attempt), unique per issuer
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,13 @@ class CertificateStore(Protocol):
     """Durable records of what the CA intends to sign, has signed and has revoked."""
 
     def record_pending(self, record: PendingRecord, event: AuditEvent) -> None:
-        """Insert and commit; raise ``RecordCollision`` when the serial or unique id is taken for the issuer."""
+        """Insert and commit; raise ``RecordCollision`` when the serial or unique id is taken for the issuer.
+
+        A ``request_key`` is stored with the record in the same transaction (unique: a reused key collides)."""
+        ...
+
+    def find_by_request_key(self, issuer: str, request_key: str) -> CertificateRecord | None:
+        """The record made for ``request_key``, or ``None`` (nothing was recorded for it)."""
         ...
 
     def mark_issued(

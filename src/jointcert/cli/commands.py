@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import admin, ca, ceremony, cmp, copy, demo, init, inspect, login, pfx, ra, serve, verify, wallet
+from jointcert.cli import admin, ca, ceremony, cmp, copy, demo, init, inspect, login, pfx, ra, reconcile, serve, verify, wallet
 
 __all__ = ["register"]
 
@@ -25,3 +25,4 @@ def register(app: typer.Typer) -> None:
     pfx.register(app)
     wallet.register(app)
     ra.register(app)
+    reconcile.register(app)

@@ -11,11 +11,14 @@ Race with a late certConf: both sides change the state with a conditional update
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 
 from cryptography import x509
 
+from jointcert import faults
 from jointcert.ca.errors import AlreadyRevoked
+from jointcert.ca.ports import RecordStatus
 from jointcert.cmp.confirm import check_cert_hash
 from jointcert.cmp.errors import CmpError, CmpProtectionFailed, FailInfo
 from jointcert.cmp.exchange import SECRET_PURPOSE, Deps, Exchange, fingerprint
@@ -23,7 +26,7 @@ from jointcert.cmp.model import CertConfBody, CertStatus, PkiConfBody
 from jointcert.cmp.ports import TransactionRecord, TransactionState
 from jointcert.cmp.protection import ProtectionKind, protection_kind, verify_pbm, verify_signature
 
-__all__ = ["confirm", "revoke_unconfirmed"]
+__all__ = ["confirm", "request_key", "revoke_unconfirmed"]
 
 _WAITING = (TransactionState.WAITING,)
 
@@ -95,7 +98,7 @@ def confirm(deps: Deps, ex: Exchange) -> bytes:
         return ex.reply(deps, PkiConfBody())[0]
     check_cert_hash(status, certificate)
     moved = deps.transactions.transition(
-        tx.transaction_id, from_states=_WAITING, to_state=TransactionState.CONFIRMED, at=now, deadline_after=now
+        tx.transaction_id, from_states=_WAITING, to_state=TransactionState.SUPERSEDING, at=now, deadline_after=now
     )
     if not moved:
         if not _revoke_one(deps, tx):
@@ -104,7 +107,8 @@ def confirm(deps: Deps, ex: Exchange) -> bytes:
             "The confirmation came after the wait time: the certificate was revoked.",
             "확인 대기 시간이 지나 인증서를 폐지했습니다.",
         )
-    deps.authority.confirm(tx.serial)
+    faults.point("cmp_after_conf")
+    _supersede(deps, tx)
     ex.facts["outcome"] = "confirmed"
     return ex.reply(deps, PkiConfBody())[0]
 
@@ -129,10 +133,45 @@ def _revoke_one(deps: Deps, tx: TransactionRecord) -> bool:
     return True
 
 
+def _supersede(deps: Deps, tx: TransactionRecord) -> None:
+    """superseding → confirmed, superseding the holder's older certificates in between (idempotent)."""
+    if tx.serial is not None:
+        deps.authority.confirm(tx.serial)
+    deps.transactions.transition(
+        tx.transaction_id,
+        from_states=(TransactionState.SUPERSEDING,),
+        to_state=TransactionState.CONFIRMED,
+        at=deps.clock.now(),
+    )
+
+
+def request_key(transaction_id: bytes) -> str:
+    """The CA idempotency key of the certificate a transaction issues."""
+    return f"cmp:{hashlib.sha256(transaction_id).hexdigest()[:40]}"
+
+
+def _abandon(deps: Deps, tx: TransactionRecord) -> int | None:
+    """An open transaction a crash cut short: revoke what the CA issued for it (the client never got it)."""
+    issued = deps.authority.record_for(request_key(tx.transaction_id))
+    serial = None
+    if issued is not None and issued.status is RecordStatus.ISSUED:
+        _revoke(deps, issued.serial, "cmp:abandoned")
+        serial = issued.serial
+    deps.transactions.discard(tx.transaction_id)
+    return serial
+
+
 def revoke_unconfirmed(deps: Deps) -> list[int]:
-    """Revoke every certificate whose confirmation wait time has passed; return their serials."""
+    """Revoke every certificate whose confirmation wait time has passed (and what crashed requests issued),
+    finish confirmations a crash cut short; return the revoked serials."""
     revoked: list[int] = []
-    for tx in deps.transactions.overdue(deps.clock.now()):
-        if _revoke_one(deps, tx) and tx.serial is not None:
+    now = deps.clock.now()
+    for tx in deps.transactions.overdue(now, open_before=now - deps.confirm_wait):
+        if tx.state is TransactionState.SUPERSEDING:
+            _supersede(deps, tx)
+        elif tx.state is TransactionState.OPEN:
+            if (serial := _abandon(deps, tx)) is not None:
+                revoked.append(serial)
+        elif _revoke_one(deps, tx) and tx.serial is not None:
             revoked.append(tx.serial)
     return revoked

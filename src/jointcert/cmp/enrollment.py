@@ -14,11 +14,12 @@ from datetime import datetime
 
 from cryptography import x509
 
+from jointcert import faults
 from jointcert.ca.authority import IssuanceRequest, IssuedCertificate, RenewalRequest, SignatureProof
 from jointcert.ca.errors import AlreadyRevoked
 from jointcert.ca.registration import Applicant
 from jointcert.ca.validate import validate_public_key
-from jointcert.cmp import oids
+from jointcert.cmp import confirmation, oids
 from jointcert.cmp.errors import CmpError, CmpProtectionFailed, FailInfo
 from jointcert.cmp.exchange import SECRET_PURPOSE, Deps, Exchange, fingerprint
 from jointcert.cmp.model import BodyType, CertId, CertReqBody, CertRequest
@@ -158,6 +159,7 @@ def enroll(deps: Deps, ex: Exchange) -> bytes:
                 bank_unit=applicant.bank_unit,
                 bank_code=applicant.bank_code,
                 confirm_later=True,
+                request_key=confirmation.request_key(ex.message.header.transaction_id or b""),
             )
         )
 
@@ -243,6 +245,7 @@ def _issue_in_transaction(
         )
         if implicit:
             deps.authority.confirm(issued.serial)
+        faults.point("cmp_before_ip")
     except BaseException:
         deps.transactions.discard(record.transaction_id)
         if issued is not None:

@@ -35,6 +35,7 @@ class TransactionState(enum.StrEnum):
     CONFIRMED = "confirmed"
     REJECTED = "rejected"  # certConf said no: the certificate was revoked
     REVOKING = "revoking"  # no certConf in time: being revoked
+    SUPERSEDING = "superseding"  # certConf accepted: the holder's older certificates are being superseded
     UNCONFIRMED = "unconfirmed"  # no certConf in time: revoked
     CLOSED = "closed"
 
@@ -108,6 +109,7 @@ class TransactionStore(Protocol):
         ``deadline_after`` only while its deadline is later than that. Return whether it moved."""
         ...
 
-    def overdue(self, now: datetime) -> list[TransactionRecord]:
-        """``waiting`` transactions past their deadline and ``revoking`` ones (left by a crash)."""
+    def overdue(self, now: datetime, *, open_before: datetime | None = None) -> list[TransactionRecord]:
+        """``waiting`` transactions past their deadline, ``revoking`` and ``superseding`` ones (left by a crash)
+        and, with ``open_before``, ``open`` ones created before it (a crash while the request was handled)."""
         ...

@@ -14,7 +14,7 @@ from jointcert.errors import JointcertError
 from jointcert.pii import PiiProtector
 from jointcert.ra.errors import SessionClosed
 from jointcert.ra.policies import Lockouts, Notifications
-from jointcert.ra.ports import Authority, CertificateRegistry, Registrar, SessionStore
+from jointcert.ra.ports import Authority, CertificateRegistry, FeeLedger, Registrar, SessionStore
 from jointcert.ra.session import RRN_PURPOSE, IssuanceSession
 
 __all__ = ["Outcome", "StepContext"]
@@ -38,6 +38,7 @@ class StepContext:
     settings: RaSettings
     validity_days: dict[str, int]  # by CertType value
     chain: tuple[bytes, ...]  # DER: issuing CA, root
+    fees: FeeLedger
 
     def now(self) -> datetime:
         """The current time (injected clock)."""

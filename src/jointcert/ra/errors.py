@@ -21,7 +21,9 @@ __all__ = [
     "CertificateNotOurs",
     "ChallengeInvalid",
     "CmpUnavailable",
+    "ConfirmationLate",
     "CredentialLocked",
+    "EnrollmentKeyMismatch",
     "HolderSignatureInvalid",
     "IdentityAttemptsExceeded",
     "IssuanceInProgress",
@@ -313,3 +315,19 @@ class CertificateExpired(Expired):
     code = "ra_certificate_expired"
     message_ko = "만료된 인증서입니다. 새로 발급받아 주십시오."
     message_en = "The certificate has expired; please get a new one."
+
+
+class ConfirmationLate(Expired):
+    """The confirmation came after ``ra.confirm_wait_seconds``: the new certificate is (being) revoked."""
+
+    code = "ra_confirmation_late"
+    message_ko = "확인 대기 시간이 지나 새 인증서를 폐기합니다. 수수료는 환불되며 기존 인증서는 그대로 유효합니다."
+    message_en = "The confirmation came too late: the new certificate is revoked, the fee refunded; the old one stays."
+
+
+class EnrollmentKeyMismatch(Conflict):
+    """A retried enrollment names another key than the certificate already issued in this session."""
+
+    code = "ra_enrollment_key_mismatch"
+    message_ko = "이 세션에서 이미 다른 키로 인증서를 발급했습니다."
+    message_en = "This session already issued a certificate for another key."

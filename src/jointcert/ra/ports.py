@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from cryptography import x509
@@ -27,6 +27,9 @@ __all__ = [
     "Challenge",
     "ChallengeStore",
     "Credential",
+    "FeeEntry",
+    "FeeKind",
+    "FeeLedger",
     "RegisteredCertificate",
     "Registrar",
     "RegistrationTicket",
@@ -61,7 +64,13 @@ class SessionStore(Protocol):
         ...
 
     def expire_stale(self, now: datetime) -> int:
-        """Mark every open session past its expiry ``EXPIRED`` and wipe its resident number; return how many."""
+        """Mark every open session past its expiry ``EXPIRED`` and wipe its resident number; return how many.
+
+        Sessions in a saga state (``workflow.SAGA_STATES``) are left to the reconciler."""
+        ...
+
+    def in_state(self, state: State, *, updated_before: datetime, limit: int = 100) -> list[IssuanceSession]:
+        """Sessions in ``state`` last changed before ``updated_before``, oldest first (for the reconciler)."""
         ...
 
 
@@ -199,6 +208,45 @@ class CertificateRegistry(Protocol):
         ...
 
 
+class FeeKind(enum.StrEnum):
+    """The kinds of fee-ledger entries; the database holds at most one of each per certificate."""
+
+    CHARGE = "charge"  # debited when the certificate is delivered
+    FINAL = "final"  # the customer confirmed: the charge stands
+    REVERSAL = "reversal"  # not confirmed (or not delivered): credited back
+
+
+@dataclass(frozen=True)
+class FeeEntry:
+    """One fee-ledger entry, keyed by the certificate's serial and its kind."""
+
+    id: str
+    serial: int
+    kind: FeeKind
+    session_id: str
+    customer_id: str
+    account_number: str
+    amount_krw: int  # charge negative, reversal positive, final 0
+    bank_entry_id: str | None
+    created_at: datetime
+
+
+class FeeLedger(Protocol):
+    """The RA's fee ledger (``ra_fee_ledger``): unique on (serial, kind), so at most one charge per certificate."""
+
+    def add(self, entry: FeeEntry) -> FeeEntry:
+        """Insert ``entry``; if an entry of that serial and kind exists, return it instead (idempotent)."""
+        ...
+
+    def entries(self, serial: int) -> list[FeeEntry]:
+        """Every entry of one certificate, oldest first."""
+        ...
+
+    def open_charges(self, *, created_before: datetime, limit: int = 100) -> list[FeeEntry]:
+        """Charges with neither a final mark nor a reversal, created before ``created_before``."""
+        ...
+
+
 class Authority(Protocol):
     """The part of :class:`~jointcert.ca.authority.CertificateAuthority` the RA uses."""
 
@@ -220,6 +268,22 @@ class Authority(Protocol):
 
     def revoke(self, serial: int, reason: x509.ReasonFlags, *, actor: str) -> None:
         """Revoke an issued certificate."""
+        ...
+
+    def issued_for(self, request_key: str) -> IssuedCertificate | None:
+        """The certificate issued for an idempotency key, or ``None`` if nothing was recorded for it."""
+        ...
+
+    def record_for(self, request_key: str) -> CertificateRecord | None:
+        """The CA's record made for an idempotency key (any status), or ``None``."""
+        ...
+
+    def confirm(self, serial: int) -> list[int]:
+        """The holder accepted ``serial``: supersede their older certificates of the type (idempotent)."""
+        ...
+
+    def recover_stale(self, max_age: timedelta = ..., *, actor: str = ...) -> list[int]:
+        """Void records left pending longer than ``max_age``."""
         ...
 
 

@@ -15,16 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from jointcert import faults
 from jointcert.bank.ports import BankPorts
 from jointcert.ca.profiles import PROFILES
 from jointcert.clock import Clock
 from jointcert.config import RaSettings
 from jointcert.errors import ErrorKind, JointcertError
 from jointcert.pii import PiiProtector
+from jointcert.ra import saga
 from jointcert.ra.context import Outcome, StepContext
 from jointcert.ra.errors import (
     CredentialLocked,
     IdentityAttemptsExceeded,
+    IssuanceInProgress,
     LoggedInRefused,
     SessionBusy,
     SessionClosed,
@@ -38,6 +41,7 @@ from jointcert.ra.ports import (
     Authority,
     CertificateRegistry,
     Credential,
+    FeeLedger,
     Registrar,
     SessionStore,
     StepLog,
@@ -60,7 +64,7 @@ from jointcert.ra.steps import (
 from jointcert.ra.steps.cert_type import FeeQuote, quote
 from jointcert.ra.steps.extend import extended
 from jointcert.ra.throttle import Action, AntiAutomation
-from jointcert.ra.workflow import State, Step, allowed_steps, outcomes, transition
+from jointcert.ra.workflow import SAGA_STATES, State, Step, allowed_steps, outcomes, transition
 
 __all__ = ["RegistrationAuthority", "SessionView", "Stepped"]
 
@@ -138,6 +142,7 @@ class RegistrationAuthority:
         settings: RaSettings,
         ca_validity_days: int,
         chain: Sequence[bytes],
+        fees: FeeLedger,
         registrar: Registrar | None = None,
         anti: AntiAutomation | None = None,
     ) -> None:
@@ -150,7 +155,7 @@ class RegistrationAuthority:
         days = {t.value: (p.validity_days or ca_validity_days) for t, p in PROFILES.items()}
         self.ctx = StepContext(
             bank, sessions, lockouts, notifications, authority, registry, registrar, pii, clock, settings, days,
-            tuple(chain),
+            tuple(chain), fees,
         )  # fmt: skip
         self._sessions, self._log, self._clock = sessions, step_log, clock
         self._anti = anti  # None: no anti-automation (unit tests of the flow alone)
@@ -323,11 +328,37 @@ class RegistrationAuthority:
     def enroll(
         self, session_id: str, token: str | None, *, public_key_der: bytes, random_num: bytes, signature: bytes
     ) -> Stepped[enrollment.Issued | None]:
-        """Issue over the JSON API."""
+        """Issue over the JSON API; a retry on the same session returns the same certificate. While a crashed
+        attempt is being settled by the reconciler the answer is :class:`IssuanceInProgress` (try again)."""
+        if self._load(session_id, token).state is State.ISSUING:
+            raise IssuanceInProgress()
         call = lambda s: enrollment.enroll(  # noqa: E731
             self.ctx, s, public_key_der=public_key_der, random_num=random_num, signature=signature
         )
-        return self._value(session_id, token, Step.ENROLL, call)
+        done = self._value(session_id, token, Step.ENROLL, call)
+        faults.point("before_response")
+        return done
+
+    def confirm_enrollment(self, session_id: str, token: str | None, signature: bytes) -> Stepped[enrollment.Confirmed]:
+        """The app saved the certificate (certConf): supersede the older one, make the fee final. Repeating it
+        after success answers the same; a confirmation cut short by a crash is finished here."""
+        session = self._load(session_id, token)
+        if session.state in (State.CONFIRMING, State.ISSUED) and session.data.enroll_challenge:
+            return self._reconfirm(session, signature)
+        call = lambda s: enrollment.confirm(self.ctx, s, signature=signature)  # noqa: E731
+        return self._value(session_id, token, Step.CONFIRM_ENROLLMENT, call)
+
+    def _reconfirm(self, session: IssuanceSession, signature: bytes) -> Stepped[enrollment.Confirmed]:
+        issued = saga.delivered_certificate(self.ctx, session)
+        enrollment.verify_pop(saga.spki_of(issued.certificate), saga.confirm_message(session), signature)
+        if session.state is State.CONFIRMING:
+            done, _ = saga.finish_confirmation(self.ctx, session)
+            try:
+                session = self._sessions.save(done, expected_version=done.version)
+                self._append(session.id, Step.CONFIRM_ENROLLMENT.value, "ok", State.CONFIRMING, State.ISSUED)
+            except SessionBusy:  # the reconciler finished it meanwhile
+                session = self._sessions.get(session.id) or session
+        return Stepped(_view(session), enrollment.Confirmed(issued.serial, ()))
 
     def register_cmp(self, session_id: str, token: str | None) -> Stepped[enrollment.CmpTicket | None]:
         """Hand out a CMP reference number and authorization code."""
@@ -400,7 +431,8 @@ class RegistrationAuthority:
         session.check_token(token)
         if session.state is State.EXPIRED:
             raise SessionExpired()
-        if not session.state.is_terminal and session.is_expired(self._clock.now()):
+        saga_owned = session.state in SAGA_STATES  # the reconciler settles these, never the session TTL
+        if not session.state.is_terminal and not saga_owned and session.is_expired(self._clock.now()):
             ars.settle_pending(self.ctx, session)
             self._end(session, State.EXPIRED)
             self._append(session.id, "expire", SessionExpired.code, session.state, State.EXPIRED)

@@ -58,6 +58,9 @@ class SessionData:
     serial: str | None = None  # hex, once issued
     reissue: bool = False
     fee_ledger_id: str | None = None
+    issue_attempt: int = 0  # JSON enrollment: bumped at every claim; the CA request key is id:attempt
+    confirm_by: str | None = None  # ISO time: unconfirmed after this, the certificate is revoked
+    supersedes: str | None = None  # hex: the holder's certificate the new one replaces once confirmed
 
     def to_json(self) -> str:
         """Compact JSON for the ``data`` column."""

@@ -7,7 +7,13 @@ Happy path (DESIGN "The issuance flow")::
     IDENTITY_CONFIRMED ─account→ ACCOUNT_VERIFIED ─app_pin→ APP_PIN_OK ─app_pattern→ SECOND_FACTOR_DONE
                                  ACCOUNT_VERIFIED ─security_card | otp───────────────→ SECOND_FACTOR_DONE
     SECOND_FACTOR_DONE ─contact→ CONTACT_CONFIRMED ─choose_type→ TYPE_CHOSEN ─enrollment_challenge→ READY
-    READY ─enroll→ (ISSUING) → ISSUED          READY ─cmp_register→ (ISSUING) → REGISTERED
+    READY ─enroll→ (ISSUING) → DELIVERED ─confirm_enrollment→ (CONFIRMING) → ISSUED
+                               DELIVERED ─enroll→ DELIVERED (a retry: the same certificate)
+                               DELIVERED ─(confirm wait over: the reconciler)→ (UNCONFIRMING) → UNCONFIRMED
+    READY ─cmp_register→ (ISSUING) → REGISTERED
+
+The states in parentheses are held only while one saga step runs (docs/crash-safety.md); a crash can leave a
+session in one of them (or in DELIVERED), and only the reconciler (``ra/reconciler.py``) moves it on from there.
 
 Every row of :data:`TRANSITIONS` names the state a step needs, the state it leads to on success and the other
 states it may leave the session in (a failed ARS call goes back to ``IDENTIFIED``; a wrong PIN stays). Any
@@ -26,6 +32,7 @@ from jointcert.ra.errors import SessionClosed, StepOutOfOrder
 
 __all__ = [
     "OPEN_STATES",
+    "SAGA_STATES",
     "TERMINAL_STATES",
     "TRANSITIONS",
     "State",
@@ -52,11 +59,15 @@ class State(enum.StrEnum):
     TYPE_CHOSEN = "type_chosen"
     READY = "ready"
     ISSUING = "issuing"
+    DELIVERED = "delivered"  # certificate handed out, fee charged; waits for the app's confirmation
+    CONFIRMING = "confirming"  # confirmed: superseding the older certificate, making the fee final
+    UNCONFIRMING = "unconfirming"  # not confirmed in time: revoking the certificate, reversing the fee
     ISSUED = "issued"
     REGISTERED = "registered"  # CMP: reference number + authorization code handed out
     FAILED = "failed"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    UNCONFIRMED = "unconfirmed"  # the app never confirmed: the certificate was revoked and the fee reversed
 
     @property
     def is_terminal(self) -> bool:
@@ -84,12 +95,17 @@ class Step(enum.StrEnum):
     CHOOSE_TYPE = "choose_type"
     ENROLLMENT_CHALLENGE = "enrollment_challenge"
     ENROLL = "enroll"
+    CONFIRM_ENROLLMENT = "confirm_enrollment"
     CMP_REGISTER = "cmp_register"
     CANCEL = "cancel"
 
 
-TERMINAL_STATES = frozenset({State.ISSUED, State.REGISTERED, State.FAILED, State.EXPIRED, State.CANCELLED})
+TERMINAL_STATES = frozenset(
+    {State.ISSUED, State.REGISTERED, State.FAILED, State.EXPIRED, State.CANCELLED, State.UNCONFIRMED}
+)
 OPEN_STATES = frozenset(State) - TERMINAL_STATES
+SAGA_STATES = frozenset({State.ISSUING, State.DELIVERED, State.CONFIRMING, State.UNCONFIRMING})
+"""Open states only the saga and the reconciler move on: no cancel, no expiry at the session TTL."""
 
 
 @dataclass(frozen=True)
@@ -127,9 +143,12 @@ _ROWS = (
     _row(S.CONTACT_CONFIRMED, T.CHOOSE_TYPE, S.TYPE_CHOSEN),
     _row(S.TYPE_CHOSEN, T.ENROLLMENT_CHALLENGE, S.READY),
     _row(S.READY, T.ENROLLMENT_CHALLENGE, S.READY),  # the same challenge again
-    _row(S.READY, T.ENROLL, S.ISSUED),
+    _row(S.READY, T.ENROLL, S.DELIVERED),
+    _row(S.DELIVERED, T.ENROLL, S.DELIVERED),  # a retry returns the same certificate
+    _row(S.DELIVERED, T.ENROLLMENT_CHALLENGE, S.DELIVERED),  # a retrying app asks for the challenge again
+    _row(S.DELIVERED, T.CONFIRM_ENROLLMENT, S.ISSUED),
     _row(S.READY, T.CMP_REGISTER, S.REGISTERED),
-    *(_row(state, T.CANCEL, S.CANCELLED) for state in sorted(OPEN_STATES - {S.ISSUING})),
+    *(_row(state, T.CANCEL, S.CANCELLED) for state in sorted(OPEN_STATES - SAGA_STATES)),
 )
 
 TRANSITIONS: Mapping[tuple[State, Step], Transition] = {(row.source, row.step): row for row in _ROWS}

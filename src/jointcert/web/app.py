@@ -41,6 +41,7 @@ __all__ = [
     "run_cmp_sweep",
     "run_dirty_crls",
     "run_maintenance",
+    "run_reconcile",
     "scheduler_actor",
 ]
 
@@ -122,6 +123,21 @@ def run_dirty_crls(services: Services) -> None:
         log.info("reissued the %s CRL (number %d) after a revocation", record.issuer, record.number)
 
 
+def run_reconcile(services: Services) -> None:
+    """One reconciler pass: settle what a crash left in the issuance saga (docs/crash-safety.md)."""
+    services.reconciler.run()
+
+
+async def _reconcile_loop(services: Services) -> None:
+    interval = max(1, services.settings.ra.reconcile_interval_seconds)
+    while True:  # the first pass runs at start
+        try:
+            await asyncio.to_thread(run_reconcile, services)
+        except Exception:
+            log.exception("reconciler pass failed")
+        await asyncio.sleep(interval)
+
+
 async def _crl_dirty_loop(services: Services) -> None:
     while True:
         try:
@@ -146,7 +162,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        loops = (_maintenance_loop, _cmp_sweep_loop, _crl_dirty_loop, _audit_checkpoint_loop) if background else ()
+        jobs = (_maintenance_loop, _cmp_sweep_loop, _crl_dirty_loop, _audit_checkpoint_loop, _reconcile_loop)
+        loops = jobs if background else ()
         leader = leadership or AlwaysLeader()
         tasks = [asyncio.create_task(lead(leader, loops, services, on_change=_remember(app)))] if loops else []
         try:

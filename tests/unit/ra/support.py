@@ -11,6 +11,7 @@ from argon2 import PasswordHasher, profiles
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_der_public_key
 from cryptography.x509.oid import NameOID
 
 from jointcert.bank.sandbox.hashing import SecretHasher
@@ -24,6 +25,7 @@ from jointcert.ra.service import RegistrationAuthority
 from jointcert.storage.bank_repository import SandboxBank, build_sandbox_bank
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ra import SqlAttempts, SqlCertificateRegistry, SqlSessionStore, SqlStepLog
+from jointcert.storage.repositories.ra_saga import SqlFeeLedger
 from jointcert.storage.tables.all import metadata
 from jointcert.types import CertType
 
@@ -31,13 +33,15 @@ KEY = bytes(range(32))
 _DUMMY_KEY = rsa.generate_private_key(65537, 1024)
 
 
-def _dummy_certificate(now: datetime) -> x509.Certificate:
+def _dummy_certificate(now: datetime, public_key_der: bytes | None = None) -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake")])
+    key = _DUMMY_KEY.public_key() if public_key_der is None else load_der_public_key(public_key_der)
+    assert isinstance(key, rsa.RSAPublicKey)
     return (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
-        .public_key(_DUMMY_KEY.public_key())
+        .public_key(key)
         .serial_number(1)
         .not_valid_before(now)
         .not_valid_after(now + timedelta(days=365))
@@ -52,17 +56,37 @@ class FakeAuthority:
     clock: FakeClock
     issued: list[IssuanceRequest] = field(default_factory=list)
     revoked: list[int] = field(default_factory=list)
+    confirmed: list[int] = field(default_factory=list)
+    by_key: dict[str, IssuedCertificate] = field(default_factory=dict)
     fail_with: Exception | None = None
 
     def issue(self, request: IssuanceRequest) -> IssuedCertificate:
+        if request.request_key in self.by_key:
+            return self.by_key[request.request_key]
         if self.fail_with is not None:
             raise self.fail_with
         self.issued.append(request)
         now = self.clock.now()
-        cert = _dummy_certificate(now)
-        return IssuedCertificate(
+        cert = _dummy_certificate(now, request.public_key_der)
+        issued = IssuedCertificate(
             len(self.issued), cert, b"der", request.cert_type, now, now + timedelta(days=365), None
         )
+        if request.request_key is not None:
+            self.by_key[request.request_key] = issued
+        return issued
+
+    def issued_for(self, request_key: str) -> IssuedCertificate | None:
+        return self.by_key.get(request_key)
+
+    def record_for(self, request_key: str) -> CertificateRecord | None:
+        return None
+
+    def confirm(self, serial: int) -> list[int]:
+        self.confirmed.append(serial)
+        return []
+
+    def recover_stale(self, max_age: timedelta = timedelta(minutes=5), *, actor: str = "recovery") -> list[int]:
+        return []
 
     def renew(self, request: RenewalRequest) -> IssuedCertificate:
         raise NotImplementedError
@@ -112,6 +136,7 @@ def build_rig(
         settings=settings or RaSettings(),
         ca_validity_days=365,
         chain=(b"issuing", b"root"),
+        fees=SqlFeeLedger(database),
         registrar=registrar,
     )
     return Rig(ra, bank, authority, clock, database)

@@ -204,8 +204,12 @@ class IssuanceMachine(RuleBasedStateMachine):
                 challenge = self.ra.enrollment_challenge(self.sid, self.token).value.challenge
             signer = KEY if right else OTHER
             signature = signer.sign(challenge.encode(), padding.PKCS1v15(), hashes.SHA256())
-            self.ra.enroll(self.sid, self.token, public_key_der=SPKI, random_num=bytes(20), signature=signature)
+            done = self.ra.enroll(self.sid, self.token, public_key_der=SPKI, random_num=bytes(20), signature=signature)
             self.issued += 1
+            assert done.value is not None and done.session.state == "delivered"
+            confirm = f"jointcert-confirm:{challenge}:{done.value.serial:x}".encode()
+            proof = KEY.sign(confirm, padding.PKCS1v15(), hashes.SHA256())
+            assert self.ra.confirm_enrollment(self.sid, self.token, proof).session.state == "issued"
 
         self.attempt("enroll", {"challenge"}, right, "issued", call)
 

@@ -18,7 +18,16 @@ from jointcert.ca.errors import LintFailed
 from jointcert.clock import FakeClock
 from jointcert.ra.errors import CmpUnavailable, SessionClosed, StepOutOfOrder
 from jointcert.ra.session import CardChallenge, SessionData
-from jointcert.ra.workflow import OPEN_STATES, TERMINAL_STATES, TRANSITIONS, State, Step, allowed_steps, transition
+from jointcert.ra.workflow import (
+    OPEN_STATES,
+    SAGA_STATES,
+    TERMINAL_STATES,
+    TRANSITIONS,
+    State,
+    Step,
+    allowed_steps,
+    transition,
+)
 from jointcert.types import CertType
 from tests.unit.ra.support import Rig, build_rig
 
@@ -37,10 +46,13 @@ def test_every_state_is_reachable_and_every_open_state_can_be_cancelled() -> Non
                     if target not in reachable:
                         reachable.add(target)
                         frontier.append(target)
-    assert reachable >= set(State) - {State.ISSUING, State.FAILED, State.EXPIRED}
-    for state in OPEN_STATES - {State.ISSUING}:
+    internal = {State.ISSUING, State.CONFIRMING, State.UNCONFIRMING, State.UNCONFIRMED}  # the saga's own moves
+    assert reachable >= set(State) - internal - {State.FAILED, State.EXPIRED}
+    for state in OPEN_STATES - SAGA_STATES:
         assert transition(state, Step.CANCEL).target is State.CANCELLED
     assert allowed_steps(State.ISSUING) == []
+    # no cancel in DELIVERED: the saga settles it
+    assert sorted(allowed_steps(State.DELIVERED)) == ["confirm_enrollment", "enroll", "enrollment_challenge"]
 
 
 def test_terminal_states_accept_nothing_and_steps_keep_their_place() -> None:
@@ -155,7 +167,7 @@ def test_ca_failure_charges_nothing_and_the_customer_can_retry(tmp_path: Path) -
     assert rig.ra.status(sid, token).state == "ready" and _balance(rig, "minjun88") == 1_523_400
     rig.authority.fail_with = None
     _enroll(rig, sid, token)
-    assert rig.ra.status(sid, token).state == "issued" and _balance(rig, "minjun88") == 1_523_400 - 4_400
+    assert rig.ra.status(sid, token).state == "delivered" and _balance(rig, "minjun88") == 1_523_400 - 4_400
 
 
 def test_a_fee_that_cannot_be_debited_revokes_the_new_certificate(tmp_path: Path) -> None:

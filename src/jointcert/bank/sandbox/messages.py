@@ -22,6 +22,7 @@ _SUBJECTS = {
     _E.REVOKED: "공동인증서 폐지 안내",
     _E.CONTACT_CHANGED: "고객정보 변경 안내",
     _E.LOCKED: "잠금 안내",
+    _E.UNCONFIRMED: "공동인증서 발급 취소 안내",
 }
 
 _TEXTS = {
@@ -31,6 +32,10 @@ _TEXTS = {
     _E.REVOKED: "{name}님, 공동인증서({cert_type})가 폐지되었습니다.",
     _E.CONTACT_CHANGED: "{name}님, 고객정보(이메일·주소·알림 휴대폰)가 변경되었습니다.",
     _E.LOCKED: "{name}님, 오류 횟수 초과로 {what}이(가) 잠겼습니다.",
+    _E.UNCONFIRMED: (
+        "{name}님, 앱의 저장 확인이 없어 새 공동인증서({cert_type})를 폐기하고 수수료를 환불했습니다. "
+        "기존 인증서는 그대로 사용할 수 있습니다."
+    ),
 }
 
 

@@ -2,34 +2,38 @@
 signs it with the new key (proof of possession) and sends its SPKI and R; or the RA registers the applicant at
 the CA and hands out a CMP reference number + authorization code instead.
 
-Fee order (general-purpose): the balance is checked, the certificate is issued, *then* the fee is debited
-(idempotency key = the session), and only then is the certificate handed out. If the CA fails nothing is
-charged (the session goes back to READY, so the customer can retry); if the debit fails the new certificate is
-revoked at once and the session fails. The CMP path does the same with the registration: a ticket whose fee
-could not be charged is never shown and expires unused.
+The JSON path has the shape of CMP (``ir`` → ``certConf``) and runs as the saga of :mod:`jointcert.ra.saga`:
+the certificate is issued (superseding nothing yet), the fee is charged once per certificate serial and the
+certificate is delivered; a retry on the same session returns the same certificate and fee entry. Only the app's
+confirmation (:func:`confirm`, signed by the new key) supersedes the older certificate and makes the fee final;
+without it the reconciler revokes the new certificate and reverses the fee (docs/crash-safety.md). If the CA fails
+nothing is charged (the session goes back to READY); if the debit fails the new certificate is revoked at once and
+the session fails. The CMP path charges at registration (key = the session): a ticket whose fee could not be
+charged is never shown and expires unused.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from jointcert.bank.model import LedgerEntry, NotificationEvent
+from jointcert import faults
+from jointcert.bank.model import LedgerEntry
 from jointcert.ca.authority import IssuanceRequest, IssuedCertificate, SignatureProof
 from jointcert.ca.errors import BadProofOfPossession
 from jointcert.ca.validate import validate_public_key
 from jointcert.errors import JointcertError
 from jointcert.npki.vid import RANDOM_NUM_LENGTH
+from jointcert.ra import saga
 from jointcert.ra.context import Outcome, StepContext
-from jointcert.ra.errors import CmpUnavailable, MalformedInput
-from jointcert.ra.policies import fee_krw, kst_date
-from jointcert.ra.ports import RegisteredCertificate
+from jointcert.ra.errors import CmpUnavailable, ConfirmationLate, EnrollmentKeyMismatch, MalformedInput
+from jointcert.ra.policies import fee_krw
 from jointcert.ra.session import IssuanceSession
 from jointcert.ra.steps.cert_type import require_funds
 from jointcert.ra.workflow import State
@@ -38,18 +42,20 @@ from jointcert.types import CertType
 __all__ = [
     "CHALLENGE_PREFIX",
     "CmpTicket",
+    "Confirmed",
     "EnrollmentChallenge",
     "FeeCharged",
     "Issued",
     "challenge",
+    "confirm",
     "enroll",
     "issued_view",
     "register_cmp",
+    "validate_public_key_der",
     "verify_pop",
 ]
 
 CHALLENGE_PREFIX = "jointcert-enroll"
-FEE_MEMO = "공동인증서 범용 발급 수수료"
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,14 @@ class Issued:
     reissue: bool
     superseded_serial: int | None
     fee: FeeCharged | None
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """The app confirmed the certificate: it is final; ``superseded`` lists the serials revoked for it."""
+
+    serial: int
+    superseded: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -127,18 +141,10 @@ def challenge(ctx: StepContext, session: IssuanceSession) -> Outcome[EnrollmentC
     """The session's enrollment challenge (made once)."""
     text = session.data.enroll_challenge or f"{CHALLENGE_PREFIX}:{session.id}:{secrets.token_hex(16)}"
     cert_type = CertType(session.data.cert_type or "")
-    moved = session.moved(State.READY, ctx.now(), enroll_challenge=text)
+    state = State.DELIVERED if session.state is State.DELIVERED else State.READY
+    moved = session.moved(state, ctx.now(), enroll_challenge=text)
     value = EnrollmentChallenge(text, cert_type.value, fee_krw(cert_type, ctx.settings), session.expires_at)
     return Outcome(moved, value)
-
-
-def _charge(ctx: StepContext, session: IssuanceSession, amount: int) -> FeeCharged | None:
-    if not amount:
-        return None
-    entry: LedgerEntry = ctx.bank.accounts.debit_fee(
-        session.data.account_number or "", amount, FEE_MEMO, f"ra-fee:{session.id}"
-    )
-    return FeeCharged(-entry.amount_krw, entry.id, entry.balance_after_krw)
 
 
 def _claim(ctx: StepContext, session: IssuanceSession, cert_type: CertType) -> IssuanceSession:
@@ -148,61 +154,91 @@ def _claim(ctx: StepContext, session: IssuanceSession, cert_type: CertType) -> I
     return ctx.sessions.save(session.moved(State.ISSUING, ctx.now()), expected_version=session.version)
 
 
+def _charge(ctx: StepContext, session: IssuanceSession, amount: int) -> FeeCharged | None:
+    if not amount:
+        return None
+    entry: LedgerEntry = ctx.bank.accounts.debit_fee(
+        session.data.account_number or "", amount, saga.FEE_MEMO, f"ra-fee:{session.id}"
+    )
+    return FeeCharged(-entry.amount_krw, entry.id, entry.balance_after_krw)
+
+
 def _revert(ctx: StepContext, claimed: IssuanceSession) -> None:
     ctx.sessions.save(claimed.moved(State.READY, ctx.now()), expected_version=claimed.version)
+
+
+def _fee(ctx: StepContext, session: IssuanceSession, issued: IssuedCertificate) -> FeeCharged | None:
+    """The fee of a delivered certificate, for the client (re-running the charge only replays it)."""
+    amount = fee_krw(issued.cert_type, ctx.settings)
+    if not amount:
+        return None
+    account = session.data.account_number or ""
+    entry: LedgerEntry = ctx.bank.accounts.debit_fee(account, amount, saga.FEE_MEMO, f"ra-fee:{issued.serial:x}")
+    return FeeCharged(-entry.amount_krw, entry.id, entry.balance_after_krw)
+
+
+def _delivered(ctx: StepContext, session: IssuanceSession, issued: IssuedCertificate) -> Outcome[Issued | None]:
+    older = None if session.data.supersedes is None else int(session.data.supersedes, 16)
+    fee = _fee(ctx, session, issued)
+    view = issued_view(ctx.chain, replace(issued, superseded_serial=older), fee)
+    return Outcome(session.moved(session.state, ctx.now(), fee_ledger_id=fee.ledger_id if fee else None), view)
 
 
 def enroll(
     ctx: StepContext, session: IssuanceSession, *, public_key_der: bytes, random_num: bytes, signature: bytes
 ) -> Outcome[Issued | None]:
-    """Issue through the CA (channel ``api``), charge the fee, record and notify."""
+    """Issue through the CA (channel ``api``, supersede only at confirmation), charge the fee, deliver.
+
+    A retry on a DELIVERED session returns the same certificate and the same fee entry."""
+    if session.state is State.DELIVERED:
+        issued = saga.delivered_certificate(ctx, session)
+        if saga.spki_of(issued.certificate) != validate_public_key_der(public_key_der):
+            raise EnrollmentKeyMismatch()
+        return _delivered(ctx, session, issued)
     cert_type = CertType(session.data.cert_type or "")
     if len(random_num) != RANDOM_NUM_LENGTH:
         raise MalformedInput(f"R (random_num) must be {RANDOM_NUM_LENGTH} bytes.", field="random_num")
     message = (session.data.enroll_challenge or "").encode()
     verify_pop(public_key_der, message, signature)  # before anything is recorded or charged
     customer, rrn = ctx.customer(session), ctx.rrn(session)
-    claimed = _claim(ctx, session, cert_type)
+    if amount := fee_krw(cert_type, ctx.settings):
+        require_funds(ctx, session, amount)
+    older = ctx.authority.active_for_holder(rrn, cert_type)
+    marked = session.moved(session.state, ctx.now(), supersedes=None if older is None else format(older.serial, "x"))
+    claimed = saga.claim(ctx, marked, None if older is None else older.serial)
     request = IssuanceRequest(
-        cert_type, customer.name, rrn, random_num, public_key_der, SignatureProof(message, signature), "api"
-    )
+        cert_type, customer.name, rrn, random_num, public_key_der, SignatureProof(message, signature), "api",
+        confirm_later=True, request_key=saga.request_key(claimed),
+    )  # fmt: skip
     try:
         issued = ctx.authority.issue(request)
     except BaseException:
-        _revert(ctx, claimed)  # nothing issued, nothing charged: the customer may try again
+        saga.release(ctx, claimed)  # nothing issued, nothing charged: the customer may try again
         raise
-    try:
-        fee = _charge(ctx, claimed, fee_krw(cert_type, ctx.settings))
-    except JointcertError as exc:  # not paid: the certificate must not stay valid
-        ctx.authority.revoke(issued.serial, x509.ReasonFlags.cessation_of_operation, actor="ra")
-        return Outcome(claimed.moved(State.FAILED, ctx.now()), None, exc)
-    _record(ctx, claimed, issued)
-    moved = claimed.moved(
-        State.ISSUED,
-        ctx.now(),
-        serial=format(issued.serial, "x"),
-        reissue=issued.superseded_serial is not None,
-        fee_ledger_id=fee.ledger_id if fee else None,
-    )
-    return Outcome(moved, issued_view(ctx.chain, issued, fee))
+    outcome = saga.deliver(ctx, claimed, issued)
+    if outcome.value is None:
+        return Outcome(outcome.session, None, outcome.error)
+    return _delivered(ctx, outcome.session, outcome.value)
 
 
-def _record(ctx: StepContext, session: IssuanceSession, issued: IssuedCertificate) -> None:
-    customer_id = session.customer_id or ""
-    reissue = issued.superseded_serial is not None
-    ctx.registry.add(
-        RegisteredCertificate(
-            issued.serial,
-            customer_id,
-            issued.cert_type,
-            "reissued" if reissue else "issued",
-            session.id,
-            ctx.now(),
-        )
-    )
-    event = NotificationEvent.REISSUED if reissue else NotificationEvent.ISSUED
-    params = {"cert_type": issued.cert_type.label_ko, "valid_until": kst_date(issued.not_after)}
-    ctx.notifications.send(customer_id, event, params)
+def confirm(ctx: StepContext, session: IssuanceSession, *, signature: bytes) -> Outcome[Confirmed]:
+    """certConf for the JSON path: the new key's signature over :func:`saga.confirm_message`; only now are the
+    older certificates superseded and the fee final."""
+    issued = saga.delivered_certificate(ctx, session)
+    deadline = saga.confirm_deadline(session)
+    if deadline is not None and ctx.now() >= deadline:
+        raise ConfirmationLate()
+    verify_pop(saga.spki_of(issued.certificate), saga.confirm_message(session), signature)
+    claimed = ctx.sessions.save(session.moved(State.CONFIRMING, ctx.now()), expected_version=session.version)
+    faults.point("after_confirm_claim")
+    done, superseded = saga.finish_confirmation(ctx, claimed)
+    return Outcome(done, Confirmed(issued.serial, tuple(superseded)))
+
+
+def validate_public_key_der(public_key_der: bytes) -> bytes:
+    """The SPKI DER of an acceptable key, re-encoded (so two encodings of one key compare equal)."""
+    key = validate_public_key(public_key_der)
+    return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
 def register_cmp(ctx: StepContext, session: IssuanceSession) -> Outcome[CmpTicket | None]:

@@ -97,6 +97,46 @@ class SqlAccounts:
                 raise
             return replay
 
+    def refund_fee(self, account_number: str, amount_krw: int, memo: str, idempotency_key: str) -> LedgerEntry:
+        """Credit once per idempotency key (a reversal of a fee); any account status."""
+        number = normalize_account_number(account_number)
+        if isinstance(amount_krw, bool) or not isinstance(amount_krw, int) or amount_krw <= 0:
+            raise InvalidFeeAmount(amount_krw=amount_krw)
+        replay = self._replay(number, -amount_krw, memo, idempotency_key)
+        if replay is not None:
+            return replay
+        try:
+            with self._db.session() as session:
+                return self._credit(session, number, amount_krw, memo, idempotency_key)
+        except IntegrityError:  # the same key committed concurrently
+            replay = self._replay(number, -amount_krw, memo, idempotency_key)
+            if replay is None:
+                raise
+            return replay
+
+    def _credit(self, session: Session, number: str, amount: int, memo: str, key: str) -> LedgerEntry:
+        if session.get(BankAccount, number) is None:
+            raise AccountNotFound(account_number=number)
+        session.execute(
+            update(BankAccount)
+            .where(BankAccount.number == number)
+            .values(balance_krw=BankAccount.balance_krw + amount)
+            .execution_options(synchronize_session=False)
+        )
+        balance = session.scalar(select(BankAccount.balance_krw).where(BankAccount.number == number))
+        entry = BankLedgerEntry(
+            id=uuid.uuid4().hex,
+            account_number=number,
+            amount_krw=amount,
+            balance_after_krw=int(balance or 0),
+            memo=memo,
+            idempotency_key=key,
+            created_at=self._clock.now(),
+        )
+        session.add(entry)
+        session.flush()
+        return ledger_value(entry)
+
     def _debit(self, session: Session, number: str, amount: int, memo: str, key: str) -> LedgerEntry:
         row = session.get(BankAccount, number)
         if row is None:

@@ -41,6 +41,7 @@ from jointcert.storage.tables.ca import (
     CaCompromisedKey,
     CaCrl,
     CaCrlCounter,
+    CaRequestKey,
 )
 
 __all__ = ["SqlAuditStore", "SqlCertificateStore", "serial_key"]
@@ -182,10 +183,33 @@ class SqlCertificateStore:
                         created_at=record.created_at,
                     )
                 )
+                if record.request_key is not None:
+                    session.add(
+                        CaRequestKey(
+                            issuer=record.issuer,
+                            request_key=record.request_key,
+                            serial_hex=serial_key(record.serial),
+                            created_at=record.created_at,
+                        )
+                    )
                 session.flush()
                 append_audit(session, event)
         except IntegrityError as exc:
             raise RecordCollision() from exc
+
+    def find_by_request_key(self, issuer: str, request_key: str) -> CertificateRecord | None:
+        """The record made for ``request_key``, or ``None``."""
+        with self._db.session() as session:
+            row = session.scalars(
+                select(CaCertificate)
+                .join(
+                    CaRequestKey,
+                    (CaRequestKey.issuer == CaCertificate.issuer)
+                    & (CaRequestKey.serial_hex == CaCertificate.serial_hex),
+                )
+                .where(CaRequestKey.issuer == issuer, CaRequestKey.request_key == request_key)
+            ).first()
+            return None if row is None else _record(row)
 
     def mark_issued(
         self,

@@ -356,14 +356,19 @@ class SqlTransactionStore:
         with self._db.session() as session:
             return rowcount(session.execute(update(CmpTransaction).where(*conditions).values(**values))) == 1
 
-    def overdue(self, now: datetime) -> list[TransactionRecord]:
-        """Waiting past the deadline, or left revoking."""
+    def overdue(self, now: datetime, *, open_before: datetime | None = None) -> list[TransactionRecord]:
+        """Waiting past the deadline, left revoking or superseding, or (``open_before``) left open."""
+        left = (TransactionState.REVOKING.value, TransactionState.SUPERSEDING.value)
+        stale_open = (CmpTransaction.state == TransactionState.OPEN.value) & (
+            CmpTransaction.created_at <= (open_before or datetime.min.replace(tzinfo=now.tzinfo))
+        )
         with self._db.session() as session:
             rows = session.scalars(
                 select(CmpTransaction).where(
                     or_(
                         (CmpTransaction.state == TransactionState.WAITING.value) & (CmpTransaction.deadline <= now),
-                        CmpTransaction.state == TransactionState.REVOKING.value,
+                        CmpTransaction.state.in_(left),
+                        stale_open,
                     )
                 )
             ).all()

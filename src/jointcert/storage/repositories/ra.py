@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from jointcert.ra.errors import IssuanceInProgress, SessionBusy
 from jointcert.ra.ports import Challenge, Credential, RegisteredCertificate, StepLogEntry
 from jointcert.ra.session import IssuanceSession, SessionData
-from jointcert.ra.workflow import OPEN_STATES, State
+from jointcert.ra.workflow import OPEN_STATES, SAGA_STATES, State
 from jointcert.storage.db import Database, rowcount
 from jointcert.storage.tables.ra import RaAttempt, RaCertificate, RaChallenge, RaSession, RaStepLog
 from jointcert.types import CertType
@@ -112,7 +112,7 @@ class SqlSessionStore:
         with self._db.session() as db:
             changed = db.execute(
                 update(RaSession)
-                .where(RaSession.state.in_([s.value for s in OPEN_STATES]), RaSession.expires_at <= now)
+                .where(RaSession.state.in_([s.value for s in OPEN_STATES - SAGA_STATES]), RaSession.expires_at <= now)
                 .values(
                     state=State.EXPIRED.value,
                     rrn_ciphertext=None,
@@ -123,6 +123,17 @@ class SqlSessionStore:
                 .execution_options(synchronize_session=False)
             )
             return rowcount(changed)
+
+    def in_state(self, state: State, *, updated_before: datetime, limit: int = 100) -> list[IssuanceSession]:
+        """Sessions in ``state`` last changed before ``updated_before``, oldest first."""
+        with self._db.session() as db:
+            rows = db.scalars(
+                select(RaSession)
+                .where(RaSession.state == state.value, RaSession.updated_at < updated_before)
+                .order_by(RaSession.updated_at)
+                .limit(limit)
+            )
+            return [_session(row) for row in rows]
 
 
 class SqlAttempts:

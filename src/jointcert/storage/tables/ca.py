@@ -9,7 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jointcert.storage.tables import Base, UtcDateTime
 
-__all__ = ["CaAuditHead", "CaAuditLog", "CaAuthority", "CaCertificate", "CaCompromisedKey", "CaCrl", "CaCrlCounter"]
+__all__ = [
+    "CaAuditHead",
+    "CaAuditLog",
+    "CaAuthority",
+    "CaCertificate",
+    "CaCompromisedKey",
+    "CaCrl",
+    "CaCrlCounter",
+    "CaRequestKey",
+]
 
 
 class CaAuthority(Base):
@@ -52,6 +61,17 @@ class CaCertificate(Base):
     issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revocation_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class CaRequestKey(Base):
+    """The caller's idempotency key of an issuance (RA: session + attempt) → the record made for it."""
+
+    __tablename__ = "ca_request_keys"
+
+    issuer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    serial_hex: Mapped[str] = mapped_column(String(42))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class CaCrlCounter(Base):

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jointcert.storage.tables import Base, UtcDateTime
 
-__all__ = ["RaAttempt", "RaCertificate", "RaChallenge", "RaSession", "RaStepLog"]
+__all__ = ["RaAttempt", "RaCertificate", "RaChallenge", "RaFeeEntry", "RaSession", "RaStepLog"]
 
 
 class RaSession(Base):
@@ -85,4 +85,21 @@ class RaCertificate(Base):
     cert_type: Mapped[str] = mapped_column(String(16))
     event: Mapped[str] = mapped_column(String(16))
     session_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RaFeeEntry(Base):
+    """The fee ledger: a ``charge``, then ``final`` (confirmed) or a ``reversal``; one of each per certificate."""
+
+    __tablename__ = "ra_fee_ledger"
+    __table_args__ = (UniqueConstraint("serial_hex", "kind"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    serial_hex: Mapped[str] = mapped_column(String(42))
+    kind: Mapped[str] = mapped_column(String(16))  # charge | final | reversal
+    session_id: Mapped[str] = mapped_column(String(32), index=True)
+    customer_id: Mapped[str] = mapped_column(String(32))
+    account_number: Mapped[str] = mapped_column(String(16))
+    amount_krw: Mapped[int] = mapped_column(Integer)  # charge negative, reversal positive, final 0
+    bank_entry_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -404,6 +404,25 @@ def enroll(session_id: SessionId, body: m.EnrollIn, request: Request, token: Tok
 
 
 @router.post(
+    "/sessions/{session_id}/enrollment/confirm",
+    summary="11. Confirm: the app saved the certificate (signed by the new key)",
+    responses=_errors(ra.ConfirmationLate, BadProofOfPossession),
+)
+def confirm_enrollment(
+    session_id: SessionId, body: m.ConfirmIn, request: Request, token: Token = None
+) -> m.ConfirmedOut:
+    """Like CMP certConf: sign ``jointcert-confirm:<challenge>:<serial hex>`` with the new key once the certificate
+    is saved. Only now is the older certificate superseded and the fee final; without it, after
+    ``ra.confirm_wait_seconds`` the new certificate is revoked and the fee refunded (docs/issuance-flow.md)."""
+    done = _ra(request).confirm_enrollment(session_id, token, m.from_b64(body.signature, "signature"))
+    return m.ConfirmedOut(
+        session=m.session_out(done.session),
+        serial=format(done.value.serial, "x"),
+        superseded=[format(s, "x") for s in done.value.superseded],
+    )
+
+
+@router.post(
     "/sessions/{session_id}/enrollment/cmp",
     summary="10. Or: a CMP reference number + authorization code",
     responses=_errors(ra.CmpUnavailable, InsufficientFunds, AccountNotActive, ra.IssuanceInProgress),

@@ -31,6 +31,8 @@ __all__ = [
     "CertificateTypeOut",
     "CmpTicketOut",
     "CodeIn",
+    "ConfirmIn",
+    "ConfirmedOut",
     "ContactIn",
     "ContactOut",
     "EnrollIn",
@@ -374,6 +376,20 @@ class EnrollIn(_In):
     public_key: str = Field(min_length=1, max_length=8192)
     random_num: str = Field(min_length=1, max_length=64)
     signature: str = Field(min_length=1, max_length=2048)
+
+
+class ConfirmIn(_In):
+    """The new key's signature (base64) over ``jointcert-confirm:<challenge>:<serial hex>`` (UTF-8)."""
+
+    signature: str = Field(min_length=1, max_length=2048)
+
+
+class ConfirmedOut(BaseModel):
+    """The certificate is final; ``superseded`` lists the older serials revoked for it."""
+
+    session: SessionOut
+    serial: str
+    superseded: list[str]
 
 
 class FeeOut(BaseModel):

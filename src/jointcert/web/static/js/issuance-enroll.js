@@ -1,8 +1,10 @@
 /**
  * The last screens of the issuance flow. Password (10): the certificate password entered twice against the live
  * checklist (rules from the API); then, in this browser, the RSA-2048 key pair and R (keys.js), the signature over
- * the enrollment challenge (proof of possession), the enrollment call, and the certificate with its key and R saved
- * encrypted under the password (vault.js). Done (11): what was issued, read back from the wallet.
+ * the enrollment challenge (proof of possession), the enrollment call, the certificate with its key and R saved
+ * encrypted under the password (vault.js), and only then the confirmation (signed by the new key, like CMP certConf):
+ * without it the bank revokes the new certificate after a few minutes and refunds the fee, and the current
+ * certificate stays (docs/issuance-flow.md). Done (11): what was issued, read back from the wallet.
  *
  * Never sent: the private key and the certificate password. R goes only into the enrollment call, which needs it
  * to compute the VID on the server (docs/issuance-flow.md "Enrollment").
@@ -136,6 +138,8 @@ async function issue(api, password) {
       vault.close();
     }
     await requestPersistentStorage();
+    say(status, "발급을 확정하는 중…", "Confirming the issuance…");
+    await confirmSaved(api, privateKey, challenge, issued.serial);
     saveFlow({ token: null, call: null, issued: {
       credentialId: saved.id, serial: issued.serial, certType: issued.cert_type, labelKo: issued.label_ko,
       labelEn: issued.label_en, subject: issued.subject, notBefore: issued.not_before, notAfter: issued.not_after,
@@ -144,6 +148,26 @@ async function issue(api, password) {
     goTo("done");
   } finally {
     r.fill(0);
+  }
+}
+
+/**
+ * Tell the bank the certificate is saved: the new key signs `jointcert-confirm:<challenge>:<serial>`. A lost answer
+ * is retried (a repeated confirmation answers the same).
+ * @param {Screen["api"]} api
+ * @param {CryptoKey} privateKey
+ * @param {string} challenge
+ * @param {string} serial
+ */
+async function confirmSaved(api, privateKey, challenge, serial) {
+  const signature = toBase64(await sign(privateKey, utf8(`jointcert-confirm:${challenge}:${serial}`)));
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await api.post("/enrollment/confirm", { signature });
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
   }
 }
 
