@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import typer
 
-from jointcert.cli import admin, ca, ceremony, cmp, copy, demo, init, inspect, login, pfx, ra, reconcile, serve, verify, wallet
+from jointcert.cli import (
+    admin,
+    ca,
+    ceremony,
+    cmp,
+    copy,
+    demo,
+    init,
+    inspect,
+    login,
+    pfx,
+    ra,
+    reconcile,
+    serve,
+    verify,
+    wallet,
+)
 
 __all__ = ["register"]
 
