@@ -34,6 +34,10 @@ from jointcert.storage.tables.ra import RaFeeEntry, RaSession
 from jointcert.types import CertType
 from tests.integration.issuance_flow import Flow, rsa_key
 
+UNTHROTTLED = {  # many customers from one address: the per-address anti-automation caps would refuse them
+    f"JOINTCERT_THROTTLE__{name}": "100000000"
+    for name in ("IDENTITY_PER_ADDRESS", "SECRET_PER_ADDRESS", "ARS_CALLS_PER_ADDRESS", "LOGIN_PER_ADDRESS")
+}
 CONFIRM_WAIT = 2  # seconds: ra.confirm_wait_seconds and cmp.confirm_wait_seconds of the crashing instance
 GRACE = 1  # ra.saga_grace_seconds
 START_TIMEOUT = 90.0
@@ -79,6 +83,8 @@ class Server:
             JOINTCERT_RA__SAGA_GRACE_SECONDS=str(GRACE),
             JOINTCERT_RA__RECONCILE_INTERVAL_SECONDS="3600",  # only the pass at start: the test reconciles
             JOINTCERT_LOG_LEVEL="WARNING",
+            JOINTCERT_SANDBOX__ENABLED="true",  # the customers' ARS calls ring on the sandbox phone
+            **UNTHROTTLED,  # every simulated customer comes from 127.0.0.1
         )
         if fault is not None:
             env["JOINTCERT_FAULT_POINT"] = fault

@@ -47,6 +47,10 @@ __all__ = [
 ]
 
 START_SECONDS = 300  # a loaded machine: unlocking keys and building pkilint's validators takes a while
+UNTHROTTLED = {  # many customers from one address: the per-address anti-automation caps would refuse them
+    f"JOINTCERT_THROTTLE__{name}": "100000000"
+    for name in ("IDENTITY_PER_ADDRESS", "SECRET_PER_ADDRESS", "ARS_CALLS_PER_ADDRESS", "LOGIN_PER_ADDRESS")
+}
 
 
 def free_port() -> int:
@@ -81,7 +85,8 @@ class Deployment:
     def create(cls, home: Path, public_url: str, database_url: str | None, **settings: str) -> Deployment:
         """``jointcert init`` in ``home/init``; nodes get the secrets and key directory through the environment."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("JOINTCERT_")}
-        env.update({"COLUMNS": "250", "JOINTCERT_SERVER__PUBLIC_URL": public_url, **settings})
+        env.update({"COLUMNS": "250", "JOINTCERT_SERVER__PUBLIC_URL": public_url, **UNTHROTTLED, **settings})
+        env["JOINTCERT_SANDBOX__ENABLED"] = "true"  # the flow's ARS calls ring on the sandbox phone
         if database_url is not None:
             env["JOINTCERT_DATABASE_URL"] = database_url
         deployment = cls(home, database_url, env)
