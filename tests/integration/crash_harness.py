@@ -38,7 +38,7 @@ UNTHROTTLED = {  # many customers from one address: the per-address anti-automat
     f"JOINTCERT_THROTTLE__{name}": "100000000"
     for name in ("IDENTITY_PER_ADDRESS", "SECRET_PER_ADDRESS", "ARS_CALLS_PER_ADDRESS", "LOGIN_PER_ADDRESS")
 }
-CONFIRM_WAIT = 2  # seconds: ra.confirm_wait_seconds and cmp.confirm_wait_seconds of the crashing instance
+CONFIRM_WAIT = 30  # seconds (ra and cmp confirm waits): long enough for a retry on a loaded machine, waited out once
 GRACE = 1  # ra.saga_grace_seconds
 START_TIMEOUT = 90.0
 JSON_POINTS = (
