@@ -34,7 +34,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 @pytest.fixture
 def base(services: Services, live_server: Callable[[object], str]) -> str:
     """The real app on 127.0.0.1."""
-    return live_server(create_app(services))
+    return live_server(create_app(services, sandbox=True))
 
 
 def test_virtual_phone_polls_and_keeps_what_is_typed(base: str, page: Page, screenshot: Callable[..., Path]) -> None:
@@ -68,7 +68,7 @@ def test_virtual_phone_polls_and_keeps_what_is_typed(base: str, page: Page, scre
         assert_no_violations(page, "virtual phone, ringing")
         screenshot(page, "phone-ringing")
         digits.fill(code)
-        page.locator("[data-call] button").click()
+        page.locator("[data-call] .call__form button").click()
         expect(page.locator("#phone-result")).to_contain_text("확인되었습니다 (confirmed)")
         expect(page.locator("#idle")).to_be_visible()
         confirmed = client.post(f"/sessions/{sid}/ars/confirm", json={}, headers=headers).json()
