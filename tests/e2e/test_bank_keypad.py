@@ -37,7 +37,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 @pytest.fixture
 def base(services: Services, live_server: Callable[[object], str]) -> str:
     """The real app on 127.0.0.1."""
-    return live_server(create_app(services))
+    return live_server(create_app(services, sandbox=True))
 
 
 def ready(page: Page, step: str) -> None:
@@ -110,7 +110,7 @@ def test_keypad_through_identity_account_and_otp(base: str, page: Page, screensh
     page.click("#account-submit")
     ready(page, "second-factor")
 
-    code = httpx.get(f"{base}/api/v1/sandbox/otp/{user}", timeout=60).json()["code"]
+    code = httpx.get(f"{base}/api/v1/sandbox/otp/{user}", timeout=60).raise_for_status().json()["code"]
     otp = page.locator("#otp-code")
     assert otp.get_attribute("inputmode") == "none"
     otp.press_sequentially(code)
@@ -140,7 +140,7 @@ def api_to_second_factor(base: str, user: str) -> dict[str, object]:
         phone = found["phones"][0]  # type: ignore[index]
         placed = post("/ars/call", {"phone_id": phone["id"]})
         number = spec.phones[0].number
-        calls = httpx.get(f"{base}/api/v1/sandbox/phone/{number}/calls", timeout=60).json()
+        calls = httpx.get(f"{base}/api/v1/sandbox/phone/{number}/calls", timeout=60).raise_for_status().json()
         httpx.post(
             f"{base}/api/v1/sandbox/phone/{number}/calls/{calls[-1]['call_id']}/answer",
             json={"digits": placed["code"]},
