@@ -41,7 +41,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 @pytest.fixture
 def base(services: Services, live_server: Callable[[object], str]) -> str:
     """The real app on 127.0.0.1."""
-    return live_server(create_app(services))
+    return live_server(create_app(services, sandbox=True))
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def api_to_password_screen(base: str, user: str, cert_type: str) -> dict[str, An
         post("/identity", {"user_id": user, "rrn": spec.rrn})
         post("/abroad", {})
         post("/account", {"account_number": spec.accounts[0].number, "pin": spec.accounts[0].pin})
-        code = httpx.get(f"{base}/api/v1/sandbox/otp/{user}", timeout=60).json()["code"]
+        code = httpx.get(f"{base}/api/v1/sandbox/otp/{user}", timeout=60).raise_for_status().json()["code"]
         post("/otp", {"code": code})
         post("/contact", {})
         chosen = post("/certificate-type", {"cert_type": cert_type})

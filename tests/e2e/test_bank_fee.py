@@ -35,7 +35,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 @pytest.fixture
 def base(services: Services, live_server: Callable[[object], str]) -> str:
     """The real app on 127.0.0.1."""
-    return live_server(create_app(services))
+    return live_server(create_app(services, sandbox=True))
 
 
 def api_to_type_screen(base: str, user: str) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def api_to_type_screen(base: str, user: str) -> dict[str, Any]:
         found = post("/identity", {"user_id": user, "rrn": spec.rrn})
         placed = post("/ars/call", {"phone_id": found["phones"][0]["id"]})
         number = spec.phones[0].number
-        call = httpx.get(f"{base}/api/v1/sandbox/phone/{number}/calls", timeout=60).json()[-1]
+        call = httpx.get(f"{base}/api/v1/sandbox/phone/{number}/calls", timeout=60).raise_for_status().json()[-1]
         httpx.post(
             f"{base}/api/v1/sandbox/phone/{number}/calls/{call['call_id']}/answer",
             json={"digits": placed["code"]},
