@@ -33,7 +33,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 def test_countdown_decline_and_overseas_check_while_ringing(
     services: Services, live_server: Callable[[object], str], page: Page, screenshot: Callable[..., Path]
 ) -> None:
-    base = live_server(create_app(services))
+    base = live_server(create_app(services, sandbox=True))
     page.set_viewport_size(PHONE)
     spec = demo_customer(USER).spec
     page.goto(base + "/bank/issuance")
@@ -55,7 +55,7 @@ def test_countdown_decline_and_overseas_check_while_ringing(
     screenshot(page, "ars-countdown")
     phone = page.context.new_page()
     phone.goto(f"{base}/sandbox/phone/{spec.phones[0].number}")
-    phone.click("text=거절 / Decline")
+    phone.click("[data-call] .call__decline button")
     expect(phone.locator(".msg")).to_contain_text("declined")
     expect(page.locator("#ars-error")).to_contain_text("전화를 거절하셨습니다")
     expect(page.locator("#ars-form")).to_be_visible()
