@@ -21,7 +21,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_private_key
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from jointcert.app import Services
 from jointcert.bank.seed import demo_customer
@@ -37,7 +37,7 @@ from tests.e2e.harness.support import RequestRecorder, js, secret_encodings, tex
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 PASSWORD = "Hanbit#2026-cert"
 Shot = Callable[[str], Path]
 
