@@ -40,32 +40,12 @@ class HttpOcspTransport:
         self._client.close()
 
 
-class HttpCrlFetcher:
-    """GETs the CRL from its distribution point."""
+class _HttpGetFetcher:
+    """GETs a body of at most ``max_bytes`` from a URL; the CRL and caIssuers fetchers differ only in that bound."""
+
+    max_bytes: int
 
     def __init__(self, *, timeout: float = 10.0, client: httpx.Client | None = None) -> None:
-        self._client = client or httpx.Client(timeout=timeout, follow_redirects=True)
-
-    def fetch(self, url: str) -> bytes:
-        """The CRL bytes; :class:`RevocationFetchError` on any transport failure."""
-        try:
-            response = self._client.get(url)
-        except httpx.HTTPError as exc:
-            raise RevocationFetchError(f"{url}: {type(exc).__name__}") from exc
-        return _read(response, _MAX_CRL_BYTES, url)
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._client.close()
-
-
-_MAX_CERT_BYTES = 1 << 20
-
-
-class HttpCaIssuersFetcher:
-    """GETs an issuer certificate from an AIA caIssuers URL (a :class:`~jointcert.rp.aia.CaIssuersFetcher`)."""
-
-    def __init__(self, *, timeout: float = 5.0, client: httpx.Client | None = None) -> None:
         self._client = client or httpx.Client(timeout=timeout, follow_redirects=True)
 
     def fetch(self, url: str) -> bytes:
@@ -74,8 +54,23 @@ class HttpCaIssuersFetcher:
             response = self._client.get(url)
         except httpx.HTTPError as exc:
             raise RevocationFetchError(f"{url}: {type(exc).__name__}") from exc
-        return _read(response, _MAX_CERT_BYTES, url)
+        return _read(response, self.max_bytes, url)
 
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+
+class HttpCrlFetcher(_HttpGetFetcher):
+    """GETs the CRL from its distribution point."""
+
+    max_bytes = _MAX_CRL_BYTES
+
+
+class HttpCaIssuersFetcher(_HttpGetFetcher):
+    """GETs an issuer certificate from an AIA caIssuers URL (a :class:`~jointcert.rp.aia.CaIssuersFetcher`)."""
+
+    max_bytes = 1 << 20
+
+    def __init__(self, *, timeout: float = 5.0, client: httpx.Client | None = None) -> None:
+        super().__init__(timeout=timeout, client=client)
