@@ -32,12 +32,8 @@ from jointcert.storage.tables.bank import BankAccount
 from jointcert.storage.tables.ca import CaCertificate
 from jointcert.storage.tables.ra import RaFeeEntry, RaSession
 from jointcert.types import CertType
-from tests.integration.issuance_flow import Flow, rsa_key
+from tests.integration.issuance_flow import UNTHROTTLED, Flow, rsa_key
 
-UNTHROTTLED = {  # many customers from one address: the per-address anti-automation caps would refuse them
-    f"JOINTCERT_THROTTLE__{name}": "100000000"
-    for name in ("IDENTITY_PER_ADDRESS", "SECRET_PER_ADDRESS", "ARS_CALLS_PER_ADDRESS", "LOGIN_PER_ADDRESS")
-}
 CONFIRM_WAIT = 30  # seconds (ra and cmp confirm waits): long enough for a retry on a loaded machine, waited out once
 GRACE = 1  # ra.saga_grace_seconds
 START_TIMEOUT = 90.0

@@ -31,6 +31,19 @@ from jointcert.pii import PiiProtector
 from jointcert.storage.db import Database
 from jointcert.web.app import create_app
 
+UNTHROTTLED = {  # for servers under crash and many-node tests, which are not about anti-automation
+    f"JOINTCERT_THROTTLE__{name}": "100000000"
+    for name in (
+        "IDENTITY_PER_ADDRESS",  # every simulated customer comes from 127.0.0.1
+        "SECRET_PER_ADDRESS",
+        "ARS_CALLS_PER_ADDRESS",
+        "LOGIN_PER_ADDRESS",
+        "IDENTITY_FAILURES_PER_CUSTOMER",  # and one customer walks the flow again after every crash
+        "SECRET_FAILURES_PER_CUSTOMER",
+        "ARS_CALLS_PER_CUSTOMER",
+        "LOGIN_FAILURES_PER_CERTIFICATE",
+    )
+}
 TOKEN = "X-Issuance-Token"
 REQUIRED_TERMS = [
     "electronic-finance",
@@ -145,7 +158,9 @@ class Flow:
     def ars(self, phone_id: str, phone_number: str, *, right: bool = True) -> httpx.Response:
         """Place the call, answer on the virtual phone (like a second device), poll until it is over."""
         code = self.ok("/ars/call", {"phone_id": phone_id})["code"]
-        calls = self.client.get(f"/api/v1/sandbox/phone/{phone_number}/calls").json()
+        listing = self.client.get(f"/api/v1/sandbox/phone/{phone_number}/calls")
+        assert listing.status_code == 200, ("is the sandbox mounted? create_app(..., sandbox=True)", listing.text)
+        calls = listing.json()
         assert calls, "the virtual phone should ring"
         digits = code if right else f"{(int(code) + 1) % 100:02d}"
         answer = self.client.post(

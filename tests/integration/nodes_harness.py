@@ -30,7 +30,7 @@ from cryptography.x509 import ocsp
 from jointcert.app import Services, build_services
 from jointcert.config import load_settings
 from tests.conftest import POSTGRES_ADMIN_URL
-from tests.integration.issuance_flow import cheap_hasher
+from tests.integration.issuance_flow import UNTHROTTLED, cheap_hasher
 from tests.integration.test_rp_web import Holder, b64
 
 __all__ = [
@@ -47,10 +47,6 @@ __all__ = [
 ]
 
 START_SECONDS = 300  # a loaded machine: unlocking keys and building pkilint's validators takes a while
-UNTHROTTLED = {  # many customers from one address: the per-address anti-automation caps would refuse them
-    f"JOINTCERT_THROTTLE__{name}": "100000000"
-    for name in ("IDENTITY_PER_ADDRESS", "SECRET_PER_ADDRESS", "ARS_CALLS_PER_ADDRESS", "LOGIN_PER_ADDRESS")
-}
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ PROBE = "203.0.113.66"
 
 
 def _client(services: Services, address: str) -> TestClient:
-    return TestClient(create_app(services), raise_server_exceptions=False, client=(address, 40000))
+    return TestClient(create_app(services, sandbox=True), raise_server_exceptions=False, client=(address, 40000))
 
 
 def _rrn(n: int) -> str:

@@ -12,6 +12,7 @@ from cryptography import x509
 from jointcert.ca.errors import UnknownProfile
 from jointcert.cli.ca import open_services, parse_reason, settings_of
 from jointcert.cli.context import console
+from jointcert.cli.ra import ra_app
 from jointcert.client.cmp import CmpClient
 from jointcert.client.wallet import (
     cmp_url_for,
@@ -27,8 +28,6 @@ from jointcert.npki.store import NpkiStore, default_npki_root
 from jointcert.types import CertType
 
 __all__ = ["register", "revoke_self"]
-
-ra_app = typer.Typer(help="Registration at the CA (참조번호·인가코드 발급).", no_args_is_help=True)
 
 ServerOption = Annotated[str | None, typer.Option("--server", help="CMP endpoint, e.g. http://127.0.0.1:8000/cmp.")]
 NpkiOption = Annotated[Path | None, typer.Option("--npki-dir", help="NPKI root (default: the OS location).")]
@@ -164,7 +163,7 @@ def ra_cancel(ctx: typer.Context, reference: Annotated[str, typer.Argument(help=
 
 
 def register(app: typer.Typer) -> None:
-    """Attach ``enroll``, ``renew`` and the ``ra`` group (``revoke --self`` lives on ``revoke`` in cli/ca.py)."""
+    """Attach ``enroll`` and ``renew``; ``ra register|cancel`` join the ``ra`` group of cli/ra.py (``revoke --self``
+    lives on ``revoke`` in cli/ca.py)."""
     app.command("enroll")(enroll)
     app.command("renew")(renew)
-    app.add_typer(ra_app, name="ra")

@@ -1,4 +1,5 @@
-"""Operators' RA commands: ``jointcert ra unlock`` lifts a customer's lock after a branch visit."""
+"""The ``jointcert ra`` group of operators' RA commands: ``unlock`` lifts a customer's lock after a branch visit;
+``register`` and ``cancel`` (registration at the CA for CMP) are added to the same group by cli/cmp.py."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from jointcert.cli.ca import open_services, say, settings_of
 from jointcert.errors import InvalidInput
 from jointcert.ra.ports import Credential
 
-__all__ = ["register"]
+__all__ = ["ra_app", "register"]
 
-ra_app = typer.Typer(help="Registration-authority operations (operators).", no_args_is_help=True)
+ra_app = typer.Typer(
+    help="Registration-authority operations (operators): register, cancel, unlock (등록·취소·잠금 해제).",
+    no_args_is_help=True,
+)
 _UNLOCKABLE = [c.value for c in Credential if c is not Credential.ACCOUNT_PIN]
 
 

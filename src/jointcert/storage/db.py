@@ -82,8 +82,14 @@ def _private_sqlite_file(url: str) -> None:
     path = make_url(url).database
     if not path or path == ":memory:" or path.startswith("file:"):
         return
-    if os.path.isdir(os.path.dirname(path) or "."):
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if not os.path.exists(path) and os.path.isdir(os.path.dirname(path) or "."):
+        # Only a file that does not exist yet is opened here: closing a descriptor drops every POSIX lock this
+        # process holds on the file, so opening an existing database (that another engine in this process has
+        # open) would let a second process take it for unused and delete its WAL under us ("disk I/O error").
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
     for suffix in ("", "-wal", "-shm", "-journal"):
         if os.path.exists(path + suffix):
             os.chmod(path + suffix, 0o600)

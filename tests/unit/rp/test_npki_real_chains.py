@@ -110,7 +110,8 @@ def test_yessign_test_certificate_validates_and_openssl_agrees(
         )
         assert (openssl.returncode == 0) is accepted, openssl.stdout + openssl.stderr
     policy = verdict.check(CheckName.POLICY)
-    assert policy is not None and "1.2.410.200005.1.1.4" in policy.message_en
+    assert policy is not None and "Limited-use" in policy.message_en and "(yessign)" in policy.message_en
+    assert verdict.certificate is not None and "1.2.410.200005.1.1.4" in verdict.certificate.policy_oids
 
 
 def test_verify_command_with_the_builtin_test_store(

@@ -81,7 +81,8 @@ def test_yessign_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], mon
     assert code == 7 and verdict["accepted"] is False
     assert checks["chain"]["code"] == "chain_untrusted"
     assert checks["validity"]["code"] == "expired"
-    assert checks["policy"]["status"] == "passed" and "1.2.410.200005.1.1.4" in checks["policy"]["message_en"]
+    assert checks["policy"]["status"] == "passed" and "Limited-use" in checks["policy"]["message_en"]
+    assert "1.2.410.200005.1.1.4" in verdict["certificate"]["policy_oids"]
     assert checks["identify_data"]["status"] == "passed"
     assert verdict["certificate"]["cert_type"] == "limited"
 

@@ -26,8 +26,9 @@ def test_yessign_test_certificate_is_reported_check_by_check(clock: FakeClock, p
     assert chain is not None and chain.code is Reason.CHAIN_UNTRUSTED
     assert "yessignCA-Test Class 4" in chain.message_en
     assert validity is not None and validity.code is Reason.EXPIRED and "2020-03-25" in validity.message_en
-    assert policy is not None and policy.status is Status.PASSED and "1.2.410.200005.1.1.4" in policy.message_en
-    assert "Limited-use" in policy.message_en
+    # the customer reads the type and the CA, never the OID; the OID is in the certificate summary
+    assert policy is not None and policy.status is Status.PASSED and "Limited-use" in policy.message_en
+    assert "(yessign)" in policy.message_en and "1.2.410.200005.1.1.4" not in policy.message_en
     assert ident is not None and ident.status is Status.PASSED and "VID present" in ident.message_en
     assert verdict.check(CheckName.KEY_USAGE).status is Status.PASSED  # type: ignore[union-attr]
     assert verdict.check(CheckName.REVOCATION).status is Status.SKIPPED  # type: ignore[union-attr]
@@ -35,6 +36,7 @@ def test_yessign_test_certificate_is_reported_check_by_check(clock: FakeClock, p
     summary = verdict.certificate
     assert summary is not None and summary.cert_type == "limited" and summary.has_vid
     assert summary.serial == TEST_CERT["serialnum"] and summary.real_name == "HKD"
+    assert "1.2.410.200005.1.1.4" in summary.policy_oids
 
 
 def test_securities_firm_also_names_the_type(clock: FakeClock) -> None:
