@@ -57,6 +57,9 @@ def test_enroll_renew_revoke_with_our_client(services: Services, client: TestCli
     assert _status(services, enrolled.certificate) is RecordStatus.ISSUED
 
     entry = select_certificate(store, None)
+    clock = services.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(enrolled.certificate.not_valid_after_utc - clock.now() - timedelta(days=29))  # the renewal window
     renewed = renew_in_store(cmp, store, entry, PASSWORD)
     assert not enrolled.folder.exists() and renewed.folder.exists()  # the old folder is replaced
     _vid_holds(renewed.certificate, renewed.folder)  # same R, copied VID

@@ -20,7 +20,11 @@ from tests.interop.conftest import LiveInstance
 from tests.unit.ca.factories import make_request
 
 pytestmark = pytest.mark.interop
-_KEY = rsa.generate_private_key(65537, 2048)
+
+
+def _key() -> rsa.RSAPrivateKey:
+    """A fresh key per certificate: a key revoked for keyCompromise is never certified again (ca/key_hygiene.py)."""
+    return rsa.generate_private_key(65537, 2048)
 
 
 def _openssl(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -28,7 +32,7 @@ def _openssl(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def _issue(live: LiveInstance, name: str, cert_type: CertType = CertType.LIMITED) -> tuple[IssuedCertificate, Path]:
-    issued = live.services.authority.issue(make_request(_KEY, cert_type=cert_type))
+    issued = live.services.authority.issue(make_request(_key(), cert_type=cert_type))
     path = live.files / f"{name}.pem"
     path.write_bytes(issued.certificate.public_bytes(serialization.Encoding.PEM))
     return issued, path

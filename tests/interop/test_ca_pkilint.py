@@ -25,7 +25,11 @@ from tests.unit.ca.factories import make_request
 
 pytestmark = pytest.mark.interop
 _BIN = Path(sys.executable).parent
-_KEY = rsa.generate_private_key(65537, 2048)
+
+
+def _key() -> rsa.RSAPrivateKey:
+    """A fresh key per certificate: a key revoked for keyCompromise is never certified again (ca/key_hygiene.py)."""
+    return rsa.generate_private_key(65537, 2048)
 
 
 def _lint(tool: str, path: Path, *extra: str) -> list[dict[str, str]]:
@@ -51,7 +55,7 @@ def _errors(findings: list[dict[str, str]]) -> list[str]:
 def test_certificates_have_no_pkilint_errors(live: LiveInstance) -> None:
     paths: list[Path] = []
     for cert_type in CertType:
-        issued = live.services.authority.issue(make_request(_KEY, cert_type=cert_type))
+        issued = live.services.authority.issue(make_request(_key(), cert_type=cert_type))
         paths.append(live.files / f"lint-{cert_type}.der")
         paths[-1].write_bytes(issued.der)
     for slug, signer in live.services.signers.items():
@@ -67,7 +71,7 @@ def test_certificates_have_no_pkilint_errors(live: LiveInstance) -> None:
 
 
 def test_crls_have_no_pkilint_errors(live: LiveInstance) -> None:
-    issued = live.services.authority.issue(make_request(_KEY))
+    issued = live.services.authority.issue(make_request(_key()))
     live.services.authority.revoke(issued.serial, x509.ReasonFlags.key_compromise, actor="test")
     for slug in ("class1", "root"):
         path = live.files / f"lint-{slug}.crl"
@@ -76,8 +80,8 @@ def test_crls_have_no_pkilint_errors(live: LiveInstance) -> None:
 
 
 def test_ocsp_responses_have_no_pkilint_errors(live: LiveInstance) -> None:
-    good = live.services.authority.issue(make_request(_KEY))
-    revoked = live.services.authority.issue(make_request(_KEY))
+    good = live.services.authority.issue(make_request(_key()))
+    revoked = live.services.authority.issue(make_request(_key()))
     live.services.authority.revoke(revoked.serial, x509.ReasonFlags.superseded, actor="test")
     issuer = live.services.signers["class1"]
     for label, serial, nonce in (
