@@ -1,5 +1,5 @@
 """Every page of the app under the self-only CSP in Chromium: no violation (the ``page`` fixture fails on any console
-error), the header is there, and the sandbox pages' styles still apply from /static/css/sandbox.css."""
+error), the header is there, and the sandbox device pages' styles still apply from /static/css/bank.css."""
 
 from __future__ import annotations
 
@@ -44,6 +44,6 @@ def test_pages_work_under_the_csp(
             assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
             page.wait_for_load_state("networkidle")
         page.goto(f"{base}/sandbox/otp/seoyeon91")
-        size = page.eval_on_selector(".otp-code", "e => getComputedStyle(e).fontSize")
-        assert size == "40px"  # 2.5rem from the stylesheet: the moved inline style applies
+        size = page.eval_on_selector("#otp-code", "e => getComputedStyle(e).fontSize")
+        assert size == "44px"  # .otp__code's 2.75rem from the stylesheet: styles apply under the self-only CSP
         screenshot(page, "sandbox-otp")
