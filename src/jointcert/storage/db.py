@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from typing import Any, cast
 
@@ -86,10 +86,8 @@ def _private_sqlite_file(url: str) -> None:
         # Only a file that does not exist yet is opened here: closing a descriptor drops every POSIX lock this
         # process holds on the file, so opening an existing database (that another engine in this process has
         # open) would let a second process take it for unused and delete its WAL under us ("disk I/O error").
-        try:
+        with suppress(FileExistsError):
             os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            pass
     for suffix in ("", "-wal", "-shm", "-journal"):
         if os.path.exists(path + suffix):
             os.chmod(path + suffix, 0o600)
