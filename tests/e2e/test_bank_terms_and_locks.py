@@ -67,6 +67,8 @@ def test_terms_open_in_a_bottom_sheet(base: str, page: Page, screenshot: Callabl
     expect(sheet).to_be_visible()
     text = sheet.inner_text()
     assert "공동인증서" in text and "인증기관" in text and "공인" not in text and "폐지" in text
+    # axe measures colours as they are drawn: wait until the sheet's slide-in (opacity 0.4 → 1) has finished
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState === 'finished')")
     screenshot(page, "terms-sheet", full_page=False)
     assert_no_violations(page, "terms with a sheet open")
     sheet.locator("[data-sheet-agree]").click()

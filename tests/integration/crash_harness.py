@@ -196,6 +196,7 @@ class CmpJourney:
     abandon: bool
     pending: Any = None
     reference: tuple[str, str] | None = None
+    client: CmpClient | None = None
 
     def begin(self) -> None:
         from jointcert.bank.seed import demo_customer
@@ -210,12 +211,16 @@ class CmpJourney:
         assert self.reference is not None
         if self.pending is None:
             try:
-                self.pending = CmpClient(self.cmp_url, http=self.http).enroll(*self.reference)
+                self.client = CmpClient(self.cmp_url, http=self.http)
+                self.pending = self.client.enroll(*self.reference)
             except JointcertError as exc:
                 if "cannot be reached" in exc.text_en:
                     raise
                 self.begin()  # the registration was used up by the crashed request: the bank makes a new one
             return False
+        if self.client is not None:  # the certConf goes where the load balancer sends it now (the other node)
+            self.client.url = self.cmp_url
+            self.client._http = self.http  # a test standing in for the failover
         try:
             self.pending.confirm()
         except JointcertError as exc:

@@ -116,5 +116,6 @@ def test_mass_revocation_drill_ci(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("JOINTCERT_SLOW"), reason="the 100,000-certificate drill: JOINTCERT_SLOW=1")
 def test_mass_revocation_drill_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_linter: PkixLinter) -> None:
     _drill(tmp_path, monkeypatch, shared_linter, int(os.environ.get("JOINTCERT_DRILL_SIZE", "100000")))
