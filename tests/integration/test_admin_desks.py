@@ -1,0 +1,162 @@
+"""The console's RA officer and auditor desks on a real instance (SQLite and PostgreSQL): search by name, user ID,
+serial and VID holder (the resident number never reaches the audit log), a customer's page, unlock after a
+recorded verification, revocation, the filtered audit log, chain verification and a signed export."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+from datetime import timedelta
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from fastapi.testclient import TestClient
+
+from jointcert.admin.audit_desk import ExportInvalid, canonical, verify_export
+from jointcert.admin.directory import AuditFilter
+from jointcert.admin.model import Operator, Role, RoleRequired
+from jointcert.app import Services
+from jointcert.bank.seed import demo_customer
+from jointcert.ca.hierarchy import ISSUING
+from jointcert.clock import FakeClock
+from jointcert.errors import InvalidInput, JointcertError
+from jointcert.npki.resident_number import InvalidResidentNumber
+from jointcert.ra.ports import Credential
+from tests.integration.issuance_flow import Flow, http, ra_services, rsa_key
+
+__all__ = ["http", "ra_services"]
+
+
+def _operator(services: Services, name: str, *roles: Role) -> Operator:
+    operator, _ = services.operators.create(name, name.title(), "operator password 1", frozenset(roles), actor="t")
+    return operator
+
+
+def _issue(http: TestClient, user_id: str) -> str:
+    issued, _ = Flow(http).issue(user_id, "app_cert", "limited", rsa_key(0))
+    serial: str = issued["serial"]
+    return serial
+
+
+def _lock(services: Services, customer_id: str, credential: Credential) -> None:
+    lockouts = services.ra.ctx.lockouts
+    for _ in range(lockouts.limit(credential)):
+        with contextlib.suppress(JointcertError):
+            lockouts.check(credential, customer_id, customer_id, lambda: False)
+    assert lockouts.is_locked(credential, customer_id)
+
+
+def test_ra_officer_search_customer_page_unlock_and_revoke(ra_services: Services, http: TestClient) -> None:
+    services, spec = ra_services, demo_customer("minjun88").spec
+    serial = _issue(http, "minjun88")
+    officer, auditor = _operator(services, "kim", Role.RA_OFFICER), _operator(services, "audit", Role.AUDITOR)
+    desk = services.ra_desk
+
+    by_name = desk.search(officer, "name", spec.name)
+    assert [c.user_id for c in by_name.customers] == ["minjun88"]
+    assert serial in [c.serial_hex for c in by_name.certificates]
+    by_user = desk.search(officer, "user_id", "minjun88")
+    assert [c.serial_hex for c in by_user.certificates] == [serial]
+    assert by_user.certificates[0].customer_id == spec.id
+    by_serial = desk.search(officer, "serial", serial.upper())
+    assert [(c.serial_hex, c.status) for c in by_serial.certificates] == [(serial, "issued")]
+    by_vid = desk.search(officer, "vid_holder", spec.rrn)
+    assert [c.id for c in by_vid.customers] == [spec.id] and [c.serial_hex for c in by_vid.certificates] == [serial]
+    assert desk.search(officer, "vid_holder", "8804151057832").customers == []  # another (valid-format) number
+    with pytest.raises(InvalidResidentNumber):
+        desk.search(officer, "vid_holder", "88041510578")
+    with pytest.raises(InvalidInput):
+        desk.search(officer, "serial", "not hex")
+    with pytest.raises(RoleRequired):
+        desk.search(auditor, "name", spec.name)
+
+    view = desk.customer(officer, spec.id)
+    assert [c.serial_hex for c in view.certificates] == [serial] and view.locked == []
+    session, steps = view.sessions[0]
+    assert session.state == "issued" and session.serial == serial
+    assert [s.step for s in steps][:3] == ["start", "agree_terms", "identify"] and steps[-1].state_after == "issued"
+
+    _lock(services, spec.id, Credential.OTP)
+    assert desk.customer(officer, spec.id).locked == [Credential.OTP]
+    with pytest.raises(InvalidInput):  # no verification recorded: nothing lifted
+        desk.unlock(officer, spec.id, "otp", "", "checked")
+    with pytest.raises(InvalidInput):
+        desk.unlock(officer, spec.id, "otp", "branch_id", "  ")
+    assert desk.customer(officer, spec.id).locked == [Credential.OTP]
+    assert desk.unlock(officer, spec.id, "otp", "branch_id", "주민등록증 원본 확인, 창구 3번") is True
+    assert desk.customer(officer, spec.id).locked == []
+    assert desk.unlock(officer, spec.id, "otp", "branch_id", "again, nothing locked") is False
+
+    assert desk.revoke(officer, serial, "keyCompromise") == int(serial, 16)
+    record = services.certificates.get(ISSUING, int(serial, 16))
+    assert record is not None and record.revocation_reason is x509.ReasonFlags.key_compromise
+    with pytest.raises(InvalidInput):
+        desk.revoke(officer, serial, "certificateHold")
+
+    entries = services.audit.entries(limit=100_000)
+    mine = [e for e in entries if e.actor == "operator:kim"]
+    kinds = [e.type for e in mine]
+    assert kinds.count("ra_desk.search") == 5 and "ra_desk.customer_viewed" in kinds
+    unlocked = [e for e in mine if e.type == "ra.credential_unlocked"]
+    assert '"verification":"branch_id"' in unlocked[0].payload and "창구 3번" in unlocked[0].payload
+    assert '"lifted":true' in unlocked[0].payload
+    assert any(e.type == "certificate.revoked" and serial in e.payload for e in mine)
+    digits = spec.rrn.replace("-", "")
+    assert not any(digits[:6] + digits[6:] in e.payload or spec.rrn in e.payload for e in entries)
+    assert not any(spec.name in e.payload for e in mine)  # a name search records the kind, not the name
+
+
+def test_auditor_filters_verifies_and_exports_a_signed_range(ra_services: Services, clock: FakeClock) -> None:
+    services = ra_services
+    auditor, officer = _operator(services, "lee", Role.AUDITOR), _operator(services, "kim", Role.RA_OFFICER)
+    start = clock.now()
+    clock.advance(timedelta(hours=1))
+    services.ra_desk.search(officer, "user_id", "minjun88")
+    desk = services.audit_desk
+
+    by_actor = desk.log(auditor, AuditFilter(actor="operator:kim"))
+    assert by_actor and {e.actor for e in by_actor} == {"operator:kim"}
+    assert [e.type for e in desk.log(auditor, AuditFilter(action="ra_desk.search"))] == ["ra_desk.search"]
+    assert desk.log(auditor, AuditFilter(since=start + timedelta(minutes=30))) == by_actor
+    assert all(
+        e.at < start + timedelta(minutes=1) for e in desk.log(auditor, AuditFilter(until=start + timedelta(minutes=1)))
+    )
+    with pytest.raises(InvalidInput):
+        desk.log(auditor, AuditFilter(since=start, until=start))
+    with pytest.raises(RoleRequired):
+        desk.log(officer, AuditFilter())
+
+    report = desk.verify(auditor)
+    assert report.ok and report.checked > 0
+    assert desk.log(auditor, AuditFilter(action="audit.verified"))[0].actor == "operator:lee"
+
+    head = services.audit.head()[0]
+    export = desk.export(auditor, 2, head)
+    document = export.document
+    assert [e["seq"] for e in document["entries"]] == list(range(2, head + 1))
+    issuing = services.signers[ISSUING].certificate
+    assert verify_export(document, issuing) == head - 1
+    signature = base64.b64decode(document["signature"]["value"])
+    body = {k: v for k, v in document.items() if k != "signature"}
+    public = issuing.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    public.verify(signature, canonical(body), padding.PKCS1v15(), hashes.SHA256())  # plain cryptography
+    logged = desk.log(auditor, AuditFilter(action="audit.exported"))[0]
+    assert export.sha256 in logged.payload and logged.actor == "operator:lee"
+
+    tampered = copy.deepcopy(document)
+    tampered["entries"][0]["actor"] = "operator:nobody"
+    with pytest.raises(ExportInvalid):
+        verify_export(tampered, issuing)
+    cut = copy.deepcopy(document)
+    del cut["entries"][1]
+    with pytest.raises(ExportInvalid):
+        verify_export(cut, issuing)
+    with pytest.raises(ExportInvalid):  # signed by someone else's key: not the certificate the reader trusts
+        verify_export(document, services.signers["root"].certificate)
+    for first, last in ((0, 1), (3, 2), (1, head + 5)):
+        with pytest.raises(InvalidInput):
+            desk.export(auditor, first, last)
