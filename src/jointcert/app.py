@@ -23,6 +23,7 @@ from jointcert.admin.dual import DualControl, role_change
 from jointcert.admin.operators import OperatorService
 from jointcert.admin.ra_desk import RaDesk
 from jointcert.admin.revocation import bulk_revocation
+from jointcert.admin.revocation_query import bulk_revocation_by_query
 from jointcert.bank.sandbox.hashing import SecretHasher
 from jointcert.ca.audit import derive_audit_keys
 from jointcert.ca.authority import CertificateAuthority
@@ -352,7 +353,11 @@ def _admin(
         clock=clock,
         idle_seconds=settings.admin.idle_seconds,
     )
-    actions = {"bulk_revocation": bulk_revocation(authority), "operator_roles": role_change(operators)}
+    actions = {
+        "bulk_revocation": bulk_revocation(authority),
+        "bulk_revocation_query": bulk_revocation_by_query(authority, SqlDirectory(database), {authority.slug}),
+        "operator_roles": role_change(operators),
+    }
     dual = DualControl(
         proposals=SqlProposalStore(database),
         audit=audit,

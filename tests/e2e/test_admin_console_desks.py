@@ -1,6 +1,7 @@
-"""The console's RA officer and auditor pages in Chromium (1280 px): search by VID holder, a customer's page with
-her sessions, unlock after a recorded verification, revoke; the audit log filtered, the chain verified and a
-signed export downloaded and checked with ``cryptography``."""
+"""The console's RA officer, auditor and CA administrator pages in Chromium (1280 px): search by VID holder, a
+customer's page with her sessions, unlock after a recorded verification, revoke; the audit log filtered, the chain
+verified and a signed export downloaded and checked with ``cryptography``; a bulk revocation by query that needs a
+second administrator."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import contextlib
 import copy
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
 import pytest
+from cryptography import x509
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
@@ -27,6 +30,7 @@ from jointcert.ra.ports import Credential
 from jointcert.web.app import create_app
 from tests.e2e.harness.bank import START, fresh_instance
 from tests.integration.issuance_flow import Flow, rsa_key
+from tests.unit.ca.factories import make_request
 
 pytestmark = pytest.mark.browser
 PASSWORD = "operator password 1"
@@ -137,3 +141,56 @@ def test_ra_officer_and_auditor_pages(
         page.get_by_role("button", name="내보내기 Export (JSON)").click()
         expect(page.get_by_test_id("error")).to_contain_text("Choose a range")
         screenshot(page, "audit")
+
+
+def test_bulk_revocation_by_query_needs_two_administrators(
+    tmp_path: Path, page: Page, live_server: Callable[[object], str], screenshot: Callable[..., Path]
+) -> None:
+    clock = FakeClock(START)
+    with fresh_instance(tmp_path / "data", clock) as services:
+        serials = []
+        for _ in range(3):  # recorded at START, START+1h, START+2h
+            serials.append(services.authority.issue(make_request(rsa_key(2))).serial)
+            clock.advance(timedelta(hours=1))
+        secrets = {
+            name: services.operators.create(name, name.title(), PASSWORD, frozenset({Role.CA_ADMIN}), actor="cli")[1]
+            for name in ("alice", "bob")
+        }
+        base = live_server(create_app(services))
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.on("dialog", lambda dialog: dialog.accept())
+
+        _login(page, base, clock, "alice", secrets["alice"])
+        page.get_by_role("link", name="CA 관리 CA").click()
+        expect(page.get_by_test_id("profiles")).to_contain_text("limited")
+        form = page.get_by_test_id("query-revocation")
+        form.locator("input[name=issued_from]").fill((START + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
+        form.locator("input[name=issued_to]").fill((START + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+        form.locator("select[name=reason]").select_option("cACompromise")
+        screenshot(page, "ca-query")
+        form.get_by_role("button", name="제안 Propose").click()
+        expect(page.get_by_test_id("notice")).to_contain_text("(1 certificates) waits for a second operator")
+        expect(page.get_by_test_id("proposals")).to_contain_text("cACompromise")
+        page.click("[data-testid=proposals] button")
+        expect(page.get_by_test_id("error")).to_contain_text("a second operator, not the proposer")
+        assert _status(services, serials[1]) is RecordStatus.ISSUED
+        page.goto(f"{base}/admin")
+        page.click("header form button")
+
+        _login(page, base, clock, "bob", secrets["bob"])
+        page.click("[data-testid=proposals] button")
+        expect(page.get_by_test_id("notice")).to_contain_text("'revoked': 1")
+        screenshot(page, "bob-approved-query")
+        assert [_status(services, s) for s in serials] == [
+            RecordStatus.ISSUED,
+            RecordStatus.REVOKED,
+            RecordStatus.ISSUED,
+        ]
+        record = services.certificates.get(ISSUING, serials[1])
+        assert record is not None and record.revocation_reason is x509.ReasonFlags.ca_compromise
+
+
+def _status(services: Services, serial: int) -> RecordStatus:
+    record = services.certificates.get(ISSUING, serial)
+    assert record is not None
+    return record.status

@@ -17,15 +17,17 @@ from fastapi.testclient import TestClient
 
 from jointcert.admin.audit_desk import ExportInvalid, canonical, verify_export
 from jointcert.admin.directory import AuditFilter
-from jointcert.admin.model import Operator, Role, RoleRequired
+from jointcert.admin.model import DualControlRefused, Operator, Role, RoleRequired
 from jointcert.app import Services
 from jointcert.bank.seed import demo_customer
 from jointcert.ca.hierarchy import ISSUING
+from jointcert.ca.ports import RecordStatus
 from jointcert.clock import FakeClock
 from jointcert.errors import InvalidInput, JointcertError
 from jointcert.npki.resident_number import InvalidResidentNumber
 from jointcert.ra.ports import Credential
 from tests.integration.issuance_flow import Flow, http, ra_services, rsa_key
+from tests.unit.ca.factories import make_request
 
 __all__ = ["http", "ra_services"]
 
@@ -160,3 +162,43 @@ def test_auditor_filters_verifies_and_exports_a_signed_range(ra_services: Servic
     for first, last in ((0, 1), (3, 2), (1, head + 5)):
         with pytest.raises(InvalidInput):
             desk.export(auditor, first, last)
+
+
+def test_bulk_revocation_by_query_needs_two_operators(ra_services: Services, clock: FakeClock) -> None:
+    services = ra_services
+    alice, bob = _operator(services, "alice", Role.CA_ADMIN), _operator(services, "bob", Role.CA_ADMIN)
+    start = clock.now()
+    serials = []
+    for _ in range(3):
+        serials.append(services.authority.issue(make_request(rsa_key(1))).serial)
+        clock.advance(timedelta(hours=1))
+    payload = {
+        "issuer": ISSUING,
+        "issued_from": (start + timedelta(minutes=30)).isoformat(),
+        "issued_to": (start + timedelta(hours=5)).isoformat(),
+        "reason": "cACompromise",
+    }
+    dual = services.dual_control
+    for bad in ({"issuer": "root"}, {"issued_to": start.isoformat()}, {"issued_from": "yesterday"}, {"reason": "x"}):
+        with pytest.raises(InvalidInput):
+            dual.propose(alice, "bulk_revocation_query", {**payload, **bad})
+    with pytest.raises(InvalidInput):  # nothing issued in that range
+        dual.propose(
+            alice, "bulk_revocation_query", {**payload, "issued_from": "2030-01-01T00:00", "issued_to": "2030-02-01"}
+        )
+    proposal = dual.propose(alice, "bulk_revocation_query", payload)
+    assert proposal.payload["matched"] == 2
+    with pytest.raises(DualControlRefused):
+        dual.approve(alice, proposal.id)
+    assert {_status(services, s) for s in serials} == {RecordStatus.ISSUED}
+    done = dual.approve(bob, proposal.id)
+    assert done.result == {"revoked": 2, "skipped": 0}
+    assert [_status(services, s) for s in serials] == [RecordStatus.ISSUED, RecordStatus.REVOKED, RecordStatus.REVOKED]
+    revoked = [e for e in services.audit.entries(limit=10_000) if e.type == "certificate.revoked"]
+    assert {e.actor for e in revoked} == {"operator:alice+operator:bob"} and len(revoked) == 2
+
+
+def _status(services: Services, serial: int) -> RecordStatus:
+    record = services.certificates.get(ISSUING, serial)
+    assert record is not None
+    return record.status

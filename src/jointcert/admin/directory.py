@@ -96,6 +96,10 @@ class Directory(Protocol):
         """Subscriber certificate records (newest first)."""
         ...
 
+    def serials(self, query: CertificateQuery) -> list[str]:
+        """Only the serials (hex) of the records matching ``query`` (bulk revocation)."""
+        ...
+
     def sessions(self, customer_id: str, limit: int = 50) -> Sequence[SessionRow]:
         """The customer's issuance sessions, newest first."""
         ...

@@ -102,6 +102,15 @@ class SqlDirectory:
                 for c, customer in rows
             ]
 
+    def serials(self, query: CertificateQuery) -> list[str]:
+        """The serials (hex) of the matching records, oldest first."""
+        stmt = select(CaCertificate.serial_hex)
+        if query.customer_id is not None:
+            stmt = stmt.join(RaCertificate, RaCertificate.serial_hex == CaCertificate.serial_hex)
+        stmt = stmt.where(*_certificate_conditions(query)).order_by(CaCertificate.id).limit(query.limit)
+        with self._db.session() as session:
+            return list(session.scalars(stmt).all())
+
     def sessions(self, customer_id: str, limit: int = 50) -> Sequence[SessionRow]:
         """The customer's issuance sessions, newest first."""
         stmt = (

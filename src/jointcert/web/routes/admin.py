@@ -25,7 +25,7 @@ from jointcert.ca.audit import verify_store
 from jointcert.ca.health import crl_status, signers_usable
 from jointcert.ca.hierarchy import ISSUING
 from jointcert.errors import InvalidInput, JointcertError
-from jointcert.web.routes import admin_audit, admin_ra
+from jointcert.web.routes import admin_audit, admin_ca, admin_ra
 from jointcert.web.routes.admin_base import COOKIE, REASONS, operator_of, page, services_of
 from jointcert.web.templates import install_pages
 
@@ -166,3 +166,4 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(admin_ra.router)
     app.include_router(admin_audit.router)
+    app.include_router(admin_ca.router)
