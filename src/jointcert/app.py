@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from jointcert.admin.audit_desk import AuditDesk
+from jointcert.admin.ca_desk import CaDesk
 from jointcert.admin.dual import DualControl, role_change
 from jointcert.admin.operators import OperatorService
 from jointcert.admin.ra_desk import RaDesk
@@ -146,6 +147,7 @@ class Services:
     dual_control: DualControl  # proposals a second operator approves (admin/)
     ra_desk: RaDesk  # the console's RA officer: search, a customer's page, unlock, revoke (admin/)
     audit_desk: AuditDesk  # the console's auditor: filtered log, chain verification, signed export (admin/)
+    ca_desk: CaDesk  # the console's CA administrator: OCSP signer renewal (admin/)
     anti: AntiAutomation  # throttle buckets shared by every node (docs/security.md)
     bank_app_sessions: SqlBankAppSessions  # the bank app's login sessions (web/bank_session.py)
     reconciler: Reconciler  # settles what a crash left in the issuance saga (docs/crash-safety.md)
@@ -213,14 +215,16 @@ def build_services(
     database.audit_key = audit_keys.entry  # every audit entry is MACed (ca/audit.py)
     certificates, audit, counters = SqlCertificateStore(database), SqlAuditStore(database), Counters()
     token = token_source(settings, counters)
-    signers = unlock_signers(
-        store=certificates,
-        audit=audit,
-        keys=FileKeyStore(settings.ca_key_dir),
-        passphrase=_passphrase(settings) if settings.ca.passphrase is not None or token is None else None,
-        clock=clock,
-        actor=actor,
-        token=token,
+    signers = dict(  # a dict: the console's OCSP signer renewal swaps the ``ocsp`` entry
+        unlock_signers(
+            store=certificates,
+            audit=audit,
+            keys=FileKeyStore(settings.ca_key_dir),
+            passphrase=_passphrase(settings) if settings.ca.passphrase is not None or token is None else None,
+            clock=clock,
+            actor=actor,
+            token=token,
+        )
     )
     authority = CertificateAuthority(
         store=certificates,
@@ -328,6 +332,16 @@ def build_services(
         otp_device=otp_device,
         **_admin(settings=settings, clock=clock, database=database, pii=pii, audit=audit, authority=authority),
         **_desks(database=database, pii=pii, clock=clock, audit=audit, ra=ra, authority=authority, anchor=anchor),
+        ca_desk=CaDesk(
+            settings=settings.ca,
+            signers=signers,
+            responder=ocsp,
+            store=certificates,
+            keys=FileKeyStore(settings.ca_key_dir),
+            passphrase=_passphrase(settings) if settings.ca.passphrase is not None else None,
+            audit=audit,
+            clock=clock,
+        ),
         audit_anchor=anchor,
         anti=anti,
         bank_app_sessions=bank_app_sessions,

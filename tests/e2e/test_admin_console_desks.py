@@ -143,7 +143,7 @@ def test_ra_officer_and_auditor_pages(
         screenshot(page, "audit")
 
 
-def test_bulk_revocation_by_query_needs_two_administrators(
+def test_ocsp_renewal_and_a_bulk_revocation_by_query_needing_two_administrators(
     tmp_path: Path, page: Page, live_server: Callable[[object], str], screenshot: Callable[..., Path]
 ) -> None:
     clock = FakeClock(START)
@@ -163,6 +163,12 @@ def test_bulk_revocation_by_query_needs_two_administrators(
         _login(page, base, clock, "alice", secrets["alice"])
         page.get_by_role("link", name="CA 관리 CA").click()
         expect(page.get_by_test_id("profiles")).to_contain_text("limited")
+        old_ocsp = services.signers["ocsp"].certificate.serial_number
+        page.get_by_test_id("ocsp-signer").get_by_role("button", name="갱신 Renew").click()
+        expect(page.get_by_test_id("notice")).to_contain_text("OCSP signer renewed")
+        new_ocsp = services.signers["ocsp"].certificate.serial_number
+        assert new_ocsp != old_ocsp and services.ocsp.signer.certificate.serial_number == new_ocsp
+        expect(page.get_by_test_id("ocsp-serial")).to_have_text(format(new_ocsp, "x"))
         form = page.get_by_test_id("query-revocation")
         form.locator("input[name=issued_from]").fill((START + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
         form.locator("input[name=issued_to]").fill((START + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))

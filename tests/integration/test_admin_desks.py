@@ -8,11 +8,14 @@ import base64
 import contextlib
 import copy
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import ocsp
 from fastapi.testclient import TestClient
 
 from jointcert.admin.audit_desk import ExportInvalid, canonical, verify_export
@@ -21,12 +24,14 @@ from jointcert.admin.model import DualControlRefused, Operator, Role, RoleRequir
 from jointcert.app import Services
 from jointcert.bank.seed import demo_customer
 from jointcert.ca.hierarchy import ISSUING
+from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ports import RecordStatus
 from jointcert.clock import FakeClock
 from jointcert.errors import InvalidInput, JointcertError
 from jointcert.npki.resident_number import InvalidResidentNumber
 from jointcert.ra.ports import Credential
-from tests.integration.issuance_flow import Flow, http, ra_services, rsa_key
+from jointcert.storage.db import Database
+from tests.integration.issuance_flow import Flow, http, ra_services, reopen, rsa_key
 from tests.unit.ca.factories import make_request
 
 __all__ = ["http", "ra_services"]
@@ -202,3 +207,46 @@ def _status(services: Services, serial: int) -> RecordStatus:
     record = services.certificates.get(ISSUING, serial)
     assert record is not None
     return record.status
+
+
+def _ocsp_response(services: Services, serial: int) -> ocsp.OCSPResponse:
+    issuer = services.signers[ISSUING]
+    request = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+        issuer.name_hashes["sha1"], issuer.key_hashes["sha1"], serial, hashes.SHA1()
+    )
+    return ocsp.load_der_ocsp_response(services.ocsp.respond(request.build().public_bytes(Encoding.DER)))
+
+
+def test_ocsp_signer_renewal_signs_at_once_and_after_a_restart(
+    ra_services: Services, clock: FakeClock, database: Database, tmp_path: Path, shared_linter: PkixLinter
+) -> None:
+    services = ra_services
+    admin, officer = _operator(services, "park", Role.CA_ADMIN), _operator(services, "kim", Role.RA_OFFICER)
+    serial = services.authority.issue(make_request(rsa_key(1))).serial
+    old = services.signers["ocsp"].certificate
+    assert _ocsp_response(services, serial).certificates == [old]
+    with pytest.raises(RoleRequired):
+        services.ca_desk.renew_ocsp_signer(officer)
+    clock.advance(timedelta(days=400))
+    new = services.ca_desk.renew_ocsp_signer(admin).certificate
+    assert new.serial_number != old.serial_number and new.public_key() != old.public_key()
+    new.verify_directly_issued_by(services.signers[ISSUING].certificate)
+    eku = new.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING]
+    assert new.not_valid_after_utc > old.not_valid_after_utc
+    response = _ocsp_response(services, serial)
+    assert response.certificates == [new] and response.certificate_status is ocsp.OCSPCertStatus.GOOD
+    public = new.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    public.verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(), hashes.SHA256())
+    record = services.certificates.get(ISSUING, new.serial_number)
+    assert record is not None and record.status is RecordStatus.ISSUED and record.profile == "ocsp"
+    entry = [e for e in services.audit.entries(limit=10_000) if e.type == "ca.ocsp_signer_renewed"][-1]
+    assert entry.actor == "operator:park" and format(new.serial_number, "x") in entry.payload
+
+    again = reopen(database, clock, tmp_path / "data", shared_linter)  # a restart loads the new key
+    try:
+        assert again.signers["ocsp"].certificate == new
+        assert _ocsp_response(again, serial).certificates == [new]
+    finally:
+        again.close()

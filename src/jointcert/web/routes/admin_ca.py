@@ -1,6 +1,6 @@
 """The console's CA administrator page ``/admin/ca``: the certificate profiles (what each certificate type
-carries) and proposing a bulk revocation by query — every issued certificate of an issuing CA recorded in a time
-range (UTC) — which a second administrator approves on the console's home page (dual control)."""
+carries), OCSP signer renewal, and proposing a bulk revocation by query — every issued certificate of an issuing
+CA recorded in a time range (UTC) — which a second administrator approves on the home page (dual control)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from jointcert.admin.model import Operator, Role
 from jointcert.app import Services
+from jointcert.ca.hierarchy import OCSP
 from jointcert.ca.profiles import PROFILES
 from jointcert.errors import InvalidInput, JointcertError
 from jointcert.web.routes.admin_base import REASONS, error_status, operator_of, page, services_of
@@ -36,11 +37,19 @@ def _context(services: Services, operator: Operator) -> dict[str, Any]:
         }
         for p in PROFILES.values()
     ]
-    return {"operator": operator, "profiles": profiles, "preset": settings.preset, "issuers": [services.authority.slug]}
+    ocsp = services.signers[OCSP].certificate
+    return {
+        "operator": operator,
+        "profiles": profiles,
+        "preset": settings.preset,
+        "issuers": [services.authority.slug],
+        "ocsp": {"serial": format(ocsp.serial_number, "x"), "not_after": ocsp.not_valid_after_utc},
+    }
 
 
 def _show(request: Request, operator: Operator, status: int = 200, **extra: Any) -> Response:
-    context: dict[str, Any] = {"operator": operator, "reasons": REASONS, **extra}
+    context: dict[str, Any] = {"operator": operator, "reasons": REASONS, "message": request.query_params.get("done")}
+    context.update(extra)
     try:
         context.update(_context(services_of(request), operator))
     except JointcertError as exc:
@@ -86,3 +95,19 @@ def propose_by_query(
         return _show(request, operator, error_status(exc), error=exc.to_dict())
     message = f"proposal #{proposal.id} ({proposal.payload['matched']} certificates) waits for a second operator"
     return RedirectResponse(f"/admin?done={quote(message)}", status_code=303)
+
+
+@router.post("/ocsp-signer")
+def renew_ocsp_signer(request: Request) -> Response:
+    """Issue a new OCSP signer certificate (and key) from the issuing CA and use it from now on."""
+    found = operator_of(request)
+    if found is None:
+        return RedirectResponse("/admin", status_code=303)
+    operator, services = found[0], services_of(request)
+    try:
+        signer = services.ca_desk.renew_ocsp_signer(operator)
+    except JointcertError as exc:
+        return _show(request, operator, error_status(exc), error=exc.to_dict())
+    cert = signer.certificate
+    message = f"OCSP signer renewed: {cert.serial_number:x}, valid until {cert.not_valid_after_utc:%Y-%m-%d}"
+    return RedirectResponse(f"/admin/ca?done={quote(message)}", status_code=303)
