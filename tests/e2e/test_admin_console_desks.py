@@ -85,6 +85,7 @@ def test_ra_officer_and_auditor_pages(
         expect(page.get_by_test_id("customers")).to_contain_text("minjun88")
         expect(page.get_by_test_id("certificates")).to_contain_text(serial)
         expect(page.locator("input[name=q]")).to_have_value("")  # the resident number is not echoed back
+        assert spec.rrn[:6] not in page.url  # a POST: never in a URL (access logs, history, Referer)
         screenshot(page, "ra-search")
 
         page.get_by_role("link", name=spec.name).click()

@@ -34,9 +34,9 @@ def test_console_routes_answer_bad_input_with_messages(
 
     assert http.get("/admin/ra", follow_redirects=False).status_code == 303  # no session
     cases = [
-        (officer, "GET", "/admin/ra?kind=vid_holder&q=123", None, 400, "주민등록번호 형식"),
-        (officer, "GET", "/admin/ra?kind=serial&q=zz", None, 400, "not a hex serial"),
-        (officer, "GET", "/admin/ra?kind=nope&q=a", None, 400, "Unknown search kind"),
+        (officer, "POST", "/admin/ra", {"kind": "vid_holder", "q": "123"}, 400, "주민등록번호 형식"),
+        (officer, "POST", "/admin/ra", {"kind": "serial", "q": "zz"}, 400, "not a hex serial"),
+        (officer, "POST", "/admin/ra", {"kind": "nope", "q": "a"}, 400, "Unknown search kind"),
         (officer, "GET", "/admin/ra/customers/C9999", None, 404, "고객을 찾을 수 없습니다"),
         (officer, "POST", f"/admin/ra/customers/{spec.id}/unlock", {"credential": "otp", "note": "checked id"}, 400,
          "Choose the credential and the verification done"),
@@ -44,7 +44,7 @@ def test_console_routes_answer_bad_input_with_messages(
          {"credential": "account_pin", "verification": "branch_id", "note": "checked id"}, 400, "5 to 500"),
         (officer, "POST", "/admin/ra/revoke", {"serial": "abc", "reason": "keyCompromise"}, 404, "인증서가 없습니다"),
         (officer, "GET", "/admin/audit", None, 403, "Your operator role does not allow this action"),
-        (auditor, "GET", "/admin/ra?kind=name&q=a", None, 403, "이 작업을 수행할 권한이 없습니다"),
+        (auditor, "POST", "/admin/ra", {"kind": "name", "q": "a"}, 403, "이 작업을 수행할 권한이 없습니다"),
         (auditor, "GET", "/admin/audit?since=yesterday", None, 400, "YYYY-MM-DDTHH:MM"),
         (auditor, "GET", "/admin/audit?since=2026-11-25T10:00&until=2026-11-25T09:00", None, 400, "range ends"),
         (auditor, "POST", "/admin/audit/export", {"first": "1", "last": "x"}, 400, "first and last"),

@@ -38,9 +38,7 @@ def _render(request: Request, name: str, operator: Operator, build: Callable[[Se
     return page(request, name, **context)
 
 
-@router.get("")
-def search(request: Request, kind: str = "name", q: str = "") -> Response:
-    """The search form and, once something was typed, what it found."""
+def _search(request: Request, kind: str, q: str) -> Response:
     found = operator_of(request)
     if found is None:
         return RedirectResponse("/admin", status_code=303)
@@ -54,6 +52,19 @@ def search(request: Request, kind: str = "name", q: str = "") -> Response:
         return context
 
     return _render(request, "ra.html", operator, build)
+
+
+@router.get("")
+def search_form(request: Request) -> Response:
+    """The search form."""
+    return _search(request, "name", "")
+
+
+@router.post("")
+def search(request: Request, kind: str = Form("name"), q: str = Form("")) -> Response:
+    """What the search found. A POST, so that a resident number typed never appears in a URL (access logs,
+    browser history, Referer)."""
+    return _search(request, kind, q)
 
 
 @router.get("/customers/{customer_id}")
