@@ -18,9 +18,13 @@ import tomli_w
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from jointcert.admin.audit_desk import AuditDesk
+from jointcert.admin.ca_desk import CaDesk
 from jointcert.admin.dual import DualControl, role_change
 from jointcert.admin.operators import OperatorService
+from jointcert.admin.ra_desk import RaDesk
 from jointcert.admin.revocation import bulk_revocation
+from jointcert.admin.revocation_query import bulk_revocation_by_query
 from jointcert.bank.sandbox.hashing import SecretHasher
 from jointcert.ca.audit import derive_audit_keys
 from jointcert.ca.authority import CertificateAuthority
@@ -74,6 +78,7 @@ from jointcert.storage.db import Database
 from jointcert.storage.repositories import ra as ra_storage
 from jointcert.storage.repositories.admin import SqlOperatorStore, SqlProposalStore
 from jointcert.storage.repositories.admin import SqlSessionStore as SqlOperatorSessionStore
+from jointcert.storage.repositories.admin_directory import SqlDirectory
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.ca_epoch import SqlRevocationEpochs
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
@@ -140,6 +145,9 @@ class Services:
     otp_device: SqlVirtualOtpDevice  # sandbox: the demo customers' OTP codes
     operators: OperatorService  # operator accounts, console sessions (admin/)
     dual_control: DualControl  # proposals a second operator approves (admin/)
+    ra_desk: RaDesk  # the console's RA officer: search, a customer's page, unlock, revoke (admin/)
+    audit_desk: AuditDesk  # the console's auditor: filtered log, chain verification, signed export (admin/)
+    ca_desk: CaDesk  # the console's CA administrator: OCSP signer renewal (admin/)
     anti: AntiAutomation  # throttle buckets shared by every node (docs/security.md)
     bank_app_sessions: SqlBankAppSessions  # the bank app's login sessions (web/bank_session.py)
     reconciler: Reconciler  # settles what a crash left in the issuance saga (docs/crash-safety.md)
@@ -207,14 +215,16 @@ def build_services(
     database.audit_key = audit_keys.entry  # every audit entry is MACed (ca/audit.py)
     certificates, audit, counters = SqlCertificateStore(database), SqlAuditStore(database), Counters()
     token = token_source(settings, counters)
-    signers = unlock_signers(
-        store=certificates,
-        audit=audit,
-        keys=FileKeyStore(settings.ca_key_dir),
-        passphrase=_passphrase(settings) if settings.ca.passphrase is not None or token is None else None,
-        clock=clock,
-        actor=actor,
-        token=token,
+    signers = dict(  # a dict: the console's OCSP signer renewal swaps the ``ocsp`` entry
+        unlock_signers(
+            store=certificates,
+            audit=audit,
+            keys=FileKeyStore(settings.ca_key_dir),
+            passphrase=_passphrase(settings) if settings.ca.passphrase is not None or token is None else None,
+            clock=clock,
+            actor=actor,
+            token=token,
+        )
     )
     authority = CertificateAuthority(
         store=certificates,
@@ -292,6 +302,14 @@ def build_services(
         registrar=registrations,
         anti=anti,
     )
+    anchor = AuditAnchor(
+        audit,
+        audit_keys,
+        settings.audit_checkpoint_path,
+        clock,
+        every_entries=settings.ca.audit_checkpoint_entries,
+        every_minutes=settings.ca.audit_checkpoint_minutes,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -313,14 +331,18 @@ def build_services(
         holders=holders,
         otp_device=otp_device,
         **_admin(settings=settings, clock=clock, database=database, pii=pii, audit=audit, authority=authority),
-        audit_anchor=AuditAnchor(
-            audit,
-            audit_keys,
-            settings.audit_checkpoint_path,
-            clock,
-            every_entries=settings.ca.audit_checkpoint_entries,
-            every_minutes=settings.ca.audit_checkpoint_minutes,
+        **_desks(database=database, pii=pii, clock=clock, audit=audit, ra=ra, authority=authority, anchor=anchor),
+        ca_desk=CaDesk(
+            settings=settings.ca,
+            signers=signers,
+            responder=ocsp,
+            store=certificates,
+            keys=FileKeyStore(settings.ca_key_dir),
+            passphrase=_passphrase(settings) if settings.ca.passphrase is not None else None,
+            audit=audit,
+            clock=clock,
         ),
+        audit_anchor=anchor,
         anti=anti,
         bank_app_sessions=bank_app_sessions,
         reconciler=Reconciler(ctx=ra.ctx, step_log=ra_storage.SqlStepLog(database), cmp=cmp),
@@ -345,7 +367,11 @@ def _admin(
         clock=clock,
         idle_seconds=settings.admin.idle_seconds,
     )
-    actions = {"bulk_revocation": bulk_revocation(authority), "operator_roles": role_change(operators)}
+    actions = {
+        "bulk_revocation": bulk_revocation(authority),
+        "bulk_revocation_query": bulk_revocation_by_query(authority, SqlDirectory(database), {authority.slug}),
+        "operator_roles": role_change(operators),
+    }
     dual = DualControl(
         proposals=SqlProposalStore(database),
         audit=audit,
@@ -354,6 +380,23 @@ def _admin(
         ttl_seconds=settings.admin.approval_seconds,
     )
     return {"operators": operators, "dual_control": dual}
+
+
+def _desks(
+    *,
+    database: Database,
+    pii: PiiProtector,
+    clock: Clock,
+    audit: SqlAuditStore,
+    ra: RegistrationAuthority,
+    authority: CertificateAuthority,
+    anchor: AuditAnchor,
+) -> dict[str, Any]:
+    """The console's RA officer and auditor desks over the read-only directory."""
+    directory = SqlDirectory(database)
+    ra_desk = RaDesk(directory=directory, ra=ra, revoker=authority, audit=audit, pii=pii, clock=clock)
+    audit_desk = AuditDesk(directory=directory, audit=audit, anchor=anchor, signer=authority.issuing, clock=clock)
+    return {"ra_desk": ra_desk, "audit_desk": audit_desk}
 
 
 def _end_sessions(sessions: SqlBankAppSessions, serial: int) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "KeyMaker",
     "generate_hierarchy",
     "new_serial",
+    "ocsp_signer",
 ]
 
 ROOT, ISSUING, OCSP = "root", "class1", "ocsp"
@@ -121,7 +122,12 @@ def _issuing(settings: CaSettings, root: CaSigner, base_url: str, start: datetim
 
 
 def _ocsp(settings: CaSettings, issuing: CaSigner, start: datetime, new_key: KeyMaker) -> CaSigner:
-    key = new_key(OCSP, 2048)
+    return ocsp_signer(settings, issuing, new_key(OCSP, 2048), start)
+
+
+def ocsp_signer(settings: CaSettings, issuing: CaSigner, key: rsa.RSAPrivateKey, start: datetime) -> CaSigner:
+    """An OCSP signer certificate for ``key`` issued by ``issuing`` (delegated, id-kp-OCSPSigning, ocsp-nocheck),
+    valid :data:`OCSP_DAYS` from ``start`` (at creation and at renewal)."""
     cert = (
         _builder(ocsp_signer_name(settings), issuing.name, key.public_key(), start, start + timedelta(days=OCSP_DAYS))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

@@ -206,6 +206,18 @@ class OcspResponder:
         self.counters.inc("ocsp_signatures")
         return builder.sign(self._signer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
+    @property
+    def signer(self) -> CaSigner:
+        """The delegated signer in use."""
+        return self._signer
+
+    def use_signer(self, signer: CaSigner) -> None:
+        """Sign with ``signer`` from now on (a renewed OCSP signer); cached responses of the old one are dropped."""
+        with self._lock:
+            self._signer = signer
+            self._cache.clear()
+            self._known.clear()
+
     def invalidate(self, serial: int) -> None:
         """Drop cached responses for ``serial`` (revocation listener)."""
         with self._lock:

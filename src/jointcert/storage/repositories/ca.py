@@ -31,6 +31,7 @@ from jointcert.ca.ports import (
     RecordStatus,
     RevokedEntry,
 )
+from jointcert.errors import NotFound
 from jointcert.storage.db import AUDIT_KEY, Database, rowcount
 from jointcert.storage.repositories.ca_epoch import bump_epoch
 from jointcert.storage.tables.ca import (
@@ -443,6 +444,14 @@ class SqlCertificateStore:
                     created_at=authority.created_at,
                 )
             )
+
+    def replace_authority(self, slug: str, der: bytes, key_name: str) -> None:
+        """Point a CA role at a new certificate and key (OCSP signer renewal)."""
+        with self._db.session() as session:
+            row = session.get(CaAuthority, slug)
+            if row is None:
+                raise NotFound(f"No CA role {slug!r}.", message_ko="CA 역할을 찾을 수 없습니다.")
+            row.der, row.key_name = der, key_name
 
     def authorities(self) -> Sequence[AuthorityRecord]:
         """Every CA certificate of the instance."""

@@ -25,36 +25,15 @@ from jointcert.ca.audit import verify_store
 from jointcert.ca.health import crl_status, signers_usable
 from jointcert.ca.hierarchy import ISSUING
 from jointcert.errors import InvalidInput, JointcertError
-from jointcert.web.templates import PAGE_HEADERS, install_pages, templates_of
+from jointcert.web.routes import admin_audit, admin_ca, admin_ra
+from jointcert.web.routes.admin_base import COOKIE, REASONS, operator_of, page, services_of
+from jointcert.web.templates import install_pages
 
 __all__ = ["install", "router"]
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-COOKIE = "jc_admin"
-_REASONS = [
-    r.value for r in x509.ReasonFlags if r not in (x509.ReasonFlags.remove_from_crl, x509.ReasonFlags.certificate_hold)
-]
-
-
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-def _operator(request: Request) -> tuple[Operator, str] | None:
-    token = request.cookies.get(COOKIE)
-    if not token:
-        return None
-    try:
-        return _services(request).operators.authenticate(token), token
-    except JointcertError:
-        return None
-
-
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    response = templates_of(request).TemplateResponse(request, f"admin/{name}", context, status_code=status)
-    response.headers.update(PAGE_HEADERS)
-    return response
+_REASONS = REASONS
+_services, _operator, _page = services_of, operator_of, page
 
 
 def _home_context(services: Services, operator: Operator, request: Request) -> dict[str, Any]:
@@ -185,3 +164,6 @@ def install(app: FastAPI) -> None:
     """Mount the console (templates and ``/static`` included)."""
     install_pages(app)
     app.include_router(router)
+    app.include_router(admin_ra.router)
+    app.include_router(admin_audit.router)
+    app.include_router(admin_ca.router)
