@@ -4,9 +4,9 @@
   handlers answer nothing else, ``web/problems.py``); FastAPI's generated ``HTTPValidationError`` 422 is replaced.
 * Every operation with a request body documents 413 (``BodyLimit``, ``web/middleware.py``).
 * Links (OpenAPI 3 ``links``) say how one call's answer feeds the next: the issuance session's id and its
-  ``X-Issuance-Token`` flow from ``POST …/sessions`` into every session step (and from a step into the others); a
-  relay transfer's id and receiver token flow into its status, upload, download and cancel calls. Clients and
-  stateful fuzzers (schemathesis, tests/integration/test_hardening_openapi_fuzz.py) follow them.
+  ``X-Issuance-Token`` flow from ``POST …/sessions`` into every session step (the header is marked required: no
+  step succeeds without it); a relay transfer's id and receiver token flow into its status, upload, download and
+  cancel calls. Clients and stateful fuzzers (tests/integration/test_hardening_openapi_fuzz.py) follow them.
 """
 
 from __future__ import annotations
@@ -60,29 +60,26 @@ def _errors_as_problems(operation: dict[str, Any]) -> None:
 
 
 def _session_links(paths: dict[str, Any]) -> None:
-    """``POST /sessions`` → every session step; every step → the other steps (same id and token)."""
+    """``POST /sessions`` → every session step (its id in the path, its token in the header, which every step
+    needs: without it the answer is 403 ``ra_session_token_invalid``)."""
     steps = [
-        (path, method, op)
+        op
         for path, item in paths.items()
         if path.startswith(SESSION_STEPS)
-        for method, op in item.items()
+        for op in item.values()
         if isinstance(op, dict) and "operationId" in op
     ]
-    first = {"path.session_id": "$response.body#/session/session_id", f"header.{TOKEN_HEADER}": "$response.body#/token"}
-    again = {"path.session_id": "$request.path.session_id", f"header.{TOKEN_HEADER}": f"$request.header.{TOKEN_HEADER}"}
+    for op in steps:
+        for parameter in op.get("parameters", []):
+            if parameter.get("in") == "header" and parameter.get("name") == TOKEN_HEADER:
+                parameter["required"] = True
+                parameter["schema"] = {"type": "string", "minLength": 1, "title": TOKEN_HEADER}
     start = paths.get(SESSIONS, {}).get("post")
-    if start is not None:
-        created = start["responses"].setdefault("201", {"description": "Created"})
-        created["links"] = {_name(op): {"operationId": op["operationId"], "parameters": first} for _, _, op in steps}
-    for _, _, source in steps:
-        ok = source["responses"].get("200")
-        if ok is None:
-            continue
-        ok["links"] = {
-            _name(op): {"operationId": op["operationId"], "parameters": again}
-            for _, _, op in steps
-            if op is not source and op.get("operationId") != source.get("operationId")
-        }
+    if start is None:
+        return
+    given = {"path.session_id": "$response.body#/session/session_id", f"header.{TOKEN_HEADER}": "$response.body#/token"}
+    created = start["responses"].setdefault("201", {"description": "Created"})
+    created["links"] = {_name(op): {"operationId": _name(op), "parameters": given} for op in steps}
 
 
 def _relay_links(paths: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from jointcert.errors import JointcertError
 from jointcert.ra.errors import MalformedInput
 from jointcert.ra.service import SessionView
 from jointcert.ra.steps.enrollment import FeeCharged, Issued
+from jointcert.ra.steps.terms import TERMS
 from jointcert.web.problems import problem_responses
 
 __all__ = [
@@ -159,9 +160,11 @@ class TermOut(BaseModel):
 
 
 class TermsIn(_In):
-    """The ids of the terms agreed to (every required one)."""
+    """The ids of the terms agreed to (every required one; an unknown id is refused)."""
 
-    accepted: list[str] = Field(max_length=50)
+    accepted: list[str] = Field(
+        max_length=50, json_schema_extra={"items": {"type": "string", "enum": [term.id for term in TERMS]}}
+    )
 
 
 class TermsOut(BaseModel):

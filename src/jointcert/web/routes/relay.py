@@ -35,6 +35,8 @@ from jointcert.relay.model import (
     MAX_ENVELOPE_BYTES,
     MAX_ITERATIONS,
     MIN_ITERATIONS,
+    SALT_BYTES,
+    VERIFIER_BYTES,
     NewTransfer,
     TransferView,
 )
@@ -45,6 +47,14 @@ __all__ = ["install", "router"]
 router = APIRouter(prefix="/api/v1/relay", tags=["relay"])
 _NO_STORE = {"Cache-Control": "no-store"}
 _B64_LIMIT = (MAX_ENVELOPE_BYTES * 4) // 3 + 8
+
+
+def _b64_of(size: int) -> str:
+    """The documented form of ``size`` bytes as padded standard base64 (the handler checks the bytes: 400)."""
+    chars, padding = (size * 4 + 2) // 3, -size % 3
+    return f"^[A-Za-z0-9+/]{{{chars}}}{'=' * padding}$"
+
+
 _LIMITED: dict[int | str, dict[str, Any]] = {429: {"description": "Problem code: relay_rate_limited (see Retry-After)"}}
 _GONE = (TransferNotFound, TransferExpired, TransferBurned)
 
@@ -56,10 +66,10 @@ def _errors(*errors: type[JointcertError]) -> dict[int | str, dict[str, Any]]:
 class KdfParams(BaseModel):
     """PBKDF2-HMAC-SHA256 parameters of the code (salt: 16 bytes, base64)."""
 
-    name: str = "PBKDF2"
-    hash: str = "SHA-256"
+    name: str = Field("PBKDF2", json_schema_extra={"enum": ["PBKDF2"]})
+    hash: str = Field("SHA-256", json_schema_extra={"enum": ["SHA-256"]})
     iterations: int = Field(ge=MIN_ITERATIONS, le=MAX_ITERATIONS)
-    salt: str = Field(max_length=64)
+    salt: str = Field(max_length=64, json_schema_extra={"pattern": _b64_of(SALT_BYTES)})
 
 
 class CreateTransfer(BaseModel):
@@ -67,7 +77,7 @@ class CreateTransfer(BaseModel):
 
     id: str = Field(pattern=rf"^[0-9]{{{ID_DIGITS}}}$")
     kdf: KdfParams
-    verifier: str = Field(max_length=64)
+    verifier: str = Field(max_length=64, json_schema_extra={"pattern": _b64_of(VERIFIER_BYTES)})
 
 
 class Upload(BaseModel):
