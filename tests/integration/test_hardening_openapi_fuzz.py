@@ -38,6 +38,9 @@ from schemathesis.specs.openapi.checks import (
 
 from jointcert.app import Services
 from jointcert.web.app import create_app
+from tests.integration.issuance_flow import REQUIRED_TERMS, TOKEN, UNTHROTTLED, Flow, http, ra_services
+
+__all__ = ["http", "ra_services"]  # the seeded instance of the deep run (fixtures)
 
 CHECKS = [
     not_a_server_error,
@@ -161,6 +164,76 @@ def test_stateless_conformance(services: Services) -> None:
 
 def test_stateful_links_reach_the_gated_steps(services: Services) -> None:
     _check_stateful(services, 25, 10)
+
+
+def _typed(flow: Flow) -> dict[str, Any]:
+    flow.to_contact_confirmed(USER, "app_cert")
+    return flow.ok("/certificate-type", {"cert_type": "limited"})
+
+
+USER = "minjun88"  # app certificate as second factor
+STAGES: list[tuple[str, Any]] = [  # deepest first: fuzzing a shallow stage may lock a credential a deeper one needs
+    ("enrollment challenge", lambda flow: _typed(flow) and flow.ok("/enrollment/challenge")),
+    ("type chosen", _typed),
+    ("contact confirmed", lambda flow: flow.to_contact_confirmed(USER, "app_cert")),
+    ("account verified", lambda flow: flow.to_account_verified(USER)),
+    ("identity confirmed", lambda flow: flow.to_identity_confirmed(USER)),
+    ("identified", lambda flow: flow.to_identified(USER)),
+    ("terms agreed", lambda flow: flow.start() and flow.ok("/terms", {"accepted": REQUIRED_TERMS})),
+    ("started", lambda flow: flow.start()),
+]
+
+
+def _deep(services: Services, client: Any, examples: int) -> Tally:
+    """A real session driven to each stage (sandbox customer), then generated requests — valid and invalid — to
+    every session step with that session's id and token."""
+    schema, tally = _schema(services), Tally()
+    steps = [op.ok() for op in schema.get_all_operations() if "{session_id}" in op.ok().path]
+    for _, drive in STAGES:
+        flow = Flow(client)
+        drive(flow)
+        for operation in steps:
+            _in_session(operation, flow, examples, tally)
+    return tally
+
+
+def _in_session(operation: Any, flow: Flow, examples: int, tally: Tally) -> None:
+    @settings(max_examples=examples, suppress_health_check=list(HealthCheck), database=None, deadline=None)
+    @given(operation.as_strategy())
+    def run(case: schemathesis.Case) -> None:
+        case.path_parameters = {**(case.path_parameters or {}), "session_id": flow.session_id}
+        case.headers = {**(case.headers or {}), TOKEN: flow.token}
+        tally.record(case, case.call())
+
+    run()
+
+
+@pytest.fixture
+def unthrottled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deep run walks one customer through the flow eight times from one address."""
+    for name, value in UNTHROTTLED.items():
+        monkeypatch.setenv(name, value)
+
+
+def _check_deep(services: Services, client: Any, examples: int) -> None:
+    started = time.monotonic()
+    tally = _deep(services, client, examples)
+    print(tally.report("deep", time.monotonic() - started))
+    assert tally.failures == [], "\n".join(tally.failures[:20])
+    assert tally.gate_share() < 0.15
+    assert len(tally.reached) >= 20
+
+
+@pytest.mark.usefixtures("unthrottled")
+def test_steps_at_every_stage_of_a_real_session(ra_services: Services, http: Any) -> None:
+    _check_deep(ra_services, http, 2)
+
+
+@SLOW
+@pytest.mark.slow
+@pytest.mark.usefixtures("unthrottled")
+def test_steps_at_every_stage_long(ra_services: Services, http: Any) -> None:
+    _check_deep(ra_services, http, int(os.environ.get("JOINTCERT_OPENAPI_EXAMPLES", "200")) // 4)
 
 
 @SLOW
