@@ -1,14 +1,14 @@
 """Hypothesis harnesses over HTTP (in-process app): OCSP requests, certificate login input and relay envelopes.
 Whatever arrives, the answer is a well-formed refusal or success — never a 500 or an unparseable OCSP response.
-Short runs in CI; with JOINTCERT_SLOW=1 each harness runs for about 10 minutes (``slow`` marker).
-(PKIMessage decoding has its own harness: tests/unit/cmp/test_fuzz.py.)"""
+Short runs in CI (``JOINTCERT_FUZZ_EXAMPLES``, 60 inputs); the ``long`` variants (``slow``, ``JOINTCERT_SLOW=1``) run
+for ``JOINTCERT_FUZZ_SECONDS`` (600: 10 minutes) each. PKIMessage: tests/unit/cmp/test_fuzz.py; the atheris
+harnesses of the same four inputs: tests/fuzz/."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import os
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,35 +17,28 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jointcert.app import Services
 from jointcert.relay.model import ID_DIGITS, MIN_ITERATIONS
+from tests.fuzz.budget import FUZZ_SECONDS, run_for
 
-SLOW = bool(os.environ.get("JOINTCERT_SLOW"))
 SHORT_EXAMPLES = int(os.environ.get("JOINTCERT_FUZZ_EXAMPLES", "60"))
-SLOW_SECONDS = 600
-pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+SLOW = pytest.mark.skipif(not os.environ.get("JOINTCERT_SLOW"), reason="long fuzz run: set JOINTCERT_SLOW=1")
+pytestmark = [
+    pytest.mark.parametrize("database", ["sqlite"], indirect=True),
+    pytest.mark.parametrize("long", [False, pytest.param(True, marks=[SLOW, pytest.mark.slow])], ids=["ci", "long"]),
+]
 
 
-def _run(harness: Callable[..., None], strategy: st.SearchStrategy[Any]) -> None:
-    """Run ``harness`` over ``strategy``: a short run, or rounds for SLOW_SECONDS under JOINTCERT_SLOW."""
-    budget = time.monotonic() + SLOW_SECONDS
-    calls = [0]
-
-    def counted(value: Any) -> None:
-        calls[0] += 1
-        harness(value)
-
-    while True:
-        examples = 2000 if SLOW else SHORT_EXAMPLES
-        checks = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
-        settings(max_examples=examples, suppress_health_check=checks, database=None)(given(strategy)(counted))()
-        if not SLOW or time.monotonic() > budget:
-            break
-    print(f"{harness.__qualname__}: {calls[0]} inputs")
-    assert calls[0] >= SHORT_EXAMPLES
+def _run(harness: Callable[..., None], strategy: st.SearchStrategy[Any], long: bool) -> None:
+    """Run ``harness`` over ``strategy``: SHORT_EXAMPLES inputs, or rounds for JOINTCERT_FUZZ_SECONDS (slow set)."""
+    if long:
+        calls = run_for(FUZZ_SECONDS, strategy, harness)
+    else:
+        calls = run_for(0, strategy, harness, rounds_of=SHORT_EXAMPLES)
+    print(f"{harness.__qualname__}: {calls} inputs, 0 uncaught exceptions")
+    assert calls >= SHORT_EXAMPLES
 
 
 def _ocsp_request(services: Services, nonce: bytes | None, serial: int) -> bytes:
@@ -68,7 +61,7 @@ def _mutate(data: bytes, edits: list[tuple[int, int]], cut: int) -> bytes:
 _EDITS = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6)
 
 
-def test_fuzz_ocsp(client: TestClient, services: Services) -> None:
+def test_fuzz_ocsp(client: TestClient, services: Services, long: bool) -> None:
     valid = _ocsp_request(services, os.urandom(16), 7)
     bodies = st.one_of(
         st.binary(max_size=600),
@@ -85,14 +78,14 @@ def test_fuzz_ocsp(client: TestClient, services: Services) -> None:
         assert answer.status_code == 200 and answer.headers["content-type"] == "application/ocsp-response"
         ocsp.load_der_ocsp_response(answer.content)  # always a parseable OCSP response
 
-    _run(harness, bodies)
+    _run(harness, bodies, long)
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def test_fuzz_certificate_login(client: TestClient, services: Services) -> None:
+def test_fuzz_certificate_login(client: TestClient, services: Services, long: bool) -> None:
     site = client.get("/rp/api/sites").json()[0]["id"]
     real_cert = services.signers["class1"].certificate.public_bytes(serialization.Encoding.DER)
     text = st.text(max_size=200)
@@ -114,10 +107,10 @@ def test_fuzz_certificate_login(client: TestClient, services: Services) -> None:
         assert answer.status_code < 500, answer.text
         assert answer.headers["content-type"].startswith(("application/json", "application/problem+json"))
 
-    _run(harness, bodies)
+    _run(harness, bodies, long)
 
 
-def test_fuzz_relay_envelope(client: TestClient) -> None:
+def test_fuzz_relay_envelope(client: TestClient, long: bool) -> None:
     proof = os.urandom(32)
     created = client.post(
         "/api/v1/relay/transfers",
@@ -140,4 +133,4 @@ def test_fuzz_relay_envelope(client: TestClient) -> None:
         answer = client.put(path, json=body)
         assert answer.status_code < 500, answer.text
 
-    _run(harness, bodies)
+    _run(harness, bodies, long)

@@ -97,6 +97,8 @@ class OcspResponder:
             request = ocsp.load_der_ocsp_request(request_der)
             algorithm = request.hash_algorithm
             nonce = self._nonce(request)
+            if request.serial_number < 0:  # no certificate has one (RFC 5280 §4.1.2.2), and no response can name it
+                raise ValueError("negative serial number")  # found by atheris (tests/fuzz): was a 500
         except (ValueError, NotImplementedError, TypeError, UnsupportedAlgorithm, OcspNonceInvalid):  # undecodable,
             # more than one CertID, a CertID hash algorithm we do not know (found by the fuzzer), a bad nonce
             self.counters.inc("ocsp_malformed")

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from jointcert import __version__
 from jointcert.app import Services
+from jointcert.web import openapi_schema
 from jointcert.web import throttle as throttle_web
 from jointcert.web.metrics import Metrics, MetricsMiddleware
 from jointcert.web.middleware import HardenedFastAPI
@@ -209,4 +210,5 @@ def create_app(
     admin_routes.install(app)  # the operator console /admin
     cmp.install(app.state, services)
     app.include_router(cmp.router)
+    openapi_schema.install(app)  # problem bodies, 413 and the OpenAPI links in /openapi.json
     return app

@@ -12,7 +12,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jointcert.errors import ErrorKind, JointcertError
 
-__all__ = ["PROBLEM_MEDIA_TYPE", "RETRY_AFTER_SECONDS", "STATUS_BY_KIND", "install_problem_handlers", "problem"]
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "RETRY_AFTER_SECONDS",
+    "STATUS_BY_KIND",
+    "install_problem_handlers",
+    "problem",
+    "problem_responses",
+]
 
 log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -28,6 +35,19 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.UNAVAILABLE: 503,
     ErrorKind.INTERNAL: 500,
 }
+
+
+def problem_responses(*errors: type[JointcertError], invalid_request: bool = True) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` listing each status with the error codes behind it (the body: web/openapi_schema.py)."""
+    by_status: dict[int, list[str]] = {}
+    for error in errors:
+        by_status.setdefault(STATUS_BY_KIND[error.kind], []).append(error.code)
+    if invalid_request:
+        by_status.setdefault(422, []).append("invalid_request")
+    return {
+        status: {"description": "Problem codes: " + ", ".join(sorted(set(codes)))}
+        for status, codes in sorted(by_status.items())
+    }
 
 
 def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:

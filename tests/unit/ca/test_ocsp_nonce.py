@@ -49,3 +49,20 @@ UNKNOWN_HASH_REQUEST = bytes.fromhex(
 def test_unknown_certid_hash_algorithm_is_malformed(env: CaEnv) -> None:
     response = ocsp.load_der_ocsp_response(env.ocsp.respond(UNKNOWN_HASH_REQUEST))
     assert response.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
+# found by atheris (tests/fuzz, ``ocsp_request``): a CertID of our issuer with a negative serial number (was a 500:
+# cryptography cannot encode it in the response)
+@pytest.mark.parametrize("nonce", [None, b"\x07" * 16])
+def test_negative_serial_is_malformed(env: CaEnv, nonce: bytes | None) -> None:
+    issuing = env.hierarchy.issuing
+    builder = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+        issuing.name_hashes["sha1"], issuing.key_hashes["sha1"], 0x1092, hashes.SHA1()
+    )
+    if nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    der = builder.build().public_bytes(serialization.Encoding.DER)
+    negative = der.replace(b"\x02\x02\x10\x92", b"\x02\x02\x90\x92")  # INTEGER 0x1092 → -0x6f6e
+    assert ocsp.load_der_ocsp_request(negative).serial_number < 0
+    response = ocsp.load_der_ocsp_response(env.ocsp.respond(negative))
+    assert response.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST

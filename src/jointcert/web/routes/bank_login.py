@@ -29,7 +29,7 @@ from jointcert.rp.checks import Reason
 from jointcert.web.bank_session import COOKIE, AppSession, BankSessions, SessionExpired, SessionInvalid
 from jointcert.web.routes.issuance import client_address
 from jointcert.web.routes.issuance_models import problems
-from jointcert.web.routes.rp_models import b64decode
+from jointcert.web.routes.rp_models import InvalidRpRequest, b64decode
 from jointcert.web.throttle import THROTTLED_RESPONSE
 
 __all__ = [
@@ -202,7 +202,7 @@ def login_challenge(request: Request, response: Response) -> LoginChallengeOut:
     "/login",
     summary="Log in to the bank app with a signed challenge",
     response_model=AppSessionOut,
-    responses={**problems(BankLoginFailed, BankLoginRefused), **THROTTLED_RESPONSE},
+    responses={**problems(BankLoginFailed, BankLoginRefused, InvalidRpRequest), **THROTTLED_RESPONSE},
 )
 def login(body: LoginIn, request: Request) -> JSONResponse:
     """Verify (challenge once, signature, chain, validity, key usage, policy, revocation) and start the session."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -79,8 +80,20 @@ async def _body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-@router.post("/cmp", response_class=Response, summary="CMP request (application/pkixcmp)")
-@router.post(WELL_KNOWN_PATH, response_class=Response, summary="CMP request at RFC 9811's well-known path")
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    415: {"description": "Problem code: unsupported_media_type (not application/pkixcmp)"},
+    429: {"description": "Problem code: rate_limited (too many CMP requests from this address)"},
+    413: {"description": "Problem code: message_too_large (over 32 KiB)"},
+}
+
+
+@router.post("/cmp", response_class=Response, summary="CMP request (application/pkixcmp)", responses=_REFUSALS)
+@router.post(
+    WELL_KNOWN_PATH,
+    response_class=Response,
+    summary="CMP request at RFC 9811's well-known path",
+    responses=_REFUSALS,
+)
 async def cmp(request: Request) -> Response:
     """One DER PKIMessage in, one DER PKIMessage out."""
     services = _services(request)

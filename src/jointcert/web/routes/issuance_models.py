@@ -16,7 +16,8 @@ from jointcert.errors import JointcertError
 from jointcert.ra.errors import MalformedInput
 from jointcert.ra.service import SessionView
 from jointcert.ra.steps.enrollment import FeeCharged, Issued
-from jointcert.web.problems import STATUS_BY_KIND
+from jointcert.ra.steps.terms import TERMS
+from jointcert.web.problems import problem_responses
 
 __all__ = [
     "AbroadOut",
@@ -104,16 +105,8 @@ class Problem(BaseModel):
 
 
 def problems(*errors: type[JointcertError], invalid_request: bool = True) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` listing each status with the error codes behind it."""
-    by_status: dict[int, list[str]] = {}
-    for error in errors:
-        by_status.setdefault(STATUS_BY_KIND[error.kind], []).append(error.code)
-    if invalid_request:
-        by_status.setdefault(422, []).append("invalid_request")
-    return {
-        status: {"model": Problem, "description": "Problem codes: " + ", ".join(sorted(set(codes)))}
-        for status, codes in sorted(by_status.items())
-    }
+    """OpenAPI ``responses`` listing each status with the error codes behind it (``web.problems``)."""
+    return problem_responses(*errors, invalid_request=invalid_request)
 
 
 class SessionOut(BaseModel):
@@ -167,9 +160,11 @@ class TermOut(BaseModel):
 
 
 class TermsIn(_In):
-    """The ids of the terms agreed to (every required one)."""
+    """The ids of the terms agreed to (every required one; an unknown id is refused)."""
 
-    accepted: list[str] = Field(max_length=50)
+    accepted: list[str] = Field(
+        max_length=50, json_schema_extra={"items": {"type": "string", "enum": [term.id for term in TERMS]}}
+    )
 
 
 class TermsOut(BaseModel):

@@ -20,8 +20,16 @@ from pydantic import BaseModel, ConfigDict
 
 from jointcert.app import RelyingParties, Services
 from jointcert.rp import Verifier
-from jointcert.rp.wallet import DocumentToSign, WalletKind, WalletResponse, WalletResponseVerifier, build_request
+from jointcert.rp.wallet import (
+    DocumentToSign,
+    InvalidWalletResponse,
+    WalletKind,
+    WalletResponse,
+    WalletResponseVerifier,
+    build_request,
+)
 from jointcert.rp.wallet_clients import normalize_origin
+from jointcert.web.problems import problem_responses
 from jointcert.web.routes.rp import Site
 from jointcert.web.routes.rp_models import DEFAULT_LOOK, LOOKS, UnknownSite, policy_labels, verdict_out
 from jointcert.web.routes.wallet import WALLET_PAGE_HEADERS
@@ -94,7 +102,11 @@ class VerifyIn(BaseModel):
     response: dict[str, Any]
 
 
-@router.post("/{site}/api/request", summary="A wallet request: fresh challenge, this origin, this client id")
+@router.post(
+    "/{site}/api/request",
+    summary="A wallet request: fresh challenge, this origin, this client id",
+    responses=problem_responses(UnknownSite),
+)
 def wallet_request(site: Site, body: RequestIn, request: Request, response: Response) -> dict[str, Any]:
     """The version-1 request the page hands the wallet (``jointcert-rp.js``)."""
     verifier = _verifier(request, site)
@@ -125,7 +137,11 @@ def wallet_request(site: Site, body: RequestIn, request: Request, response: Resp
     return {"request": built, "document": shown}
 
 
-@router.post("/{site}/api/verify", summary="Verify the wallet's response for this site, origin and session")
+@router.post(
+    "/{site}/api/verify",
+    summary="Verify the wallet's response for this site, origin and session",
+    responses=problem_responses(UnknownSite, InvalidWalletResponse),
+)
 def verify(site: Site, body: VerifyIn, request: Request) -> JSONResponse:
     """Binding, challenge (once), CMS signature, chain, policy, revocation; for ``sign`` the document too."""
     verifier = _verifier(request, site)

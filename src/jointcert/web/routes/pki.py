@@ -13,7 +13,7 @@ from jointcert.app import Services
 from jointcert.ca.errors import UnknownAuthority
 from jointcert.ca.ocsp import error_response
 from jointcert.errors import Unavailable
-from jointcert.web.problems import RETRY_AFTER_SECONDS
+from jointcert.web.problems import RETRY_AFTER_SECONDS, problem_responses
 
 __all__ = ["MAX_OCSP_REQUEST", "router"]
 
@@ -64,14 +64,24 @@ def _request_from_path(encoded: str) -> bytes:
     return b""
 
 
-@router.get("/crl/{ca}.crl", response_class=Response, summary="The newest full CRL of a CA (root, class1)")
+@router.get(
+    "/crl/{ca}.crl",
+    response_class=Response,
+    summary="The newest full CRL of a CA (root, class1)",
+    responses=problem_responses(UnknownAuthority),
+)
 def crl(ca: str, request: Request) -> Response:
     """DER CRL; a new one is made when the stored one has passed its nextUpdate."""
     record = _services(request).crl.current(ca)
     return Response(record.der, media_type="application/pkix-crl", headers={"Cache-Control": "max-age=60"})
 
 
-@router.get("/ca/{ca}.crt", response_class=Response, summary="A CA certificate (root, class1, ocsp)")
+@router.get(
+    "/ca/{ca}.crt",
+    response_class=Response,
+    summary="A CA certificate (root, class1, ocsp)",
+    responses=problem_responses(UnknownAuthority),
+)
 def ca_certificate(ca: str, request: Request) -> Response:
     """DER certificate of the root, the issuing CA or the OCSP signer."""
     signer = _services(request).signers.get(ca)

@@ -9,24 +9,38 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from jointcert.app import Services
-from jointcert.relay.errors import InvalidRelayRequest, RateLimited, TransferNotFound
+from jointcert.errors import JointcertError
+from jointcert.relay.errors import (
+    AlreadyDownloaded,
+    AlreadyUploaded,
+    InvalidRelayRequest,
+    NotUploaded,
+    RateLimited,
+    TransferBurned,
+    TransferExpired,
+    TransferIdTaken,
+    TransferNotFound,
+    WrongCode,
+)
 from jointcert.relay.model import (
     DEFAULT_ITERATIONS,
     ID_DIGITS,
     MAX_ENVELOPE_BYTES,
     MAX_ITERATIONS,
     MIN_ITERATIONS,
+    SALT_BYTES,
+    VERIFIER_BYTES,
     NewTransfer,
     TransferView,
 )
-from jointcert.web.problems import problem
+from jointcert.web.problems import problem, problem_responses
 
 __all__ = ["install", "router"]
 
@@ -35,13 +49,27 @@ _NO_STORE = {"Cache-Control": "no-store"}
 _B64_LIMIT = (MAX_ENVELOPE_BYTES * 4) // 3 + 8
 
 
+def _b64_of(size: int) -> str:
+    """The documented form of ``size`` bytes as padded standard base64 (the handler checks the bytes: 400)."""
+    chars, padding = (size * 4 + 2) // 3, -size % 3
+    return f"^[A-Za-z0-9+/]{{{chars}}}{'=' * padding}$"
+
+
+_LIMITED: dict[int | str, dict[str, Any]] = {429: {"description": "Problem code: relay_rate_limited (see Retry-After)"}}
+_GONE = (TransferNotFound, TransferExpired, TransferBurned)
+
+
+def _errors(*errors: type[JointcertError]) -> dict[int | str, dict[str, Any]]:
+    return {**problem_responses(*errors), **_LIMITED}
+
+
 class KdfParams(BaseModel):
     """PBKDF2-HMAC-SHA256 parameters of the code (salt: 16 bytes, base64)."""
 
-    name: str = "PBKDF2"
-    hash: str = "SHA-256"
+    name: str = Field("PBKDF2", json_schema_extra={"enum": ["PBKDF2"]})
+    hash: str = Field("SHA-256", json_schema_extra={"enum": ["SHA-256"]})
     iterations: int = Field(ge=MIN_ITERATIONS, le=MAX_ITERATIONS)
-    salt: str = Field(max_length=64)
+    salt: str = Field(max_length=64, json_schema_extra={"pattern": _b64_of(SALT_BYTES)})
 
 
 class CreateTransfer(BaseModel):
@@ -49,7 +77,7 @@ class CreateTransfer(BaseModel):
 
     id: str = Field(pattern=rf"^[0-9]{{{ID_DIGITS}}}$")
     kdf: KdfParams
-    verifier: str = Field(max_length=64)
+    verifier: str = Field(max_length=64, json_schema_extra={"pattern": _b64_of(VERIFIER_BYTES)})
 
 
 class Upload(BaseModel):
@@ -143,7 +171,12 @@ def config(request: Request, response: Response) -> RelayConfig:
     )
 
 
-@router.post("/transfers", status_code=201, summary="Receiver: register a transfer for a code made on the device")
+@router.post(
+    "/transfers",
+    status_code=201,
+    summary="Receiver: register a transfer for a code made on the device",
+    responses=_errors(InvalidRelayRequest, TransferIdTaken),
+)
 def create(body: CreateTransfer, request: Request, response: Response) -> CreatedOut:
     """Only the code's first digits (the id), a salt, the KDF count and SHA-256(upload proof) are sent."""
     if body.kdf.name != "PBKDF2" or body.kdf.hash != "SHA-256":
@@ -154,7 +187,7 @@ def create(body: CreateTransfer, request: Request, response: Response) -> Create
     return CreatedOut(**_out(created.view), receiver_token=created.receiver_token)
 
 
-@router.get("/transfers/{transfer_id}", summary="Status and KDF parameters of a transfer")
+@router.get("/transfers/{transfer_id}", summary="Status and KDF parameters of a transfer", responses=_errors(*_GONE))
 def status(transfer_id: str, request: Request, response: Response) -> TransferOut:
     """waiting, uploaded, downloaded, expired, burned or cancelled; the sender reads the salt here."""
     view = _services(request).relay.status(transfer_id, client=_client(request))
@@ -162,7 +195,11 @@ def status(transfer_id: str, request: Request, response: Response) -> TransferOu
     return TransferOut(**_out(view))
 
 
-@router.put("/transfers/{transfer_id}/payload", summary="Sender: upload the encrypted certificate")
+@router.put(
+    "/transfers/{transfer_id}/payload",
+    summary="Sender: upload the encrypted certificate",
+    responses=_errors(InvalidRelayRequest, WrongCode, AlreadyUploaded, *_GONE),
+)
 def upload(transfer_id: str, body: Upload, request: Request, response: Response) -> TransferOut:
     """Accepted once, when the proof matches; wrong proofs count and burn the code."""
     relay = _services(request).relay
@@ -176,7 +213,11 @@ def upload(transfer_id: str, body: Upload, request: Request, response: Response)
     return TransferOut(**_out(view))
 
 
-@router.get("/transfers/{transfer_id}/payload", summary="Receiver: download the envelope once (then deleted)")
+@router.get(
+    "/transfers/{transfer_id}/payload",
+    summary="Receiver: download the envelope once (then deleted)",
+    responses=_errors(NotUploaded, AlreadyDownloaded, *_GONE),
+)
 def download(
     transfer_id: str,
     request: Request,
@@ -191,7 +232,12 @@ def download(
     return PayloadOut(id=transfer_id, envelope=base64.b64encode(envelope).decode())
 
 
-@router.delete("/transfers/{transfer_id}", status_code=204, summary="Receiver: cancel a transfer")
+@router.delete(
+    "/transfers/{transfer_id}",
+    status_code=204,
+    summary="Receiver: cancel a transfer",
+    responses=_errors(AlreadyDownloaded, *_GONE),
+)
 def cancel(transfer_id: str, request: Request, authorization: Annotated[str | None, Header()] = None) -> Response:
     """Closes a live transfer and deletes anything uploaded."""
     _services(request).relay.cancel(transfer_id, receiver_token=_token(authorization), client=_client(request))

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from jointcert.app import RelyingParties, Services
 from jointcert.rp import CertificateSummary, SignedLogin, Verdict, Verifier
+from jointcert.web.problems import problem_responses
 from jointcert.web.routes.rp_models import (
     DEFAULT_LOOK,
     LOOKS,
@@ -101,7 +102,11 @@ def sites(request: Request) -> list[InstitutionOut]:
     return [institution_out(p, parties.verifiers[key].fail_closed) for key, p in parties.policies.items()]
 
 
-@router.post("/{site}/api/challenge", summary="A single-use challenge bound to this site and session")
+@router.post(
+    "/{site}/api/challenge",
+    summary="A single-use challenge bound to this site and session",
+    responses=problem_responses(UnknownSite),
+)
 def challenge(site: Site, request: Request, response: Response) -> ChallengeOut:
     """Issue a challenge (and the session cookie when the client has none). Sign ``challenge`` as ASCII bytes."""
     verifier = _verifier(request, site)
@@ -128,7 +133,10 @@ def challenge(site: Site, request: Request, response: Response) -> ChallengeOut:
     "/{site}/api/login",
     summary="Log in with a signed challenge",
     response_model=VerdictOut,
-    responses={200: {"description": "The verdict: accepted, or the reason for the refusal, and every check"}},
+    responses={
+        200: {"description": "The verdict: accepted, or the reason for the refusal, and every check"},
+        **problem_responses(UnknownSite, InvalidRpRequest),
+    },
 )
 def login(site: Site, body: LoginIn, request: Request) -> JSONResponse:
     """Verify the signature over the challenge and the certificate under the site's policy. ``next: register`` says
@@ -142,7 +150,10 @@ def login(site: Site, body: LoginIn, request: Request) -> JSONResponse:
     "/{site}/api/register",
     summary="타기관 인증서 등록: register the certificate to the customer",
     response_model=VerdictOut,
-    responses={200: {"description": "The verdict of the registration (a login on success)"}},
+    responses={
+        200: {"description": "The verdict of the registration (a login on success)"},
+        **problem_responses(UnknownSite, InvalidRpRequest),
+    },
 )
 def register(site: Site, body: RegisterIn, request: Request) -> JSONResponse:
     """Prove possession of the key, check the VID with the resident number and R, check the customer's name (the

@@ -19,8 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from jointcert.app import Services
 from jointcert.errors import JointcertError
 from jointcert.rp.wallet import PROTOCOL_VERSION, REQUEST_TYPE
-from jointcert.rp.wallet_clients import MAX_URL, WalletClient, WalletClients, origin_of_url
-from jointcert.web.problems import STATUS_BY_KIND
+from jointcert.rp.wallet_clients import (
+    MAX_URL,
+    InvalidWalletClient,
+    UnknownWalletClient,
+    WalletClient,
+    WalletClients,
+    WalletOriginNotAllowed,
+    WalletReturnUrlNotAllowed,
+    origin_of_url,
+)
+from jointcert.web.problems import STATUS_BY_KIND, problem_responses
 from jointcert.web.routes.rp_models import InvalidRpRequest, policy_labels
 from jointcert.web.templates import PAGE_HEADERS, install_pages, templates_of
 
@@ -65,7 +74,13 @@ def _client_out(client: WalletClient, origin: str) -> ClientOut:
     return ClientOut(client_id=client.client_id, name=client.name, name_en=client.name_en, origin=origin)
 
 
-@router.post("/api/authorize", summary="Is this relying party registered for that origin (and return URL)?")
+@router.post(
+    "/api/authorize",
+    summary="Is this relying party registered for that origin (and return URL)?",
+    responses=problem_responses(
+        InvalidWalletClient, UnknownWalletClient, WalletOriginNotAllowed, WalletReturnUrlNotAllowed
+    ),
+)
 def authorize(body: AuthorizeIn, request: Request) -> ClientOut:
     """The client's names when ``origin`` (and ``return_url``, exactly) are registered; a 404/403 problem if not."""
     client = _clients(request).authorize(body.client_id, body.origin, body.return_url)

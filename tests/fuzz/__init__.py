@@ -1,0 +1,1 @@
+"""atheris harnesses (coverage-guided, libFuzzer): ``python -m tests.fuzz TARGET [libFuzzer flags]``."""
