@@ -26,7 +26,7 @@ from jointcert.web.metrics import Metrics, MetricsMiddleware
 from jointcert.web.middleware import HardenedFastAPI
 from jointcert.web.problems import install_problem_handlers
 from jointcert.web.routes import admin as admin_routes
-from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki
+from jointcert.web.routes import bank_app, bank_login, bank_pc, bank_wallet, certificates, cmp, issuance, pki
 from jointcert.web.routes import partner as partner_routes
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
@@ -205,6 +205,7 @@ def create_app(
     partner_routes.install(app)  # the demo institutions as partner sites on another origin: /partner/
     bank_login.install(app)  # the bank app's certificate login and its session cookie
     bank_wallet.install(app)  # /bank/login, /bank/wallet, /bank/copy/... pages
+    bank_pc.install(app)  # the PC web side of copy: /bank/pc/certs/import and /export
     bank_app.install(app)  # the bank app: / and /bank/... (menus, the issuance flow)
     admin_routes.install(app)  # the operator console /admin
     cmp.install(app.state, services)
