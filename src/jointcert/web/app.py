@@ -47,6 +47,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 DIRTY_CRL_SECONDS = 1.0
+REMINDER_SECONDS = 3600.0  # expiry reminders: a pass an hour (30 and 7 days before expiry)
 
 
 def scheduler_actor() -> str:
@@ -138,6 +139,21 @@ async def _reconcile_loop(services: Services) -> None:
         await asyncio.sleep(interval)
 
 
+def run_expiry_reminders(services: Services) -> None:
+    """Send the expiry reminders that are due (each once: ra/reminders.py)."""
+    if services.reminders is not None:
+        services.reminders.run()
+
+
+async def _reminder_loop(services: Services) -> None:
+    while True:  # the first pass runs at start, then hourly
+        try:
+            await asyncio.to_thread(run_expiry_reminders, services)
+        except Exception:
+            log.exception("expiry reminder pass failed")
+        await asyncio.sleep(REMINDER_SECONDS)
+
+
 async def _crl_dirty_loop(services: Services) -> None:
     while True:
         try:
@@ -162,7 +178,14 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        jobs = (_maintenance_loop, _cmp_sweep_loop, _crl_dirty_loop, _audit_checkpoint_loop, _reconcile_loop)
+        jobs = (
+            _maintenance_loop,
+            _cmp_sweep_loop,
+            _crl_dirty_loop,
+            _audit_checkpoint_loop,
+            _reconcile_loop,
+            _reminder_loop,
+        )
         loops = jobs if background else ()
         leader = leadership or AlwaysLeader()
         tasks = [asyncio.create_task(lead(leader, loops, services, on_change=_remember(app)))] if loops else []
