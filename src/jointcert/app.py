@@ -50,6 +50,7 @@ from jointcert.ra.holder import HolderService
 from jointcert.ra.policies import Notifications
 from jointcert.ra.ports import Registrar
 from jointcert.ra.reconciler import Reconciler
+from jointcert.ra.reminders import ExpiryReminders
 from jointcert.ra.service import RegistrationAuthority
 from jointcert.ra.throttle import AntiAutomation, Throttle
 from jointcert.relay.ratelimit import RateLimiter
@@ -86,6 +87,7 @@ from jointcert.storage.repositories.cmp import SqlTransactionStore
 from jointcert.storage.repositories.ra_saga import SqlFeeLedger
 from jointcert.storage.repositories.ra_sandbox import SqlVirtualOtpDevice
 from jointcert.storage.repositories.relay import SqlTransferStore
+from jointcert.storage.repositories.reminders import SqlReminderStore
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
 from jointcert.storage.throttle import RedisThrottle, SqlThrottle
 from jointcert.storage.wallet import SqlWalletClientStore
@@ -152,6 +154,7 @@ class Services:
     bank_app_sessions: SqlBankAppSessions  # the bank app's login sessions (web/bank_session.py)
     reconciler: Reconciler  # settles what a crash left in the issuance saga (docs/crash-safety.md)
     audit_anchor: AuditAnchor | None = None  # checkpoints of the audit head outside the database
+    reminders: ExpiryReminders | None = None  # expiry reminders 30 and 7 days before (ra/reminders.py)
 
     def close(self) -> None:
         """Release the database connections (and the PKCS#11 sessions)."""
@@ -346,6 +349,9 @@ def build_services(
         anti=anti,
         bank_app_sessions=bank_app_sessions,
         reconciler=Reconciler(ctx=ra.ctx, step_log=ra_storage.SqlStepLog(database), cmp=cmp),
+        reminders=ExpiryReminders(
+            SqlReminderStore(database), bank.notifier, clock, base_url=settings.server.public_url
+        ),
     )
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from jointcert.app import Services
+from jointcert.bank.formats import mask_account
 from jointcert.bank.seed import demo_customer
 from jointcert.clock import SystemClock
 from jointcert.web.app import create_app
@@ -156,6 +159,15 @@ def test_checklist_done_screen_and_wallet(
     copy = phone.locator("#copy-to-pc")
     expect(copy).to_have_text("PC로 복사", use_inner_text=True)
     assert "credential=" in str(copy.get_attribute("href"))
+    account = demo_customer("seoyeon91").spec.accounts[0]
+    receipt = phone.locator("#receipt-facts").inner_text()  # the receipt: masked account, amount, balance, date, serial
+    after = services.bank.accounts.get(account.number)
+    assert after is not None and after.balance_krw == account.balance_krw - 4400
+    assert mask_account(account.number) in receipt and account.number not in receipt
+    assert "4,400원" in receipt and f"{after.balance_krw:,}원" in receipt
+    assert datetime.now(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d") in receipt
+    serial = phone.locator("#done-facts dd").nth(4).inner_text()
+    assert re.fullmatch(r"[0-9a-f]+", serial) and serial in receipt, (serial, receipt)
     assert_no_violations(phone, "done")
     screenshot(phone, "done")
 
@@ -163,6 +175,8 @@ def test_checklist_done_screen_and_wallet(
     phone.wait_for_selector("body[data-ready=true]")
     expect(phone.locator("body")).to_contain_text(f"{days}일 남음")  # one day count everywhere
     expect(phone.locator("#action-revoke")).to_have_text("폐지", use_inner_text=True)
+    expect(phone.locator("#detail-receipt")).to_be_visible()  # the same receipt, kept with the certificate
+    assert phone.locator("#detail-receipt-facts").inner_text() == receipt
     assert "폐기" not in phone.locator("body").inner_text()
     phone.click("#action-password")
     items = check_items(phone)

@@ -26,6 +26,7 @@ PAGES = (
     "/bank/wallet",
     "/bank/login",
     "/bank/copy/to-pc",
+    "/bank/pc/certs/export",
     f"/rp/{DEMO_SECURITIES}",
 )
 

@@ -23,6 +23,7 @@ from jointcert.ca.hierarchy import ISSUING
 from jointcert.clock import FakeClock
 from jointcert.types import CertType
 from jointcert.web.app import create_app
+from tests.e2e.harness.axe import assert_no_violations
 from tests.e2e.harness.bank import PHONE, START, fresh_instance, issue, phone_page, save_in_wallet, shot, unlock_in_page
 from tests.e2e.harness.support import RequestRecorder
 
@@ -85,11 +86,14 @@ def test_renew_near_expiry_then_revoke(
         expect(page.locator("#detail-facts")).to_contain_text(format(issued.serial, "x"))
         expect(page.locator("#action-renew")).to_be_disabled()
         expect(page.locator("#renew-note")).to_contain_text("2027-10-26")  # 30 days before 2027-11-25
+        expect(page.locator(".cert__soon")).to_have_count(0)  # a year left: not highlighted
         shot(screenshot, page, "2-detail-not-yet-renewable")
 
         instance.clock.advance(timedelta(days=340))  # the bank's clock: 25 days before expiry
         open_wallet(page, base)
         expect(page.locator(".cert")).to_contain_text("25일 남음")
+        expect(page.locator(".cert--soon .cert__soon")).to_contain_text("만료 25일 전입니다")  # highlighted
+        assert_no_violations(page, "wallet: expiring certificate")
         expect(page.locator("#action-renew")).to_be_enabled()
         shot(screenshot, page, "3-renewable")
         page.click("#action-renew")

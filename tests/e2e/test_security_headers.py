@@ -23,6 +23,8 @@ PAGES = (
     "/bank/wallet",
     "/bank/copy/to-pc",
     "/bank/copy/from-pc",
+    "/bank/pc/certs/import",
+    "/bank/pc/certs/export",
     "/rp/",
     "/sandbox/phone/010-2718-4406",
 )

@@ -63,7 +63,14 @@ def test_home_links_the_menus_the_relying_parties_and_the_sandbox(client: TestCl
 
 def test_certificate_menu_links_every_feature(client: TestClient) -> None:
     body = client.get("/bank/certificates").text
-    for href in ("/bank/issuance", "/bank/wallet", "/bank/copy/to-pc", "/bank/copy/from-pc", "/bank/login"):
+    for href in (
+        "/bank/issuance",
+        "/bank/wallet",
+        "/bank/copy/to-pc",
+        "/bank/copy/from-pc",
+        "/bank/pc/certs/import",
+        "/bank/login",
+    ):
         assert f'href="{href}"' in body
     assert "인증서 발급/재발급" in body and "Issue / reissue" in body
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from jointcert.app import Services
+from jointcert.bank.formats import mask_account
 from jointcert.bank.model import NotificationChannel, NotificationEvent
 from jointcert.bank.seed import demo_customer
 from jointcert.storage.tables.bank import BankLedgerEntry
@@ -55,6 +56,10 @@ def test_every_path_issues_both_types(
             assert [e.amount_krw for e in ledger] == [-4400]
             assert ledger[0].idempotency_key == f"ra-fee:{issued['serial']}"  # one charge per certificate
             assert issued["fee"]["balance_after_krw"] == account.balance_krw - 4400
+            shown = issued["fee"]["account"]  # the receipt's account: first group and last 4 digits only
+            assert shown == mask_account(account.number) and shown.endswith(account.number[-4:])
+            assert shown.count("*") >= 4 and shown != account.number
+            assert issued["fee"]["charged_at"] == ledger[0].created_at.isoformat().replace("+00:00", "Z")
         else:
             assert issued["fee"] is None and ledger == []
     sms = ra_services.bank.outbox.messages(customer.id, channel=NotificationChannel.SMS)

@@ -6,7 +6,7 @@ import re
 
 from jointcert.bank.errors import InvalidAccountNumber
 
-__all__ = ["mask_phone", "mask_user_id", "normalize_account_number", "phone_digits"]
+__all__ = ["mask_account", "mask_phone", "mask_user_id", "normalize_account_number", "phone_digits"]
 
 _SEPARATORS = re.compile(r"[\s-]")
 _ACCOUNT = re.compile(r"\d{10,16}")
@@ -24,6 +24,14 @@ def mask_phone(number: str) -> str:
         return f"{groups[0]}-{'*' * len(groups[1])}-{groups[2]}"
     digits = phone_digits(number)
     return "*" * max(len(digits) - 4, 0) + digits[-4:]
+
+
+def mask_account(number: str) -> str:
+    """An account number for a receipt: the first group and the last 4 digits, e.g. ``1002-345-678901`` →
+    ``1002-***-**8901`` (undashed numbers: the first 4 and the last 4)."""
+    digits = [i for i, ch in enumerate(number) if ch.isdigit()]
+    shown = set(digits[-4:]) | (set(digits[:4]) if "-" not in number else set(range(number.index("-"))))
+    return "".join(ch if i in shown or not ch.isdigit() else "*" for i, ch in enumerate(number))
 
 
 def mask_user_id(user_id: str) -> str:

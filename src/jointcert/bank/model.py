@@ -203,6 +203,7 @@ class NotificationEvent(enum.StrEnum):
     CONTACT_CHANGED = "contact_changed"
     LOCKED = "locked"
     UNCONFIRMED = "unconfirmed"  # a new certificate the app never confirmed: revoked, fee refunded
+    EXPIRING = "expiring"  # 30 and 7 days before expiry (ra/reminders.py), with the renew link
 
 
 NOTIFICATION_PARAMS: Mapping[NotificationEvent, frozenset[str]] = {
@@ -213,6 +214,7 @@ NOTIFICATION_PARAMS: Mapping[NotificationEvent, frozenset[str]] = {
     NotificationEvent.CONTACT_CHANGED: frozenset(),
     NotificationEvent.LOCKED: frozenset({"what"}),  # e.g. "계좌 비밀번호", "앱 인증서 PIN"
     NotificationEvent.UNCONFIRMED: frozenset({"cert_type"}),
+    NotificationEvent.EXPIRING: frozenset({"cert_type", "valid_until", "days_left", "renew_url"}),
 }
 """The parameters each notification event needs (``Notifier.notify`` refuses an event without them)."""
 

@@ -27,7 +27,7 @@ from jointcert.web.metrics import Metrics, MetricsMiddleware
 from jointcert.web.middleware import HardenedFastAPI
 from jointcert.web.problems import install_problem_handlers
 from jointcert.web.routes import admin as admin_routes
-from jointcert.web.routes import bank_app, bank_login, bank_wallet, certificates, cmp, issuance, pki
+from jointcert.web.routes import bank_app, bank_login, bank_pc, bank_wallet, certificates, cmp, issuance, pki
 from jointcert.web.routes import partner as partner_routes
 from jointcert.web.routes import relay as relay_routes
 from jointcert.web.routes import rp as rp_routes
@@ -48,6 +48,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 DIRTY_CRL_SECONDS = 1.0
+REMINDER_SECONDS = 3600.0  # expiry reminders: a pass an hour (30 and 7 days before expiry)
 
 
 def scheduler_actor() -> str:
@@ -139,6 +140,21 @@ async def _reconcile_loop(services: Services) -> None:
         await asyncio.sleep(interval)
 
 
+def run_expiry_reminders(services: Services) -> None:
+    """Send the expiry reminders that are due (each once: ra/reminders.py)."""
+    if services.reminders is not None:
+        services.reminders.run()
+
+
+async def _reminder_loop(services: Services) -> None:
+    while True:  # the first pass runs at start, then hourly
+        try:
+            await asyncio.to_thread(run_expiry_reminders, services)
+        except Exception:
+            log.exception("expiry reminder pass failed")
+        await asyncio.sleep(REMINDER_SECONDS)
+
+
 async def _crl_dirty_loop(services: Services) -> None:
     while True:
         try:
@@ -163,7 +179,14 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        jobs = (_maintenance_loop, _cmp_sweep_loop, _crl_dirty_loop, _audit_checkpoint_loop, _reconcile_loop)
+        jobs = (
+            _maintenance_loop,
+            _cmp_sweep_loop,
+            _crl_dirty_loop,
+            _audit_checkpoint_loop,
+            _reconcile_loop,
+            _reminder_loop,
+        )
         loops = jobs if background else ()
         leader = leadership or AlwaysLeader()
         tasks = [asyncio.create_task(lead(leader, loops, services, on_change=_remember(app)))] if loops else []
@@ -206,6 +229,7 @@ def create_app(
     partner_routes.install(app)  # the demo institutions as partner sites on another origin: /partner/
     bank_login.install(app)  # the bank app's certificate login and its session cookie
     bank_wallet.install(app)  # /bank/login, /bank/wallet, /bank/copy/... pages
+    bank_pc.install(app)  # the PC web side of copy: /bank/pc/certs/import and /export
     bank_app.install(app)  # the bank app: / and /bank/... (menus, the issuance flow)
     admin_routes.install(app)  # the operator console /admin
     cmp.install(app.state, services)

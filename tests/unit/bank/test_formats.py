@@ -1,7 +1,7 @@
 import pytest
 
 from jointcert.bank.errors import InvalidAccountNumber
-from jointcert.bank.formats import mask_phone, mask_user_id, normalize_account_number, phone_digits
+from jointcert.bank.formats import mask_account, mask_phone, mask_user_id, normalize_account_number, phone_digits
 from jointcert.bank.model import Phone, PhoneKind
 
 
@@ -31,3 +31,15 @@ def test_account_number_normalisation() -> None:
     for bad in ["110-482", "110-482-91530a", "", "1" * 17]:
         with pytest.raises(InvalidAccountNumber):
             normalize_account_number(bad)
+
+
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [
+        ("1002-345-678901", "1002-***-**8901"),
+        ("110-482-915307", "110-***-**5307"),
+        ("100234567890", "1002****7890"),
+    ],
+)
+def test_mask_account_keeps_the_first_group_and_last_four(number: str, shown: str) -> None:
+    assert mask_account(number) == shown

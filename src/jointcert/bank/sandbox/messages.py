@@ -23,6 +23,7 @@ _SUBJECTS = {
     _E.CONTACT_CHANGED: "고객정보 변경 안내",
     _E.LOCKED: "잠금 안내",
     _E.UNCONFIRMED: "공동인증서 발급 취소 안내",
+    _E.EXPIRING: "공동인증서 만료 예정 안내",
 }
 
 _TEXTS = {
@@ -35,6 +36,10 @@ _TEXTS = {
     _E.UNCONFIRMED: (
         "{name}님, 앱의 저장 확인이 없어 새 공동인증서({cert_type})를 폐기하고 수수료를 환불했습니다. "
         "기존 인증서는 그대로 사용할 수 있습니다."
+    ),
+    _E.EXPIRING: (
+        "{name}님, 공동인증서({cert_type})가 {days_left}일 뒤({valid_until}) 만료됩니다. "
+        "만료 전에 갱신해 주십시오: {renew_url}"
     ),
 }
 

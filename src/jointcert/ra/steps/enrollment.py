@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from jointcert import faults
+from jointcert.bank.formats import mask_account
 from jointcert.bank.model import LedgerEntry
 from jointcert.ca.authority import IssuanceRequest, IssuedCertificate, SignatureProof
 from jointcert.ca.errors import BadProofOfPossession
@@ -70,11 +71,13 @@ class EnrollmentChallenge:
 
 @dataclass(frozen=True)
 class FeeCharged:
-    """The fee's ledger entry."""
+    """The fee's ledger entry: what the receipt shows (the account masked)."""
 
     amount_krw: int
     ledger_id: str
     balance_after_krw: int
+    account: str  # masked display number, e.g. 1002-***-**8901
+    charged_at: datetime
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,14 @@ def _charge(ctx: StepContext, session: IssuanceSession, amount: int) -> FeeCharg
     entry: LedgerEntry = ctx.bank.accounts.debit_fee(
         session.data.account_number or "", amount, saga.FEE_MEMO, f"ra-fee:{session.id}"
     )
-    return FeeCharged(-entry.amount_krw, entry.id, entry.balance_after_krw)
+    return _receipt(ctx, entry)
+
+
+def _receipt(ctx: StepContext, entry: LedgerEntry) -> FeeCharged:
+    """The receipt of a fee's ledger entry (the account as printed in the passbook, masked)."""
+    account = ctx.bank.accounts.get(entry.account_number)
+    shown = account.display_number if account is not None else entry.account_number
+    return FeeCharged(-entry.amount_krw, entry.id, entry.balance_after_krw, mask_account(shown), entry.created_at)
 
 
 def _revert(ctx: StepContext, claimed: IssuanceSession) -> None:
@@ -174,7 +184,7 @@ def _fee(ctx: StepContext, session: IssuanceSession, issued: IssuedCertificate) 
         return None
     account = session.data.account_number or ""
     entry: LedgerEntry = ctx.bank.accounts.debit_fee(account, amount, saga.FEE_MEMO, f"ra-fee:{issued.serial:x}")
-    return FeeCharged(-entry.amount_krw, entry.id, entry.balance_after_krw)
+    return _receipt(ctx, entry)
 
 
 def _delivered(ctx: StepContext, session: IssuanceSession, issued: IssuedCertificate) -> Outcome[Issued | None]:

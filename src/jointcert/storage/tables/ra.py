@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from jointcert.storage.tables import Base, UtcDateTime
 
-__all__ = ["RaAttempt", "RaCertificate", "RaChallenge", "RaFeeEntry", "RaSession", "RaStepLog"]
+__all__ = ["RaAttempt", "RaCertificate", "RaChallenge", "RaExpiryReminder", "RaFeeEntry", "RaSession", "RaStepLog"]
 
 
 class RaSession(Base):
@@ -103,3 +103,14 @@ class RaFeeEntry(Base):
     amount_krw: Mapped[int] = mapped_column(Integer)  # charge negative, reversal positive, final 0
     bank_entry_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RaExpiryReminder(Base):
+    """An expiry reminder sent (ra/reminders.py): one row per certificate and reminder (30 or 7 days before)."""
+
+    __tablename__ = "ra_expiry_reminders"
+
+    serial_hex: Mapped[str] = mapped_column(String(42), primary_key=True)
+    days_before: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(32))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)

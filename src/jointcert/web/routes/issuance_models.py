@@ -388,11 +388,13 @@ class ConfirmedOut(BaseModel):
 
 
 class FeeOut(BaseModel):
-    """The fee's ledger entry."""
+    """The fee's ledger entry: the receipt (account masked, amount, balance after, when)."""
 
     amount_krw: int
     ledger_id: str
     balance_after_krw: int
+    account: str
+    charged_at: datetime
 
 
 class CertificateOut(BaseModel):
@@ -417,7 +419,13 @@ def fee_out(fee: FeeCharged | None) -> FeeOut | None:
     return (
         None
         if fee is None
-        else FeeOut(amount_krw=fee.amount_krw, ledger_id=fee.ledger_id, balance_after_krw=fee.balance_after_krw)
+        else FeeOut(
+            amount_krw=fee.amount_krw,
+            ledger_id=fee.ledger_id,
+            balance_after_krw=fee.balance_after_krw,
+            account=fee.account,
+            charged_at=fee.charged_at,
+        )
     )
 
 

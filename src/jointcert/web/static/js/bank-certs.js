@@ -8,6 +8,8 @@
 import { $, bi, say } from "./bank-shell.js";
 import { daysLeft as countDaysLeft } from "./certinfo.js";
 
+/** Days before expiry from which a certificate is shown as expiring (as the SMS reminders). */
+const EXPIRING_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -66,6 +68,7 @@ export function describe(credential, config, now) {
     daysLeft,
     expired: now.getTime() >= info.notAfter.getTime(),
     renewable: now.getTime() >= renewableFrom.getTime() && now.getTime() < info.notAfter.getTime(),
+    expiringSoon: daysLeft <= EXPIRING_DAYS && now.getTime() < info.notAfter.getTime(), // the 30-day reminder's window
     renewableFrom: day(renewableFrom),
   };
 }
@@ -118,6 +121,11 @@ function choice(credential, index, about, name) {
       span("choice__note cert__issuer", bi("발급자 ", "Issuer "), about.issuer),
       span("choice__note", validityLine(about)),
     );
+    if (about.expiringSoon) {
+      label.classList.add("cert--soon");
+      text.append(span("cert__soon", bi(`만료 ${about.daysLeft}일 전입니다. 갱신하십시오.`,
+        `Expires in ${about.daysLeft} days: renew it.`)));
+    }
   }
   label.append(input, text);
   return label;

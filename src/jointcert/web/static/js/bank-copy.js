@@ -83,6 +83,18 @@ async function send(vault, event) {
   }
 }
 
+/**
+ * The PC's QR opens "PC로 인증서 복사" with the code in the URL fragment (never sent to a server): fill it in, then
+ * drop it from the address bar and the history.
+ */
+function codeFromQr() {
+  const fromQr = new URLSearchParams(window.location.hash.slice(1)).get("code");
+  if (fromQr && /^[0-9-]{12,20}$/.test(fromQr)) {
+    /** @type {HTMLInputElement} */ ($("copy-code")).value = fromQr;
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+}
+
 async function toPc() {
   const config = loadConfig();
   const vault = await openVault();
@@ -90,6 +102,8 @@ async function toPc() {
   const wanted = new URLSearchParams(window.location.search).get("credential"); // from the issuance's done screen
   const selected = credentials.some((c) => c.id === wanted) ? wanted : null;
   renderChoices(credentials, config, serverClock(config)(), { selected });
+  codeFromQr();
+  window.addEventListener("hashchange", codeFromQr);
   $("send-button").hidden = credentials.length === 0;
   $("send-form").addEventListener("submit", (event) => send(vault, /** @type {SubmitEvent} */ (event)));
   setBusy(false, "send-button"); // disabled in the HTML until the form is handled here

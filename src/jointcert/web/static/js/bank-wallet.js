@@ -15,6 +15,7 @@ import { generateKeyPair, sign } from "./keys.js";
 import { checklistRules, drawChecklist } from "./password-checklist.js";
 import { checkPassword, DEFAULT_RULES } from "./password-policy.js";
 import { openVault } from "./vault.js";
+import { receiptOf, showReceipt } from "./receipt.js";
 
 const api = createApiClient();
 const PANELS = ["password-form", "renew-form", "revoke-form", "delete-form"];
@@ -80,6 +81,7 @@ function showDetail(id, { focus = false } = {}) {
   $("detail").dataset.id = id;
   if (!about) {
     say($("detail-title"), "손상된 인증서", "Damaged certificate");
+    showReceipt("detail-receipt", null);
     fillFacts($("detail-facts"), []);
     say($("renew-note"), "이 인증서는 읽을 수 없습니다. 삭제 후 재발급하십시오.",
       "This certificate cannot be read. Delete it and get it reissued.");
@@ -87,6 +89,8 @@ function showDetail(id, { focus = false } = {}) {
     return;
   }
   $("detail-title").textContent = about.name;
+  const meta = state.credentials.find((c) => c.id === id)?.meta;
+  showReceipt("detail-receipt", /** @type {any} */ (meta?.receipt));
   fillFacts($("detail-facts"), [
     [bi("종류", "Type"), bi(about.typeKo, about.typeEn)],
     [bi("발급자", "Issuer"), about.issuer],
@@ -256,7 +260,8 @@ async function renew() {
     const old = state.credentials.find((c) => c.id === id);
     const saved = await vault().saveCredential({ privateKey: pair.privateKey, randomNum: unlocked.randomNum,
       certificateDer: fromBase64(issued.certificate),
-      meta: { ...(old?.meta ?? {}), type: issued.cert_type, renewedFrom: issued.superseded_serial } }, password);
+      meta: { ...(old?.meta ?? {}), type: issued.cert_type, renewedFrom: issued.superseded_serial,
+        receipt: receiptOf(issued) } }, password);
     await vault().deleteCredential(id);
     $("progress").replaceChildren();
     await refresh(saved.id);

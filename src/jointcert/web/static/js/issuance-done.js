@@ -1,13 +1,14 @@
 /**
  * Screen "발급 완료": the certificate as the wallet holds it now, in the customer's words: the holder's name (not the
  * raw CN), the type, the validity with the days left, the serial and, for a paid certificate, the receipt of the
- * fee. "PC로 복사" goes to the copy page with this certificate chosen.
+ * fee (receipt.js: account masked, amount, balance after, date, serial). "PC로 복사" goes to the copy page with this certificate chosen.
  * @module issuance-done
  */
 
 import { $, bi, focusHeading, showError } from "./bank-shell.js";
 import { daysLeft } from "./certinfo.js";
 import { loadFlow } from "./issuance-common.js";
+import { showReceipt } from "./receipt.js";
 import { openVault } from "./vault.js";
 
 /** @param {number} krw */
@@ -67,6 +68,7 @@ export async function runDone() {
       rows.push(...fact(["수수료", "Fee"], bi(`${won(issued.feeKrw)}원 출금 완료`, `${won(issued.feeKrw)} KRW paid`)));
     }
     $("done-facts").replaceChildren(...rows);
+    showReceipt("receipt", issued.receipt);
     $("done-panel").hidden = false;
     $("done-panel").dataset.credentialId = stored.id;
     $("login-with-cert").setAttribute("href", `/bank/login?credential=${encodeURIComponent(stored.id)}`);

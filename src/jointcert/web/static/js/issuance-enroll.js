@@ -17,6 +17,7 @@ import { clearInputs, guarded, loadFlow, saveFlow, goTo } from "./issuance-commo
 import { generateKeyPair, randomNum, sign } from "./keys.js";
 import { checkPassword } from "./password-policy.js";
 import { openVault, requestPersistentStorage } from "./vault.js";
+import { receiptOf } from "./receipt.js";
 
 /** @typedef {import("./issuance.js").Screen} Screen */
 
@@ -133,7 +134,8 @@ async function issue(api, password) {
     let saved;
     try {
       saved = await vault.saveCredential({ privateKey, randomNum: r, certificateDer: fromBase64(issued.certificate),
-        meta: { type: issued.cert_type, serial: issued.serial, source: "issuance", bank: "HANBIT" } }, password);
+        meta: { type: issued.cert_type, serial: issued.serial, source: "issuance", bank: "HANBIT",
+          receipt: receiptOf(issued) } }, password);
     } finally {
       vault.close();
     }
@@ -143,7 +145,7 @@ async function issue(api, password) {
     saveFlow({ token: null, call: null, issued: {
       credentialId: saved.id, serial: issued.serial, certType: issued.cert_type, labelKo: issued.label_ko,
       labelEn: issued.label_en, subject: issued.subject, notBefore: issued.not_before, notAfter: issued.not_after,
-      reissue: issued.reissue, feeKrw: issued.fee?.amount_krw ?? 0,
+      reissue: issued.reissue, feeKrw: issued.fee?.amount_krw ?? 0, receipt: receiptOf(issued),
     } });
     goTo("done");
   } finally {

@@ -222,6 +222,40 @@ function delay(ms, signal) {
  */
 export async function sendToPc(code, credentialId, password, { vault, api = createApiClient() } = {}) {
   const digits = parseCode(code);
+  const view = await api.get(`/relay/transfers/${digits.slice(0, ID_DIGITS)}`);
+  if (view.status !== "waiting") {
+    refuseFinished(view);
+    throw relayError("relay_already_uploaded");
+  }
+  const ownVault = vault ?? (await openVault());
+  let exported;
+  try {
+    exported = await ownVault.exportPkcs8(credentialId, password);
+  } finally {
+    if (!vault) ownVault.close();
+  }
+  let encryptedKey;
+  try {
+    encryptedKey = await encryptPkcs8(exported.pkcs8WithRandomNum, password);
+  } finally {
+    wipe(exported.pkcs8);
+    wipe(exported.pkcs8WithRandomNum);
+    wipe(exported.randomNum);
+  }
+  return sendPayload(digits, exported.certificateDer, encryptedKey, { api });
+}
+
+/**
+ * Seal a certificate and its password-encrypted key (PBES2 EncryptedPrivateKeyInfo) under `code` and upload them:
+ * the sending half that the phone ({@link sendToPc}) and the PC page (`pc-copy.js`) share.
+ * @param {string} code the code the receiving device shows
+ * @param {Uint8Array} certificateDer
+ * @param {Uint8Array} encryptedKey still encrypted under the certificate password
+ * @param {{api?: ReturnType<typeof createApiClient>}} [options]
+ * @returns {Promise<TransferStatus>} status `uploaded`
+ */
+export async function sendPayload(code, certificateDer, encryptedKey, { api = createApiClient() } = {}) {
+  const digits = parseCode(code);
   const id = digits.slice(0, ID_DIGITS);
   const view = await api.get(`/relay/transfers/${id}`);
   if (view.status !== "waiting") {
@@ -230,23 +264,8 @@ export async function sendToPc(code, credentialId, password, { vault, api = crea
   }
   const { salt, iterations } = kdfOf(view);
   const { payloadKey, proof } = await deriveCodeKeys(digits, salt, iterations);
-  const ownVault = vault ?? (await openVault());
-  let exported;
-  try {
-    exported = await ownVault.exportPkcs8(credentialId, password);
-  } finally {
-    if (!vault) ownVault.close();
-  }
-  let plaintext;
-  try {
-    const encryptedKey = await encryptPkcs8(exported.pkcs8WithRandomNum, password);
-    plaintext = utf8(JSON.stringify({ format: PAYLOAD_FORMAT, certificate: toBase64(exported.certificateDer),
-      private_key: toBase64(encryptedKey) }));
-  } finally {
-    wipe(exported.pkcs8);
-    wipe(exported.pkcs8WithRandomNum);
-    wipe(exported.randomNum);
-  }
+  const plaintext = utf8(JSON.stringify({ format: PAYLOAD_FORMAT, certificate: toBase64(certificateDer),
+    private_key: toBase64(encryptedKey) }));
   const params = gcm(id, salt);
   const sealed = new Uint8Array(await subtle().encrypt(params, payloadKey, plaintext));
   const envelope = new Uint8Array(params.iv.length + sealed.length);
@@ -311,18 +330,7 @@ export async function receiveToPhone({ onCode, getPassword, onStatus, signal, va
   if (typeof onCode !== "function" || typeof getPassword !== "function") {
     throw new InvalidInputError({ messageEn: "receiveToPhone needs onCode and getPassword callbacks." });
   }
-  const session = await createTransfer(api);
-  onCode({ code: session.code, displayCode: formatCode(session.code), id: session.id,
-    expiresAt: session.status.expiresAt, secondsLeft: session.status.secondsLeft });
-  const auth = { Authorization: `Bearer ${session.token}` };
-  try {
-    await waitForTransfer(session.id, { until: ["uploaded"], onStatus, signal, interval, api });
-  } catch (err) {
-    if (signal?.aborted) await api.delete(`/relay/transfers/${session.id}`, { headers: auth }).catch(() => {});
-    throw err;
-  }
-  const { envelope } = await api.get(`/relay/transfers/${session.id}/payload`, { headers: auth });
-  const payload = await openEnvelope(session, fromBase64(envelope));
+  const payload = await receivePayload({ onCode, onStatus, signal, interval, api });
   const certificate = parseCertificate(payload.certificateDer);
   for (let attempt = 1, error = null; ; attempt++) {
     const password = await getPassword({ certificate, attempt, error });
@@ -344,6 +352,28 @@ export async function receiveToPhone({ onCode, getPassword, onStatus, signal, va
       if (!vault) ownVault.close();
     }
   }
+}
+
+/**
+ * The receiving half that the phone ({@link receiveToPhone}) and the PC page (`pc-copy.js`) share: make a code,
+ * show it, wait for the upload, download it once and open the envelope (AES-GCM checked).
+ * @param {{onCode: (shown: CodeShown) => void, onStatus?: (s: TransferStatus) => void, signal?: AbortSignal,
+ *   interval?: number, api?: ReturnType<typeof createApiClient>}} options
+ * @returns {Promise<{certificateDer: Uint8Array, encryptedKey: Uint8Array}>} the key still under its password
+ */
+export async function receivePayload({ onCode, onStatus, signal, interval = 1500, api = createApiClient() }) {
+  const session = await createTransfer(api);
+  onCode({ code: session.code, displayCode: formatCode(session.code), id: session.id,
+    expiresAt: session.status.expiresAt, secondsLeft: session.status.secondsLeft });
+  const auth = { Authorization: `Bearer ${session.token}` };
+  try {
+    await waitForTransfer(session.id, { until: ["uploaded"], onStatus, signal, interval, api });
+  } catch (err) {
+    if (signal?.aborted) await api.delete(`/relay/transfers/${session.id}`, { headers: auth }).catch(() => {});
+    throw err;
+  }
+  const { envelope } = await api.get(`/relay/transfers/${session.id}/payload`, { headers: auth });
+  return openEnvelope(session, fromBase64(envelope));
 }
 
 /**
