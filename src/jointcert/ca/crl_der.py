@@ -18,7 +18,7 @@ from cryptography import x509
 
 from jointcert.ca.tbs import assemble_certificate, der_length
 
-__all__ = ["assemble_crl", "encode_entries", "splice_entries"]
+__all__ = ["assemble_crl", "encode_entries", "encode_entry", "sequence_of", "splice_entries"]
 
 _REASON_CODES = {
     x509.ReasonFlags.key_compromise: 1,
@@ -60,6 +60,21 @@ def _entry(serial: int, when: bytes, extensions: bytes) -> bytes:
     return b"\x30" + der_length(len(body)) + body
 
 
+def encode_entry(serial: int, revoked_at: datetime, reason: x509.ReasonFlags | None) -> bytes:
+    """One DER ``revokedCertificates`` entry (the storage keeps it with the record when it is revoked, so a CRL of
+    a million entries is a join of stored bytes)."""
+    extensions = b"" if reason is None else _REASON_EXTENSIONS.get(reason, b"")
+    return _entry(serial, _time(revoked_at), extensions)
+
+
+def sequence_of(parts: list[bytes]) -> bytes:
+    """The ``revokedCertificates`` SEQUENCE OF around encoded entries; empty bytes for none (the field is absent)."""
+    if not parts:
+        return b""
+    content = b"".join(parts)
+    return b"\x30" + der_length(len(content)) + content
+
+
 def encode_entries(entries: Iterable[tuple[int, datetime, x509.ReasonFlags | None]]) -> bytes:
     """The DER ``revokedCertificates`` SEQUENCE OF for (serial, revocation date, reason) in the given order; empty
     bytes for no entries (the field is then absent)."""
@@ -71,10 +86,7 @@ def encode_entries(entries: Iterable[tuple[int, datetime, x509.ReasonFlags | Non
             when = times[revoked_at] = _time(revoked_at)
         extensions = b"" if reason is None else _REASON_EXTENSIONS.get(reason, b"")  # unspecified: none
         parts.append(_entry(serial, when, extensions))
-    if not parts:
-        return b""
-    content = b"".join(parts)
-    return b"\x30" + der_length(len(content)) + content
+    return sequence_of(parts)
 
 
 def _read_tlv(data: bytes, offset: int) -> tuple[int, int]:

@@ -20,6 +20,7 @@ __all__ = [
     "CertificateRecord",
     "CertificateState",
     "CertificateStore",
+    "CrlPartitions",
     "CrlRecord",
     "PendingRecord",
     "RecordStatus",
@@ -79,6 +80,7 @@ class PendingRecord:
     created_at: datetime
     channel: str
     request_key: str | None = None  # the caller's idempotency key (RA: session + attempt), unique per issuer
+    crl_partition: int | None = None  # the CRL partition its distribution point names (None: the full CRL)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class CertificateRecord:
     issued_at: datetime | None = None
     revoked_at: datetime | None = None
     revocation_reason: x509.ReasonFlags | None = None
+    crl_partition: int | None = None
 
     @property
     def cert_type(self) -> CertType | None:
@@ -237,6 +240,41 @@ class CertificateStore(Protocol):
 
     def authorities(self) -> Sequence[AuthorityRecord]:
         """Every CA certificate of this instance."""
+        ...
+
+
+class CrlPartitions(Protocol):
+    """CRL partitions (``storage.repositories.ca_partitions``): assignment at issuance, per-partition dirty marks
+    (every revoking transaction bumps its partition's epoch), the stored DER entries and each partition's CRL."""
+
+    def allocate(self, issuer: str, size: int) -> int:
+        """The partition of one new certificate: the newest one while it holds fewer than ``size``, else a new one
+        (committed at once, so a partition never gets more than ``size`` certificates)."""
+        ...
+
+    def numbers(self, issuer: str) -> list[int]:
+        """Every partition of the issuer, ascending."""
+        ...
+
+    def dirty(self, issuer: str) -> list[int]:
+        """The partitions that revoked something after their newest CRL was made (or have none yet)."""
+        ...
+
+    def epoch(self, issuer: str, partition: int) -> int:
+        """The partition's revocation epoch (read before its entries, so a CRL never claims more than it lists)."""
+        ...
+
+    def entries(self, issuer: str, partition: int | None) -> list[bytes]:
+        """The DER CRL entries of the revoked and void records of one partition (every partition and the records
+        without one when ``partition`` is ``None``: the full CRL)."""
+        ...
+
+    def save(self, issuer: str, partition: int, crl: CrlRecord, covered: int, event: AuditEvent) -> None:
+        """Keep ``crl`` as the partition's newest unless a higher number is stored; it covers epoch ``covered``."""
+        ...
+
+    def latest(self, issuer: str, partition: int) -> CrlRecord | None:
+        """The partition's newest CRL (``None`` when there is none yet or the partition does not exist)."""
         ...
 
 

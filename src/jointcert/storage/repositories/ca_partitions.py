@@ -1,0 +1,139 @@
+"""CRL partitions (``ca_crl_partitions``): assignment at issuance, per-partition dirty marks and stored CRLs.
+
+Every revoking transaction stores the record's DER CRL entry (``ca_certificates.crl_entry``) and bumps its
+partition's epoch (``ca_epoch.bump_partition``), so a partition is dirty while its newest CRL covers an older epoch and
+a CRL is a join of stored bytes: no per-entry encoding or datetime parsing when a million entries are published.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import cast
+
+from cryptography import x509
+from sqlalchemy import String, func, insert, or_, select, type_coerce, update
+from sqlalchemy.exc import IntegrityError
+
+from jointcert.ca.crl_der import encode_entry
+from jointcert.ca.errors import RecordCollision
+from jointcert.ca.ports import AuditEvent, CrlRecord, RecordStatus
+from jointcert.storage.db import Database, rowcount
+from jointcert.storage.repositories.ca import append_audit
+from jointcert.storage.tables.ca import CaCertificate, CaCrlPartition
+
+__all__ = ["SqlCrlPartitions"]
+
+_LISTED = (RecordStatus.REVOKED.value, RecordStatus.VOID.value)
+_REASONS = {flag.value: flag for flag in x509.ReasonFlags}
+
+
+def _when(value: datetime | str | None) -> datetime:
+    if value is None:
+        return datetime.min.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class SqlCrlPartitions:
+    """The partitions of each issuer and their CRLs, on the CA's database."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def allocate(self, issuer: str, size: int) -> int:
+        """The newest partition while it holds fewer than ``size`` certificates, else a new one (committed)."""
+        if size < 1:
+            raise ValueError("the partition size must be positive")
+        for _ in range(5):
+            try:
+                with self._db.session() as session:
+                    top = session.scalar(
+                        select(func.max(CaCrlPartition.partition)).where(CaCrlPartition.issuer == issuer)
+                    )
+                    if top is not None:
+                        taken = session.execute(
+                            update(CaCrlPartition)
+                            .where(CaCrlPartition.issuer == issuer, CaCrlPartition.partition == top)
+                            .where(CaCrlPartition.assigned < size)
+                            .values(assigned=CaCrlPartition.assigned + 1)
+                        )
+                        if rowcount(taken) == 1:
+                            return int(top)
+                    new = 0 if top is None else int(top) + 1
+                    # epoch 1 > crl_epoch 0: the leader publishes the new partition's (empty) CRL within seconds
+                    session.execute(
+                        insert(CaCrlPartition).values(issuer=issuer, partition=new, assigned=1, epoch=1, crl_epoch=0)
+                    )
+                    return new
+            except IntegrityError:
+                continue  # another issuance opened the same partition first
+        raise RecordCollision("Could not assign a CRL partition.")
+
+    def numbers(self, issuer: str) -> list[int]:
+        """Every partition of the issuer."""
+        query = (
+            select(CaCrlPartition.partition).where(CaCrlPartition.issuer == issuer).order_by(CaCrlPartition.partition)
+        )
+        with self._db.engine.connect() as connection:
+            return [int(n) for n in connection.execute(query).scalars()]
+
+    def dirty(self, issuer: str) -> list[int]:
+        """Partitions whose newest CRL misses a revocation (or that have no CRL yet)."""
+        query = (
+            select(CaCrlPartition.partition)
+            .where(CaCrlPartition.issuer == issuer)
+            .where(or_(CaCrlPartition.epoch > CaCrlPartition.crl_epoch, CaCrlPartition.der.is_(None)))
+            .order_by(CaCrlPartition.partition)
+        )
+        with self._db.engine.connect() as connection:
+            return [int(n) for n in connection.execute(query).scalars()]
+
+    def epoch(self, issuer: str, partition: int) -> int:
+        """The partition's revocation epoch (0 for an unknown partition)."""
+        query = select(CaCrlPartition.epoch).where(
+            CaCrlPartition.issuer == issuer, CaCrlPartition.partition == partition
+        )
+        with self._db.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one_or_none() or 0)
+
+    def entries(self, issuer: str, partition: int | None) -> list[bytes]:
+        """Stored DER entries of the revoked and void records (of one partition, or all of them)."""
+        scope = [CaCertificate.issuer == issuer, CaCertificate.status.in_(_LISTED)]
+        if partition is not None:
+            scope.append(CaCertificate.crl_partition == partition)
+        stored = select(CaCertificate.crl_entry).where(*scope, CaCertificate.crl_entry.is_not(None))
+        # records revoked before entries were stored (schema ca0003): encoded here, once per CRL
+        when = type_coerce(CaCertificate.revoked_at, String) if self._db.is_sqlite else CaCertificate.revoked_at
+        legacy = select(CaCertificate.serial_hex, when, CaCertificate.revocation_reason).where(
+            *scope, CaCertificate.crl_entry.is_(None)
+        )
+        with self._db.engine.connect() as connection:
+            parts = cast(list[bytes], connection.execute(stored).scalars().all())  # NOT NULL by the query
+            old = connection.execute(legacy).all()
+        parts += [encode_entry(int(s, 16), _when(at), None if r is None else _REASONS[r]) for s, at, r in old]
+        return parts
+
+    def save(self, issuer: str, partition: int, crl: CrlRecord, covered: int, event: AuditEvent) -> None:
+        """Store ``crl`` unless a higher-numbered one is; record the epoch it covers (never moving backwards)."""
+        key = (CaCrlPartition.issuer == issuer, CaCrlPartition.partition == partition)
+        with self._db.session() as session:
+            session.execute(
+                update(CaCrlPartition)
+                .where(*key, or_(CaCrlPartition.number.is_(None), CaCrlPartition.number < crl.number))
+                .values(number=crl.number, this_update=crl.this_update, next_update=crl.next_update, der=crl.der)
+            )
+            session.execute(
+                update(CaCrlPartition).where(*key, CaCrlPartition.crl_epoch < covered).values(crl_epoch=covered)
+            )
+            append_audit(session, event)
+
+    def latest(self, issuer: str, partition: int) -> CrlRecord | None:
+        """The partition's newest CRL."""
+        with self._db.session() as session:
+            row = session.get(CaCrlPartition, (issuer, partition))
+            if row is None or row.der is None or row.number is None or row.this_update is None:
+                return None
+            if row.next_update is None:
+                return None
+            return CrlRecord(issuer, row.number, row.this_update, row.next_update, row.der)
