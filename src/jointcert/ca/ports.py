@@ -265,8 +265,8 @@ class CrlPartitions(Protocol):
         ...
 
     def entries(self, issuer: str, partition: int | None) -> list[bytes]:
-        """The DER CRL entries of the revoked and void records of one partition (every partition and the records
-        without one when ``partition`` is ``None``: the full CRL)."""
+        """The DER CRL entries of the revoked and void records of one partition (of the records without one, issued
+        before partitioning or with it off, when ``partition`` is ``None``)."""
         ...
 
     def save(self, issuer: str, partition: int, crl: CrlRecord, covered: int, event: AuditEvent) -> None:

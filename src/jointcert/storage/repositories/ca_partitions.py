@@ -98,10 +98,12 @@ class SqlCrlPartitions:
             return int(connection.execute(query).scalar_one_or_none() or 0)
 
     def entries(self, issuer: str, partition: int | None) -> list[bytes]:
-        """Stored DER entries of the revoked and void records (of one partition, or all of them)."""
-        scope = [CaCertificate.issuer == issuer, CaCertificate.status.in_(_LISTED)]
-        if partition is not None:
-            scope.append(CaCertificate.crl_partition == partition)
+        """Stored DER entries of the revoked and void records of one partition (``None``: of those without one)."""
+        scope = [
+            CaCertificate.issuer == issuer,
+            CaCertificate.crl_partition.is_(None) if partition is None else CaCertificate.crl_partition == partition,
+            CaCertificate.status.in_(_LISTED),
+        ]
         stored = select(CaCertificate.crl_entry).where(*scope, CaCertificate.crl_entry.is_not(None))
         # records revoked before entries were stored (schema ca0003): encoded here, once per CRL
         when = type_coerce(CaCertificate.revoked_at, String) if self._db.is_sqlite else CaCertificate.revoked_at
