@@ -144,14 +144,12 @@ class CrlPublisher:
             number = self._store.next_crl_number(slug)
             now, next_update = self._times()
             if self._partitions is not None:
-                parts = self._joined_partitions(self._partitions, slug, actor)
-                count, der = -1, sign_crl(signer, sequence_of(parts), number, now, next_update)
+                count, parts = self._joined_partitions(self._partitions, slug, actor)
+                der = sign_crl(signer, sequence_of(parts), number, now, next_update)
             else:
                 entries = self._store.revoked(slug)
                 count, der = len(entries), build_crl(signer, entries, number, now, next_update)
             record = CrlRecord(slug, number, now, next_update, der)
-            if count < 0:
-                count = len(x509.load_der_x509_crl(der))
             data = {"issuer": slug, "number": number, "entries": count}
             self._store.save_crl(record, AuditEvent("crl.issued", actor, self._clock.now(), data))
             if self._epochs is not None:
@@ -159,16 +157,19 @@ class CrlPublisher:
             self.counters.inc("crls_issued")
             return record
 
-    def _joined_partitions(self, partitions: CrlPartitions, slug: str, actor: str) -> list[bytes]:
+    def _joined_partitions(self, partitions: CrlPartitions, slug: str, actor: str) -> tuple[int, list[bytes]]:
         """The full CRL's entries: every partition's newest CRL (the dirty ones reissued first, so each covers the
-        epoch read before) plus the records without a partition — a million entries without reading the records."""
+        epoch read before) plus the records without a partition — a million entries without reading the records.
+        Returns the number of entries and their encoded chunks."""
         for partition in partitions.dirty(slug):
             self.regenerate_partition(slug, partition, actor=actor)
-        parts = partitions.entries(slug, None)
+        count, unpartitioned = partitions.entries(slug, None)
+        parts = [unpartitioned]
         for partition in partitions.numbers(slug):
             record = self.partition(slug, partition)  # stored: just reissued or clean (reissued if dirty again)
             parts.append(entries_of(record.der))
-        return parts
+            count += len(x509.load_der_x509_crl(record.der)) if record.entries is None else record.entries
+        return count, parts
 
     def dirty(self, slug: str) -> bool:
         """Whether ``slug`` revoked something after its newest full CRL was made (never, without an epoch store)."""
@@ -204,11 +205,11 @@ class CrlPublisher:
                 raise UnknownCrlPartition(ca=slug, partition=partition)
             number = self._store.next_crl_number(slug)
             now, next_update = self._times()
-            parts = self._partitions.entries(slug, partition)
+            count, joined = self._partitions.entries(slug, partition)
             url = self.partition_url(slug, partition)
-            der = sign_crl(signer, sequence_of(parts), number, now, next_update, idp_url=url)
-            record = CrlRecord(slug, number, now, next_update, der)
-            data = {"issuer": slug, "partition": partition, "number": number, "entries": len(parts)}
+            der = sign_crl(signer, sequence_of([joined]), number, now, next_update, idp_url=url)
+            record = CrlRecord(slug, number, now, next_update, der, count)
+            data = {"issuer": slug, "partition": partition, "number": number, "entries": count}
             event = AuditEvent("crl.issued", actor, self._clock.now(), data)
             self._partitions.save(slug, partition, record, covered, event)
             self.counters.inc("crls_issued")

@@ -68,10 +68,11 @@ def encode_entry(serial: int, revoked_at: datetime, reason: x509.ReasonFlags | N
 
 
 def sequence_of(parts: list[bytes]) -> bytes:
-    """The ``revokedCertificates`` SEQUENCE OF around encoded entries; empty bytes for none (the field is absent)."""
-    if not parts:
-        return b""
+    """The ``revokedCertificates`` SEQUENCE OF around encoded entries (or chunks of them); empty bytes for none
+    (the field is then absent, RFC 5280 §5.1.2.6)."""
     content = b"".join(parts)
+    if not content:
+        return b""
     return b"\x30" + der_length(len(content)) + content
 
 

@@ -158,6 +158,7 @@ class CrlRecord:
     this_update: datetime
     next_update: datetime
     der: bytes
+    entries: int | None = None  # how many entries it lists, where known (partitions)
 
 
 class CertificateStore(Protocol):
@@ -264,9 +265,9 @@ class CrlPartitions(Protocol):
         """The partition's revocation epoch (read before its entries, so a CRL never claims more than it lists)."""
         ...
 
-    def entries(self, issuer: str, partition: int | None) -> list[bytes]:
-        """The DER CRL entries of the revoked and void records of one partition (of the records without one, issued
-        before partitioning or with it off, when ``partition`` is ``None``)."""
+    def entries(self, issuer: str, partition: int | None) -> tuple[int, bytes]:
+        """The number and the concatenated DER CRL entries of the revoked and void records of one partition (of
+        the records without one, issued before partitioning or with it off, when ``partition`` is ``None``)."""
         ...
 
     def save(self, issuer: str, partition: int, crl: CrlRecord, covered: int, event: AuditEvent) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import cast
 
 from cryptography import x509
-from sqlalchemy import String, func, insert, or_, select, type_coerce, update
+from sqlalchemy import LargeBinary, String, func, insert, literal, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
 from jointcert.ca.crl_der import encode_entry
@@ -97,24 +97,35 @@ class SqlCrlPartitions:
         with self._db.engine.connect() as connection:
             return int(connection.execute(query).scalar_one_or_none() or 0)
 
-    def entries(self, issuer: str, partition: int | None) -> list[bytes]:
-        """Stored DER entries of the revoked and void records of one partition (``None``: of those without one)."""
+    def entries(self, issuer: str, partition: int | None) -> tuple[int, bytes]:
+        """How many revoked and void records one partition has (``None``: the records without one) and their stored
+        DER entries, concatenated (by PostgreSQL itself: one value instead of a row per entry)."""
         scope = [
             CaCertificate.issuer == issuer,
             CaCertificate.crl_partition.is_(None) if partition is None else CaCertificate.crl_partition == partition,
             CaCertificate.status.in_(_LISTED),
         ]
-        stored = select(CaCertificate.crl_entry).where(*scope, CaCertificate.crl_entry.is_not(None))
+        stored = [*scope, CaCertificate.crl_entry.is_not(None)]
         # records revoked before entries were stored (schema ca0003): encoded here, once per CRL
         when = type_coerce(CaCertificate.revoked_at, String) if self._db.is_sqlite else CaCertificate.revoked_at
         legacy = select(CaCertificate.serial_hex, when, CaCertificate.revocation_reason).where(
             *scope, CaCertificate.crl_entry.is_(None)
         )
         with self._db.engine.connect() as connection:
-            parts = cast(list[bytes], connection.execute(stored).scalars().all())  # NOT NULL by the query
+            if self._db.is_sqlite:  # group_concat is text: join the rows here
+                rows = cast(
+                    list[bytes], connection.execute(select(CaCertificate.crl_entry).where(*stored)).scalars().all()
+                )
+                count, joined = len(rows), b"".join(rows)
+            else:
+                aggregate = func.string_agg(CaCertificate.crl_entry, literal(b"", LargeBinary))
+                found, value = connection.execute(select(func.count(), aggregate).where(*stored)).one()
+                count, joined = int(found), bytes(value or b"")
             old = connection.execute(legacy).all()
-        parts += [encode_entry(int(s, 16), _when(at), None if r is None else _REASONS[r]) for s, at, r in old]
-        return parts
+        if old:
+            encoded = [encode_entry(int(s, 16), _when(at), None if r is None else _REASONS[r]) for s, at, r in old]
+            count, joined = count + len(encoded), joined + b"".join(encoded)
+        return count, joined
 
     def save(self, issuer: str, partition: int, crl: CrlRecord, covered: int, event: AuditEvent) -> None:
         """Store ``crl`` unless a higher-numbered one is; record the epoch it covers (never moving backwards)."""
@@ -123,7 +134,13 @@ class SqlCrlPartitions:
             session.execute(
                 update(CaCrlPartition)
                 .where(*key, or_(CaCrlPartition.number.is_(None), CaCrlPartition.number < crl.number))
-                .values(number=crl.number, this_update=crl.this_update, next_update=crl.next_update, der=crl.der)
+                .values(
+                    number=crl.number,
+                    this_update=crl.this_update,
+                    next_update=crl.next_update,
+                    der=crl.der,
+                    entries=crl.entries,
+                )
             )
             session.execute(
                 update(CaCrlPartition).where(*key, CaCrlPartition.crl_epoch < covered).values(crl_epoch=covered)
@@ -138,4 +155,4 @@ class SqlCrlPartitions:
                 return None
             if row.next_update is None:
                 return None
-            return CrlRecord(issuer, row.number, row.this_update, row.next_update, row.der)
+            return CrlRecord(issuer, row.number, row.this_update, row.next_update, row.der, row.entries)

@@ -115,6 +115,7 @@ class CaCrlPartition(Base):
     this_update: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     next_update: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     der: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    entries: Mapped[int | None] = mapped_column(Integer, nullable=True)  # how many entries ``der`` lists
 
 
 class CaAuditHead(Base):

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("this_update", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_update", sa.DateTime(timezone=True), nullable=True),
         sa.Column("der", sa.LargeBinary(), nullable=True),
+        sa.Column("entries", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("issuer", "partition", name=op.f("pk_ca_crl_partitions")),
     )
 
