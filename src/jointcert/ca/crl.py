@@ -138,18 +138,21 @@ class CrlPublisher:
     # --- the full CRL ------------------------------------------------------------------------------------------
     def regenerate(self, slug: str, *, actor: str = "scheduler") -> CrlRecord:
         """Build, sign and store a new full CRL for ``slug`` with the next CRL number."""
+        return self._regenerate_full(slug, actor, {})
+
+    def _regenerate_full(self, slug: str, actor: str, fresh: dict[int, tuple[CrlRecord, int]]) -> CrlRecord:
         signer = self._signer(slug)
         with self._locks[slug]:
             covered = self._epochs.epoch(slug) if self._epochs is not None else 0  # read before the entries
             number = self._store.next_crl_number(slug)
             now, next_update = self._times()
             if self._partitions is not None:
-                count, parts = self._joined_partitions(self._partitions, slug, actor)
+                count, parts = self._joined_partitions(self._partitions, slug, actor, fresh)
                 der = sign_crl(signer, sequence_of(parts), number, now, next_update)
             else:
                 entries = self._store.revoked(slug)
                 count, der = len(entries), build_crl(signer, entries, number, now, next_update)
-            record = CrlRecord(slug, number, now, next_update, der)
+            record = CrlRecord(slug, number, now, next_update, der, count)
             data = {"issuer": slug, "number": number, "entries": count}
             self._store.save_crl(record, AuditEvent("crl.issued", actor, self._clock.now(), data))
             if self._epochs is not None:
@@ -157,16 +160,24 @@ class CrlPublisher:
             self.counters.inc("crls_issued")
             return record
 
-    def _joined_partitions(self, partitions: CrlPartitions, slug: str, actor: str) -> tuple[int, list[bytes]]:
-        """The full CRL's entries: every partition's newest CRL (the dirty ones reissued first, so each covers the
-        epoch read before) plus the records without a partition — a million entries without reading the records.
-        Returns the number of entries and their encoded chunks."""
-        for partition in partitions.dirty(slug):
-            self.regenerate_partition(slug, partition, actor=actor)
-        count, unpartitioned = partitions.entries(slug, None)
+    def _joined_partitions(
+        self, partitions: CrlPartitions, slug: str, actor: str, fresh: dict[int, tuple[CrlRecord, int]]
+    ) -> tuple[int, list[bytes]]:
+        """The full CRL's entries: every partition's newest CRL plus the records without a partition — a million
+        entries without reading the records again. ``fresh``: CRLs just made (with the epoch each covers); a
+        partition whose epoch moved since (read after the issuer's) is reissued, a clean one read back."""
+        epochs = partitions.epochs(slug)
+        stale = [n for n in sorted(epochs) if n not in fresh or fresh[n][1] < epochs[n]]
+        dirty = set(partitions.dirty(slug))
+        fresh = {**fresh, **self._make_partitions(slug, [n for n in stale if n in dirty], actor)}
+        for n in stale:
+            stored = partitions.latest(slug, n) if n not in dirty else None
+            if stored is not None:
+                fresh[n] = (stored, epochs[n])
+        count, unpartitioned = partitions.entries(slug, [None])[None]
         parts = [unpartitioned]
-        for partition in partitions.numbers(slug):
-            record = self.partition(slug, partition)  # stored: just reissued or clean (reissued if dirty again)
+        for n in sorted(epochs):
+            record = fresh[n][0] if n in fresh else self.partition(slug, n)
             parts.append(entries_of(record.der))
             count += len(x509.load_der_x509_crl(record.der)) if record.entries is None else record.entries
         return count, parts
@@ -196,24 +207,40 @@ class CrlPublisher:
 
     def regenerate_partition(self, slug: str, partition: int, *, actor: str = "scheduler") -> CrlRecord:
         """Build, sign and store a new CRL of one partition."""
+        return self._make_partitions(slug, [partition], actor)[partition][0]
+
+    def regenerate_partitions(self, slug: str, numbers: list[int], *, actor: str = "scheduler") -> list[CrlRecord]:
+        """New CRLs of the partitions ``numbers``."""
+        made = self._make_partitions(slug, numbers, actor)
+        return [made[n][0] for n in numbers]
+
+    def _make_partitions(self, slug: str, numbers: list[int], actor: str) -> dict[int, tuple[CrlRecord, int]]:
+        """New CRLs of several partitions with one read of their entries, one block of CRL numbers and one
+        transaction (one audit entry); each with the epoch it covers."""
         signer = self._signer(slug)
+        if not numbers:
+            return {}
         if self._partitions is None:
-            raise UnknownCrlPartition(ca=slug, partition=partition)
+            raise UnknownCrlPartition(ca=slug, partition=numbers[0])
         with self._partition_locks[slug]:
-            covered = self._partitions.epoch(slug, partition)  # read before the entries
-            if covered == 0:
-                raise UnknownCrlPartition(ca=slug, partition=partition)
-            number = self._store.next_crl_number(slug)
+            epochs = self._partitions.epochs(slug)  # read before the entries
+            unknown = [n for n in numbers if n not in epochs]
+            if unknown:
+                raise UnknownCrlPartition(ca=slug, partition=unknown[0])
+            first = self._store.next_crl_number(slug, len(numbers)) - len(numbers) + 1
             now, next_update = self._times()
-            count, joined = self._partitions.entries(slug, partition)
-            url = self.partition_url(slug, partition)
-            der = sign_crl(signer, sequence_of([joined]), number, now, next_update, idp_url=url)
-            record = CrlRecord(slug, number, now, next_update, der, count)
-            data = {"issuer": slug, "partition": partition, "number": number, "entries": count}
-            event = AuditEvent("crl.issued", actor, self._clock.now(), data)
-            self._partitions.save(slug, partition, record, covered, event)
-            self.counters.inc("crls_issued")
-            return record
+            found = self._partitions.entries(slug, list(numbers))
+            made: dict[int, tuple[CrlRecord, int]] = {}
+            for offset, n in enumerate(numbers):
+                count, joined = found[n]
+                url = self.partition_url(slug, n)
+                der = sign_crl(signer, sequence_of([joined]), first + offset, now, next_update, idp_url=url)
+                made[n] = (CrlRecord(slug, first + offset, now, next_update, der, count), epochs[n])
+            listed = [[n, record.number, record.entries] for n, (record, _) in made.items()]
+            event = AuditEvent("crl.issued", actor, self._clock.now(), {"issuer": slug, "partitions": listed})
+            self._partitions.save(slug, [(n, record, covered) for n, (record, covered) in made.items()], event)
+            self.counters.inc("crls_issued", len(made))
+            return made
 
     def partition(self, slug: str, partition: int) -> CrlRecord:
         """The newest CRL of one partition, reissued on demand when missing, expired or dirty;
@@ -239,21 +266,25 @@ class CrlPublisher:
     # --- schedules ---------------------------------------------------------------------------------------------
     def regenerate_dirty(self, *, actor: str = "scheduler") -> list[CrlRecord]:
         """A new CRL for every partition and every CA that revoked something since its newest CRL (the leader runs
-        it every ``crl_dirty_seconds``): the partitions first, the relying parties' CRLs."""
+        it every ``crl_dirty_seconds``): the partitions first (the relying parties' CRLs), then the full CRL
+        joined from them."""
         made: list[CrlRecord] = []
         for slug in self._signers:
+            fresh: dict[int, tuple[CrlRecord, int]] = {}
             if self._partitions is not None:
-                made += [self.regenerate_partition(slug, n, actor=actor) for n in self._partitions.dirty(slug)]
+                fresh = self._make_partitions(slug, self._partitions.dirty(slug), actor)
+                made += [record for record, _ in fresh.values()]
             if self.dirty(slug):
-                made.append(self.regenerate(slug, actor=actor))
+                made.append(self._regenerate_full(slug, actor, fresh))
         return made
 
     def regenerate_all(self, *, actor: str = "scheduler") -> list[CrlRecord]:
-        """A new full CRL for every CA and a new CRL for every partition."""
+        """A new CRL for every partition and a new full CRL for every CA."""
         made: list[CrlRecord] = []
         for slug in self._signers:
-            made.append(self.regenerate(slug, actor=actor))
-            made += [self.regenerate_partition(slug, n, actor=actor) for n in self.partition_numbers(slug)]
+            fresh = self._make_partitions(slug, self.partition_numbers(slug), actor)
+            made += [record for record, _ in fresh.values()]
+            made.append(self._regenerate_full(slug, actor, fresh))
         return made
 
     def on_revocation(self, serial: int) -> None:

@@ -223,8 +223,8 @@ class CertificateStore(Protocol):
         """Number of records by status (for metrics)."""
         ...
 
-    def next_crl_number(self, issuer: str) -> int:
-        """Allocate and commit the next CRL number of the issuer (strictly increasing)."""
+    def next_crl_number(self, issuer: str, count: int = 1) -> int:
+        """Allocate and commit the next ``count`` CRL numbers of the issuer (strictly increasing); the last one."""
         ...
 
     def save_crl(self, crl: CrlRecord, event: AuditEvent) -> None:
@@ -261,17 +261,18 @@ class CrlPartitions(Protocol):
         """The partitions that revoked something after their newest CRL was made (or have none yet)."""
         ...
 
-    def epoch(self, issuer: str, partition: int) -> int:
-        """The partition's revocation epoch (read before its entries, so a CRL never claims more than it lists)."""
+    def epochs(self, issuer: str) -> dict[int, int]:
+        """Every partition's revocation epoch (read before the entries, so a CRL never claims more than it lists)."""
         ...
 
-    def entries(self, issuer: str, partition: int | None) -> tuple[int, bytes]:
-        """The number and the concatenated DER CRL entries of the revoked and void records of one partition (of
-        the records without one, issued before partitioning or with it off, when ``partition`` is ``None``)."""
+    def entries(self, issuer: str, partitions: Sequence[int | None]) -> dict[int | None, tuple[int, bytes]]:
+        """For each of ``partitions``: the number and the concatenated DER CRL entries of its revoked and void
+        records (``None``: the records without a partition, issued before partitioning or with it off)."""
         ...
 
-    def save(self, issuer: str, partition: int, crl: CrlRecord, covered: int, event: AuditEvent) -> None:
-        """Keep ``crl`` as the partition's newest unless a higher number is stored; it covers epoch ``covered``."""
+    def save(self, issuer: str, crls: Sequence[tuple[int, CrlRecord, int]], event: AuditEvent) -> None:
+        """In one transaction, for each (partition, CRL, covered epoch): keep the CRL as the partition's newest
+        unless a higher number is stored, and record the epoch it covers; ``event`` audits them all."""
         ...
 
     def latest(self, issuer: str, partition: int) -> CrlRecord | None:

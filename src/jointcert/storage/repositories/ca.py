@@ -412,16 +412,19 @@ class SqlCertificateStore:
         return {str(status): int(n) for status, n in rows}
 
     # --- CRLs --------------------------------------------------------------------------------------------------
-    def next_crl_number(self, issuer: str) -> int:
-        """Allocate the next CRL number (committed before the CRL is signed, so numbers never repeat)."""
+    def next_crl_number(self, issuer: str, count: int = 1) -> int:
+        """Allocate the next ``count`` CRL numbers, returning the last (committed before the CRLs are signed, so
+        numbers never repeat)."""
         for _ in range(3):
             try:
                 with self._db.session() as session:
                     bumped = session.execute(
-                        update(CaCrlCounter).where(CaCrlCounter.issuer == issuer).values(number=CaCrlCounter.number + 1)
+                        update(CaCrlCounter)
+                        .where(CaCrlCounter.issuer == issuer)
+                        .values(number=CaCrlCounter.number + count)
                     )
                     if rowcount(bumped) == 0:
-                        session.execute(insert(CaCrlCounter).values(issuer=issuer, number=1))
+                        session.execute(insert(CaCrlCounter).values(issuer=issuer, number=count))
                     return int(session.scalars(select(CaCrlCounter.number).where(CaCrlCounter.issuer == issuer)).one())
             except IntegrityError:
                 continue  # another writer created the counter first; bump it instead

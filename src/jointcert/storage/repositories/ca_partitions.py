@@ -7,11 +7,11 @@ a CRL is a join of stored bytes: no per-entry encoding or datetime parsing when 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import cast
 
 from cryptography import x509
-from sqlalchemy import LargeBinary, String, func, insert, literal, or_, select, type_coerce, update
+from sqlalchemy import ColumnElement, LargeBinary, String, func, insert, literal, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
 from jointcert.ca.crl_der import encode_entry
@@ -89,62 +89,69 @@ class SqlCrlPartitions:
         with self._db.engine.connect() as connection:
             return [int(n) for n in connection.execute(query).scalars()]
 
-    def epoch(self, issuer: str, partition: int) -> int:
-        """The partition's revocation epoch (0 for an unknown partition)."""
-        query = select(CaCrlPartition.epoch).where(
-            CaCrlPartition.issuer == issuer, CaCrlPartition.partition == partition
-        )
+    def epochs(self, issuer: str) -> dict[int, int]:
+        """Every partition's revocation epoch."""
+        query = select(CaCrlPartition.partition, CaCrlPartition.epoch).where(CaCrlPartition.issuer == issuer)
         with self._db.engine.connect() as connection:
-            return int(connection.execute(query).scalar_one_or_none() or 0)
+            return {int(p): int(e) for p, e in connection.execute(query).all()}
 
-    def entries(self, issuer: str, partition: int | None) -> tuple[int, bytes]:
-        """How many revoked and void records one partition has (``None``: the records without one) and their stored
-        DER entries, concatenated (by PostgreSQL itself: one value instead of a row per entry)."""
-        scope = [
-            CaCertificate.issuer == issuer,
-            CaCertificate.crl_partition.is_(None) if partition is None else CaCertificate.crl_partition == partition,
-            CaCertificate.status.in_(_LISTED),
-        ]
+    def entries(self, issuer: str, partitions: Sequence[int | None]) -> dict[int | None, tuple[int, bytes]]:
+        """Per partition (``None``: records without one): how many revoked and void records it has and their stored
+        DER entries, concatenated (by PostgreSQL itself: a value per partition instead of a row per entry)."""
+        found: dict[int | None, tuple[int, bytes]] = {p: (0, b"") for p in partitions}
+        numbers = [p for p in partitions if p is not None]
+        for start in range(0, len(numbers), 500):
+            self._entries(issuer, CaCertificate.crl_partition.in_(numbers[start : start + 500]), found)
+        if None in found:
+            self._entries(issuer, CaCertificate.crl_partition.is_(None), found)
+        return found
+
+    def _entries(self, issuer: str, which: ColumnElement[bool], found: dict[int | None, tuple[int, bytes]]) -> None:
+        scope = [CaCertificate.issuer == issuer, which, CaCertificate.status.in_(_LISTED)]
         stored = [*scope, CaCertificate.crl_entry.is_not(None)]
         # records revoked before entries were stored (schema ca0003): encoded here, once per CRL
         when = type_coerce(CaCertificate.revoked_at, String) if self._db.is_sqlite else CaCertificate.revoked_at
-        legacy = select(CaCertificate.serial_hex, when, CaCertificate.revocation_reason).where(
-            *scope, CaCertificate.crl_entry.is_(None)
-        )
+        legacy = select(
+            CaCertificate.crl_partition, CaCertificate.serial_hex, when, CaCertificate.revocation_reason
+        ).where(*scope, CaCertificate.crl_entry.is_(None))
+        partition = CaCertificate.crl_partition
         with self._db.engine.connect() as connection:
             if self._db.is_sqlite:  # group_concat is text: join the rows here
-                rows = cast(
-                    list[bytes], connection.execute(select(CaCertificate.crl_entry).where(*stored)).scalars().all()
-                )
-                count, joined = len(rows), b"".join(rows)
+                rows: dict[int | None, list[bytes]] = {}
+                for number, entry in connection.execute(select(partition, CaCertificate.crl_entry).where(*stored)):
+                    rows.setdefault(number, []).append(entry or b"")
+                chunks = [(number, len(parts), b"".join(parts)) for number, parts in rows.items()]
             else:
-                aggregate = func.string_agg(CaCertificate.crl_entry, literal(b"", LargeBinary))
-                found, value = connection.execute(select(func.count(), aggregate).where(*stored)).one()
-                count, joined = int(found), bytes(value or b"")
+                joined = func.string_agg(CaCertificate.crl_entry, literal(b"", LargeBinary))
+                query = select(partition, func.count(), joined).where(*stored).group_by(partition)
+                chunks = [(number, int(n), bytes(value or b"")) for number, n, value in connection.execute(query)]
             old = connection.execute(legacy).all()
-        if old:
-            encoded = [encode_entry(int(s, 16), _when(at), None if r is None else _REASONS[r]) for s, at, r in old]
-            count, joined = count + len(encoded), joined + b"".join(encoded)
-        return count, joined
+        for number, count, data in chunks:
+            found[number] = (found[number][0] + count, found[number][1] + data)
+        for number, serial, at, reason in old:
+            entry = encode_entry(int(serial, 16), _when(at), None if reason is None else _REASONS[reason])
+            found[number] = (found[number][0] + 1, found[number][1] + entry)
 
-    def save(self, issuer: str, partition: int, crl: CrlRecord, covered: int, event: AuditEvent) -> None:
-        """Store ``crl`` unless a higher-numbered one is; record the epoch it covers (never moving backwards)."""
-        key = (CaCrlPartition.issuer == issuer, CaCrlPartition.partition == partition)
+    def save(self, issuer: str, crls: Sequence[tuple[int, CrlRecord, int]], event: AuditEvent) -> None:
+        """Store each partition's CRL unless a higher-numbered one is; record the epoch it covers (never moving
+        backwards); one transaction, one audit entry."""
         with self._db.session() as session:
-            session.execute(
-                update(CaCrlPartition)
-                .where(*key, or_(CaCrlPartition.number.is_(None), CaCrlPartition.number < crl.number))
-                .values(
-                    number=crl.number,
-                    this_update=crl.this_update,
-                    next_update=crl.next_update,
-                    der=crl.der,
-                    entries=crl.entries,
+            for partition, crl, covered in crls:
+                key = (CaCrlPartition.issuer == issuer, CaCrlPartition.partition == partition)
+                session.execute(
+                    update(CaCrlPartition)
+                    .where(*key, or_(CaCrlPartition.number.is_(None), CaCrlPartition.number < crl.number))
+                    .values(
+                        number=crl.number,
+                        this_update=crl.this_update,
+                        next_update=crl.next_update,
+                        der=crl.der,
+                        entries=crl.entries,
+                    )
                 )
-            )
-            session.execute(
-                update(CaCrlPartition).where(*key, CaCrlPartition.crl_epoch < covered).values(crl_epoch=covered)
-            )
+                session.execute(
+                    update(CaCrlPartition).where(*key, CaCrlPartition.crl_epoch < covered).values(crl_epoch=covered)
+                )
             append_audit(session, event)
 
     def latest(self, issuer: str, partition: int) -> CrlRecord | None:
