@@ -42,6 +42,7 @@ from jointcert.storage.tables.ca import (
     CaCompromisedKey,
     CaCrl,
     CaCrlCounter,
+    CaCrlEntry,
     CaRequestKey,
 )
 
@@ -278,11 +279,12 @@ class SqlCertificateStore:
             update(CaCertificate)
             .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == hex_serial)
             .where(CaCertificate.status == RecordStatus.ISSUED.value)
-            .values(status=RecordStatus.REVOKED.value, revoked_at=at, revocation_reason=reason.value, crl_entry=entry)
+            .values(status=RecordStatus.REVOKED.value, revoked_at=at, revocation_reason=reason.value)
             .returning(CaCertificate.crl_partition)
         ).first()
         if row is None:
             return False
+        session.add(CaCrlEntry(issuer=issuer, serial_hex=hex_serial, crl_partition=row[0], entry=entry))
         bump_partition(session, issuer, row[0])
         return True
 
@@ -389,15 +391,12 @@ class SqlCertificateStore:
                     update(CaCertificate)
                     .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == hex_serial)
                     .where(CaCertificate.status == RecordStatus.PENDING.value)
-                    .values(
-                        status=RecordStatus.VOID.value,
-                        revoked_at=at,
-                        revocation_reason=None,
-                        crl_entry=encode_entry(int(hex_serial, 16), at, None),
-                    )
+                    .values(status=RecordStatus.VOID.value, revoked_at=at, revocation_reason=None)
                     .returning(CaCertificate.crl_partition)
                 ).first()
                 if row is not None:
+                    entry = encode_entry(int(hex_serial, 16), at, None)
+                    session.add(CaCrlEntry(issuer=issuer, serial_hex=hex_serial, crl_partition=row[0], entry=entry))
                     bump_partition(session, issuer, row[0])
                     voided.append(int(hex_serial, 16))
                     append_audit(session, event(int(hex_serial, 16)))

@@ -1,6 +1,6 @@
 """CRL partitions (``ca_crl_partitions``): assignment at issuance, per-partition dirty marks and stored CRLs.
 
-Every revoking transaction stores the record's DER CRL entry (``ca_certificates.crl_entry``) and bumps its
+Every revoking transaction stores the record's DER CRL entry (``ca_crl_entries``, a narrow table) and bumps its
 partition's epoch (``ca_epoch.bump_partition``), so a partition is dirty while its newest CRL covers an older epoch and
 a CRL is a join of stored bytes: no per-entry encoding or datetime parsing when a million entries are published.
 """
@@ -8,31 +8,17 @@ a CRL is a join of stored bytes: no per-entry encoding or datetime parsing when 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
-from cryptography import x509
-from sqlalchemy import ColumnElement, LargeBinary, String, func, insert, literal, or_, select, type_coerce, update
+from sqlalchemy import ColumnElement, LargeBinary, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from jointcert.ca.crl_der import encode_entry
 from jointcert.ca.errors import RecordCollision
-from jointcert.ca.ports import AuditEvent, CrlRecord, RecordStatus
+from jointcert.ca.ports import AuditEvent, CrlRecord
 from jointcert.storage.db import Database, rowcount
 from jointcert.storage.repositories.ca import append_audit
-from jointcert.storage.tables.ca import CaCertificate, CaCrlPartition
+from jointcert.storage.tables.ca import CaCrlEntry, CaCrlPartition
 
 __all__ = ["SqlCrlPartitions"]
-
-_LISTED = (RecordStatus.REVOKED.value, RecordStatus.VOID.value)
-_REASONS = {flag.value: flag for flag in x509.ReasonFlags}
-
-
-def _when(value: datetime | str | None) -> datetime:
-    if value is None:
-        return datetime.min.replace(tzinfo=UTC)
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class SqlCrlPartitions:
@@ -101,36 +87,26 @@ class SqlCrlPartitions:
         found: dict[int | None, tuple[int, bytes]] = {p: (0, b"") for p in partitions}
         numbers = [p for p in partitions if p is not None]
         for start in range(0, len(numbers), 500):
-            self._entries(issuer, CaCertificate.crl_partition.in_(numbers[start : start + 500]), found)
+            self._entries(issuer, CaCrlEntry.crl_partition.in_(numbers[start : start + 500]), found)
         if None in found:
-            self._entries(issuer, CaCertificate.crl_partition.is_(None), found)
+            self._entries(issuer, CaCrlEntry.crl_partition.is_(None), found)
         return found
 
     def _entries(self, issuer: str, which: ColumnElement[bool], found: dict[int | None, tuple[int, bytes]]) -> None:
-        scope = [CaCertificate.issuer == issuer, which, CaCertificate.status.in_(_LISTED)]
-        stored = [*scope, CaCertificate.crl_entry.is_not(None)]
-        # records revoked before entries were stored (schema ca0003): encoded here, once per CRL
-        when = type_coerce(CaCertificate.revoked_at, String) if self._db.is_sqlite else CaCertificate.revoked_at
-        legacy = select(
-            CaCertificate.crl_partition, CaCertificate.serial_hex, when, CaCertificate.revocation_reason
-        ).where(*scope, CaCertificate.crl_entry.is_(None))
-        partition = CaCertificate.crl_partition
+        partition = CaCrlEntry.crl_partition
         with self._db.engine.connect() as connection:
             if self._db.is_sqlite:  # group_concat is text: join the rows here
                 rows: dict[int | None, list[bytes]] = {}
-                for number, entry in connection.execute(select(partition, CaCertificate.crl_entry).where(*stored)):
-                    rows.setdefault(number, []).append(entry or b"")
+                listed = select(partition, CaCrlEntry.entry).where(CaCrlEntry.issuer == issuer, which)
+                for number, entry in connection.execute(listed):
+                    rows.setdefault(number, []).append(entry)
                 chunks = [(number, len(parts), b"".join(parts)) for number, parts in rows.items()]
             else:
-                joined = func.string_agg(CaCertificate.crl_entry, literal(b"", LargeBinary))
-                query = select(partition, func.count(), joined).where(*stored).group_by(partition)
-                chunks = [(number, int(n), bytes(value or b"")) for number, n, value in connection.execute(query)]
-            old = connection.execute(legacy).all()
+                joined = func.string_agg(CaCrlEntry.entry, literal(b"", LargeBinary))
+                grouped = select(partition, func.count(), joined).where(CaCrlEntry.issuer == issuer, which)
+                chunks = [(n, int(c), bytes(v or b"")) for n, c, v in connection.execute(grouped.group_by(partition))]
         for number, count, data in chunks:
-            found[number] = (found[number][0] + count, found[number][1] + data)
-        for number, serial, at, reason in old:
-            entry = encode_entry(int(serial, 16), _when(at), None if reason is None else _REASONS[reason])
-            found[number] = (found[number][0] + 1, found[number][1] + entry)
+            found[number] = (count, data)
 
     def save(self, issuer: str, crls: Sequence[tuple[int, CrlRecord, int]], event: AuditEvent) -> None:
         """Store each partition's CRL unless a higher-numbered one is; record the epoch it covers (never moving

@@ -17,6 +17,7 @@ __all__ = [
     "CaCompromisedKey",
     "CaCrl",
     "CaCrlCounter",
+    "CaCrlEntry",
     "CaCrlPartition",
     "CaRequestKey",
 ]
@@ -64,7 +65,6 @@ class CaCertificate(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revocation_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     crl_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: only on the full CRL
-    crl_entry: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # its DER CRL entry, once revoked
 
 
 class CaRequestKey(Base):
@@ -97,6 +97,19 @@ class CaCrl(Base):
     this_update: Mapped[datetime] = mapped_column(UtcDateTime)
     next_update: Mapped[datetime] = mapped_column(UtcDateTime)
     der: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaCrlEntry(Base):
+    """The DER CRL entry of a revoked or void record, written in the revoking transaction: a narrow table, so a
+    partition's CRL reads only its entries (never the certificate rows) and PostgreSQL joins them itself."""
+
+    __tablename__ = "ca_crl_entries"
+    __table_args__ = (Index("ix_ca_crl_entries_partition", "issuer", "crl_partition"),)
+
+    issuer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    serial_hex: Mapped[str] = mapped_column(String(42), primary_key=True)
+    crl_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: only on the full CRL
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CaCrlPartition(Base):
