@@ -235,7 +235,7 @@ class CrlPublisher:
                 count, joined = found[n]
                 url = self.partition_url(slug, n)
                 der = sign_crl(signer, sequence_of([joined]), first + offset, now, next_update, idp_url=url)
-                made[n] = (CrlRecord(slug, first + offset, now, next_update, der, count), epochs[n])
+                made[n] = (CrlRecord(slug, first + offset, now, next_update, der, count, n), epochs[n])
             listed = [[n, record.number, record.entries] for n, (record, _) in made.items()]
             event = AuditEvent("crl.issued", actor, self._clock.now(), {"issuer": slug, "partitions": listed})
             self._partitions.save(slug, [(n, record, covered) for n, (record, covered) in made.items()], event)

@@ -159,6 +159,7 @@ class CrlRecord:
     next_update: datetime
     der: bytes
     entries: int | None = None  # how many entries it lists, where known (partitions)
+    partition: int | None = None  # the CRL partition it covers (None: the full CRL)
 
 
 class CertificateStore(Protocol):

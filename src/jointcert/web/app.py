@@ -121,7 +121,9 @@ def run_dirty_crls(services: Services) -> None:
     ``[ca] crl_dirty_seconds``."""
     records = services.crl.regenerate_dirty(actor=scheduler_actor())
     if records:
-        numbers = ", ".join(f"{r.issuer} #{r.number}" for r in records[:10])
+        numbers = ", ".join(
+            f"{r.issuer}{'' if r.partition is None else f'/p{r.partition}'} #{r.number}" for r in records[:10]
+        )
         log.info("reissued %d CRLs after revocations (%s)", len(records), numbers)
 
 

@@ -61,6 +61,12 @@ def test_certificates_fill_partitions_of_the_configured_size(
         assert point.full_name == [x509.UniformResourceIdentifier(f"{PUBLIC_URL}/crl/class1/p{number}.crl")]
     assert small.partitions.numbers(ISSUING) == [0, 1, 2]
     assert small.partitions.numbers(ROOT) == []
+    made = small.crl.regenerate_all()
+    assert sorted((r.issuer, -1 if r.partition is None else r.partition) for r in made) == [
+        (ISSUING, -1), (ISSUING, 0), (ISSUING, 1), (ISSUING, 2), (ROOT, -1)
+    ]  # fmt: skip
+    numbers = [r.number for r in made if r.issuer == ISSUING]
+    assert len(set(numbers)) == 4  # one counter per issuer: numbers never repeat across its CRLs
 
 
 def test_partition_crl_names_its_distribution_point_byte_for_byte(

@@ -138,4 +138,4 @@ class SqlCrlPartitions:
                 return None
             if row.next_update is None:
                 return None
-            return CrlRecord(issuer, row.number, row.this_update, row.next_update, row.der, row.entries)
+            return CrlRecord(issuer, row.number, row.this_update, row.next_update, row.der, row.entries, partition)
