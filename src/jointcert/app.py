@@ -82,6 +82,7 @@ from jointcert.storage.repositories.admin import SqlSessionStore as SqlOperatorS
 from jointcert.storage.repositories.admin_directory import SqlDirectory
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.ca_epoch import SqlRevocationEpochs
+from jointcert.storage.repositories.ca_partitions import SqlCrlPartitions
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
 from jointcert.storage.repositories.cmp import SqlTransactionStore
 from jointcert.storage.repositories.ra_saga import SqlFeeLedger
@@ -229,6 +230,7 @@ def build_services(
             token=token,
         )
     )
+    partitions = SqlCrlPartitions(database)  # CRL partitions: assigned at issuance, dirty marks, their CRLs
     authority = CertificateAuthority(
         store=certificates,
         audit=audit,
@@ -242,6 +244,7 @@ def build_services(
         hygiene=KeyHygiene(
             WeakKeyBlocklist.from_file(settings.ca.weak_key_blocklist or DEBIAN_BLOCKLIST), certificates
         ),
+        partitions=partitions,
     )
     epochs = SqlRevocationEpochs(database)  # bumped by every revocation; marks the CRL dirty, expires rp caches
     crl = CrlPublisher(
@@ -251,6 +254,8 @@ def build_services(
         settings=settings.ca,
         counters=counters,
         epochs=epochs,
+        partitions=partitions,
+        public_url=settings.server.public_url,
     )
     ocsp = OcspResponder(
         store=certificates,
@@ -268,7 +273,7 @@ def build_services(
         anchors=TrustAnchors.of([signers[ROOT].certificate, signers[ISSUING].certificate]),
         ocsp=LoopbackOcspTransport(settings.server.public_url, ocsp.respond, HttpOcspTransport()),
         crl=LoopbackCrlFetcher(
-            settings.server.public_url, lambda slug: crl.current(slug).der, crl.slugs, HttpCrlFetcher()
+            settings.server.public_url, lambda name: crl.published(name).der, crl.slugs, HttpCrlFetcher()
         ),
         epoch=EpochWatch(epochs, clock),
     )

@@ -122,6 +122,8 @@ class CaSettings(_Group):
     validity_days: int = 365
     crl_interval_seconds: int = 3600
     crl_next_update_hours: int = 24
+    crl_partition_size: int = 10_000  # certificates per CRL partition (its DP in each certificate); 0: one full CRL
+    crl_dirty_seconds: float = 1.0  # how often the scheduler leader reissues the CRLs a revocation made dirty
     ocsp_cache_seconds: int = 300
     ocsp_next_update_minutes: int = 60
     audit_checkpoint_path: Path | None = None  # default <data_dir>/audit-checkpoints.jsonl (outside the database)

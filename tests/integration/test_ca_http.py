@@ -118,3 +118,23 @@ def test_ocsp_get_with_slashes_in_the_base64(services: Services, client: TestCli
         assert response.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL, path
         assert response.serial_number == expected.serial_number
         assert response.certificate_status is expected.certificate_status
+
+
+def test_partition_crls_are_served_at_the_certificates_distribution_point(
+    services: Services, client: TestClient
+) -> None:
+    issued = services.authority.issue(make_request(_KEY))
+    services.authority.revoke(issued.serial, x509.ReasonFlags.key_compromise, actor="test")  # leaves p0 dirty
+    [point] = issued.certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    [uri] = point.full_name
+    path = urllib.parse.urlsplit(uri.value).path
+    assert path.startswith("/crl/class1/p") and path.endswith(".crl")
+    response = client.get(path)  # reissued on demand: the revocation is listed
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pkix-crl"
+    crl = x509.load_der_x509_crl(response.content)
+    assert crl.get_revoked_certificate_by_serial_number(issued.serial) is not None
+    idp = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint)
+    assert idp.critical and idp.value.full_name == [uri]
+    for missing in ("/crl/class1/p999999.crl", "/crl/class1/p01.crl", "/crl/class1/x.crl", "/crl/nope/p0.crl"):
+        problem = client.get(missing)
+        assert problem.status_code == 404 and problem.json()["code"] in ("unknown_crl_partition", "unknown_authority")

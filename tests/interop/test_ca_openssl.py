@@ -91,6 +91,35 @@ def test_openssl_reads_the_crl_and_rejects_a_revoked_certificate(live: LiveInsta
     assert ok.returncode == 0, ok.stdout + ok.stderr
 
 
+def test_openssl_checks_a_certificate_against_its_partition_crl(live: LiveInstance) -> None:
+    """The certificate's distribution point is fetched as written; openssl verifies the partition CRL's signature
+    and matches its critical issuingDistributionPoint to the certificate's DP (a mismatch: "unable to get
+    certificate CRL")."""
+    revoked, ee = _issue(live, "partition-revoked")
+    _, fine = _issue(live, "partition-good")
+    live.services.authority.revoke(revoked.serial, x509.ReasonFlags.key_compromise, actor="test")
+    [point] = revoked.certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    [uri] = point.full_name
+    assert "/crl/class1/p" in uri.value
+    der = live.files / "partition.crl"
+    der.write_bytes(_fetch(uri.value))
+    verified = _openssl("crl", "-inform", "DER", "-in", der, "-CAfile", live.pem("class1"), "-noout", "-text")
+    assert verified.returncode == 0 and "verify OK" in verified.stderr, verified.stderr
+    assert "Issuing Distribution Point: critical" in verified.stdout and uri.value in verified.stdout
+    pem_crl = live.files / "partition.crl.pem"
+    _openssl("crl", "-inform", "DER", "-in", der, "-out", pem_crl)
+    root_crl = live.files / "partition-root.crl.pem"
+    root_crl.write_bytes(
+        x509.load_der_x509_crl(_fetch(f"{live.url}/crl/root.crl")).public_bytes(serialization.Encoding.PEM)
+    )
+    chain: list[str | Path] = ["-CAfile", live.pem("root"), "-untrusted", live.pem("class1")]
+    crls: list[str | Path] = ["-CRLfile", pem_crl, "-CRLfile", root_crl]
+    checked = _openssl("verify", "-crl_check_all", *chain, *crls, ee)
+    assert checked.returncode != 0 and "certificate revoked" in checked.stdout + checked.stderr
+    ok = _openssl("verify", "-crl_check_all", *chain, *crls, fine)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
 def _ocsp_cli(live: LiveInstance, target: list[str | Path], *, nonce: bool, trust: str) -> str:
     trust_args: list[str | Path] = (
         ["-CAfile", live.files / "chain.pem"] if trust == "CAfile" else ["-VAfile", live.pem("ocsp")]

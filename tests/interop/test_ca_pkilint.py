@@ -77,6 +77,12 @@ def test_crls_have_no_pkilint_errors(live: LiveInstance) -> None:
         path = live.files / f"lint-{slug}.crl"
         path.write_bytes(live.services.crl.current(slug).der)
         assert _errors(_lint("lint_crl", path, "-t", "CRL" if slug == "class1" else "ARL", "-p", "PKIX")) == []
+    numbers = live.services.crl.partition_numbers("class1")
+    assert numbers  # every partition, with its critical issuingDistributionPoint
+    for number in numbers:
+        path = live.files / f"lint-class1-p{number}.crl"
+        path.write_bytes(live.services.crl.partition("class1", number).der)
+        assert _errors(_lint("lint_crl", path, "-t", "CRL", "-p", "PKIX")) == [], path.name
 
 
 def test_ocsp_responses_have_no_pkilint_errors(live: LiveInstance) -> None:

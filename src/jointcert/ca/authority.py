@@ -53,6 +53,7 @@ from jointcert.ca.ports import (
     AuditStore,
     CertificateRecord,
     CertificateStore,
+    CrlPartitions,
     PendingRecord,
     RecordStatus,
 )
@@ -137,6 +138,7 @@ class _Prepared:
     fields: SubscriberFields
     unique_id: str
     tbs: bytes
+    partition: int | None = None
 
 
 def _identify_data(real_name: str, rrn: str, random_num: bytes | None) -> bytes:
@@ -181,6 +183,7 @@ class CertificateAuthority:
         linter: PkixLinter | None = None,
         counters: Counters | None = None,
         hygiene: KeyHygiene | None = None,
+        partitions: CrlPartitions | None = None,
     ) -> None:
         if settings.validity_days < 1:
             raise ValueError("validity_days must be positive")
@@ -193,12 +196,26 @@ class CertificateAuthority:
         # throwaway key: it only signs the TBS so it can be linted; its signature is discarded
         self._lint_key = rsa.generate_private_key(65537, 1024)  # noqa: S505
         self.preset = preset_for(settings.preset)
-        self._bases = {
-            t: profile_builder(issuing, p, self.urls, notice_first=self.preset.notice_first)
-            for t, p in PROFILES.items()
-        }
+        self._bases: dict[tuple[CertType, int | None], x509.CertificateBuilder] = {}
+        # CRL partitions: each certificate's distribution point names its partition's CRL (ca/crl.py)
+        self._partitions = partitions if settings.crl_partition_size > 0 else None
         self._listeners: list[Callable[[int], None]] = []
         self._hygiene = hygiene  # Debian weak keys and compromised keys (ca/key_hygiene.py)
+
+    def _base(self, cert_type: CertType, partition: int | None) -> x509.CertificateBuilder:
+        """The profile's builder for one CRL partition (made once per type and partition)."""
+        base = self._bases.get((cert_type, partition))
+        if base is None:
+            profile, notice_first = PROFILES[cert_type], self.preset.notice_first
+            base = profile_builder(self.issuing, profile, self.urls, notice_first=notice_first, partition=partition)
+            self._bases[(cert_type, partition)] = base
+        return base
+
+    def _partition(self) -> int | None:
+        """The CRL partition of the next certificate (None: partitions are off, the full CRL is its DP)."""
+        if self._partitions is None:
+            return None
+        return self._partitions.allocate(self.slug, self._settings.crl_partition_size)
 
     @property
     def slug(self) -> str:
@@ -296,8 +313,9 @@ class CertificateAuthority:
             except Exception:
                 self.counters.inc("issuance_rejected")
                 raise
+        partition = self._partition()  # assigned once per issuance: the DP written into the certificate
         for attempt in range(_MAX_ATTEMPTS):
-            prepared = self._lint(valid, self._build(valid, identify))  # 2. build, 3. lint
+            prepared = self._lint(valid, self._build(valid, identify, partition))  # 2. build, 3. lint
             try:
                 self._record(prepared, valid, holder, channel, key)  # 4. record (committed)
             except RecordCollision:
@@ -311,7 +329,7 @@ class CertificateAuthority:
             return issued
         raise RecordCollision("Could not allocate a unique serial number.")
 
-    def _build(self, valid: ValidRequest, identify: bytes) -> _Prepared:
+    def _build(self, valid: ValidRequest, identify: bytes, partition: int | None) -> _Prepared:
         now = self._clock.now().replace(microsecond=0)
         days = valid.profile.validity_days or self._settings.validity_days
         last_day = (now + timedelta(days=days)).astimezone(_KST).date()
@@ -322,17 +340,17 @@ class CertificateAuthority:
         )
         start = self.preset.not_before(now)
         fields = SubscriberFields(new_serial(), subject, valid.public_key, start, not_after, identify)
-        return _Prepared(fields, unique_id, b"")
+        return _Prepared(fields, unique_id, b"", partition)
 
     def _lint(self, valid: ValidRequest, prepared: _Prepared) -> _Prepared:
-        builder = subscriber_builder(self._bases[valid.profile.cert_type], prepared.fields)
+        builder = subscriber_builder(self._base(valid.profile.cert_type, prepared.partition), prepared.fields)
         lint_cert = builder.sign(self._lint_key, hashes.SHA256())
         problems = kisa_findings(lint_cert, valid.profile, self.issuing)
         problems += [str(f) for f in self._linter.certificate(lint_cert.public_bytes(Encoding.DER)) if f.is_error]
         if problems:
             self.counters.inc("lint_failures")
             raise LintFailed(findings=problems)
-        return _Prepared(prepared.fields, prepared.unique_id, lint_cert.tbs_certificate_bytes)
+        return _Prepared(prepared.fields, prepared.unique_id, lint_cert.tbs_certificate_bytes, prepared.partition)
 
     def _record(
         self, prepared: _Prepared, valid: ValidRequest, holder: bytes | None, channel: str, key: str | None
@@ -351,6 +369,7 @@ class CertificateAuthority:
             created_at=self._clock.now(),
             channel=channel,
             request_key=key,
+            crl_partition=prepared.partition,
         )
         data = {"serial": format(fields.serial, "x"), "profile": record.profile, "channel": channel}
         self._store.record_pending(record, self._event("certificate.recorded", f"channel:{channel}", data))

@@ -18,7 +18,7 @@ from cryptography import x509
 
 from jointcert.ca.tbs import assemble_certificate, der_length
 
-__all__ = ["assemble_crl", "encode_entries", "splice_entries"]
+__all__ = ["assemble_crl", "encode_entries", "encode_entry", "entries_of", "sequence_of", "splice_entries"]
 
 _REASON_CODES = {
     x509.ReasonFlags.key_compromise: 1,
@@ -60,6 +60,22 @@ def _entry(serial: int, when: bytes, extensions: bytes) -> bytes:
     return b"\x30" + der_length(len(body)) + body
 
 
+def encode_entry(serial: int, revoked_at: datetime, reason: x509.ReasonFlags | None) -> bytes:
+    """One DER ``revokedCertificates`` entry (the storage keeps it with the record when it is revoked, so a CRL of
+    a million entries is a join of stored bytes)."""
+    extensions = b"" if reason is None else _REASON_EXTENSIONS.get(reason, b"")
+    return _entry(serial, _time(revoked_at), extensions)
+
+
+def sequence_of(parts: list[bytes]) -> bytes:
+    """The ``revokedCertificates`` SEQUENCE OF around encoded entries (or chunks of them); empty bytes for none
+    (the field is then absent, RFC 5280 §5.1.2.6)."""
+    content = b"".join(parts)
+    if not content:
+        return b""
+    return b"\x30" + der_length(len(content)) + content
+
+
 def encode_entries(entries: Iterable[tuple[int, datetime, x509.ReasonFlags | None]]) -> bytes:
     """The DER ``revokedCertificates`` SEQUENCE OF for (serial, revocation date, reason) in the given order; empty
     bytes for no entries (the field is then absent)."""
@@ -71,10 +87,7 @@ def encode_entries(entries: Iterable[tuple[int, datetime, x509.ReasonFlags | Non
             when = times[revoked_at] = _time(revoked_at)
         extensions = b"" if reason is None else _REASON_EXTENSIONS.get(reason, b"")  # unspecified: none
         parts.append(_entry(serial, when, extensions))
-    if not parts:
-        return b""
-    content = b"".join(parts)
-    return b"\x30" + der_length(len(content)) + content
+    return sequence_of(parts)
 
 
 def _read_tlv(data: bytes, offset: int) -> tuple[int, int]:
@@ -96,6 +109,20 @@ def splice_entries(empty_tbs: bytes, revoked: bytes) -> bytes:
         offset = _read_tlv(empty_tbs, offset)[1]
     body = empty_tbs[start:offset] + revoked + empty_tbs[offset:end]
     return b"\x30" + der_length(len(body)) + body
+
+
+def entries_of(crl: bytes) -> bytes:
+    """The encoded entries of a DER CRL (the contents of its ``revokedCertificates``, empty when it has none):
+    the full CRL joins those of the partitions' newest CRLs instead of reading a million records again."""
+    start, end = _read_tlv(crl, 0)  # CertificateList
+    start, end = _read_tlv(crl, start)  # tbsCertList
+    offset = start
+    for _ in range(5):  # version, signature, issuer, thisUpdate, nextUpdate (all present in our CRLs)
+        offset = _read_tlv(crl, offset)[1]
+    if offset < end and crl[offset] == 0x30:
+        inner, after = _read_tlv(crl, offset)
+        return crl[inner:after]
+    return b""
 
 
 def assemble_crl(tbs: bytes, signature: bytes) -> bytes:

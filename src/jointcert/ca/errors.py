@@ -19,6 +19,7 @@ __all__ = [
     "LintFailed",
     "RecordCollision",
     "UnknownAuthority",
+    "UnknownCrlPartition",
     "UnknownProfile",
     "WeakKey",
 ]
@@ -111,6 +112,14 @@ class UnknownAuthority(NotFound):
     code = "unknown_authority"
     message_ko = "해당 인증기관이 없습니다."
     message_en = "No such certification authority."
+
+
+class UnknownCrlPartition(NotFound):
+    """No CRL partition with that number (no certificate was ever assigned to it)."""
+
+    code = "unknown_crl_partition"
+    message_ko = "해당 CRL 분할 배포점이 없습니다."
+    message_en = "No such CRL partition."
 
 
 class CaNotInitialised(JointcertError):

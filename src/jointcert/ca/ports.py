@@ -20,6 +20,7 @@ __all__ = [
     "CertificateRecord",
     "CertificateState",
     "CertificateStore",
+    "CrlPartitions",
     "CrlRecord",
     "PendingRecord",
     "RecordStatus",
@@ -79,6 +80,7 @@ class PendingRecord:
     created_at: datetime
     channel: str
     request_key: str | None = None  # the caller's idempotency key (RA: session + attempt), unique per issuer
+    crl_partition: int | None = None  # the CRL partition its distribution point names (None: the full CRL)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class CertificateRecord:
     issued_at: datetime | None = None
     revoked_at: datetime | None = None
     revocation_reason: x509.ReasonFlags | None = None
+    crl_partition: int | None = None
 
     @property
     def cert_type(self) -> CertType | None:
@@ -155,6 +158,8 @@ class CrlRecord:
     this_update: datetime
     next_update: datetime
     der: bytes
+    entries: int | None = None  # how many entries it lists, where known (partitions)
+    partition: int | None = None  # the CRL partition it covers (None: the full CRL)
 
 
 class CertificateStore(Protocol):
@@ -219,8 +224,8 @@ class CertificateStore(Protocol):
         """Number of records by status (for metrics)."""
         ...
 
-    def next_crl_number(self, issuer: str) -> int:
-        """Allocate and commit the next CRL number of the issuer (strictly increasing)."""
+    def next_crl_number(self, issuer: str, count: int = 1) -> int:
+        """Allocate and commit the next ``count`` CRL numbers of the issuer (strictly increasing); the last one."""
         ...
 
     def save_crl(self, crl: CrlRecord, event: AuditEvent) -> None:
@@ -237,6 +242,42 @@ class CertificateStore(Protocol):
 
     def authorities(self) -> Sequence[AuthorityRecord]:
         """Every CA certificate of this instance."""
+        ...
+
+
+class CrlPartitions(Protocol):
+    """CRL partitions (``storage.repositories.ca_partitions``): assignment at issuance, per-partition dirty marks
+    (every revoking transaction bumps its partition's epoch), the stored DER entries and each partition's CRL."""
+
+    def allocate(self, issuer: str, size: int) -> int:
+        """The partition of one new certificate: the newest one while it holds fewer than ``size``, else a new one
+        (committed at once, so a partition never gets more than ``size`` certificates)."""
+        ...
+
+    def numbers(self, issuer: str) -> list[int]:
+        """Every partition of the issuer, ascending."""
+        ...
+
+    def dirty(self, issuer: str) -> list[int]:
+        """The partitions that revoked something after their newest CRL was made (or have none yet)."""
+        ...
+
+    def epochs(self, issuer: str) -> dict[int, int]:
+        """Every partition's revocation epoch (read before the entries, so a CRL never claims more than it lists)."""
+        ...
+
+    def entries(self, issuer: str, partitions: Sequence[int | None]) -> dict[int | None, tuple[int, bytes]]:
+        """For each of ``partitions``: the number and the concatenated DER CRL entries of its revoked and void
+        records (``None``: the records without a partition, issued before partitioning or with it off)."""
+        ...
+
+    def save(self, issuer: str, crls: Sequence[tuple[int, CrlRecord, int]], event: AuditEvent) -> None:
+        """In one transaction, for each (partition, CRL, covered epoch): keep the CRL as the partition's newest
+        unless a higher number is stored, and record the epoch it covers; ``event`` audits them all."""
+        ...
+
+    def latest(self, issuer: str, partition: int) -> CrlRecord | None:
+        """The partition's newest CRL (``None`` when there is none yet or the partition does not exist)."""
         ...
 
 

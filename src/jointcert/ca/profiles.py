@@ -27,6 +27,15 @@ class UrlSet:
         """CRL distribution point."""
         return f"{self.base.rstrip('/')}/crl/{self.issuer_slug}.crl"
 
+    def partition_crl(self, partition: int) -> str:
+        """The distribution point of one CRL partition: in the certificates assigned to it and, byte for byte, in
+        the critical issuingDistributionPoint of its CRL."""
+        return f"{self.base.rstrip('/')}/crl/{self.issuer_slug}/p{partition}.crl"
+
+    def crl_for(self, partition: int | None) -> str:
+        """The distribution point of a certificate: its partition's CRL, or the full CRL without a partition."""
+        return self.crl if partition is None else self.partition_crl(partition)
+
     @property
     def ocsp(self) -> str:
         """AIA OCSP responder."""

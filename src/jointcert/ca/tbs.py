@@ -97,16 +97,17 @@ def _aki(issuer: CaSigner) -> x509.AuthorityKeyIdentifier:
 
 
 def profile_builder(
-    issuer: CaSigner, profile: Profile, urls: UrlSet, *, notice_first: bool = False
+    issuer: CaSigner, profile: Profile, urls: UrlSet, *, notice_first: bool = False, partition: int | None = None
 ) -> x509.CertificateBuilder:
-    """Everything in a subscriber certificate that does not depend on the subscriber (built once per profile)."""
+    """Everything in a subscriber certificate that does not depend on the subscriber (built once per profile and
+    CRL partition: the distribution point names the partition's CRL, or the full CRL when ``partition`` is None)."""
     key_usage = key_usage_of(*profile.key_usage)
     policies = x509.UnrecognizedExtension(
         ExtensionOID.CERTIFICATE_POLICIES,
         certificate_policies(profile.policy_oid, urls.cps, profile.notice_ko, notice_first=notice_first),
     )
     crl_dp = x509.CRLDistributionPoints(
-        [x509.DistributionPoint([x509.UniformResourceIdentifier(urls.crl)], None, None, None)]
+        [x509.DistributionPoint([x509.UniformResourceIdentifier(urls.crl_for(partition))], None, None, None)]
     )
     aia = x509.AuthorityInformationAccess(
         [

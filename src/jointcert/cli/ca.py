@@ -18,6 +18,7 @@ from jointcert.ca.audit import verify_store
 from jointcert.ca.authority import IssuanceRequest, IssuedCertificate, SignatureProof
 from jointcert.ca.errors import AuditChainBroken, UnknownProfile
 from jointcert.ca.names import validate_rrn
+from jointcert.ca.ports import CrlRecord
 from jointcert.cli.context import CliState, console
 from jointcert.config import Settings, load_settings
 from jointcert.errors import InvalidInput, JointcertError, Unavailable
@@ -201,18 +202,24 @@ def crl(
     ctx: typer.Context,
     ca: Annotated[str, typer.Option("--ca", help="class1, root or all.")] = "all",
 ) -> None:
-    """Regenerate CRLs now (voiding stale unsigned records first) and write them under <data>/crl/."""
+    """Regenerate CRLs now (voiding stale unsigned records first) and write them under <data>/crl/: the full CRL
+    as <ca>.crl, each partition as <ca>/p<N>.crl (the paths of their URLs)."""
     settings = settings_of(ctx)
+    out_dir = settings.data_dir / "crl"
+    written: list[tuple[str, CrlRecord]] = []
     with open_services(settings) as services:
         services.authority.recover_stale(actor="cli")
         slugs = services.crl.slugs if ca == "all" else (ca,)
-        records = [services.crl.regenerate(slug, actor="cli") for slug in slugs]
-    out_dir = settings.data_dir / "crl"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for record in records:
-        path = out_dir / f"{record.issuer}.crl"
+        for slug in slugs:
+            written.append((slug, services.crl.regenerate(slug, actor="cli")))  # reissues dirty partitions first
+            numbers = services.crl.partition_numbers(slug)
+            records = services.crl.regenerate_partitions(slug, numbers, actor="cli")
+            written += [(f"{slug}/p{n}", record) for n, record in zip(numbers, records, strict=True)]
+    for name, record in written:
+        path = out_dir / f"{name}.crl"
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(record.der)
-        say(f"CRL {record.issuer} #{record.number} → {path}  (next update {record.next_update.isoformat()})")
+        say(f"CRL {name} #{record.number} → {path}  (next update {record.next_update.isoformat()})")
 
 
 @audit_app.command("verify")

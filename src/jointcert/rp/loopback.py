@@ -9,6 +9,7 @@ responder and the CRL publisher directly; any other URL goes to the fallback por
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -45,19 +46,28 @@ class LoopbackOcspTransport:
 
 
 class LoopbackCrlFetcher:
-    """``{base_url}/crl/{slug}.crl`` comes from ``current(slug)`` for our CA slugs; other URLs from ``fallback``."""
+    """``{base_url}/crl/{slug}.crl`` and a partition's ``{base_url}/crl/{slug}/p{N}.crl`` come from
+    ``current("slug")`` / ``current("slug/pN")`` for our CA slugs; other URLs from ``fallback``."""
 
     def __init__(
         self, base_url: str, current: Callable[[str], bytes], slugs: Iterable[str], fallback: CrlFetcher | None
     ) -> None:
-        base = base_url.rstrip("/")
-        self._urls = {_normalised(f"{base}/crl/{slug}.crl"): slug for slug in slugs}
+        self._prefix = _normalised(base_url.rstrip("/") + "/crl") + "/"
+        names = "|".join(re.escape(slug) for slug in slugs) or "(?!)"
+        self._names = re.compile(rf"(?:{names})(?:/p(?:0|[1-9][0-9]{{0,8}}))?")
         self._current = current
         self._fallback = fallback
 
+    def _name(self, url: str) -> str | None:
+        path = _normalised(url)
+        if not path.startswith(self._prefix) or not path.endswith(".crl"):
+            return None
+        name = path[len(self._prefix) : -len(".crl")]
+        return name if self._names.fullmatch(name) else None
+
     def fetch(self, url: str) -> bytes:
         """The CRL bytes; :class:`RevocationFetchError` when neither route answers."""
-        slug = self._urls.get(_normalised(url))
+        slug = self._name(url)
         if slug is not None:
             try:
                 return self._current(slug)

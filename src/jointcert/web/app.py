@@ -1,7 +1,7 @@
 """The ASGI application: ``create_app(services)``; routes per area under ``web/routes``.
 
 Service endpoints (``web/routes/service.py``): ``/healthz``, ``/readyz``, ``/metrics``; ``/openapi.json``; PKI:
-``POST /ocsp``, ``GET /ocsp/{base64}``, ``GET /crl/{ca}.crl``, ``GET /ca/{ca}.crt``
+``POST /ocsp``, ``GET /ocsp/{base64}``, ``GET /crl/{ca}.crl``, ``GET /crl/{ca}/p{N}.crl``, ``GET /ca/{ca}.crt``
 (``ca`` = ``root`` | ``class1`` | ``ocsp``),
 ``GET /cps``; CMP: ``POST /cmp`` and ``POST /.well-known/cmp``; the demo relying parties under ``/rp/`` (pages and
 JSON API); the bank app at ``/`` and ``/bank/...``. Errors are RFC 9457 problem responses (CMP errors are CMP
@@ -47,7 +47,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-DIRTY_CRL_SECONDS = 1.0
 REMINDER_SECONDS = 3600.0  # expiry reminders: a pass an hour (30 and 7 days before expiry)
 
 
@@ -120,9 +119,14 @@ async def _cmp_sweep_loop(services: Services) -> None:
 
 
 def run_dirty_crls(services: Services) -> None:
-    """Reissue the CRLs a revocation made dirty (any node, the CLI); the leader runs it every second."""
-    for record in services.crl.regenerate_dirty(actor=scheduler_actor()):
-        log.info("reissued the %s CRL (number %d) after a revocation", record.issuer, record.number)
+    """Reissue the CRLs (partitions and full) a revocation made dirty (any node, the CLI); the leader runs it every
+    ``[ca] crl_dirty_seconds``."""
+    records = services.crl.regenerate_dirty(actor=scheduler_actor())
+    if records:
+        numbers = ", ".join(
+            f"{r.issuer}{'' if r.partition is None else f'/p{r.partition}'} #{r.number}" for r in records[:10]
+        )
+        log.info("reissued %d CRLs after revocations (%s)", len(records), numbers)
 
 
 def run_reconcile(services: Services) -> None:
@@ -161,7 +165,7 @@ async def _crl_dirty_loop(services: Services) -> None:
             await asyncio.to_thread(run_dirty_crls, services)
         except Exception:
             log.exception("dirty CRL regeneration failed")
-        await asyncio.sleep(DIRTY_CRL_SECONDS)
+        await asyncio.sleep(max(0.1, services.settings.ca.crl_dirty_seconds))
 
 
 def create_app(

@@ -24,6 +24,7 @@ from jointcert.config import CaSettings
 from jointcert.pii import PiiProtector
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
+from jointcert.storage.repositories.ca_partitions import SqlCrlPartitions
 
 PUBLIC_URL = "http://127.0.0.1:8000"
 CA_SETTINGS = CaSettings()
@@ -61,14 +62,23 @@ class CaEnv:
     crl: CrlPublisher
     ocsp: OcspResponder
     counters: Counters
+    partitions: SqlCrlPartitions
 
 
-def build_env(database: Database, clock: FakeClock, hierarchy: Hierarchy, linter: PkixLinter, key_dir: Path) -> CaEnv:
+def build_env(
+    database: Database,
+    clock: FakeClock,
+    hierarchy: Hierarchy,
+    linter: PkixLinter,
+    key_dir: Path,
+    *,
+    settings: CaSettings = CA_SETTINGS,
+) -> CaEnv:
     """Install the hierarchy into ``database`` and wire the services like ``app.build_services`` does."""
     store, audit, counters = SqlCertificateStore(database), SqlAuditStore(database), Counters()
+    partitions = SqlCrlPartitions(database)
     install_hierarchy(hierarchy, store=store, audit=audit, keys=FileKeyStore(key_dir), passphrase=b"pw", clock=clock)
     pii = PiiProtector(b"k" * 32)
-    settings = CA_SETTINGS
     authority = CertificateAuthority(
         store=store,
         audit=audit,
@@ -80,6 +90,7 @@ def build_env(database: Database, clock: FakeClock, hierarchy: Hierarchy, linter
         linter=linter,
         counters=counters,
         hygiene=KeyHygiene(WeakKeyBlocklist(), store),
+        partitions=partitions,
     )
     crl = CrlPublisher(
         store=store,
@@ -87,6 +98,8 @@ def build_env(database: Database, clock: FakeClock, hierarchy: Hierarchy, linter
         clock=clock,
         settings=settings,
         counters=counters,
+        partitions=partitions,
+        public_url=PUBLIC_URL,
     )
     ocsp = OcspResponder(
         store=store,
@@ -98,7 +111,7 @@ def build_env(database: Database, clock: FakeClock, hierarchy: Hierarchy, linter
     )
     authority.add_revocation_listener(ocsp.invalidate)
     authority.add_revocation_listener(crl.on_revocation)
-    return CaEnv(database, clock, hierarchy, store, audit, pii, authority, crl, ocsp, counters)
+    return CaEnv(database, clock, hierarchy, store, audit, pii, authority, crl, ocsp, counters, partitions)
 
 
 @pytest.fixture

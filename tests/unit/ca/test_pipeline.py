@@ -74,7 +74,7 @@ def test_issued_certificate_follows_the_kisa_profile(
     assert aki.authority_cert_issuer == [x509.DirectoryName(issuing.certificate.issuer)]
     assert cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
     dp = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-    assert dp[0].full_name == [x509.UniformResourceIdentifier("http://127.0.0.1:8000/crl/class1.crl")]
+    assert dp[0].full_name == [x509.UniformResourceIdentifier("http://127.0.0.1:8000/crl/class1/p0.crl")]  # partition
     aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     assert x509.UniformResourceIdentifier("http://127.0.0.1:8000/ocsp") in [d.access_location for d in aia]
     identify = identify_data_of(cert)

@@ -92,10 +92,15 @@ def test_init_on_postgresql(database: Database, tmp_path: Path) -> None:
 
 
 def test_crl_command_writes_and_numbers_crls(instance: Path) -> None:
+    issue = ["issue", "--name", "홍길동", "--rrn", "900101-1234567", "--password", "Cert-pass-2026!"]
+    issued = _run(instance, *issue, "--npki-dir", str(instance / "NPKI"))
+    assert issued.returncode == 0, issued.stdout + issued.stderr
     first = _run(instance, "crl")
     second = _run(instance, "crl", "--ca", "class1")
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert (instance / "crl" / "class1.crl").read_bytes()[:1] == b"\x30"
+    partitions = sorted((instance / "crl" / "class1").glob("p*.crl"))  # the certificate's partition
+    assert [p.name for p in partitions] == ["p0.crl"] and "CRL class1/p0 #" in second.stdout
     number = lambda out: int(out.split("class1 #")[1].split()[0])  # noqa: E731
     assert number(second.stdout) > number(first.stdout)
 

@@ -48,6 +48,13 @@ def test_own_crls_come_from_the_publisher() -> None:
     assert fetcher.fetch("http://ca.test/crl/class1.crl") == b"class1"
     assert fetcher.fetch("http://ca.test/crl/root.crl") == b"root"
     assert fetcher.fetch("http://ca.test/crl/other.crl") == b"remote-crl"
-    assert remote.seen == ["http://ca.test/crl/other.crl"]
+    assert fetcher.fetch("http://ca.test/crl/class1/p12.crl") == b"class1/p12"  # a partition's DP
+    for elsewhere in ("http://ca.test/crl/class1/p012.crl", "http://ca.test/crl/other/p1.crl"):
+        assert fetcher.fetch(elsewhere) == b"remote-crl"
+    assert remote.seen == [
+        "http://ca.test/crl/other.crl",
+        "http://ca.test/crl/class1/p012.crl",
+        "http://ca.test/crl/other/p1.crl",
+    ]
     with pytest.raises(RevocationFetchError):
         LoopbackCrlFetcher("http://ca.test", lambda slug: b"", ("root",), None).fetch("http://x.test/a.crl")

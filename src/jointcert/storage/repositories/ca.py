@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jointcert.ca.audit import GENESIS_HASH, canonical_payload, chain_hash, entry_mac
+from jointcert.ca.crl_der import encode_entry
 from jointcert.ca.errors import AlreadyRevoked, CertificateNotFound, RecordCollision
 from jointcert.ca.ports import (
     AuditEntry,
@@ -33,7 +34,7 @@ from jointcert.ca.ports import (
 )
 from jointcert.errors import NotFound
 from jointcert.storage.db import AUDIT_KEY, Database, rowcount
-from jointcert.storage.repositories.ca_epoch import bump_epoch
+from jointcert.storage.repositories.ca_epoch import bump_epoch, bump_partition
 from jointcert.storage.tables.ca import (
     CaAuditHead,
     CaAuditLog,
@@ -42,6 +43,7 @@ from jointcert.storage.tables.ca import (
     CaCompromisedKey,
     CaCrl,
     CaCrlCounter,
+    CaCrlEntry,
     CaRequestKey,
 )
 
@@ -87,6 +89,7 @@ def _record(row: CaCertificate) -> CertificateRecord:
         issued_at=row.issued_at,
         revoked_at=row.revoked_at,
         revocation_reason=None if row.revocation_reason is None else x509.ReasonFlags(row.revocation_reason),
+        crl_partition=row.crl_partition,
     )
 
 
@@ -182,6 +185,7 @@ class SqlCertificateStore:
                         not_after=record.not_after,
                         tbs_sha256=record.tbs_sha256,
                         created_at=record.created_at,
+                        crl_partition=record.crl_partition,
                     )
                 )
                 if record.request_key is not None:
@@ -270,13 +274,20 @@ class SqlCertificateStore:
 
     @staticmethod
     def _set_revoked(session: Session, issuer: str, hex_serial: str, reason: x509.ReasonFlags, at: datetime) -> bool:
-        result = session.execute(
+        """Revoke one issued record, storing its CRL entry and marking its CRL partition dirty."""
+        entry = encode_entry(int(hex_serial, 16), at, None if reason is x509.ReasonFlags.unspecified else reason)
+        row = session.execute(
             update(CaCertificate)
             .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == hex_serial)
             .where(CaCertificate.status == RecordStatus.ISSUED.value)
             .values(status=RecordStatus.REVOKED.value, revoked_at=at, revocation_reason=reason.value)
-        )
-        return bool(rowcount(result) == 1)
+            .returning(CaCertificate.crl_partition)
+        ).first()
+        if row is None:
+            return False
+        session.add(CaCrlEntry(issuer=issuer, serial_hex=hex_serial, crl_partition=row[0], entry=entry))
+        bump_partition(session, issuer, row[0])
+        return True
 
     def revoke(
         self, issuer: str, serial: int, reason: x509.ReasonFlags, at: datetime, event: AuditEvent
@@ -377,13 +388,17 @@ class SqlCertificateStore:
             ).all()
             voided: list[int] = []
             for hex_serial in stale:
-                result = session.execute(
+                row = session.execute(
                     update(CaCertificate)
                     .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == hex_serial)
                     .where(CaCertificate.status == RecordStatus.PENDING.value)
                     .values(status=RecordStatus.VOID.value, revoked_at=at, revocation_reason=None)
-                )
-                if rowcount(result) == 1:
+                    .returning(CaCertificate.crl_partition)
+                ).first()
+                if row is not None:
+                    entry = encode_entry(int(hex_serial, 16), at, None)
+                    session.add(CaCrlEntry(issuer=issuer, serial_hex=hex_serial, crl_partition=row[0], entry=entry))
+                    bump_partition(session, issuer, row[0])
                     voided.append(int(hex_serial, 16))
                     append_audit(session, event(int(hex_serial, 16)))
             if voided:
@@ -397,16 +412,19 @@ class SqlCertificateStore:
         return {str(status): int(n) for status, n in rows}
 
     # --- CRLs --------------------------------------------------------------------------------------------------
-    def next_crl_number(self, issuer: str) -> int:
-        """Allocate the next CRL number (committed before the CRL is signed, so numbers never repeat)."""
+    def next_crl_number(self, issuer: str, count: int = 1) -> int:
+        """Allocate the next ``count`` CRL numbers, returning the last (committed before the CRLs are signed, so
+        numbers never repeat)."""
         for _ in range(3):
             try:
                 with self._db.session() as session:
                     bumped = session.execute(
-                        update(CaCrlCounter).where(CaCrlCounter.issuer == issuer).values(number=CaCrlCounter.number + 1)
+                        update(CaCrlCounter)
+                        .where(CaCrlCounter.issuer == issuer)
+                        .values(number=CaCrlCounter.number + count)
                     )
                     if rowcount(bumped) == 0:
-                        session.execute(insert(CaCrlCounter).values(issuer=issuer, number=1))
+                        session.execute(insert(CaCrlCounter).values(issuer=issuer, number=count))
                     return int(session.scalars(select(CaCrlCounter.number).where(CaCrlCounter.issuer == issuer)).one())
             except IntegrityError:
                 continue  # another writer created the counter first; bump it instead

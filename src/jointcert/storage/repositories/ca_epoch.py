@@ -10,9 +10,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from jointcert.storage.db import Database
+from jointcert.storage.tables.ca import CaCrlPartition
 from jointcert.storage.tables.ca_epoch import CaRevocationEpoch
 
-__all__ = ["SqlRevocationEpochs", "bump_epoch"]
+__all__ = ["SqlRevocationEpochs", "bump_epoch", "bump_partition"]
 
 _TOTAL = select(func.coalesce(func.sum(CaRevocationEpoch.epoch), 0))
 
@@ -26,6 +27,17 @@ def bump_epoch(session: Session, issuer: str) -> None:
             index_elements=[CaRevocationEpoch.issuer], set_={"epoch": CaRevocationEpoch.epoch + 1}
         )
     )
+
+
+def bump_partition(session: Session, issuer: str, partition: int | None) -> None:
+    """Mark a CRL partition dirty inside the caller's (revoking) transaction; nothing for records without one
+    (``storage/repositories/ca_partitions.py``)."""
+    if partition is not None:
+        session.execute(
+            update(CaCrlPartition)
+            .where(CaCrlPartition.issuer == issuer, CaCrlPartition.partition == partition)
+            .values(epoch=CaCrlPartition.epoch + 1)
+        )
 
 
 class SqlRevocationEpochs:

@@ -17,6 +17,8 @@ __all__ = [
     "CaCompromisedKey",
     "CaCrl",
     "CaCrlCounter",
+    "CaCrlEntry",
+    "CaCrlPartition",
     "CaRequestKey",
 ]
 
@@ -42,6 +44,7 @@ class CaCertificate(Base):
         UniqueConstraint("issuer", "unique_id"),
         Index("ix_ca_certificates_holder", "issuer", "holder_hash", "profile", "status"),
         Index("ix_ca_certificates_status", "issuer", "status"),
+        Index("ix_ca_certificates_partition", "issuer", "crl_partition", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -61,6 +64,7 @@ class CaCertificate(Base):
     issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revocation_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    crl_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: only on the full CRL
 
 
 class CaRequestKey(Base):
@@ -93,6 +97,38 @@ class CaCrl(Base):
     this_update: Mapped[datetime] = mapped_column(UtcDateTime)
     next_update: Mapped[datetime] = mapped_column(UtcDateTime)
     der: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaCrlEntry(Base):
+    """The DER CRL entry of a revoked or void record, written in the revoking transaction: a narrow table, so a
+    partition's CRL reads only its entries (never the certificate rows) and PostgreSQL joins them itself."""
+
+    __tablename__ = "ca_crl_entries"
+    __table_args__ = (Index("ix_ca_crl_entries_partition", "issuer", "crl_partition"),)
+
+    issuer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    serial_hex: Mapped[str] = mapped_column(String(42), primary_key=True)
+    crl_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: only on the full CRL
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaCrlPartition(Base):
+    """One CRL partition of an issuer: how many certificates were assigned to it (never more than the configured
+    size), its revocation epoch (bumped by every revocation in it) and its newest CRL, which covers ``crl_epoch``
+    (the partition is dirty while ``crl_epoch < epoch``)."""
+
+    __tablename__ = "ca_crl_partitions"
+
+    issuer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    assigned: Mapped[int] = mapped_column(Integer)
+    epoch: Mapped[int] = mapped_column(Integer)
+    crl_epoch: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    this_update: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    next_update: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    der: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    entries: Mapped[int | None] = mapped_column(Integer, nullable=True)  # how many entries ``der`` lists
 
 
 class CaAuditHead(Base):

@@ -132,7 +132,9 @@ def publish_crl(request: Request) -> Response:
 
     def run(services: Services, operator: Operator) -> str:
         records = services.crl.regenerate_all(actor=actor_of(operator))
-        return "CRL " + ", ".join(f"{r.issuer} #{r.number}" for r in records)
+        full = ", ".join(f"{r.issuer} #{r.number}" for r in records if r.partition is None)
+        partitions = sum(1 for r in records if r.partition is not None)
+        return f"CRL {full}" + (f" + {partitions} partition CRL(s)" if partitions else "")
 
     return _act(request, Role.CA_ADMIN, run)
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.ocsp import OCSPResponseStatus
 from fastapi import APIRouter, Request, Response
 
 from jointcert.app import Services
-from jointcert.ca.errors import UnknownAuthority
+from jointcert.ca.crl import PARTITION_NAME
+from jointcert.ca.errors import UnknownAuthority, UnknownCrlPartition
 from jointcert.ca.ocsp import error_response
 from jointcert.errors import Unavailable
 from jointcert.web.problems import RETRY_AFTER_SECONDS, problem_responses
@@ -20,6 +22,7 @@ __all__ = ["MAX_OCSP_REQUEST", "router"]
 router = APIRouter(tags=["pki"])
 MAX_OCSP_REQUEST = 8 * 1024  # also the /ocsp body limit of web/middleware.py
 OCSP_RESPONSE = "application/ocsp-response"
+_PARTITION = re.compile(PARTITION_NAME)  # p0, p1 …
 
 
 def _services(request: Request) -> Services:
@@ -73,6 +76,21 @@ def _request_from_path(encoded: str) -> bytes:
 def crl(ca: str, request: Request) -> Response:
     """DER CRL; a new one is made when the stored one has passed its nextUpdate."""
     record = _services(request).crl.current(ca)
+    return Response(record.der, media_type="application/pkix-crl", headers={"Cache-Control": "max-age=60"})
+
+
+@router.get(
+    "/crl/{ca}/{partition}.crl",
+    response_class=Response,
+    summary="The newest CRL of one partition of a CA (p0, p1 …)",
+    responses=problem_responses(UnknownAuthority, UnknownCrlPartition),
+)
+def crl_partition(ca: str, partition: str, request: Request) -> Response:
+    """DER CRL of the partition named by the certificates' distribution point (critical issuingDistributionPoint
+    with the same URI); reissued on demand when dirty or past its nextUpdate."""
+    if _PARTITION.fullmatch(partition) is None:
+        raise UnknownCrlPartition(ca=ca, partition=partition)
+    record = _services(request).crl.partition(ca, int(partition[1:]))
     return Response(record.der, media_type="application/pkix-crl", headers={"Cache-Control": "max-age=60"})
 
 
