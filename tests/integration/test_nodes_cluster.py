@@ -250,8 +250,9 @@ def _check_crls(services: Services) -> None:
     made = [e for e in services.audit.entries(limit=1_000_000) if e.type == "crl.issued"]
     numbers: dict[str, list[int]] = {}
     for entry in made:
-        data = json.loads(entry.payload)["data"]
-        numbers.setdefault(data["issuer"], []).append(data["number"])
+        data = json.loads(entry.payload)["data"]  # a full CRL ("number") or a batch of partitions' CRLs
+        made_now = [data["number"]] if "number" in data else [number for _, number, _ in data["partitions"]]
+        numbers.setdefault(data["issuer"], []).extend(made_now)
     for issuer, seen in numbers.items():
         assert len(seen) == len(set(seen)), (issuer, sorted(seen))  # CRL numbers never repeat
     scheduled = [e.actor for e in made if e.actor.startswith("scheduler@")]
