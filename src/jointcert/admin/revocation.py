@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from cryptography import x509
@@ -10,7 +11,7 @@ from jointcert.admin.dual import Action
 from jointcert.admin.model import Role
 from jointcert.errors import InvalidInput, JointcertError
 
-__all__ = ["Revoker", "bulk_revocation", "parse_serials"]
+__all__ = ["Revoker", "bulk_revocation", "parse_serials", "revoke_each"]
 
 _MAX = 1_000_000
 
@@ -53,18 +54,22 @@ def _check(payload: dict[str, Any]) -> dict[str, Any]:
     return {"serials": parse_serials("\n".join(map(str, serials))), "reason": flag.value}
 
 
+def revoke_each(revoker: Revoker, serials: Iterable[str], reason: x509.ReasonFlags, actor: str) -> dict[str, int]:
+    """Revoke every hex serial; one that cannot be revoked (already revoked, unknown) is counted as skipped."""
+    revoked, skipped = 0, 0
+    for serial in serials:
+        try:
+            revoker.revoke(int(serial, 16), reason, actor=actor)
+            revoked += 1
+        except JointcertError:
+            skipped += 1
+    return {"revoked": revoked, "skipped": skipped}
+
+
 def bulk_revocation(revoker: Revoker) -> Action:
     """The action: revoke every listed serial (already revoked or unknown ones are counted, not fatal)."""
 
     def run(payload: dict[str, Any], actor: str) -> dict[str, Any]:
-        reason = x509.ReasonFlags(payload["reason"])
-        revoked, skipped = 0, 0
-        for serial in payload["serials"]:
-            try:
-                revoker.revoke(int(serial, 16), reason, actor=actor)
-                revoked += 1
-            except JointcertError:
-                skipped += 1
-        return {"revoked": revoked, "skipped": skipped}
+        return revoke_each(revoker, payload["serials"], x509.ReasonFlags(payload["reason"]), actor)
 
     return Action(Role.CA_ADMIN, _check, run)

@@ -13,8 +13,8 @@ from cryptography import x509
 from jointcert.admin.directory import CertificateQuery, Directory
 from jointcert.admin.dual import Action
 from jointcert.admin.model import Role
-from jointcert.admin.revocation import Revoker
-from jointcert.errors import InvalidInput, JointcertError
+from jointcert.admin.revocation import Revoker, revoke_each
+from jointcert.errors import InvalidInput
 
 __all__ = ["MAX_MATCHES", "bulk_revocation_by_query"]
 
@@ -65,14 +65,6 @@ def bulk_revocation_by_query(revoker: Revoker, directory: Directory, issuers: Co
         return {**checked, "reason": flag.value, "matched": matched}
 
     def run(payload: dict[str, Any], actor: str) -> dict[str, Any]:
-        reason = x509.ReasonFlags(payload["reason"])
-        revoked, skipped = 0, 0
-        for serial in directory.serials(_query(payload)):
-            try:
-                revoker.revoke(int(serial, 16), reason, actor=actor)
-                revoked += 1
-            except JointcertError:
-                skipped += 1
-        return {"revoked": revoked, "skipped": skipped}
+        return revoke_each(revoker, directory.serials(_query(payload)), x509.ReasonFlags(payload["reason"]), actor)
 
     return Action(Role.CA_ADMIN, check, run)
