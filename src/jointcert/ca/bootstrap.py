@@ -17,7 +17,7 @@ from jointcert.ca.ports import AuditEvent, AuditStore, AuthorityRecord, Certific
 from jointcert.ca.token import TokenKey, TokenKeySource
 from jointcert.clock import Clock
 
-__all__ = ["PKCS11_PREFIX", "ROLES", "install_hierarchy", "unlock_signers"]
+__all__ = ["PKCS11_PREFIX", "ROLES", "infrastructure_record", "install_hierarchy", "unlock_signers"]
 
 PKCS11_PREFIX = "pkcs11:"  # AuthorityRecord.key_name of a key in a token: pkcs11:<object label>
 
@@ -29,13 +29,14 @@ def _fingerprint(signer: CaSigner) -> str:
     return hashlib.sha256(signer.certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
-def _record_child(store: CertificateStore, signer: CaSigner, issuer: str, now: datetime) -> None:
-    cert = signer.certificate
-    der = cert.public_bytes(serialization.Encoding.DER)
-    record = PendingRecord(
+def infrastructure_record(
+    cert: x509.Certificate, *, issuer: str, profile: str, now: datetime, channel: str
+) -> PendingRecord:
+    """The record of a CA or OCSP-signer certificate (no holder), written before it is stored as issued."""
+    return PendingRecord(
         issuer=issuer,
         serial=cert.serial_number,
-        profile="ca" if signer.slug == ISSUING else "ocsp",
+        profile=profile,
         subject=cert.subject.rfc4514_string(),
         unique_id=None,
         holder_hash=None,
@@ -43,8 +44,15 @@ def _record_child(store: CertificateStore, signer: CaSigner, issuer: str, now: d
         not_after=cert.not_valid_after_utc,
         tbs_sha256=hashlib.sha256(cert.tbs_certificate_bytes).digest(),
         created_at=now,
-        channel="init",
+        channel=channel,
     )
+
+
+def _record_child(store: CertificateStore, signer: CaSigner, issuer: str, now: datetime) -> None:
+    cert = signer.certificate
+    der = cert.public_bytes(serialization.Encoding.DER)
+    profile = "ca" if signer.slug == ISSUING else "ocsp"
+    record = infrastructure_record(cert, issuer=issuer, profile=profile, now=now, channel="init")
     serial = format(cert.serial_number, "x")
     store.record_pending(record, AuditEvent("certificate.recorded", "init", now, {"issuer": issuer, "serial": serial}))
     event = AuditEvent(

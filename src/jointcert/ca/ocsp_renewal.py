@@ -13,6 +13,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from jointcert.ca.bootstrap import infrastructure_record
 from jointcert.ca.hierarchy import ISSUING, OCSP, ocsp_signer
 from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked, encrypt_key
 from jointcert.ca.ports import AuditEvent, PendingRecord
@@ -81,19 +82,7 @@ def renew_ocsp_signer(
     serial, der = format(cert.serial_number, "x"), cert.public_bytes(serialization.Encoding.DER)
     key_name = f"{OCSP}-{serial[:16]}"
     keys.write(key_name, encrypt_key(signer.key, passphrase))
-    record = PendingRecord(
-        issuer=ISSUING,
-        serial=cert.serial_number,
-        profile="ocsp",
-        subject=cert.subject.rfc4514_string(),
-        unique_id=None,
-        holder_hash=None,
-        not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc,
-        tbs_sha256=hashlib.sha256(cert.tbs_certificate_bytes).digest(),
-        created_at=now,
-        channel="admin",
-    )
+    record = infrastructure_record(cert, issuer=ISSUING, profile="ocsp", now=now, channel="admin")
     store.record_pending(record, AuditEvent("certificate.recorded", actor, now, {"issuer": ISSUING, "serial": serial}))
     sha256 = hashlib.sha256(der).hexdigest()
     issued = AuditEvent("certificate.issued", actor, now, {"issuer": ISSUING, "serial": serial, "sha256": sha256})
