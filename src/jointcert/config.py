@@ -109,7 +109,7 @@ class Pkcs11Settings(_Group):
 class CaSettings(_Group):
     """The certification authority: names, key protection, validity, CRL/OCSP timing."""
 
-    preset: Literal["jointsign", "yessign-like"] = "jointsign"  # ca/presets.py: validity start, qualifier order
+    preset: Literal["jointsign", "yessign-like", "neutral"] = "jointsign"  # ca/presets.py
     organization: str = "jointsign"  # o= of the CA names and of the NPKI folder
     unit: str = "AccreditedCA"
     issuing_name: str = "jointsignCA Class 1"

@@ -47,7 +47,7 @@ from jointcert.ca.hierarchy import new_serial
 from jointcert.ca.key_hygiene import KeyHygiene
 from jointcert.ca.keys import CaSigner
 from jointcert.ca.lint import PkixLinter, kisa_findings
-from jointcert.ca.names import new_unique_id, subscriber_subject
+from jointcert.ca.names import bank_code_of, new_unique_id, subscriber_subject
 from jointcert.ca.ports import (
     AuditEvent,
     AuditStore,
@@ -206,7 +206,7 @@ class CertificateAuthority:
         """The profile's builder for one CRL partition (made once per type and partition)."""
         base = self._bases.get((cert_type, partition))
         if base is None:
-            profile, notice_first = PROFILES[cert_type], self.preset.notice_first
+            profile, notice_first = self.preset.profile(PROFILES[cert_type]), self.preset.notice_first
             base = profile_builder(self.issuing, profile, self.urls, notice_first=notice_first, partition=partition)
             self._bases[(cert_type, partition)] = base
         return base
@@ -288,7 +288,7 @@ class CertificateAuthority:
             cert_type=old.cert_type,
             real_name=parse_identify_data(identify).real_name,
             bank_unit=_bank_unit_of(cert),
-            bank_code=old.unique_id[2:5],
+            bank_code=bank_code_of(old.unique_id),
             public_key_der=request.public_key_der,
             message=request.pop.message,
             signature=request.pop.signature,
@@ -334,7 +334,7 @@ class CertificateAuthority:
         days = valid.profile.validity_days or self._settings.validity_days
         last_day = (now + timedelta(days=days)).astimezone(_KST).date()
         not_after = datetime.combine(last_day, time(23, 59, 59), _KST).astimezone(now.tzinfo)
-        unique_id = new_unique_id(valid.bank_code, now)
+        unique_id = new_unique_id(valid.bank_code, now, self.preset.unique_digits)
         subject = subscriber_subject(
             self._settings, valid.profile.subject_ou, valid.bank_unit, valid.real_name, unique_id
         )
@@ -345,7 +345,7 @@ class CertificateAuthority:
     def _lint(self, valid: ValidRequest, prepared: _Prepared) -> _Prepared:
         builder = subscriber_builder(self._base(valid.profile.cert_type, prepared.partition), prepared.fields)
         lint_cert = builder.sign(self._lint_key, hashes.SHA256())
-        problems = kisa_findings(lint_cert, valid.profile, self.issuing)
+        problems = kisa_findings(lint_cert, self.preset.profile(valid.profile), self.issuing)
         problems += [str(f) for f in self._linter.certificate(lint_cert.public_bytes(Encoding.DER)) if f.is_error]
         if problems:
             self.counters.inc("lint_failures")

@@ -11,11 +11,13 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from jointcert.ca.errors import InvalidName
+from jointcert.ca.presets import preset_for
 from jointcert.config import CaSettings
 from jointcert.npki.resident_number import validate_canonical
 
 __all__ = [
     "MAX_NAME_LENGTH",
+    "bank_code_of",
     "issuing_name",
     "new_unique_id",
     "ocsp_signer_name",
@@ -26,17 +28,22 @@ __all__ = [
     "validate_rrn",
 ]
 
-MAX_NAME_LENGTH = 40  # cn = name + "()" + 21 digits must stay within ub-common-name (64)
+MAX_NAME_LENGTH = 38  # cn = name + "()" + up to 24 digits must stay within ub-common-name (64)
 _KST = timezone(timedelta(hours=9))
 _FORBIDDEN = set('()<>,;=+"\\#/')
 _BANK_CODE = re.compile(r"\A[0-9]{3}\Z")
 _BANK_UNIT = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}\Z")
 
 
+def _country(settings: CaSettings) -> x509.NameAttribute[str]:
+    """``c=kr`` or ``C=KR``: the case the preset imitates (yessign writes ``kr``, KISA and the other CAs ``KR``)."""
+    return x509.NameAttribute(NameOID.COUNTRY_NAME, preset_for(settings.preset).country)
+
+
 def _ca_name(settings: CaSettings, common_name: str) -> x509.Name:
     return x509.Name(
         [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "kr"),
+            _country(settings),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, settings.organization),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, settings.unit),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
@@ -91,17 +98,29 @@ def validate_bank(unit: str, code: str) -> None:
         raise InvalidName("The bank code must be 3 digits.", message_ko="은행 코드는 숫자 3자리입니다.")
 
 
-def new_unique_id(bank_code: str, now: datetime) -> str:
-    """``00`` + bank code + issue date (KST, YYYYMMDD) + 8 random digits: 21 digits, unique per issuer (DB)."""
+def new_unique_id(bank_code: str, now: datetime, digits: int = 21) -> str:
+    """The cn's unique digits, unique per issuer (database constraint, retried): ``00`` + bank code + issue date
+    (KST, YYYYMMDD) + 8 random digits (21 in all); or, with ``digits=24`` (the ``yessign-like`` preset), yessign's
+    layout ``00`` + a 5-digit code + date + 9 digits, as the PyPinkSign test certificate's
+    ``…()009104120200225191000030`` (our code: the bank code padded to 5)."""
     day = now.astimezone(_KST).strftime("%Y%m%d")
+    if digits == 24:
+        return f"00{bank_code:0>5}{day}{secrets.randbelow(10**9):09d}"
+    if digits != 21:
+        raise ValueError("unique digits are 21 or 24")
     return f"00{bank_code}{day}{secrets.randbelow(10**8):08d}"
 
 
+def bank_code_of(unique_id: str) -> str:
+    """The 3-digit bank code inside unique digits made by :func:`new_unique_id` (either length)."""
+    return unique_id[4:7] if len(unique_id) == 24 else unique_id[2:5]
+
+
 def subscriber_subject(settings: CaSettings, ou: str, bank_unit: str, real_name: str, unique_id: str) -> x509.Name:
-    """``c=kr, o=<org>, ou=personal4IB, ou=<bank>, cn=<name>()<unique digits>``."""
+    """``c=kr, o=<org>, ou=personal4IB, ou=<bank>, cn=<name>()<unique digits>`` (``C=KR`` as the preset says)."""
     return x509.Name(
         [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "kr"),
+            _country(settings),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, settings.organization),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, bank_unit),

@@ -19,6 +19,7 @@ from jointcert.ca.authority import IssuanceRequest, IssuedCertificate, Signature
 from jointcert.ca.errors import AuditChainBroken, UnknownProfile
 from jointcert.ca.names import validate_rrn
 from jointcert.ca.ports import CrlRecord
+from jointcert.ca.presets import preset_for
 from jointcert.cli.context import CliState, console
 from jointcert.config import Settings, load_settings
 from jointcert.errors import InvalidInput, JointcertError, Unavailable
@@ -47,6 +48,11 @@ def settings_of(ctx: typer.Context) -> Settings:
     """Settings of the instance selected by ``--data-dir``."""
     state: CliState = ctx.obj
     return load_settings(state.data_dir)
+
+
+def key_iterations(settings: Settings) -> int:
+    """PBKDF iterations of the signPri.key files this instance's commands write (``[ca] preset``)."""
+    return preset_for(settings.ca.preset).key_iterations
 
 
 @contextlib.contextmanager
@@ -137,10 +143,12 @@ def issue(
     require_valid_password(password, birth_date=validate_rrn(rrn))  # refuse before anything is issued
     root = npki_dir or default_npki_root()
     bundle = generate_bundle()
-    with open_services(settings_of(ctx)) as services:
+    settings = settings_of(ctx)
+    with open_services(settings) as services:
         issued = services.authority.issue(_request(name, rrn, cert_type, bundle.key, bundle.random_num or b""))
         try:
-            folder = NpkiStore(root).write(issued.der, encrypt_sign_pri(bundle, password))
+            key_file = encrypt_sign_pri(bundle, password, iterations=key_iterations(settings))
+            folder = NpkiStore(root).write(issued.der, key_file)
         except BaseException as exc:
             # the private key exists only in this process: a certificate nobody can use must not stay valid
             services.authority.revoke(issued.serial, x509.ReasonFlags.cessation_of_operation, actor="cli")

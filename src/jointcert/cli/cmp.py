@@ -10,7 +10,7 @@ import typer
 from cryptography import x509
 
 from jointcert.ca.errors import UnknownProfile
-from jointcert.cli.ca import open_services, parse_reason, settings_of
+from jointcert.cli.ca import key_iterations, open_services, parse_reason, settings_of
 from jointcert.cli.context import console
 from jointcert.cli.ra import ra_app
 from jointcert.client.cmp import CmpClient
@@ -61,6 +61,7 @@ def _show(certificate: x509.Certificate, folder: Path) -> None:
 
 
 def enroll(
+    ctx: typer.Context,
     *,
     server: Annotated[str, typer.Option("--server", help="CMP endpoint, e.g. http://127.0.0.1:8000/cmp.")],
     ref: Annotated[str, typer.Option("--ref", help="Reference number (참조번호).")],
@@ -75,12 +76,14 @@ def enroll(
     secret = _password(password, confirm=True)
     require_valid_password(secret)
     with CmpClient(_cmp_url(server)) as client:
-        stored = enroll_into_store(client, ref, auth, secret, NpkiStore(npki_dir or default_npki_root()))
+        store = NpkiStore(npki_dir or default_npki_root())
+        stored = enroll_into_store(client, ref, auth, secret, store, iterations=key_iterations(settings_of(ctx)))
     say("[green]발급 완료[/] enrolled")
     _show(stored.certificate, stored.folder)
 
 
 def renew(
+    ctx: typer.Context,
     server: ServerOption = None,
     npki_dir: NpkiOption = None,
     cert: CertOption = None,
@@ -91,7 +94,7 @@ def renew(
     entry = select_certificate(store, cert)
     secret = _password(password, confirm=False)
     with CmpClient(_cmp_url(server) if server else cmp_url_for(entry.certificate)) as client:
-        stored = renew_in_store(client, store, entry, secret)
+        stored = renew_in_store(client, store, entry, secret, iterations=key_iterations(settings_of(ctx)))
     say(f"[green]갱신 완료[/] renewed (old serial {entry.certificate.serial_number:x} superseded)")
     _show(stored.certificate, stored.folder)
 

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from jointcert.cli.ca import say, settings_of
+from jointcert.cli.ca import key_iterations, say, settings_of
 from jointcert.cli.context import console, err_console
 from jointcert.client.copy import (
     Receiving,
@@ -138,7 +138,8 @@ def receive(
         payload = finish_receive(client, receiving)
     _describe(payload)
     bundle, given = _open_key(payload, password)
-    folder = save_to_npki(payload, bundle, given, root, overwrite=overwrite)
+    iterations = key_iterations(settings_of(ctx))
+    folder = save_to_npki(payload, bundle, given, root, overwrite=overwrite, iterations=iterations)
     say(f"[green]저장 완료[/] saved: {folder}")
 
 

@@ -18,7 +18,7 @@ from rich.table import Table
 from jointcert.app import Services, ensure_initialised
 from jointcert.bank.seed import DEMO_CUSTOMERS, DemoCustomer, credential_lines
 from jointcert.ca.authority import IssuanceRequest, SignatureProof
-from jointcert.cli.ca import open_services, settings_of
+from jointcert.cli.ca import key_iterations, open_services, settings_of
 from jointcert.cli.context import console, err_console
 from jointcert.cli.serve import public_url_warning
 from jointcert.cli.wallet import register_demo_partners
@@ -58,7 +58,8 @@ def _ensure_demo_certificate(services: Services, demo: DemoCustomer, npki_root: 
     services.ra.ctx.registry.add(
         RegisteredCertificate(issued.serial, spec.id, cert_type, "issued", None, services.clock.now())
     )
-    folder = NpkiStore(npki_root).write(issued.der, encrypt_sign_pri(bundle, DEMO_KEY_PASSWORD), overwrite=True)
+    key_file = encrypt_sign_pri(bundle, DEMO_KEY_PASSWORD, iterations=key_iterations(services.settings))
+    folder = NpkiStore(npki_root).write(issued.der, key_file, overwrite=True)
     return f"{spec.user_id}: {cert_type.label_ko} 인증서 발급 (serial {issued.serial:x}) → {folder}"
 
 

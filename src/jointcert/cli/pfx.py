@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from cryptography.hazmat.primitives import serialization
 
+from jointcert.cli.ca import key_iterations, settings_of
 from jointcert.cli.context import console
 from jointcert.client.wallet import select_certificate
 from jointcert.errors import InvalidInput, Unavailable
@@ -75,6 +76,7 @@ def export(
 
 
 def import_(
+    ctx: typer.Context,
     pfx: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="PFX file (.pfx / .p12).")],
     *,
     npki_dir: NpkiOption = None,
@@ -95,7 +97,7 @@ def import_(
     contents = import_pfx(data, secret)
     if new_password is not None:
         require_valid_password(new_password)
-    key_file = encrypt_sign_pri(contents.bundle, new_password or secret)
+    key_file = encrypt_sign_pri(contents.bundle, new_password or secret, iterations=key_iterations(settings_of(ctx)))
     store = NpkiStore(npki_dir or default_npki_root())
     folder = store.write(contents.cert.public_bytes(serialization.Encoding.DER), key_file, overwrite=overwrite)
     _say(f"[green]가져오기 완료[/] imported {contents.cert.subject.rfc4514_string()}")

@@ -30,6 +30,7 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 
 from jointcert.errors import JointcertError, Unavailable
+from jointcert.npki.keyfile import DEFAULT_ITERATIONS as KEY_FILE_ITERATIONS
 from jointcert.npki.keyfile import PrivateKeyBundle, decrypt_sign_pri, encrypt_sign_pri
 from jointcert.npki.store import NpkiStore
 from jointcert.relay import errors as relay_errors
@@ -290,10 +291,17 @@ def open_copied_key(payload: CopyPayload, password: str) -> PrivateKeyBundle:
 
 
 def save_to_npki(
-    payload: CopyPayload, bundle: PrivateKeyBundle, password: str, root: Path, *, overwrite: bool = False
+    payload: CopyPayload,
+    bundle: PrivateKeyBundle,
+    password: str,
+    root: Path,
+    *,
+    overwrite: bool = False,
+    iterations: int = KEY_FILE_ITERATIONS,
 ) -> Path:
     """Write signCert.der + signPri.key (seedCBCWithSHA1 under the certificate password, R kept)."""
-    return NpkiStore(root).write(payload.certificate_der, encrypt_sign_pri(bundle, password), overwrite=overwrite)
+    key_file = encrypt_sign_pri(bundle, password, iterations=iterations)
+    return NpkiStore(root).write(payload.certificate_der, key_file, overwrite=overwrite)
 
 
 # --- sending --------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 from jointcert.client.cmp import CmpClient, PendingCertificate
 from jointcert.cmp.model import CrlReason
 from jointcert.errors import InvalidInput, NotFound
-from jointcert.npki.keyfile import decrypt_sign_pri, encrypt_sign_pri
+from jointcert.npki.keyfile import DEFAULT_ITERATIONS, decrypt_sign_pri, encrypt_sign_pri
 from jointcert.npki.password_policy import require_valid_password
 from jointcert.npki.store import NpkiStore, StoredCertificate
 
@@ -81,11 +81,13 @@ def select_certificate(store: NpkiStore, folder: Path | None) -> StoredCertifica
     )
 
 
-def _store_and_confirm(store: NpkiStore, pending: PendingCertificate, password: str, *, overwrite: bool) -> Path:
+def _store_and_confirm(
+    store: NpkiStore, pending: PendingCertificate, password: str, *, overwrite: bool, iterations: int
+) -> Path:
     try:
         folder = store.write(
             pending.certificate.public_bytes(Encoding.DER),
-            encrypt_sign_pri(pending.bundle, password),
+            encrypt_sign_pri(pending.bundle, password, iterations=iterations),
             overwrite=overwrite,
         )
     except BaseException:
@@ -102,22 +104,37 @@ def _store_and_confirm(store: NpkiStore, pending: PendingCertificate, password: 
 
 
 def enroll_into_store(
-    client: CmpClient, reference_number: str, authorization_code: str, password: str, store: NpkiStore
+    client: CmpClient,
+    reference_number: str,
+    authorization_code: str,
+    password: str,
+    store: NpkiStore,
+    *,
+    iterations: int = DEFAULT_ITERATIONS,
 ) -> Stored:
-    """Enroll with the ticket and write the NPKI folder; the password policy is checked before anything else."""
+    """Enroll with the ticket and write the NPKI folder (signPri.key with ``iterations``: the instance's preset);
+    the password policy is checked before anything else."""
     require_valid_password(password)
     pending = client.enroll(reference_number, authorization_code)
-    return Stored(pending.certificate, _store_and_confirm(store, pending, password, overwrite=False))
+    folder = _store_and_confirm(store, pending, password, overwrite=False, iterations=iterations)
+    return Stored(pending.certificate, folder)
 
 
-def renew_in_store(client: CmpClient, store: NpkiStore, entry: StoredCertificate, password: str) -> Stored:
+def renew_in_store(
+    client: CmpClient,
+    store: NpkiStore,
+    entry: StoredCertificate,
+    password: str,
+    *,
+    iterations: int = DEFAULT_ITERATIONS,
+) -> Stored:
     """Renew the stored certificate (same password, same R) and replace its folder."""
     certificate, key_file = store.load(entry.path)
     bundle = decrypt_sign_pri(key_file, password)
     pending = client.renew(certificate, bundle)
     new_folder = store.folder_for(pending.certificate)
     same = new_folder.resolve() == entry.path.resolve()
-    folder = _store_and_confirm(store, pending, password, overwrite=same)
+    folder = _store_and_confirm(store, pending, password, overwrite=same, iterations=iterations)
     if not same:
         store.delete(entry.path)
     return Stored(pending.certificate, folder)

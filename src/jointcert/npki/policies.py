@@ -24,6 +24,8 @@ from jointcert.types import CertType
 
 __all__ = [
     "KNOWN_POLICIES",
+    "TEST_GENERAL_PERSONAL",
+    "TEST_LIMITED_PERSONAL",
     "CaName",
     "PolicyInfo",
     "Usage",
@@ -79,6 +81,12 @@ SIGNGATE = CaName("KICA", "signGATE", "한국정보인증")
 SIGNKOREA = CaName("SignKorea", "SignKorea", "코스콤(한국증권전산)")
 CROSSCERT = CaName("CrossCert", "CrossCert", "한국전자인증")
 TRADESIGN = CaName("TradeSign", "TradeSign", "한국무역정보통신")
+RFC7229 = CaName("", "RFC 7229 test", "RFC 7229 시험용")  # no CA's: [ca] preset = "neutral"
+
+# Policy OIDs of no CA: RFC 7229's id-TEST-certPolicyOne/Two, "for use in test certificates" (a sandbox that must
+# not pose as yessign to relying parties). Not a UUID arc under 2.25: pkilint cannot decode arcs above 32 bits.
+TEST_GENERAL_PERSONAL = "1.3.6.1.5.5.7.13.1"  # 개인 범용
+TEST_LIMITED_PERSONAL = "1.3.6.1.5.5.7.13.2"  # 개인 은행·신용카드·보험용
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,8 @@ KNOWN_POLICIES: dict[str, PolicyInfo] = {
         _p("1.2.410.200012.1.1.103", TRADESIGN, _U.PERSONAL_SECURITIES),
         _p("1.2.410.200012.1.1.105", TRADESIGN, _U.PERSONAL_CARD),
         _p("1.2.410.200012.1.1.3", TRADESIGN, _U.CORPORATE_GENERAL),
+        _p(TEST_GENERAL_PERSONAL, RFC7229, _U.PERSONAL_GENERAL),
+        _p(TEST_LIMITED_PERSONAL, RFC7229, _U.PERSONAL_BANKING),
     )
 }
 
@@ -167,6 +177,6 @@ def issuing_ca_name(info: PolicyInfo, issuer: x509.Name) -> str:
     (``o=yessign``); otherwise the issuer's own name, noting whose OID it reuses (our certificates reuse yessign's
     OIDs so that relying parties' whitelists accept them, but they are not yessign's)."""
     org = _org(issuer)
-    if org is not None and org.casefold() == info.ca_org.casefold():
+    if org is not None and info.ca_org and org.casefold() == info.ca_org.casefold():
         return info.ca
     return f"{org or issuer.rfc4514_string()} ({info.ca} OID)"

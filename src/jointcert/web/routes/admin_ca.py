@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from jointcert.admin.model import Operator, Role
 from jointcert.app import Services
 from jointcert.ca.hierarchy import OCSP
+from jointcert.ca.presets import preset_for
 from jointcert.ca.profiles import PROFILES
 from jointcert.errors import InvalidInput, JointcertError
 from jointcert.web.routes.admin_base import REASONS, error_status, operator_of, page, services_of
@@ -26,6 +27,7 @@ router = APIRouter(prefix="/admin/ca", include_in_schema=False)
 def _context(services: Services, operator: Operator) -> dict[str, Any]:
     services.operators.require(operator, Role.CA_ADMIN)
     settings = services.settings.ca
+    preset = preset_for(settings.preset)
     profiles = [
         {
             "name": p.name,
@@ -35,7 +37,7 @@ def _context(services: Services, operator: Operator) -> dict[str, Any]:
             "key_usage": ", ".join(p.key_usage),
             "validity_days": p.validity_days or settings.validity_days,
         }
-        for p in PROFILES.values()
+        for p in map(preset.profile, PROFILES.values())  # the policy OIDs the preset writes
     ]
     ocsp = services.signers[OCSP].certificate
     return {
