@@ -31,6 +31,7 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytes
 
 @pytest.mark.parametrize(("preset", "iterations", "country"), [("neutral", 1024, "KR"), ("yessign-like", 2048, "kr")])
 def test_issue_import_and_inspect_follow_the_preset(
+    *,
     preset: str,
     iterations: int,
     country: str,
