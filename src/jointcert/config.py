@@ -124,6 +124,7 @@ class CaSettings(_Group):
     crl_next_update_hours: int = 24
     crl_partition_size: int = 10_000  # certificates per CRL partition (its DP in each certificate); 0: one full CRL
     crl_dirty_seconds: float = 1.0  # how often the scheduler leader reissues the CRLs a revocation made dirty
+    crl_stale_seconds: float = 30.0  # /readyz: a partition CRL missing an older revocation makes the node not ready
     ocsp_cache_seconds: int = 300
     ocsp_next_update_minutes: int = 60
     audit_checkpoint_path: Path | None = None  # default <data_dir>/audit-checkpoints.jsonl (outside the database)

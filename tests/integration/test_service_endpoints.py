@@ -1,4 +1,5 @@
-"""/healthz, /readyz and /metrics: readiness fails on a stale CRL; the metrics count areas, lockouts and events."""
+"""/healthz, /readyz and /metrics: readiness fails on a stale CRL and on a partition CRL the leader left dirty; the
+metrics count areas, lockouts and events."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
@@ -37,6 +39,28 @@ def test_readyz_is_ready_then_fails_when_the_crl_expires(client: TestClient, clo
     assert client.get("/healthz").status_code == 200  # liveness does not depend on the CRL
     text = client.get("/metrics").text
     assert _sample(text, 'jointcert_crl_next_update_seconds{ca="class1"}') < 0
+
+
+def test_readyz_fails_while_a_partition_crl_misses_an_old_revocation(
+    services: Services, client: TestClient, clock: FakeClock
+) -> None:
+    issued = services.authority.issue(make_request(_KEY))
+    services.authority.revoke(issued.serial, x509.ReasonFlags.key_compromise, actor="test")  # no scheduler here
+    fresh = client.get("/readyz")
+    assert fresh.status_code == 200, fresh.text  # dirty for less than crl_stale_seconds: the leader has time
+    assert fresh.json()["checks"]["crl_partitions"]["class1"] == {"fresh": True, "stale": []}
+    clock.advance(timedelta(seconds=services.settings.ca.crl_stale_seconds + 1))
+    stale = client.get("/readyz")
+    assert stale.status_code == 503
+    partitions = stale.json()["checks"]["crl_partitions"]["class1"]
+    assert partitions["fresh"] is False and partitions["stale"] == [0]
+    assert (
+        "p0 of class1 miss a revocation older than 30 s" in partitions["reason"] and "scheduler" in partitions["reason"]
+    )
+    assert stale.json()["checks"]["crls"]["class1"]["fresh"] is True  # the full CRL alone would not have told
+    services.crl.regenerate_dirty()  # what the leader does every crl_dirty_seconds
+    again = client.get("/readyz")
+    assert again.status_code == 200 and again.json()["checks"]["crl_partitions"]["class1"]["stale"] == []
 
 
 def test_metrics_count_requests_by_area_events_and_reconciler_fixes(services: Services, client: TestClient) -> None:

@@ -205,6 +205,16 @@ class CrlPublisher:
         self._signer(slug)
         return [] if self._partitions is None else self._partitions.numbers(slug)
 
+    def stale_partitions(self, slug: str) -> list[int]:
+        """The partitions of ``slug`` whose CRL misses a revocation older than ``crl_stale_seconds`` or is past its
+        nextUpdate: the leader is not keeping up (``/readyz``; a request for one still gets a current CRL)."""
+        self._signer(slug)
+        if self._partitions is None:
+            return []
+        now = self._clock.now()
+        before = now - timedelta(seconds=self._settings.crl_stale_seconds)
+        return self._partitions.stale(slug, dirty_before=before, now=now)
+
     def regenerate_partition(self, slug: str, partition: int, *, actor: str = "scheduler") -> CrlRecord:
         """Build, sign and store a new CRL of one partition."""
         return self._make_partitions(slug, [partition], actor)[partition][0]

@@ -1,4 +1,5 @@
-"""Whether the CA can work right now: every signer makes a verifiable test signature, every CRL is fresh.
+"""Whether the CA can work right now: every signer makes a verifiable test signature, every CRL is fresh (the full
+CRLs before their nextUpdate, no partition CRL missing a revocation for longer than ``[ca] crl_stale_seconds``).
 
 Used by ``/readyz`` (a node that cannot sign or serves a stale CRL must leave the load balancer), by
 ``jointcert ca keys`` and the operator console's key status.
@@ -19,7 +20,15 @@ from jointcert.ca.ports import CrlRecord
 from jointcert.ca.token import TokenKey
 from jointcert.errors import JointcertError
 
-__all__ = ["CrlStatus", "SignerStatus", "crl_status", "signer_status", "signers_usable"]
+__all__ = [
+    "CrlStatus",
+    "PartitionStatus",
+    "SignerStatus",
+    "crl_status",
+    "partition_status",
+    "signer_status",
+    "signers_usable",
+]
 
 _PROBE = b"jointcert readiness probe"
 
@@ -43,6 +52,32 @@ class CrlStatus:
     number: int | None
     age_seconds: float | None
     fresh: bool
+
+
+@dataclass(frozen=True)
+class PartitionStatus:
+    """One CA's partition CRLs: which are stale (missing an older revocation, or past nextUpdate), and why."""
+
+    slug: str
+    stale: tuple[int, ...]
+    reason: str | None  # None when every partition is fresh
+
+    @property
+    def fresh(self) -> bool:
+        """No stale partition."""
+        return not self.stale
+
+
+def partition_status(slug: str, stale: list[int], stale_seconds: float) -> PartitionStatus:
+    """The readiness verdict on ``slug``'s partitions, with a reason an operator can act on."""
+    if not stale:
+        return PartitionStatus(slug, (), None)
+    names = ", ".join(f"p{n}" for n in stale[:10]) + (f" (+{len(stale) - 10})" if len(stale) > 10 else "")
+    reason = (
+        f"partition CRLs {names} of {slug} miss a revocation older than {stale_seconds:g} s or are past their "
+        "nextUpdate: the scheduler leader is not reissuing them (is a `serve` with the scheduler running?)"
+    )
+    return PartitionStatus(slug, tuple(stale), reason)
 
 
 def signer_status(signer: CaSigner) -> SignerStatus:

@@ -262,6 +262,11 @@ class CrlPartitions(Protocol):
         """The partitions that revoked something after their newest CRL was made (or have none yet)."""
         ...
 
+    def stale(self, issuer: str, *, dirty_before: datetime, now: datetime) -> list[int]:
+        """The partitions whose newest CRL misses a revocation made at or before ``dirty_before`` (the scheduler
+        leader did not reissue it in time), or is past its nextUpdate at ``now`` (for ``/readyz``)."""
+        ...
+
     def epochs(self, issuer: str) -> dict[int, int]:
         """Every partition's revocation epoch (read before the entries, so a CRL never claims more than it lists)."""
         ...

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bench.crl_fill import fill_revoked
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -26,7 +27,6 @@ from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca_epoch import SqlRevocationEpochs
 from tests.unit.ca.conftest import CA_SETTINGS, PUBLIC_URL, CaEnv, build_env
 from tests.unit.ca.factories import make_request
-from tests.unit.ca.partition_fill import fill_revoked
 
 SMALL = CA_SETTINGS.model_copy(update={"crl_partition_size": 2})
 

@@ -8,15 +8,16 @@ a CRL is a join of stored bytes: no per-entry encoding or datetime parsing when 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, LargeBinary, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, LargeBinary, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jointcert.ca.errors import RecordCollision
 from jointcert.ca.ports import AuditEvent, CrlRecord
 from jointcert.storage.db import Database, rowcount
 from jointcert.storage.repositories.ca import append_audit
-from jointcert.storage.tables.ca import CaCrlEntry, CaCrlPartition
+from jointcert.storage.tables.ca import CaCertificate, CaCrlEntry, CaCrlPartition
 
 __all__ = ["SqlCrlPartitions"]
 
@@ -71,6 +72,27 @@ class SqlCrlPartitions:
             .where(CaCrlPartition.issuer == issuer)
             .where(or_(CaCrlPartition.epoch > CaCrlPartition.crl_epoch, CaCrlPartition.der.is_(None)))
             .order_by(CaCrlPartition.partition)
+        )
+        with self._db.engine.connect() as connection:
+            return [int(n) for n in connection.execute(query).scalars()]
+
+    def stale(self, issuer: str, *, dirty_before: datetime, now: datetime) -> list[int]:
+        """Partitions whose newest CRL misses a revocation made at or before ``dirty_before``, or is past its
+        nextUpdate at ``now``."""
+        p, c = CaCrlPartition, CaCertificate
+        missed = exists().where(
+            c.issuer == p.issuer,
+            c.crl_partition == p.partition,
+            c.revoked_at.is_not(None),
+            c.revoked_at <= dirty_before,
+            or_(p.this_update.is_(None), c.revoked_at >= p.this_update),
+        )
+        dirty = or_(p.epoch > p.crl_epoch, p.der.is_(None))
+        query = (
+            select(p.partition)
+            .where(p.issuer == issuer)
+            .where(or_(and_(dirty, missed), p.next_update <= now))
+            .order_by(p.partition)
         )
         with self._db.engine.connect() as connection:
             return [int(n) for n in connection.execute(query).scalars()]

@@ -2,8 +2,9 @@
 
 ``/healthz`` answers 200 while the process serves requests (restart it when it does not). ``/readyz`` answers 200
 only when this node can do its job: the database answers, every CA signer makes a verifiable test signature (a
-locked or failing HSM fails it) and every CA's newest CRL is before its nextUpdate; otherwise 503 with the failing
-checks, so a load balancer takes the node out.
+locked or failing HSM fails it), every CA's newest CRL is before its nextUpdate and no partition CRL misses a
+revocation older than ``[ca] crl_stale_seconds`` (``crl_partitions``: the stale partitions and the reason);
+otherwise 503 with the failing checks, so a load balancer takes the node out.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from jointcert import __version__
 from jointcert.app import Services
-from jointcert.ca.health import crl_status, signers_usable
+from jointcert.ca.health import crl_status, partition_status, signers_usable
 from jointcert.web.metrics import CONTENT_TYPE, Metrics
 
 __all__ = ["install", "readiness", "state_reader"]
@@ -53,7 +54,12 @@ def readiness(services: Services) -> tuple[bool, dict[str, Any]]:
     now = services.clock.now()
     crls = [crl_status(slug, services.certificates.latest_crl(slug), now) for slug in services.crl.slugs]
     checks["crls"] = {c.slug: {"number": c.number, "age_seconds": c.age_seconds, "fresh": c.fresh} for c in crls}
-    ready = all(s.usable for s in signers) and all(c.fresh for c in crls)
+    limit = services.settings.ca.crl_stale_seconds
+    parts = [partition_status(slug, services.crl.stale_partitions(slug), limit) for slug in services.crl.slugs]
+    checks["crl_partitions"] = {
+        p.slug: {"fresh": p.fresh, "stale": list(p.stale)} | ({"reason": p.reason} if p.reason else {}) for p in parts
+    }
+    ready = all(s.usable for s in signers) and all(c.fresh for c in crls) and all(p.fresh for p in parts)
     return ready, checks
 
 

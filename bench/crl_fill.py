@@ -1,6 +1,6 @@
-"""Bulk-load revoked records into CRL partitions, as the revoking transactions leave them (for the publishing
-benchmarks): each record with its partition, its DER entry in ``ca_crl_entries``, each partition and the issuer
-dirty."""
+"""Bulk-load revoked records into CRL partitions, as the revoking transactions leave them (``bench.crl`` and the
+publishing tests): each record with its partition, its DER entry in ``ca_crl_entries``, each partition and the
+issuer dirty."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from jointcert.ca.hierarchy import ISSUING
 from jointcert.storage.db import Database
 from jointcert.storage.tables.ca import CaCertificate, CaCrlEntry, CaCrlPartition
 from jointcert.storage.tables.ca_epoch import CaRevocationEpoch
+
+__all__ = ["BASE_SERIAL", "fill_revoked"]
 
 BASE_SERIAL = 1 << 120
 _REASONS = (x509.ReasonFlags.key_compromise, x509.ReasonFlags.superseded, x509.ReasonFlags.unspecified)
