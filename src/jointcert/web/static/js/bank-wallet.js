@@ -333,6 +333,8 @@ function wire() {
   on("renew-form", renew);
   on("revoke-form", revoke);
   on("delete-form", remove);
+  // wallet-pfx.js stored a certificate: show the list with it chosen
+  document.addEventListener("wallet:changed", (event) => refresh(/** @type {CustomEvent} */ (event).detail?.id));
   setBusy(false, ...PANELS.map((form) => form.replace("-form", "-submit"))); // disabled in the HTML until now
 }
 

@@ -198,7 +198,10 @@ async function privateKeyInput({ privateKey, pkcs8, randomNum }) {
     r ??= readRandomNum(pkcs8);
     key = { pkcs8: withoutAttributes(pkcs8) };
   }
-  if (!r || r.length === 0) throw new InvalidInputError({ messageEn: "R (randomNum) is missing." });
+  // an explicitly empty R: a key brought without one (a PFX re-exported by OpenSSL); it cannot prove a VID
+  if (!r || (r.length === 0 && randomNum === undefined)) {
+    throw new InvalidInputError({ messageEn: "R (randomNum) is missing." });
+  }
   const signer = privateKey ?? (await importPrivateKey(/** @type {Uint8Array} */ (key.pkcs8)));
   return { key, signer, randomNum: r };
 }
