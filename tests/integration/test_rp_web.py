@@ -229,6 +229,10 @@ def test_wrong_resident_number_or_name_at_registration(services: Services, clien
     assert check(wrong_rrn, "registration")["status"] == "skipped"
     wrong_name = card.register(holder, name="김철수")
     assert reason(wrong_name) == "identity_check_failed"
+    body = card.signed(holder) | {"random_num": b64(holder.r), "rrn": "901301-1234567", "name": holder.name}
+    no_date = client.post(f"/rp/{DEMO_CARD}/api/register", json=body)  # the one RRN parser: no 13th month
+    assert no_date.status_code == 400 and no_date.json()["code"] == "invalid_resident_number", no_date.text
+    assert "주민등록번호" in no_date.json()["message_ko"]
     assert reason(card.login(holder)) == "not_registered"  # nothing was stored
     hyphenated = f"{holder.rrn[:6]}-{holder.rrn[6:]}"
     assert card.register(holder, rrn=hyphenated, name="홍 길동")["accepted"]

@@ -24,6 +24,7 @@ from jointcert.cli.serve import public_url_warning
 from jointcert.cli.wallet import register_demo_partners
 from jointcert.config import local_url
 from jointcert.npki.keyfile import encrypt_sign_pri, generate_bundle
+from jointcert.npki.resident_number import parse as parse_resident_number
 from jointcert.npki.store import NpkiStore
 from jointcert.ra.ports import RegisteredCertificate
 from jointcert.web.app import create_app
@@ -43,7 +44,7 @@ def _ensure_demo_certificate(services: Services, demo: DemoCustomer, npki_root: 
     """Issue the customer's existing certificate once (and write its NPKI folder); say what happened."""
     cert_type, spec = demo.existing_certificate, demo.spec
     assert cert_type is not None
-    rrn = spec.rrn.replace("-", "")
+    rrn = parse_resident_number(spec.rrn).digits
     current = services.authority.active_for_holder(rrn, cert_type)
     if current is not None:
         return f"{spec.user_id}: {cert_type.label_ko} 인증서 보유 (serial {current.serial:x})"

@@ -17,6 +17,8 @@ from fastapi import APIRouter, FastAPI, Path, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from jointcert.app import RelyingParties, Services
+from jointcert.npki.resident_number import InvalidResidentNumber
+from jointcert.npki.resident_number import parse as parse_resident_number
 from jointcert.rp import CertificateSummary, SignedLogin, Verdict, Verifier
 from jointcert.web.problems import problem_responses
 from jointcert.web.routes.rp_models import (
@@ -152,14 +154,14 @@ def login(site: Site, body: LoginIn, request: Request) -> JSONResponse:
     response_model=VerdictOut,
     responses={
         200: {"description": "The verdict of the registration (a login on success)"},
-        **problem_responses(UnknownSite, InvalidRpRequest),
+        **problem_responses(UnknownSite, InvalidRpRequest, InvalidResidentNumber),
     },
 )
 def register(site: Site, body: RegisterIn, request: Request) -> JSONResponse:
     """Prove possession of the key, check the VID with the resident number and R, check the customer's name (the
     sandbox identity check), then store the registration. The resident number is used, never stored."""
     verifier = _verifier(request, site)
-    rrn = "".join(ch for ch in body.rrn if ch.isdigit())
+    rrn = parse_resident_number("".join(body.rrn.split())).digits  # the one parser every command and page uses
     random_num = b64decode(body.random_num, "random_num")
     customer_id = _customer_id(request, site, rrn)
 
