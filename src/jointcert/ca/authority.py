@@ -59,7 +59,7 @@ from jointcert.ca.ports import (
     RecordStatus,
 )
 from jointcert.ca.presets import preset_for
-from jointcert.ca.profiles import PROFILES, UrlSet
+from jointcert.ca.profiles import PROFILES, Profile, UrlSet
 from jointcert.ca.stats import Counters
 from jointcert.ca.tbs import SubscriberFields, assemble_certificate, der_length, profile_builder, subscriber_builder
 from jointcert.ca.validate import CHANNELS, ValidRequest, validate_parts, validate_request
@@ -197,7 +197,7 @@ class CertificateAuthority:
         # throwaway key: it only signs the TBS so it can be linted; its signature is discarded
         self._lint_key = rsa.generate_private_key(65537, 1024)  # noqa: S505
         self.preset = preset_for(settings.preset)
-        self._bases: dict[tuple[CertType, int | None], x509.CertificateBuilder] = {}
+        self._bases: dict[tuple[Profile, int | None], x509.CertificateBuilder] = {}
         self.lint_gate = build_lint_gate(
             settings,
             linter=self._linter,
@@ -217,11 +217,12 @@ class CertificateAuthority:
 
     def _base(self, cert_type: CertType, partition: int | None) -> x509.CertificateBuilder:
         """The profile's builder for one CRL partition (made once per type and partition)."""
-        base = self._bases.get((cert_type, partition))
+        profile = PROFILES[cert_type]  # keyed by the profile's value: a changed profile gets a new builder
+        base = self._bases.get((profile, partition))
         if base is None:
-            profile, notice_first = PROFILES[cert_type], self.preset.notice_first
+            notice_first = self.preset.notice_first
             base = profile_builder(self.issuing, profile, self.urls, notice_first=notice_first, partition=partition)
-            self._bases[(cert_type, partition)] = base
+            self._bases[(profile, partition)] = base
         return base
 
     def _partition(self) -> int | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DerError", "Tlv", "children", "encode", "oid", "read"]
+__all__ = ["DerError", "Tlv", "children", "dotted", "encode", "oid", "read"]
 
 
 class DerError(ValueError):
@@ -101,3 +101,18 @@ def oid(dotted: str) -> bytes:
             rest >>= 7
         body += bytes(reversed(chunk))
     return encode(0x06, bytes(body))
+
+
+def dotted(value: Tlv) -> str:
+    """``1.2.840…`` of an OBJECT IDENTIFIER value."""
+    if value.tag != 0x06 or not value.content or value.content[-1] & 0x80:
+        raise DerError("not an OBJECT IDENTIFIER")
+    arcs: list[int] = []
+    current = 0
+    for byte in value.content:
+        current = (current << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(current)
+            current = 0
+    first = min(arcs[0] // 40, 2)
+    return ".".join(str(a) for a in [first, arcs[0] - 40 * first, *arcs[1:]])

@@ -19,7 +19,7 @@ from pkilint.validation import ValidationFindingSeverity
 from jointcert.ca.keys import CaSigner
 from jointcert.ca.profiles import Profile, UrlSet
 from jointcert.npki.oids import ID_KISA_IDENTIFY_DATA, x509_oid
-from jointcert.npki.vid import parse_identify_data
+from jointcert.npki.vid import InvalidIdentifyData, parse_identify_data
 
 __all__ = ["ACCEPTED_FINDINGS", "PROFILE_EXTENSIONS", "Finding", "PkixLinter", "certificate_findings", "kisa_findings"]
 
@@ -306,12 +306,15 @@ def kisa_findings(
     if cert.not_valid_after_utc <= cert.not_valid_before_utc:
         problems.append("validity is empty")
     problems += _subject_problems(cert, profile)
-    problems += _extension_problems(cert, profile, issuer)
-    problems += _profile_problems(cert, profile, max_validity_days)
-    problems += _url_problems(cert, urls) if urls is not None else []
+    try:
+        problems += _extension_problems(cert, profile, issuer)
+        problems += _profile_problems(cert, profile, max_validity_days)
+        problems += _url_problems(cert, urls) if urls is not None else []
+    except ValueError as exc:  # cryptography cannot parse an extension
+        return [*problems, f"extensions unreadable: {exc}"]
     try:
         problems += _identify_problems(cert)
-    except ValueError as exc:
+    except (ValueError, InvalidIdentifyData) as exc:
         problems.append(f"identifyData unreadable: {exc}")
     return problems
 

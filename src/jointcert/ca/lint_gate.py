@@ -114,17 +114,22 @@ class TemplateLint(_Context):
             if found is not None:
                 self._templates.move_to_end(key)
                 return found
-            certificate = build_template(key, self.issuer, self._lint_key)
-            findings = tuple(self.findings(certificate, profile))
-            template = parse_template(key, certificate, findings)
+            template = self._lint_template(key)
             self._templates[key] = template
             while len(self._templates) > _MAX_TEMPLATES:
                 self._templates.popitem(last=False)
         self._counters.inc("lint_templates")
-        if findings:
+        if findings := template.findings:
             self._counters.inc("lint_template_failures")
             log.error("the %s profile's template fails the lint: %s", profile.name, "; ".join(findings))
         return template
+
+    def _lint_template(self, key: TemplateKey) -> Template:
+        try:
+            certificate = build_template(key, self.issuer, self._lint_key)
+            return parse_template(key, certificate, tuple(self.findings(certificate, key.profile)))
+        except Exception as exc:  # a profile or builder that cannot make a certificate refuses its profile
+            return Template(key, (f"jointcert.template_unusable: {exc}",), (), ())
 
     def warm(self, profiles: Iterable[Profile]) -> None:
         """Lint the templates of ``profiles`` now (at start), so a bad profile or setting shows at once."""

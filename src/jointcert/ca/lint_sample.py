@@ -9,7 +9,7 @@ audited: see ``ca/lint_gate.py``), never dropped; a sample that does not fit the
 from __future__ import annotations
 
 import logging
-import random
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -51,7 +51,7 @@ class LintSampler:
             raise ValueError("lint_sample_rate must be between 0 and 1")
         self._check, self._report, self.rate, self._counters = check, report, rate, counters
         self._max_pending = max_pending
-        self._pick = pick or random.Random().random
+        self._pick = pick or (lambda: secrets.randbelow(1 << 30) / (1 << 30))
         self._lock = threading.Lock()
         self._queue: deque[Sample] = deque()
         self._thread: threading.Thread | None = None

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtensionOID
 
-from jointcert.ca.der import DerError, Tlv, children, oid, read
+from jointcert.ca.der import DerError, Tlv, children, dotted, oid, read
 from jointcert.ca.field_checks import (
     UB_NAME,
     bank_problems,
@@ -146,7 +146,7 @@ def parse_template(key: TemplateKey, certificate: x509.Certificate, findings: tu
         if pattern is not None:
             patterns[index] = pattern
     extensions = tuple(children(read(parts[_EXTENSIONS].content)))
-    names = tuple(ext.oid.dotted_string for ext in certificate.extensions)
+    names = tuple(dotted(children(ext)[0]) for ext in extensions)
     return Template(key, findings, parts, rdns, patterns, extensions, names)
 
 
