@@ -1,10 +1,12 @@
 """Issuance throughput in-process (no HTTP): certificates per second through the CA pipeline vs raw RSA-2048
-signatures per second, with and without pkilint.
+signatures per second: with pkilint on every certificate (``[ca] lint = "full"``), with template linting (the
+default: each profile's template linted by pkilint, every certificate compared with it, 1% re-linted in the
+background) and without pkilint.
 
 Both are measured in the same run, with the same library (cryptography) and the same number of threads, so the
 ratio says how much the pipeline (validation, lint, two committed transactions with audit entries, signing)
-costs on top of the one RSA signature every certificate needs. pkilint stays on in the product (it is the
-correctness gate before signing); the run without it shows what it costs. Our KISA-profile checks stay on in both.
+costs on top of the one RSA signature every certificate needs. The run without pkilint (KISA checks only, per
+certificate) shows what the per-certificate pkilint costs; it is not a product setting.
 Run: ``python -m bench.issue [--threads N] [--database-url URL]``.
 """
 
@@ -59,10 +61,10 @@ class _NoPkilint(PkixLinter):
         return []
 
 
-def _authority(url: str, workdir: Path, linter: PkixLinter | None = None) -> CertificateAuthority:
+def _authority(url: str, workdir: Path, linter: PkixLinter | None, lint: str) -> CertificateAuthority:
     database = Database(url)
     database.migrate()
-    clock, settings = SystemClock(), CaSettings()
+    clock, settings = SystemClock(), CaSettings(lint=lint)  # type: ignore[arg-type]
     hierarchy = generate_hierarchy(settings, "http://127.0.0.1:8000", clock.now())
     store, audit = SqlCertificateStore(database), SqlAuditStore(database)
     install_hierarchy(
@@ -95,8 +97,10 @@ def _requests(count: int) -> list[IssuanceRequest]:
     return out
 
 
-def _pipeline_rate(url: str | None, workdir: Path, count: int, threads: int, linter: PkixLinter | None) -> LoadResult:
-    authority = _authority(url or f"sqlite:///{workdir / 'bench.db'}", workdir, linter)
+def _pipeline_rate(
+    url: str | None, workdir: Path, count: int, threads: int, linter: PkixLinter | None, *, lint: str
+) -> LoadResult:
+    authority = _authority(url or f"sqlite:///{workdir / 'bench.db'}", workdir, linter, lint)
     requests = _requests(count + 1)
     authority.issue(requests[0])  # warm up (pkilint imports, connection pool)
     latencies: list[float] = []
@@ -121,15 +125,20 @@ def _fresh(backend: str, database_url: str | None) -> Iterator[str | None]:
 
 
 def measure(backend: str, database_url: str | None, count: int, threads: int) -> list[Row]:
-    """Raw signatures in ``threads`` threads, then the pipeline with pkilint and without it."""
+    """Raw signatures in ``threads`` threads, then the pipeline with pkilint, with template linting, without."""
     label = "SQLite" if backend == "sqlite" else "PgSQL"
     key = client_key(0)
     tbs = b"\x30" * 600
     sign_rate = _rate(count * 4, threads, lambda _: key.sign(tbs, padding.PKCS1v15(), hashes.SHA256()))
     rows = [Row(label, f"raw RSA-2048 sign ({threads} threads)", sign_rate)]
-    for name, linter in (("with pkilint", None), ("without pkilint", _NoPkilint())):
+    runs = (
+        ("with pkilint", None, "full"),
+        ("template lint", None, "template"),
+        ("without pkilint", _NoPkilint(), "full"),
+    )
+    for name, linter, lint in runs:
         with tempfile.TemporaryDirectory() as tmp, _fresh(backend, database_url) as url:
-            result = _pipeline_rate(url, Path(tmp), count, threads, linter)
+            result = _pipeline_rate(url, Path(tmp), count, threads, linter, lint=lint)
         rows.append(
             Row(label, f"CA pipeline in-process, {name}", result.rate, result.latencies, "raw RSA sign", sign_rate)
         )

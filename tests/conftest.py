@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,12 +13,17 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from jointcert.ca.lint_sample import SAMPLER_THREAD
 from jointcert.clock import FakeClock
 from jointcert.storage.db import Database
 
 # Tests never assert on time: Hypothesis' per-example deadline would turn a loaded machine into a failure.
 settings.register_profile("jointcert", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("jointcert")
+
+# Template linting re-lints every issued certificate in the tests (pkilint + KISA checks, in the background);
+# `_lint_samples_clean` fails the test that issued a certificate with a finding. Subprocesses inherit it.
+os.environ.setdefault("JOINTCERT_CA__LINT_SAMPLE_RATE", "1")
 
 POSTGRES_ADMIN_URL = os.environ.get("JOINTCERT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -89,3 +96,31 @@ def _drop(admin: str, name: str) -> None:
 
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def _lint_samples_clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every certificate a test issues under template linting is re-linted (sample rate 1); a finding fails the
+    test unless it is marked ``lint_findings_expected``."""
+    collect = _Collect()
+    loggers = [logging.getLogger("jointcert.ca.lint_gate"), logging.getLogger("jointcert.ca.lint_sample")]
+    for logger in loggers:
+        logger.addHandler(collect)
+    yield
+    for thread in threading.enumerate():
+        if thread.name == SAMPLER_THREAD:
+            thread.join(120)
+    for logger in loggers:
+        logger.removeHandler(collect)
+    if request.node.get_closest_marker("lint_findings_expected") is None:
+        found = [record.getMessage() for record in collect.records]
+        assert not found, f"pkilint or the KISA checks found problems in issued certificates: {found}"

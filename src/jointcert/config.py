@@ -131,6 +131,11 @@ class CaSettings(_Group):
     audit_checkpoint_entries: int = 100  # checkpoint the audit head every this many entries …
     audit_checkpoint_minutes: int = 10  # … or this often when it moved
     weak_key_blocklist: Path | None = None  # openssl-vulnkey RSA-2048 list; default: Debian's path if present
+    # the lint gate before signing (ca/lint_gate.py): "full" runs pkilint + the KISA checks on every certificate;
+    # "template" lints each profile's template and compares every certificate with it (proven equivalent by a
+    # mutation corpus), re-linting lint_sample_rate of the issued certificates in the background
+    lint: Literal["full", "template"] = "template"
+    lint_sample_rate: float = Field(default=0.01, ge=0.0, le=1.0)
 
 
 class CmpSettings(_Group):

@@ -21,6 +21,7 @@ WORKLOADS = (
     "flow step: account",
     "flow step: enrollment",
     "CA pipeline in-process, with pkilint",
+    "CA pipeline in-process, template lint",
     "CA pipeline in-process, without pkilint",
     "CRL of 1,000 entries",
 )

@@ -4,7 +4,8 @@ Numbered steps, as in Boulder's issuance cycle:
 
 1. validate  — key (RSA ≥ 2048, e = 65537), proof of possession, profile, name, resident number
 2. build     — the TBSCertificate (128-bit random serial, unique cn digits, VID from RRN + R)
-3. lint      — our KISA-profile checks and pkilint's RFC 5280 validator, on the TBS signed by a throwaway key
+3. lint      — the lint gate (``[ca] lint``, ca/lint_gate.py) on the TBS signed by a throwaway key: pkilint and
+               our KISA-profile checks on it, or its comparison with its profile's linted template
 4. record    — the intended certificate (TBS hash, serial, subject, holder) committed in its own transaction;
                a serial/unique-id collision (DB unique constraints) goes back to step 2
 5. sign      — the CA key signs exactly the recorded TBS bytes
@@ -31,7 +32,6 @@ from datetime import datetime, time, timedelta, timezone
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from jointcert import faults
@@ -46,7 +46,8 @@ from jointcert.ca.errors import (
 from jointcert.ca.hierarchy import new_serial
 from jointcert.ca.key_hygiene import KeyHygiene
 from jointcert.ca.keys import CaSigner
-from jointcert.ca.lint import PkixLinter, kisa_findings
+from jointcert.ca.lint import PkixLinter
+from jointcert.ca.lint_gate import build_lint_gate
 from jointcert.ca.names import bank_code_of, new_unique_id, subscriber_subject
 from jointcert.ca.ports import (
     AuditEvent,
@@ -58,7 +59,7 @@ from jointcert.ca.ports import (
     RecordStatus,
 )
 from jointcert.ca.presets import preset_for
-from jointcert.ca.profiles import PROFILES, UrlSet
+from jointcert.ca.profiles import PROFILES, Profile, UrlSet
 from jointcert.ca.stats import Counters
 from jointcert.ca.tbs import SubscriberFields, assemble_certificate, der_length, profile_builder, subscriber_builder
 from jointcert.ca.validate import CHANNELS, ValidRequest, validate_parts, validate_request
@@ -196,7 +197,19 @@ class CertificateAuthority:
         # throwaway key: it only signs the TBS so it can be linted; its signature is discarded
         self._lint_key = rsa.generate_private_key(65537, 1024)  # noqa: S505
         self.preset = preset_for(settings.preset)
-        self._bases: dict[tuple[CertType, int | None], x509.CertificateBuilder] = {}
+        self._bases: dict[tuple[Profile, int | None], x509.CertificateBuilder] = {}
+        self.lint_gate = build_lint_gate(
+            settings,
+            linter=self._linter,
+            issuer=issuing,
+            urls=self.urls,
+            preset=self.preset,
+            clock=clock,
+            counters=self.counters,
+            audit=audit,
+            lint_key=self._lint_key,
+            profiles=PROFILES.values(),
+        )
         # CRL partitions: each certificate's distribution point names its partition's CRL (ca/crl.py)
         self._partitions = partitions if settings.crl_partition_size > 0 else None
         self._listeners: list[Callable[[int], None]] = []
@@ -204,11 +217,12 @@ class CertificateAuthority:
 
     def _base(self, cert_type: CertType, partition: int | None) -> x509.CertificateBuilder:
         """The profile's builder for one CRL partition (made once per type and partition)."""
-        base = self._bases.get((cert_type, partition))
+        profile = self.preset.profile(PROFILES[cert_type])  # keyed by value: a changed profile gets a new builder
+        base = self._bases.get((profile, partition))
         if base is None:
-            profile, notice_first = self.preset.profile(PROFILES[cert_type]), self.preset.notice_first
+            notice_first = self.preset.notice_first
             base = profile_builder(self.issuing, profile, self.urls, notice_first=notice_first, partition=partition)
-            self._bases[(cert_type, partition)] = base
+            self._bases[(profile, partition)] = base
         return base
 
     def _partition(self) -> int | None:
@@ -326,6 +340,7 @@ class CertificateAuthority:
             faults.point("after_sign")
             issued = self._store_issued(prepared, valid, der, supersede=supersede)  # 6. store
             faults.point("after_store")
+            self.lint_gate.issued(issued.serial, der, self.preset.profile(valid.profile))  # the background sample (template linting)
             return issued
         raise RecordCollision("Could not allocate a unique serial number.")
 
@@ -345,8 +360,7 @@ class CertificateAuthority:
     def _lint(self, valid: ValidRequest, prepared: _Prepared) -> _Prepared:
         builder = subscriber_builder(self._base(valid.profile.cert_type, prepared.partition), prepared.fields)
         lint_cert = builder.sign(self._lint_key, hashes.SHA256())
-        problems = kisa_findings(lint_cert, self.preset.profile(valid.profile), self.issuing)
-        problems += [str(f) for f in self._linter.certificate(lint_cert.public_bytes(Encoding.DER)) if f.is_error]
+        problems = self.lint_gate.check(lint_cert, self.preset.profile(valid.profile), prepared.partition)
         if problems:
             self.counters.inc("lint_failures")
             raise LintFailed(findings=problems)

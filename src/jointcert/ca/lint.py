@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID, SignatureAlgorithmOID
 from pkilint import loader, pkix
 from pkilint.pkix import certificate, crl, extension, name, ocsp
 from pkilint.validation import ValidationFindingSeverity
 
 from jointcert.ca.keys import CaSigner
-from jointcert.ca.profiles import Profile
+from jointcert.ca.profiles import Profile, UrlSet
 from jointcert.npki.oids import ID_KISA_IDENTIFY_DATA, x509_oid
-from jointcert.npki.vid import parse_identify_data
+from jointcert.npki.vid import InvalidIdentifyData, parse_identify_data
 
-__all__ = ["ACCEPTED_FINDINGS", "Finding", "PkixLinter", "kisa_findings"]
+__all__ = ["ACCEPTED_FINDINGS", "PROFILE_EXTENSIONS", "Finding", "PkixLinter", "certificate_findings", "kisa_findings"]
 
 # pkilint findings we knowingly accept, with the reason. pkilint checks explicitText against both the original
 # RFC 5280 text (only IA5String/UTF8String) and its RFC 6818 update (UTF8String, VisibleString or BMPString) and
@@ -29,6 +32,29 @@ ACCEPTED_FINDINGS: dict[str, str] = {
         "superseded by RFC 6818 §3, which allows BMPString explicitText (KISA profile)"
     ),
 }
+
+
+# the extensions of a KISA subscriber certificate (KCAC.TS.CERTPROF); any other is a profile bug
+PROFILE_EXTENSIONS = frozenset(
+    {
+        ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+        ExtensionOID.SUBJECT_KEY_IDENTIFIER,
+        ExtensionOID.KEY_USAGE,
+        ExtensionOID.CERTIFICATE_POLICIES,
+        ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
+        ExtensionOID.CRL_DISTRIBUTION_POINTS,
+        ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
+    }
+)
+_KEY_USAGE_BITS = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+)
 
 
 @dataclass(frozen=True)
@@ -195,8 +221,76 @@ def _identify_problems(cert: x509.Certificate) -> list[str]:
     return [] if cn.startswith(identify.real_name + "()") else ["identifyData realName differs from the cn"]
 
 
-def kisa_findings(cert: x509.Certificate, profile: Profile, issuer: CaSigner) -> list[str]:
-    """Our KISA personal-certificate profile checks; an empty list means the certificate conforms."""
+def _usage_bits(usage: x509.KeyUsage) -> set[str]:
+    return {bit for bit in _KEY_USAGE_BITS if getattr(usage, bit)}
+
+
+def _profile_problems(cert: x509.Certificate, profile: Profile, max_validity_days: int | None) -> list[str]:
+    """Extensions, key usage, subject key identifier and validity exactly as the profile makes them."""
+    problems = [
+        f"unexpected extension {e.oid.dotted_string}" for e in cert.extensions if e.oid not in PROFILE_EXTENSIONS
+    ]
+    ku = _ext(cert, ExtensionOID.KEY_USAGE)
+    if ku is not None and isinstance(ku.value, x509.KeyUsage) and _usage_bits(ku.value) != set(profile.key_usage):
+        problems.append(f"keyUsage is not the profile's {', '.join(profile.key_usage)}")
+    ski = _ext(cert, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    try:
+        expected = x509.SubjectKeyIdentifier.from_public_key(cert.public_key())
+    except (TypeError, ValueError):
+        expected = None
+    if ski is not None and (ski.critical or ski.value != expected):
+        problems.append("subjectKeyIdentifier is critical or not the SHA-1 of the subject key")
+    longest = timedelta(days=max_validity_days + 1) if max_validity_days is not None else None
+    if longest is not None and cert.not_valid_after_utc - cert.not_valid_before_utc > longest:
+        problems.append(f"validity is longer than the profile's {max_validity_days} days")
+    return problems
+
+
+def _uris(cert: x509.Certificate) -> tuple[list[str], dict[str, list[str]]]:
+    """The CRL distribution point URIs and the AIA URIs by access method."""
+    dps: list[str] = []
+    crl_dp = _ext(cert, ExtensionOID.CRL_DISTRIBUTION_POINTS)
+    if crl_dp is not None and isinstance(crl_dp.value, x509.CRLDistributionPoints):
+        dps = [
+            str(n.value)
+            for dp in crl_dp.value
+            for n in dp.full_name or ()
+            if isinstance(n, x509.UniformResourceIdentifier)
+        ]
+    access: dict[str, list[str]] = {}
+    aia = _ext(cert, ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
+    if aia is not None and isinstance(aia.value, x509.AuthorityInformationAccess):
+        for desc in aia.value:
+            access.setdefault(desc.access_method.dotted_string, []).append(str(desc.access_location.value))
+    return dps, access
+
+
+def _url_problems(cert: x509.Certificate, urls: UrlSet) -> list[str]:
+    """The CRL DP names our full CRL or one of its partitions; AIA names our OCSP responder and CA certificate."""
+    dps, access = _uris(cert)
+    partition = re.escape(urls.partition_crl(0).removesuffix("0.crl")) + r"[0-9]+\.crl"
+    problems = []
+    if len(dps) != 1 or not (dps[0] == urls.crl or re.fullmatch(partition, dps[0])):
+        problems.append("cRLDistributionPoints does not name this CA's CRL")
+    if access.get(AuthorityInformationAccessOID.OCSP.dotted_string) != [urls.ocsp]:
+        problems.append("authorityInfoAccess does not name this CA's OCSP responder")
+    if access.get(AuthorityInformationAccessOID.CA_ISSUERS.dotted_string) != [urls.ca_issuers]:
+        problems.append("authorityInfoAccess does not name this CA's certificate")
+    return problems
+
+
+def kisa_findings(
+    cert: x509.Certificate,
+    profile: Profile,
+    issuer: CaSigner,
+    *,
+    max_validity_days: int | None = None,
+    urls: UrlSet | None = None,
+) -> list[str]:
+    """Our KISA personal-certificate profile checks; an empty list means the certificate conforms.
+
+    ``max_validity_days`` (the profile's or the CA's validity) and ``urls`` (this CA's CRL, OCSP and certificate
+    URLs) add the policy checks that need them."""
     problems: list[str] = []
     if cert.version is not x509.Version.v3:
         problems.append("not an X.509v3 certificate")
@@ -212,9 +306,28 @@ def kisa_findings(cert: x509.Certificate, profile: Profile, issuer: CaSigner) ->
     if cert.not_valid_after_utc <= cert.not_valid_before_utc:
         problems.append("validity is empty")
     problems += _subject_problems(cert, profile)
-    problems += _extension_problems(cert, profile, issuer)
+    try:
+        problems += _extension_problems(cert, profile, issuer)
+        problems += _profile_problems(cert, profile, max_validity_days)
+        problems += _url_problems(cert, urls) if urls is not None else []
+    except ValueError as exc:  # cryptography cannot parse an extension
+        return [*problems, f"extensions unreadable: {exc}"]
     try:
         problems += _identify_problems(cert)
-    except ValueError as exc:
+    except (ValueError, InvalidIdentifyData) as exc:
         problems.append(f"identifyData unreadable: {exc}")
     return problems
+
+
+def certificate_findings(
+    cert: x509.Certificate,
+    profile: Profile,
+    issuer: CaSigner,
+    linter: PkixLinter,
+    *,
+    max_validity_days: int | None = None,
+    urls: UrlSet | None = None,
+) -> list[str]:
+    """The KISA checks and pkilint's error-level findings (not :data:`ACCEPTED_FINDINGS`) of one certificate."""
+    problems = kisa_findings(cert, profile, issuer, max_validity_days=max_validity_days, urls=urls)
+    return problems + [str(f) for f in linter.certificate(cert.public_bytes(Encoding.DER)) if f.is_error]

@@ -18,6 +18,11 @@ WELL_KNOWN = (  # exported from the start (at 0) so dashboards and alerts find t
     "certificates_revoked",
     "issuance_rejected",
     "lint_failures",
+    "lint_templates",  # profile templates linted (template linting, ca/lint_gate.py)
+    "lint_template_failures",
+    "lint_samples",  # issued certificates re-linted in the background
+    "lint_sample_findings",
+    "lint_samples_skipped",
     "signer_errors",
     "reconciler_fixes",
     "ocsp_requests",

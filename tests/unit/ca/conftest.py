@@ -27,7 +27,7 @@ from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.ca_partitions import SqlCrlPartitions
 
 PUBLIC_URL = "http://127.0.0.1:8000"
-CA_SETTINGS = CaSettings()
+CA_SETTINGS = CaSettings(lint_sample_rate=1.0)  # every certificate re-linted in the background (tests/conftest.py)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -10,9 +11,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 
 from jointcert.ca.errors import LintFailed, RecordCollision
-from jointcert.ca.lint import Finding
+from jointcert.ca.hierarchy import Hierarchy
+from jointcert.ca.lint import Finding, PkixLinter
 from jointcert.ca.ports import AuditEvent, PendingRecord, RecordStatus
-from tests.unit.ca.conftest import CaEnv
+from jointcert.clock import FakeClock
+from jointcert.storage.db import Database
+from tests.unit.ca.conftest import CA_SETTINGS, CaEnv, build_env
 from tests.unit.ca.factories import make_request
 from tests.unit.ca.test_ocsp import ocsp_request
 
@@ -104,15 +108,26 @@ def test_the_database_rejects_a_duplicate_serial(env: CaEnv, subscriber_keys: li
     assert env.store.counts()["issued"] == 3  # class1, ocsp signer, the one above
 
 
+@pytest.mark.lint_findings_expected
+@pytest.mark.parametrize("mode", ["full", "template"])
 def test_lint_failure_signs_and_records_nothing(
-    env: CaEnv, subscriber_keys: list[rsa.RSAPrivateKey], monkeypatch: pytest.MonkeyPatch
+    *,
+    database: Database,
+    clock: FakeClock,
+    hierarchy: Hierarchy,
+    tmp_path: Path,
+    subscriber_keys: list[rsa.RSAPrivateKey],
+    mode: str,
 ) -> None:
-    linter = env.authority._linter
-    monkeypatch.setattr(linter, "certificate", lambda der: [Finding("ERROR", "pkix.made_up", "forced")])
+    linter = PkixLinter()  # a finding on everything: in the template mode, on the templates linted at start
+    linter.certificate = lambda der: [Finding("ERROR", "pkix.made_up", "forced")]  # type: ignore[method-assign]
+    settings = CA_SETTINGS.model_copy(update={"lint": mode})
+    env = build_env(database, clock, hierarchy, linter, tmp_path / "keys", settings=settings)
     before = env.store.counts()
     with pytest.raises(LintFailed) as failure:
         env.authority.issue(make_request(subscriber_keys[0]))
-    assert "ERROR pkix.made_up: forced" in failure.value.details["findings"]
+    expected = "ERROR pkix.made_up: forced" if mode == "full" else "template: ERROR pkix.made_up: forced"
+    assert expected in failure.value.details["findings"]
     assert env.store.counts() == before
 
 
