@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from fastapi.testclient import TestClient
@@ -12,7 +13,8 @@ from jointcert.app import Services
 from jointcert.bank.seed import demo_customer
 from jointcert.ca.ports import RecordStatus
 from jointcert.client.issuance import enrollment_body
-from tests.integration.issuance_flow import Flow, http, ra_services, rsa_key, verify_issued
+from jointcert.clock import FakeClock
+from tests.integration.issuance_flow import Flow, b64, http, ra_services, rsa_key, sign, spki, verify_issued
 
 __all__ = ["http", "ra_services"]
 
@@ -78,3 +80,41 @@ def test_bad_km_halves_are_refused_and_nothing_is_recorded(http: TestClient, ra_
         assert answer.status_code != 500
     assert ra_services.authority._store.counts() == before  # type: ignore[attr-defined]
     assert flow.post("/enrollment", body).status_code == 200  # the session is still usable
+
+
+def test_the_holder_renews_and_revokes_the_pair(http: TestClient, ra_services: Services, clock: FakeClock) -> None:
+    flow, random_num = _ready(http), os.urandom(20)
+    issued = flow.enroll(rsa_key(0), random_num, rsa_key(1)).json()
+    assert flow.confirm(rsa_key(0), issued["serial"]).status_code == 200
+    clock.set(datetime.fromisoformat(issued["not_after"]) - timedelta(days=29))
+    challenge = http.post("/api/v1/certificates/challenges", json={"purpose": "renew"}).json()
+    text = challenge["challenge"]
+    body = {
+        "challenge_id": challenge["challenge_id"],
+        "certificate": issued["certificate"],
+        "signature": b64(sign(rsa_key(0), text)),
+        "public_key": b64(spki(rsa_key(2))),
+        "pop_signature": b64(sign(rsa_key(2), text)),
+        "km_public_key": b64(spki(rsa_key(3))),
+        "km_pop_signature": b64(sign(rsa_key(3), text)),
+    }
+    renewed = http.post("/api/v1/certificates/renew", json=body)
+    assert renewed.status_code == 200, renewed.text
+    new = renewed.json()
+    km = x509.load_der_x509_certificate(base64.b64decode(new["km_certificate"]))
+    assert km.public_key() == rsa_key(3).public_key()
+    verify_issued(ra_services, new, demo_customer(USER).spec.rrn, random_num)  # same R, same VID
+    for old in (issued["serial"], issued["km_serial"]):
+        assert _status(ra_services, int(old, 16)) is RecordStatus.REVOKED
+    revoke_challenge = http.post("/api/v1/certificates/challenges", json={"purpose": "revoke"}).json()
+    revoked = http.post(
+        "/api/v1/certificates/revoke",
+        json={
+            "challenge_id": revoke_challenge["challenge_id"],
+            "certificate": new["certificate"],
+            "signature": b64(sign(rsa_key(2), revoke_challenge["challenge"])),
+            "reason": "keyCompromise",
+        },
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert _status(ra_services, km.serial_number) is RecordStatus.REVOKED  # the holder's revocation takes both

@@ -17,7 +17,8 @@ import { $, bi, clearError, say, setBusy, showError } from "./bank-shell.js";
 import { day, fillFacts, loadConfig } from "./bank-certs.js";
 import { parseCertificate } from "./certinfo.js";
 import { Asn1Error, InvalidInputError, JointcertError, WrongPasswordError } from "./errors.js";
-import { CERT_FILE, KEY_FILE, canWriteFolders, download, readPicked, writeToFolder } from "./npki-files.js";
+import { CERT_FILE, KEY_FILE, KM_CERT_FILE, KM_KEY_FILE, canWriteFolders, download, readPicked, writeToFolder }
+  from "./npki-files.js";
 import { decryptPkcs8, encryptPkcs8 } from "./pbes2.js";
 import { qrSvg } from "./qr-svg.js";
 import { receivePayload, sendPayload, waitForTransfer } from "./relay.js";
@@ -47,7 +48,7 @@ class Importer {
   constructor() {
     /** @type {AbortController | null} */
     this.controller = null;
-    /** @type {{certificateDer: Uint8Array, encryptedKey: Uint8Array} | null} */
+    /** @type {import("./relay.js").Payload | null} */
     this.payload = null;
     /** @type {import("./certinfo.js").CertificateInfo | null} */
     this.info = null;
@@ -110,6 +111,8 @@ class Importer {
     setBusy(true, "password-button");
     try {
       wipe(await decryptPkcs8(/** @type {any} */ (this.payload).encryptedKey, input.value));
+      const km = /** @type {any} */ (this.payload).km; // the km key opens with the same password
+      if (km) wipe(await decryptPkcs8(km.encryptedKey, input.value));
       input.value = "";
       this.offerSave();
     } catch (err) {
@@ -134,15 +137,17 @@ class Importer {
     $("save-panel").hidden = false;
     $("folder-button").hidden = !canWriteFolders();
     $("folder-help").hidden = !canWriteFolders();
+    const paired = Boolean(/** @type {any} */ (this.payload)?.km);
+    for (const id of ["download-km-cert", "download-km-key"]) $(id).hidden = !paired; // a sign + km pair: 4 files
     fillFacts($("saved-facts"), factsOf(/** @type {any} */ (this.info)));
     $("save-title").focus();
   }
 
   async saveToFolder() {
     clearError("save-error");
-    const { certificateDer, encryptedKey } = /** @type {any} */ (this.payload);
+    const { certificateDer, encryptedKey, km } = /** @type {any} */ (this.payload);
     try {
-      const folder = await writeToFolder(/** @type {any} */ (this.info), certificateDer, encryptedKey);
+      const folder = await writeToFolder(/** @type {any} */ (this.info), certificateDer, encryptedKey, km);
       say($("save-status"), `NPKI 폴더의 ${folder}에 저장했습니다.`, `Saved in the NPKI folder under ${folder}.`);
       $("save-status").dataset.folder = folder;
     } catch (err) {
@@ -151,11 +156,13 @@ class Importer {
     }
   }
 
-  /** @param {"cert" | "key"} which */
+  /** @param {"cert" | "key" | "km-cert" | "km-key"} which */
   downloadFile(which) {
-    const { certificateDer, encryptedKey } = /** @type {any} */ (this.payload);
+    const { certificateDer, encryptedKey, km } = /** @type {any} */ (this.payload);
     if (which === "cert") download(CERT_FILE, certificateDer);
-    else download(KEY_FILE, encryptedKey);
+    else if (which === "key") download(KEY_FILE, encryptedKey);
+    else if (km && which === "km-cert") download(KM_CERT_FILE, km.certificateDer);
+    else if (km) download(KM_KEY_FILE, km.encryptedKey);
     say($("save-status"), "내려받은 두 파일을 NPKI 폴더의 인증서 폴더에 넣으십시오.",
       "Put both downloaded files into the certificate's folder in the NPKI folder.");
   }
@@ -185,6 +192,8 @@ function importPage() {
   $("folder-button").addEventListener("click", () => importer.saveToFolder());
   $("download-cert").addEventListener("click", () => importer.downloadFile("cert"));
   $("download-key").addEventListener("click", () => importer.downloadFile("key"));
+  $("download-km-cert").addEventListener("click", () => importer.downloadFile("km-cert"));
+  $("download-km-key").addEventListener("click", () => importer.downloadFile("km-key"));
   importer.start();
 }
 
