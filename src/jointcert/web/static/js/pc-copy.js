@@ -215,6 +215,20 @@ async function openKeyFile(signPri, password) {
   }
 }
 
+/**
+ * kmCert.der + kmPri.key when both are picked (a sign + km pair), null when neither is; one alone is an error.
+ * @returns {Promise<{certificateDer: Uint8Array, kmPri: Uint8Array} | null>}
+ */
+async function pickedKm() {
+  const certInput = /** @type {HTMLInputElement} */ ($("km-cert-file"));
+  const keyInput = /** @type {HTMLInputElement} */ ($("km-key-file"));
+  const picked = [certInput, keyInput].filter((i) => i.files?.length).length;
+  if (picked === 0) return null;
+  const missing = /** @type {[string, string]} */ (["kmCert.der와 kmPri.key를 함께 선택하십시오.",
+    "Choose kmCert.der and kmPri.key together."]);
+  return { certificateDer: await readPicked(certInput, missing), kmPri: await readPicked(keyInput, missing) };
+}
+
 /** @param {SubmitEvent} event */
 async function exportCertificate(event) {
   event.preventDefault();
@@ -228,11 +242,14 @@ async function exportCertificate(event) {
   }
   let certificateDer;
   let signPri;
+  /** @type {{certificateDer: Uint8Array, kmPri: Uint8Array} | null} */
+  let kmFiles = null;
   try {
     certificateDer = await readPicked(/** @type {HTMLInputElement} */ ($("cert-file")),
       ["signCert.der 파일을 선택하십시오.", "Choose the signCert.der file."]);
     signPri = await readPicked(/** @type {HTMLInputElement} */ ($("key-file")),
       ["signPri.key 파일을 선택하십시오.", "Choose the signPri.key file."]);
+    kmFiles = await pickedKm();
   } catch (err) {
     showError("export-error", err);
     return;
@@ -252,11 +269,17 @@ async function exportCertificate(event) {
   setBusy(true, "export-button");
   say($("export-progress"), "암호화해서 보내는 중…", "Encrypting and sending…");
   let pkcs8;
+  let kmPkcs8;
   try {
     pkcs8 = await openKeyFile(signPri, password.value);
     const encryptedKey = await encryptPkcs8(pkcs8, password.value);
+    let km = null; // the encryption pair, under the same password
+    if (kmFiles) {
+      kmPkcs8 = await openKeyFile(kmFiles.kmPri, password.value);
+      km = { certificateDer: kmFiles.certificateDer, encryptedKey: await encryptPkcs8(kmPkcs8, password.value) };
+    }
     password.value = "";
-    const sent = await sendPayload(code.value, certificateDer, encryptedKey);
+    const sent = await sendPayload(code.value, certificateDer, encryptedKey, { km });
     say($("export-progress"), "휴대폰이 받기를 기다리는 중…", "Waiting for the phone to receive…");
     await waitForTransfer(sent.id, { interval: POLL_MS, onStatus: (s) => countdown(s, "export-progress") });
     $("export-panel").hidden = true;
@@ -279,6 +302,7 @@ async function exportCertificate(event) {
     $("export-error").dataset.code = errCode;
   } finally {
     if (pkcs8) wipe(pkcs8);
+    if (kmPkcs8) wipe(kmPkcs8);
     setBusy(false, "export-button");
   }
 }
