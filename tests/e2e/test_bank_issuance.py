@@ -222,14 +222,20 @@ class Stored:
     meta: dict[str, Any]
     pkcs8: bytes
     random_num: bytes
+    km_certificate: x509.Certificate | None = None  # the encryption certificate of the sign + km pair
+    km_pkcs8: bytes | None = None
 
     def key_secrets(self) -> tuple[bytes, ...]:
-        """The PKCS#8 and the private numbers: none may ever be sent."""
-        key = load_der_private_key(self.pkcs8, None)
-        assert isinstance(key, rsa.RSAPrivateKey)
-        numbers = key.private_numbers()
-        as_bytes = [n.to_bytes((n.bit_length() + 7) // 8, "big") for n in (numbers.d, numbers.p, numbers.q)]
-        return (self.pkcs8, *as_bytes)
+        """The PKCS#8s (signing and km) and their private numbers: none may ever be sent."""
+        found: list[bytes] = []
+        for pkcs8 in (self.pkcs8, self.km_pkcs8):
+            if pkcs8 is None:
+                continue
+            key = load_der_private_key(pkcs8, None)
+            assert isinstance(key, rsa.RSAPrivateKey)
+            numbers = key.private_numbers()
+            found += [pkcs8, *(n.to_bytes((n.bit_length() + 7) // 8, "big") for n in (numbers.d, numbers.p, numbers.q))]
+        return tuple(found)
 
 
 def wallet(page: Page) -> Stored:
@@ -242,13 +248,18 @@ def wallet(page: Page) -> Stored:
             const opened = await vault.exportPkcs8(all[0].id, password);
             vault.close();
             return { count: all.length, meta: all[0].meta, cert: toBase64(all[0].certificateDer),
-                     pkcs8: toBase64(opened.pkcs8), r: toBase64(opened.randomNum) };
+                     pkcs8: toBase64(opened.pkcs8), r: toBase64(opened.randomNum),
+                     km: all[0].kmCertificateDer && toBase64(all[0].kmCertificateDer),
+                     kmPkcs8: opened.km && toBase64(opened.km.pkcs8) };
         }""",
         PASSWORD,
     )
     assert listed["count"] == 1
     cert = x509.load_der_x509_certificate(base64.b64decode(listed["cert"]))
-    return Stored(cert, listed["meta"], base64.b64decode(listed["pkcs8"]), base64.b64decode(listed["r"]))
+    km = None if not listed["km"] else x509.load_der_x509_certificate(base64.b64decode(listed["km"]))
+    km_pkcs8 = None if not listed["kmPkcs8"] else base64.b64decode(listed["kmPkcs8"])
+    pkcs8, r = base64.b64decode(listed["pkcs8"]), base64.b64decode(listed["r"])
+    return Stored(cert, listed["meta"], pkcs8, r, km, km_pkcs8)
 
 
 def wallet_size(page: Page) -> int:
@@ -346,6 +357,12 @@ def test_ars_app_certificate_limited_use(
     stored = wallet(page)
     assert stored.meta["type"] == "limited"
     check_certificate(bank, stored, user)
+    km = stored.km_certificate  # the wallet keeps the encryption pair issued with it
+    assert km is not None and stored.km_pkcs8 is not None and km.subject == stored.certificate.subject
+    assert km.extensions.get_extension_for_class(x509.KeyUsage).value.key_encipherment
+    km_key = load_der_private_key(stored.km_pkcs8, None)
+    assert isinstance(km_key, rsa.RSAPrivateKey) and km_key.public_key() == km.public_key()
+    assert stored.meta["kmSerial"] == format(km.serial_number, "x")
     pins = {"/account": spec.accounts[0].pin, "/app-cert/pin": spec.app_cert.pin}
     check_traffic(recorder, stored, pins)
     assert page.evaluate("Object.keys(localStorage).every((k) => !k.includes('issuance'))")
@@ -371,6 +388,8 @@ def test_ars_app_certificate_limited_use(
     shot("19-revoked")
     record = bank.services.authority.certificate(stored.certificate.serial_number)
     assert record is not None and record.status.value == "revoked"
+    km_record = bank.services.authority.certificate(km.serial_number)  # the pair is revoked together
+    assert km_record is not None and km_record.status.value == "revoked"
     recorder.assert_never_sent(passwords=(PASSWORD,), secrets=stored.key_secrets())
 
 

@@ -15,17 +15,20 @@ import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import ocsp
 from playwright.sync_api import Browser, Page, expect
 
 from jointcert.app import Services
+from jointcert.ca.authority import IssuanceRequest, SignatureProof
 from jointcert.ca.hierarchy import ISSUING
 from jointcert.clock import FakeClock
+from jointcert.npki.keyfile import PrivateKeyBundle, encode_pkcs8, generate_bundle
 from jointcert.types import CertType
 from jointcert.web.app import create_app
 from tests.e2e.harness.axe import assert_no_violations
 from tests.e2e.harness.bank import PHONE, START, fresh_instance, issue, phone_page, save_in_wallet, shot, unlock_in_page
-from tests.e2e.harness.support import RequestRecorder
+from tests.e2e.harness.support import RequestRecorder, b64, unb64
 
 pytestmark = pytest.mark.browser
 
@@ -202,3 +205,66 @@ def test_change_password_and_delete_with_the_keyboard(
         expect(page.locator("#wallet-message")).to_contain_text("deleted from this device")
 
     recorder.assert_never_sent(passwords=(PASSWORD, NEW_PASSWORD, WRONG), secrets=issued.secrets())
+
+
+def test_renewing_a_pair_renews_both(
+    instance: Instance, live_server: Callable[[object], str], browser: Browser, recorder: RequestRecorder
+) -> None:
+    """An entry holding kmCert.der is renewed as a pair: a new km key made in the page, both old ones superseded."""
+    services = instance.services
+    sign, km = generate_bundle(), PrivateKeyBundle(generate_bundle().key, None)
+
+    def spki(key: rsa.RSAPrivateKey) -> bytes:
+        return key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def proof(key: rsa.RSAPrivateKey) -> SignatureProof:
+        return SignatureProof(b"pop", key.sign(b"pop", padding.PKCS1v15(), hashes.SHA256()))
+
+    request = IssuanceRequest(
+        CertType.LIMITED, "이갱신", "8501021234567", sign.random_num, spki(sign.key), proof(sign.key), "api",
+        km_public_key_der=spki(km.key), km_pop=proof(km.key),
+    )  # fmt: skip
+    issued = services.authority.issue(request)
+    assert issued.km is not None
+    base = live_server(create_app(services))
+    with phone_page(browser, recorder) as page:
+        open_wallet(page, base)
+        page.evaluate(
+            """async ([cert, pkcs8, kmCert, kmPkcs8, password]) => {
+                const { openVault } = await import("/static/js/vault.js");
+                const { fromBase64 } = await import("/static/js/bytes.js");
+                const vault = await openVault();
+                await vault.saveCredential({ pkcs8: fromBase64(pkcs8), certificateDer: fromBase64(cert),
+                  km: { pkcs8: fromBase64(kmPkcs8), certificateDer: fromBase64(kmCert) } }, password);
+                vault.close();
+            }""",
+            [b64(issued.der), b64(encode_pkcs8(sign)), b64(issued.km.der), b64(encode_pkcs8(km)), PASSWORD],
+        )
+        instance.clock.advance(timedelta(days=340))
+        open_wallet(page, base)
+        page.click("#action-renew")
+        page.fill("#renew-password", PASSWORD)
+        page.click("#renew-submit")
+        expect(page.locator("#wallet-message")).to_contain_text("인증서를 갱신했습니다", timeout=20_000)
+        new_km: str = page.evaluate(
+            """async () => {
+                const { openVault } = await import("/static/js/vault.js");
+                const { toBase64 } = await import("/static/js/bytes.js");
+                const vault = await openVault();
+                const [credential] = await vault.listCredentials();
+                vault.close();
+                return toBase64(credential.kmCertificateDer);
+            }"""
+        )
+    renewed_km = x509.load_der_x509_certificate(unb64(new_km))
+    assert renewed_km.serial_number != issued.km.serial
+    for serial, status in (
+        (issued.serial, "revoked"),
+        (issued.km.serial, "revoked"),
+        (renewed_km.serial_number, "issued"),
+    ):
+        record = services.authority.certificate(serial)
+        assert record is not None and record.status.value == status
+    recorder.assert_never_sent(passwords=(PASSWORD,), secrets=(encode_pkcs8(km), encode_pkcs8(sign)))

@@ -30,6 +30,7 @@ from tests.e2e.harness.axe import assert_no_violations
 from tests.e2e.harness.bank import PHONE, shot
 from tests.e2e.harness.support import RequestRecorder, unb64
 from tests.e2e.test_relay_copy import Live, _credential_in_browser, _unlock_and_sign
+from tests.e2e.test_relay_km_pair_copy import _issue_pair
 from tests.unit.relay.factories import issue_npki_folder
 
 pytestmark = pytest.mark.browser
@@ -246,3 +247,55 @@ def test_pc_to_phone_on_the_web(
         passwords=(PASSWORD, WRONG, code.replace("-", "")[4:]),
         secrets=(pkcs8, encode_pkcs8(bundle), bundle.random_num or b"", seed_key),
     )
+
+
+def test_pc_to_phone_on_the_web_with_a_km_pair(
+    browser: Browser, live: Live, recorder: RequestRecorder, tmp_path: Path
+) -> None:
+    """The PC page sends signCert.der + signPri.key with kmCert.der + kmPri.key; the phone's wallet keeps both."""
+    cert, sign, km_cert, km = _issue_pair(live)
+    files = tmp_path / "web"
+    files.mkdir()
+    for name, data in (
+        ("signCert.der", cert),
+        ("signPri.key", wrap_key(sign, PASSWORD)),  # as the import page writes it (PBES2, AES-256-CBC)
+        ("kmCert.der", km_cert),
+        ("kmPri.key", wrap_key(km, PASSWORD)),
+    ):
+        (files / name).write_bytes(data)
+    with (
+        device(browser, recorder, PHONE) as phone,
+        device(browser, recorder, PC, pc=True) as pc,
+    ):
+        _open(phone, f"{live.url}/bank/copy/from-pc")
+        phone.wait_for_selector("#copy-code[data-code]", timeout=20_000)
+        code = phone.get_attribute("#copy-code", "data-code") or ""
+        _open(pc, f"{live.url}/bank/pc/certs/export")
+        pc.fill("#export-code", code)
+        pc.set_input_files("#cert-file", str(files / "signCert.der"))
+        pc.set_input_files("#key-file", str(files / "signPri.key"))
+        pc.set_input_files("#km-cert-file", str(files / "kmCert.der"))
+        pc.click("#export-button")  # kmPri.key missing: both km files or neither
+        expect(pc.locator("#export-error")).to_contain_text("kmPri.key")
+        pc.set_input_files("#km-key-file", str(files / "kmPri.key"))
+        pc.fill("#export-password", PASSWORD)
+        pc.click("#export-button")
+        expect(phone.locator("#password-panel")).to_be_visible(timeout=30_000)
+        phone.fill("#received-password", PASSWORD)
+        phone.click("#password-button")
+        expect(phone.locator("#done-panel")).to_be_visible(timeout=20_000)
+        held = phone.evaluate(
+            """async (password) => {
+                const { openVault } = await import("/static/js/vault.js");
+                const { toBase64 } = await import("/static/js/bytes.js");
+                const vault = await openVault();
+                const [credential] = await vault.listCredentials();
+                const exported = await vault.exportPkcs8(credential.id, password);
+                vault.close();
+                return { km: toBase64(credential.kmCertificateDer), kmPkcs8: toBase64(exported.km.pkcs8) };
+            }""",
+            PASSWORD,
+        )
+    assert unb64(held["km"]) == km_cert
+    assert decode_pkcs8(unb64(held["kmPkcs8"])).key.private_numbers() == km.key.private_numbers()
+    recorder.assert_never_sent(passwords=(PASSWORD,), secrets=(encode_pkcs8(km), encode_pkcs8(sign)))

@@ -204,10 +204,12 @@ class Flow:
         self.ok("/contact", method="GET")
         self.ok("/contact", {})
 
-    def enroll(self, key: rsa.RSAPrivateKey, random_num: bytes) -> httpx.Response:
+    def enroll(
+        self, key: rsa.RSAPrivateKey, random_num: bytes, km_key: rsa.RSAPrivateKey | None = None
+    ) -> httpx.Response:
         challenge = self.ok("/enrollment/challenge")["challenge"]
         self.challenge = challenge
-        return self.post("/enrollment", enrollment_body(key, challenge, random_num))
+        return self.post("/enrollment", enrollment_body(key, challenge, random_num, km_key))
 
     def confirm(self, key: rsa.RSAPrivateKey, serial: str) -> httpx.Response:
         """The app saved the certificate: confirm it (signed by the new key)."""

@@ -55,9 +55,12 @@ def _errors(findings: list[dict[str, str]]) -> list[str]:
 def test_certificates_have_no_pkilint_errors(live: LiveInstance) -> None:
     paths: list[Path] = []
     for cert_type in CertType:
-        issued = live.services.authority.issue(make_request(_key(), cert_type=cert_type))
+        issued = live.services.authority.issue(make_request(_key(), cert_type=cert_type, km_key=_key()))
         paths.append(live.files / f"lint-{cert_type}.der")
         paths[-1].write_bytes(issued.der)
+        assert issued.km is not None  # the encryption (km) certificate of the pair, linted the same way
+        paths.append(live.files / f"lint-{cert_type}km.der")
+        paths[-1].write_bytes(issued.km.der)
     for slug, signer in live.services.signers.items():
         paths.append(live.files / f"lint-{slug}.der")
         paths[-1].write_bytes(signer.certificate.public_bytes(serialization.Encoding.DER))

@@ -16,6 +16,10 @@ Numbered steps, as in Boulder's issuance cycle:
 :meth:`CertificateAuthority.renew` runs the same steps for a renewal (CMP ``kur``): the CA never stores resident
 numbers, so the new certificate carries the old one's identifyData (VID) unchanged and the same holder hash.
 
+A request that carries a second (encryption) key is issued as a sign + km pair in one unit (``ca/unit.py``): both
+intended certificates are recorded with their audit entries in one transaction, both signed, both stored in one
+transaction; revoking either revokes the pair, renewing the signing one with a new km key renews both.
+
 Nothing is signed without a committed record. A record left ``pending`` by a crash between steps 4 and 6 is
 made ``void`` by :meth:`CertificateAuthority.recover_stale` (run by ``serve`` and before every CRL): void serials
 are listed on the CRL and answered ``revoked`` by OCSP — never ``good`` for something the CA cannot show.
@@ -26,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 
 from cryptography import x509
@@ -55,14 +59,14 @@ from jointcert.ca.ports import (
     CertificateRecord,
     CertificateStore,
     CrlPartitions,
-    PendingRecord,
     RecordStatus,
 )
 from jointcert.ca.presets import preset_for
-from jointcert.ca.profiles import PROFILES, Profile, UrlSet
+from jointcert.ca.profiles import ALL_PROFILES, Profile, UrlSet, km_profile_for
 from jointcert.ca.stats import Counters
 from jointcert.ca.tbs import SubscriberFields, assemble_certificate, der_length, profile_builder, subscriber_builder
-from jointcert.ca.validate import CHANNELS, ValidRequest, validate_parts, validate_request
+from jointcert.ca.unit import IntendedCertificate, pair_up, pending_records
+from jointcert.ca.validate import CHANNELS, ValidRequest, validate_km_key, validate_parts, validate_request
 from jointcert.clock import Clock
 from jointcert.config import CaSettings
 from jointcert.errors import InvalidInput
@@ -108,6 +112,8 @@ class IssuanceRequest:
     bank_code: str | None = None
     confirm_later: bool = False  # supersede older certificates only at confirm() (CMP certConf)
     request_key: str | None = None  # idempotency key: the same key returns the certificate issued for it
+    km_public_key_der: bytes | None = None  # the encryption key: issue a sign + km pair (kmCert.der)
+    km_pop: SignatureProof | None = None  # its proof of possession (a signature by the km key)
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,8 @@ class RenewalRequest:
     pop: SignatureProof
     channel: str
     confirm_later: bool = False
+    km_public_key_der: bytes | None = None  # a new encryption key: renew the sign + km pair
+    km_pop: SignatureProof | None = None
 
 
 @dataclass(frozen=True)
@@ -132,14 +140,15 @@ class IssuedCertificate:
     not_before: datetime
     not_after: datetime
     superseded_serial: int | None
+    km: IssuedCertificate | None = None  # the encryption certificate issued with it (kmCert.der)
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    fields: SubscriberFields
-    unique_id: str
-    tbs: bytes
-    partition: int | None = None
+_Planned = tuple[Profile, rsa.RSAPublicKey, bytes | None, int | None]  # profile, key, identifyData, partition
+
+
+def sha256(der: bytes) -> str:
+    """The hex SHA-256 fingerprint written into the ``certificate.issued`` audit entry."""
+    return hashlib.sha256(der).hexdigest()
 
 
 def _identify_data(real_name: str, rrn: str, random_num: bytes | None) -> bytes:
@@ -208,16 +217,16 @@ class CertificateAuthority:
             counters=self.counters,
             audit=audit,
             lint_key=self._lint_key,
-            profiles=PROFILES.values(),
+            profiles=[self.preset.profile(p) for p in ALL_PROFILES],
         )
         # CRL partitions: each certificate's distribution point names its partition's CRL (ca/crl.py)
         self._partitions = partitions if settings.crl_partition_size > 0 else None
         self._listeners: list[Callable[[int], None]] = []
         self._hygiene = hygiene  # Debian weak keys and compromised keys (ca/key_hygiene.py)
 
-    def _base(self, cert_type: CertType, partition: int | None) -> x509.CertificateBuilder:
-        """The profile's builder for one CRL partition (made once per type and partition)."""
-        profile = self.preset.profile(PROFILES[cert_type])  # keyed by value: a changed profile gets a new builder
+    def _base(self, profile: Profile, partition: int | None) -> x509.CertificateBuilder:
+        """The profile's builder for one CRL partition (made once per profile value and partition: a changed
+        profile gets a new builder)."""
         base = self._bases.get((profile, partition))
         if base is None:
             notice_first = self.preset.notice_first
@@ -266,9 +275,18 @@ class CertificateAuthority:
             return None
         if record.status is not RecordStatus.ISSUED or record.der is None or record.cert_type is None:
             raise RecordCollision(f"The record of this request is {record.status.value}.")
-        certificate = x509.load_der_x509_certificate(record.der)
+        return self._issued_of(record, record.cert_type)
+
+    def _issued_of(self, record: CertificateRecord, cert_type: CertType) -> IssuedCertificate:
+        """A stored record as an :class:`IssuedCertificate`, with its km certificate when it has one."""
+        der = record.der or b""
+        km = None
+        if not record.is_km and record.pair_serial is not None:
+            pair = self._store.get(self.slug, record.pair_serial)
+            km = None if pair is None or pair.der is None else self._issued_of(pair, cert_type)
+        certificate = x509.load_der_x509_certificate(der)
         return IssuedCertificate(
-            record.serial, certificate, record.der, record.cert_type, record.not_before, record.not_after, None
+            record.serial, certificate, der, cert_type, record.not_before, record.not_after, None, km
         )
 
     def record_for(self, request_key: str) -> CertificateRecord | None:
@@ -285,6 +303,13 @@ class CertificateAuthority:
             self.counters.inc("issuance_rejected")
             raise
         return self._run(valid, old.holder_hash, identify, request.channel, supersede=not request.confirm_later)
+
+    def pair_of(self, serial: int) -> CertificateRecord | None:
+        """The other certificate of a sign + km pair (``None`` for a single certificate)."""
+        record = self._store.get(self.slug, serial)
+        if record is None or record.pair_serial is None:
+            return None
+        return self._store.get(self.slug, record.pair_serial)
 
     def _validate_renewal(self, request: RenewalRequest) -> tuple[CertificateRecord, ValidRequest, bytes]:
         if request.channel not in CHANNELS:
@@ -309,6 +334,13 @@ class CertificateAuthority:
         )
         if valid.public_key == cert.public_key():
             raise KeyReused()
+        km_pop = request.km_pop
+        km_message, km_signature = (None, None) if km_pop is None else (km_pop.message, km_pop.signature)
+        valid = validate_km_key(valid, request.km_public_key_der, km_message, km_signature)
+        pair = self.pair_of(old.serial) if valid.km_key is not None else None
+        old_km = None if pair is None else pair.certificate
+        if old_km is not None and valid.km_key == old_km.public_key():
+            raise KeyReused()
         return old, valid, identify
 
     def _run(
@@ -321,30 +353,43 @@ class CertificateAuthority:
         supersede: bool,
         key: str | None = None,
     ) -> IssuedCertificate:
-        if self._hygiene is not None:
-            try:
-                self._hygiene.check(valid.public_key)  # 1. validate (the checks that need data)
-            except Exception:
-                self.counters.inc("issuance_rejected")
-                raise
-        partition = self._partition()  # assigned once per issuance: the DP written into the certificate
+        self._check_hygiene(valid)  # 1. validate (the checks that need data)
+        plan: list[_Planned] = [
+            (self.preset.profile(valid.profile), valid.public_key, identify, self._partition())
+        ]  # the DP written into each
+        if valid.km_key is not None:
+            km_profile = self.preset.profile(km_profile_for(valid.profile.cert_type))
+            plan.append((km_profile, valid.km_key, None, self._partition()))
         for attempt in range(_MAX_ATTEMPTS):
-            prepared = self._lint(valid, self._build(valid, identify, partition))  # 2. build, 3. lint
+            unit = pair_up([self._lint(p) for p in self._build(valid, plan)])  # 2. build, 3. lint
             try:
-                self._record(prepared, valid, holder, channel, key)  # 4. record (committed)
+                self._record(unit, holder, channel, key)  # 4. record the whole unit (one transaction)
             except RecordCollision:
                 log.warning("serial or unique id collision (attempt %d); rebuilding", attempt + 1)
                 continue
             faults.point("after_record")
-            der = assemble_certificate(prepared.tbs, self.issuing.sign_tbs(prepared.tbs))  # 5. sign
+            ders = [assemble_certificate(p.tbs, self.issuing.sign_tbs(p.tbs)) for p in unit]  # 5. sign
             faults.point("after_sign")
-            issued = self._store_issued(prepared, valid, der, supersede=supersede)  # 6. store
+            issued = self._store_issued(unit, ders, supersede=supersede)  # 6. store (one transaction)
             faults.point("after_store")
-            self.lint_gate.issued(issued.serial, der, self.preset.profile(valid.profile))  # the background sample (template linting)
+            for intended, der in zip(unit, ders, strict=True):  # the background sample (template linting)
+                self.lint_gate.issued(intended.fields.serial, der, intended.profile)
             return issued
         raise RecordCollision("Could not allocate a unique serial number.")
 
-    def _build(self, valid: ValidRequest, identify: bytes, partition: int | None) -> _Prepared:
+    def _check_hygiene(self, valid: ValidRequest) -> None:
+        if self._hygiene is None:
+            return
+        try:
+            for public_key in (valid.public_key, valid.km_key):
+                if public_key is not None:
+                    self._hygiene.check(public_key)
+        except Exception:
+            self.counters.inc("issuance_rejected")
+            raise
+
+    def _build(self, valid: ValidRequest, plan: list[_Planned]) -> list[IntendedCertificate]:
+        """The unit's certificates: one subject (same cn and unique digits) and validity for every one of them."""
         now = self._clock.now().replace(microsecond=0)
         days = valid.profile.validity_days or self._settings.validity_days
         last_day = (now + timedelta(days=days)).astimezone(_KST).date()
@@ -354,66 +399,71 @@ class CertificateAuthority:
             self._settings, valid.profile.subject_ou, valid.bank_unit, valid.real_name, unique_id
         )
         start = self.preset.not_before(now)
-        fields = SubscriberFields(new_serial(), subject, valid.public_key, start, not_after, identify)
-        return _Prepared(fields, unique_id, b"", partition)
+        return [
+            IntendedCertificate(
+                profile,
+                SubscriberFields(new_serial(), subject, public_key, start, not_after, identify),
+                unique_id,
+                partition=partition,
+            )
+            for profile, public_key, identify, partition in plan
+        ]
 
-    def _lint(self, valid: ValidRequest, prepared: _Prepared) -> _Prepared:
-        builder = subscriber_builder(self._base(valid.profile.cert_type, prepared.partition), prepared.fields)
+    def _lint(self, intended: IntendedCertificate) -> IntendedCertificate:
+        builder = subscriber_builder(self._base(intended.profile, intended.partition), intended.fields)
         lint_cert = builder.sign(self._lint_key, hashes.SHA256())
-        problems = self.lint_gate.check(lint_cert, self.preset.profile(valid.profile), prepared.partition)
+        problems = self.lint_gate.check(lint_cert, intended.profile, intended.partition)
         if problems:
             self.counters.inc("lint_failures")
             raise LintFailed(findings=problems)
-        return _Prepared(prepared.fields, prepared.unique_id, lint_cert.tbs_certificate_bytes, prepared.partition)
+        return replace(intended, tbs=lint_cert.tbs_certificate_bytes)
 
-    def _record(
-        self, prepared: _Prepared, valid: ValidRequest, holder: bytes | None, channel: str, key: str | None
-    ) -> None:
-        fields = prepared.fields
-        record = PendingRecord(
-            issuer=self.slug,
-            serial=fields.serial,
-            profile=valid.profile.name,
-            subject=fields.subject.rfc4514_string(),
-            unique_id=prepared.unique_id,
-            holder_hash=holder,
-            not_before=fields.not_before,
-            not_after=fields.not_after,
-            tbs_sha256=hashlib.sha256(prepared.tbs).digest(),
-            created_at=self._clock.now(),
-            channel=channel,
-            request_key=key,
-            crl_partition=prepared.partition,
+    def _record(self, unit: list[IntendedCertificate], holder: bytes | None, channel: str, key: str | None) -> None:
+        now = self._clock.now()
+        records, events = pending_records(
+            unit, issuer=self.slug, holder=holder, channel=channel, request_key=key, now=now
         )
-        data = {"serial": format(fields.serial, "x"), "profile": record.profile, "channel": channel}
-        self._store.record_pending(record, self._event("certificate.recorded", f"channel:{channel}", data))
+        self._store.record_unit(records, events)
 
     def _store_issued(
-        self, prepared: _Prepared, valid: ValidRequest, der: bytes, *, supersede: bool
+        self, unit: list[IntendedCertificate], ders: list[bytes], *, supersede: bool
     ) -> IssuedCertificate:
-        serial = prepared.fields.serial
-        fingerprint = hashlib.sha256(der).hexdigest()
-        event = self._event("certificate.issued", "ca", {"serial": format(serial, "x"), "sha256": fingerprint})
-        superseded = self._store.mark_issued(
+        events = [
+            self._event("certificate.issued", "ca", {"serial": format(p.serial, "x"), "sha256": sha256(der)})
+            for p, der in zip(unit, ders, strict=True)
+        ]
+        superseded = self._store.mark_unit_issued(
             self.slug,
-            serial,
-            der,
+            [(p.serial, der) for p, der in zip(unit, ders, strict=True)],
             at=self._clock.now(),
-            event=event,
+            events=events,
             supersede=self._superseded_event if supersede else None,
         )
-        self.counters.inc("certificates_issued")
+        self.counters.inc("certificates_issued", len(unit))
         for old in superseded:
             self._notify(old)
-        return IssuedCertificate(
-            serial=serial,
-            certificate=x509.load_der_x509_certificate(der),
-            der=der,
-            cert_type=valid.profile.cert_type,
-            not_before=prepared.fields.not_before,
-            not_after=prepared.fields.not_after,
-            superseded_serial=superseded[-1] if superseded else None,
-        )
+        older = self._superseded_signing(superseded)
+        results = [
+            IssuedCertificate(
+                serial=p.serial,
+                certificate=x509.load_der_x509_certificate(der),
+                der=der,
+                cert_type=p.profile.cert_type,
+                not_before=p.fields.not_before,
+                not_after=p.fields.not_after,
+                superseded_serial=older,
+            )
+            for p, der in zip(unit, ders, strict=True)
+        ]
+        return replace(results[0], km=results[1] if len(results) > 1 else None)
+
+    def _superseded_signing(self, superseded: list[int]) -> int | None:
+        """The newest superseded signing certificate among ``superseded`` (which may hold km certificates)."""
+        for serial in reversed(superseded):
+            record = self._store.get(self.slug, serial)
+            if record is not None and not record.is_km:
+                return serial
+        return None
 
     def confirm(self, serial: int) -> list[int]:
         """The requester accepted ``serial`` (issued with ``confirm_later``): revoke the holder's older
@@ -448,10 +498,19 @@ class CertificateAuthority:
             raise InvalidInput(
                 "Certificate hold is not supported: revocation is final.", message_ko="보류는 지원하지 않습니다."
             )
-        event = self._event("certificate.revoked", actor, {"serial": format(serial, "x"), "reason": reason.value})
-        self._store.revoke(self.slug, serial, reason, self._clock.now(), event)
-        self.counters.inc("certificates_revoked")
-        self._notify(serial)
+
+        def revoked(target: int, pair: int | None = None) -> AuditEvent:
+            data: dict[str, object] = {"serial": format(target, "x"), "reason": reason.value}
+            if pair is not None:
+                data["pair_of"] = format(pair, "x")  # revoked because the other certificate of its pair was
+            return self._event("certificate.revoked", actor, data)
+
+        record = self._store.revoke(
+            self.slug, serial, reason, self._clock.now(), revoked(serial), pair_event=lambda p: revoked(p, serial)
+        )
+        for target in (serial, *([] if record.pair_serial is None else [record.pair_serial])):
+            self.counters.inc("certificates_revoked")
+            self._notify(target)
 
     def recover_stale(self, max_age: timedelta = timedelta(minutes=5), *, actor: str = "recovery") -> list[int]:
         """Void records left pending (never stored as signed) for longer than ``max_age``; they count as revoked."""

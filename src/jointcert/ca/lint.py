@@ -180,6 +180,13 @@ def _subject_problems(cert: x509.Certificate, profile: Profile) -> list[str]:
     return problems
 
 
+def _usage_bits(usage: x509.KeyUsage) -> set[str]:
+    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement")
+    found = {n for n in names if getattr(usage, n)}
+    found |= {n for n in ("key_cert_sign", "crl_sign") if getattr(usage, n)}
+    return found
+
+
 def _extension_problems(cert: x509.Certificate, profile: Profile, issuer: CaSigner) -> list[str]:
     problems: list[str] = []
     ku = _ext(cert, ExtensionOID.KEY_USAGE)
@@ -187,8 +194,8 @@ def _extension_problems(cert: x509.Certificate, profile: Profile, issuer: CaSign
         problems.append("keyUsage missing or not critical")
     elif isinstance(ku.value, x509.KeyUsage):
         usage = ku.value
-        if not (usage.digital_signature and usage.content_commitment) or usage.key_cert_sign or usage.crl_sign:
-            problems.append("keyUsage is not digitalSignature+nonRepudiation")
+        if _usage_bits(usage) != set(profile.key_usage):
+            problems.append(f"keyUsage is not exactly {'+'.join(profile.key_usage)}")
     policies = _ext(cert, ExtensionOID.CERTIFICATE_POLICIES)
     if policies is None or not policies.critical or not isinstance(policies.value, x509.CertificatePolicies):
         problems.append("certificatePolicies missing or not critical")
@@ -209,8 +216,10 @@ def _extension_problems(cert: x509.Certificate, profile: Profile, issuer: CaSign
     return problems
 
 
-def _identify_problems(cert: x509.Certificate) -> list[str]:
+def _identify_problems(cert: x509.Certificate, profile: Profile) -> list[str]:
     san = _ext(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    if not profile.identify_data:  # the encryption (km) certificate carries no subjectAltName, like real kmCert.der
+        return [] if san is None else ["subjectAltName present in an encryption (km) certificate"]
     if san is None or not isinstance(san.value, x509.SubjectAlternativeName):
         return ["subjectAltName missing"]
     others = [o for o in san.value.get_values_for_type(x509.OtherName) if o.type_id == x509_oid(ID_KISA_IDENTIFY_DATA)]
@@ -313,7 +322,7 @@ def kisa_findings(
     except ValueError as exc:  # cryptography cannot parse an extension
         return [*problems, f"extensions unreadable: {exc}"]
     try:
-        problems += _identify_problems(cert)
+        problems += _identify_problems(cert, profile)
     except (ValueError, InvalidIdentifyData) as exc:
         problems.append(f"identifyData unreadable: {exc}")
     return problems

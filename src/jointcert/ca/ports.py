@@ -81,6 +81,7 @@ class PendingRecord:
     channel: str
     request_key: str | None = None  # the caller's idempotency key (RA: session + attempt), unique per issuer
     crl_partition: int | None = None  # the CRL partition its distribution point names (None: the full CRL)
+    pair_serial: int | None = None  # the other certificate of a sign + km pair (recorded in the same unit)
 
 
 @dataclass(frozen=True)
@@ -114,14 +115,20 @@ class CertificateRecord:
     revoked_at: datetime | None = None
     revocation_reason: x509.ReasonFlags | None = None
     crl_partition: int | None = None
+    pair_serial: int | None = None  # the other certificate of a sign + km pair
 
     @property
     def cert_type(self) -> CertType | None:
-        """The subscriber certificate type, or ``None`` for CA/OCSP certificates."""
+        """The subscriber signing certificate type, or ``None`` for CA/OCSP and encryption (km) certificates."""
         try:
             return CertType(self.profile)
         except ValueError:
             return None
+
+    @property
+    def is_km(self) -> bool:
+        """Whether this is the encryption (km) certificate of a sign + km pair."""
+        return self.profile.endswith("-km")
 
     @property
     def certificate(self) -> x509.Certificate | None:
@@ -171,8 +178,27 @@ class CertificateStore(Protocol):
         A ``request_key`` is stored with the record in the same transaction (unique: a reused key collides)."""
         ...
 
+    def record_unit(self, records: Sequence[PendingRecord], events: Sequence[AuditEvent]) -> None:
+        """Insert one unit of issuance (one certificate, or a sign + km pair) with its audit entries in ONE
+        transaction; ``RecordCollision`` (and nothing recorded) when any serial, unique id or request key is taken."""
+        ...
+
     def find_by_request_key(self, issuer: str, request_key: str) -> CertificateRecord | None:
         """The record made for ``request_key``, or ``None`` (nothing was recorded for it)."""
+        ...
+
+    def mark_unit_issued(
+        self,
+        issuer: str,
+        issued: Sequence[tuple[int, bytes]],
+        *,
+        at: datetime,
+        events: Sequence[AuditEvent],
+        supersede: Callable[[int], AuditEvent] | None = None,
+    ) -> list[int]:
+        """Store the signed DER of every certificate of a unit in ONE transaction (all pending → issued, or
+        nothing: ``AlreadyRevoked`` when recovery voided the unit); with ``supersede`` also revoke the holder's
+        older active certificates of the same profiles (and their pairs). Returns the revoked serials."""
         ...
 
     def mark_issued(
@@ -195,9 +221,18 @@ class CertificateStore(Protocol):
         ...
 
     def revoke(
-        self, issuer: str, serial: int, reason: x509.ReasonFlags, at: datetime, event: AuditEvent
+        self,
+        issuer: str,
+        serial: int,
+        reason: x509.ReasonFlags,
+        at: datetime,
+        event: AuditEvent,
+        *,
+        pair_event: Callable[[int], AuditEvent] | None = None,
     ) -> CertificateRecord:
-        """Mark an issued certificate revoked; ``CertificateNotFound`` / ``AlreadyRevoked`` otherwise."""
+        """Mark an issued certificate revoked, and the other certificate of its sign + km pair with it (same
+        transaction, same reason, audited by ``pair_event``); ``CertificateNotFound`` / ``AlreadyRevoked``
+        otherwise."""
         ...
 
     def get(self, issuer: str, serial: int) -> CertificateRecord | None:

@@ -10,9 +10,20 @@ from jointcert.ca.errors import UnknownProfile
 from jointcert.npki.oids import POLICY_GENERAL_PERSONAL, POLICY_LIMITED_PERSONAL
 from jointcert.types import CertType
 
-__all__ = ["PERSONAL_OU", "PROFILES", "Profile", "UrlSet", "profile_for"]
+__all__ = [
+    "ALL_PROFILES",
+    "KM_PROFILES",
+    "KM_SUFFIX",
+    "PERSONAL_OU",
+    "PROFILES",
+    "Profile",
+    "UrlSet",
+    "km_profile_for",
+    "profile_for",
+]
 
 PERSONAL_OU = "personal4IB"  # ou= of personal certificates requested through a bank (Internet Banking)
+KM_SUFFIX = "-km"  # the record profile of an encryption certificate: "limited-km", "general-km"
 
 
 @dataclass(frozen=True)
@@ -62,11 +73,13 @@ class Profile:
     subject_ou: str = PERSONAL_OU
     key_usage: tuple[str, ...] = ("digital_signature", "content_commitment")  # content_commitment = nonRepudiation
     validity_days: int | None = None  # None: CaSettings.validity_days
+    identify_data: bool = True  # subjectAltName identifyData (VID); False for the encryption (km) certificate
+    encryption: bool = False  # the km certificate of a sign + km pair (kmCert.der)
 
     @property
     def name(self) -> str:
-        """The profile's name on the command line and in records (``limited`` / ``general``)."""
-        return self.cert_type.value
+        """The profile's name on the command line and in records (``limited`` / ``general`` / ``limited-km`` …)."""
+        return self.cert_type.value + (KM_SUFFIX if self.encryption else "")
 
 
 PROFILES: Mapping[CertType, Profile] = MappingProxyType(
@@ -83,6 +96,30 @@ PROFILES: Mapping[CertType, Profile] = MappingProxyType(
         ),
     }
 )
+
+
+def _km(sign: Profile) -> Profile:
+    """The encryption (km) profile paired with a signing profile: same policy, notice and subject; keyEncipherment
+    only, no identifyData (real NPKI kmCert.der carry neither a subjectAltName nor an R in kmPri.key)."""
+    return Profile(
+        cert_type=sign.cert_type,
+        policy_oid=sign.policy_oid,
+        notice_ko=sign.notice_ko,
+        subject_ou=sign.subject_ou,
+        key_usage=("key_encipherment",),
+        validity_days=sign.validity_days,
+        identify_data=False,
+        encryption=True,
+    )
+
+
+KM_PROFILES: Mapping[CertType, Profile] = MappingProxyType({t: _km(p) for t, p in PROFILES.items()})
+ALL_PROFILES: tuple[Profile, ...] = (*PROFILES.values(), *KM_PROFILES.values())  # every profile the CA signs
+
+
+def km_profile_for(cert_type: CertType) -> Profile:
+    """The encryption (km) profile of a certificate type."""
+    return KM_PROFILES[cert_type]
 
 
 def profile_for(name: str | CertType) -> Profile:

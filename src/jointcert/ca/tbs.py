@@ -137,18 +137,20 @@ class SubscriberFields:
     public_key: rsa.RSAPublicKey
     not_before: datetime
     not_after: datetime
-    identify_data: bytes  # DER of the KISA identifyData (the otherName value)
+    identify_data: bytes | None  # DER of the KISA identifyData (the otherName value); None: no subjectAltName (km)
 
 
 def subscriber_builder(base: x509.CertificateBuilder, fields: SubscriberFields) -> x509.CertificateBuilder:
     """The full builder: ``base`` from :func:`profile_builder` plus the subscriber's fields."""
-    san = x509.SubjectAlternativeName([x509.OtherName(x509_oid(ID_KISA_IDENTIFY_DATA), fields.identify_data)])
-    return (
+    builder = (
         base.subject_name(fields.subject)
         .serial_number(fields.serial)
         .public_key(fields.public_key)
         .not_valid_before(fields.not_before)
         .not_valid_after(fields.not_after)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(fields.public_key), critical=False)
-        .add_extension(san, critical=False)
     )
+    if fields.identify_data is None:  # the encryption (km) certificate: no subjectAltName
+        return builder
+    san = x509.SubjectAlternativeName([x509.OtherName(x509_oid(ID_KISA_IDENTIFY_DATA), fields.identify_data)])
+    return builder.add_extension(san, critical=False)

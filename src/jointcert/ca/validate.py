@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -26,6 +26,7 @@ __all__ = [
     "MAX_KEY_BITS",
     "MIN_KEY_BITS",
     "ValidRequest",
+    "validate_km_key",
     "validate_parts",
     "validate_public_key",
     "validate_request",
@@ -44,6 +45,7 @@ class ValidRequest:
     public_key: rsa.RSAPublicKey
     bank_unit: str
     bank_code: str
+    km_key: rsa.RSAPublicKey | None = None  # the encryption (km) key of a sign + km pair
 
 
 def validate_public_key(spki_der: bytes) -> rsa.RSAPublicKey:
@@ -91,6 +93,27 @@ def validate_parts(
     return ValidRequest(profile, name, key, bank_unit, bank_code)
 
 
+def validate_km_key(
+    valid: ValidRequest, public_key_der: bytes | None, message: bytes | None, signature: bytes | None
+) -> ValidRequest:
+    """Add the encryption (km) key of a sign + km pair: the same key rules, its own proof of possession (a
+    signature by the km key, as CMP's POPOSigningKey), and a key other than the signing one."""
+    if public_key_der is None:
+        return valid
+    if message is None or signature is None:
+        raise BadProofOfPossession(
+            "The encryption key has no proof of possession.", message_ko="암호화용 키의 소유 증명이 없습니다."
+        )
+    key = validate_public_key(public_key_der)
+    _verify_pop(key, message, signature)
+    if key == valid.public_key:
+        raise InvalidInput(
+            "The encryption (km) key must differ from the signing key.",
+            message_ko="암호화용(km) 키는 서명용 키와 달라야 합니다.",
+        )
+    return replace(valid, km_key=key)
+
+
 def validate_request(request: IssuanceRequest, settings: CaSettings) -> ValidRequest:
     """Check every rule of an issuance request; raise a typed :class:`InvalidInput` on the first broken one."""
     if request.channel not in CHANNELS:
@@ -103,7 +126,7 @@ def validate_request(request: IssuanceRequest, settings: CaSettings) -> ValidReq
             f"R (randomNum) must be {RANDOM_NUM_LENGTH} bytes.",
             message_ko=f"R(randomNum)은 {RANDOM_NUM_LENGTH}바이트여야 합니다.",
         )
-    return validate_parts(
+    valid = validate_parts(
         cert_type=request.cert_type,
         real_name=request.real_name,
         bank_unit=request.bank_unit or settings.bank_unit,
@@ -112,3 +135,6 @@ def validate_request(request: IssuanceRequest, settings: CaSettings) -> ValidReq
         message=request.pop.message,
         signature=request.pop.signature,
     )
+    km_pop = request.km_pop
+    km_message, km_signature = (None, None) if km_pop is None else (km_pop.message, km_pop.signature)
+    return validate_km_key(valid, request.km_public_key_der, km_message, km_signature)

@@ -23,7 +23,7 @@ from jointcert.ca.presets import preset_for
 from jointcert.cli.context import CliState, console
 from jointcert.config import Settings, load_settings
 from jointcert.errors import InvalidInput, JointcertError, Unavailable
-from jointcert.npki.keyfile import encrypt_sign_pri, generate_bundle
+from jointcert.npki.keyfile import PrivateKeyBundle, encrypt_sign_pri, generate_bundle
 from jointcert.npki.password_policy import require_valid_password
 from jointcert.npki.resident_number import parse as parse_resident_number
 from jointcert.npki.store import NpkiStore, default_npki_root
@@ -97,11 +97,28 @@ def _cert_type(profile: str) -> CertType:
         raise UnknownProfile(profile=profile) from exc
 
 
-def _request(name: str, rrn: str, cert_type: CertType, key: rsa.RSAPrivateKey, random_num: bytes) -> IssuanceRequest:
-    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+def _spki(key: rsa.RSAPrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _request(
+    name: str,
+    rrn: str,
+    cert_type: CertType,
+    key: rsa.RSAPrivateKey,
+    random_num: bytes,
+    *,
+    km_key: rsa.RSAPrivateKey | None = None,
+) -> IssuanceRequest:
     message = b"jointcert issue pop " + os.urandom(16)
     proof = SignatureProof(message, key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
-    return IssuanceRequest(cert_type, name, rrn, random_num, spki, proof, "cli")
+    km_proof = (
+        None if km_key is None else SignatureProof(message, km_key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
+    )
+    km_spki = None if km_key is None else _spki(km_key)
+    return IssuanceRequest(
+        cert_type, name, rrn, random_num, _spki(key), proof, "cli", km_public_key_der=km_spki, km_pop=km_proof
+    )
 
 
 def _show_issued(issued: IssuedCertificate) -> None:
@@ -109,6 +126,8 @@ def _show_issued(issued: IssuedCertificate) -> None:
     say(f"  serial    {issued.serial:x}")
     say(f"  subject   {issued.certificate.subject.rfc4514_string()}")
     say(f"  validity  {issued.not_before.isoformat()} — {issued.not_after.isoformat()}")
+    if issued.km is not None:
+        say(f"  km serial {issued.km.serial:x} (암호화용 / encryption)")
     if issued.superseded_serial is not None:
         say(f"  superseded (폐지됨) {issued.superseded_serial:x}")
 
@@ -133,22 +152,34 @@ def issue(
     npki_dir: Annotated[
         Path | None, typer.Option("--npki-dir", help="NPKI root to write into (default: the OS location).")
     ] = None,
+    km: Annotated[
+        bool, typer.Option("--km/--no-km", help="Also the encryption pair (kmCert.der + kmPri.key), as real NPKI.")
+    ] = False,
 ) -> None:
     """Issue a certificate directly through the CA pipeline and write it to an NPKI folder (인증서 발급).
 
-    The key pair and R are made here; only the public key, a proof of possession and the VID inputs reach the CA.
+    The key pairs and R are made here; only the public keys, proofs of possession and the VID inputs reach the CA.
+    With --km the CA issues the sign + km pair in one unit and the folder gets all four files.
     """
     cert_type = _cert_type(profile)
     rrn = parse_resident_number(rrn).digits  # dashed or plain, like every command
     require_valid_password(password, birth_date=validate_rrn(rrn))  # refuse before anything is issued
     root = npki_dir or default_npki_root()
     bundle = generate_bundle()
+    km_bundle = PrivateKeyBundle(generate_bundle().key, None) if km else None  # kmPri.key carries no R
+    km_key = None if km_bundle is None else km_bundle.key
     settings = settings_of(ctx)
+    iterations = key_iterations(settings)
     with open_services(settings) as services:
-        issued = services.authority.issue(_request(name, rrn, cert_type, bundle.key, bundle.random_num or b""))
+        issued = services.authority.issue(
+            _request(name, rrn, cert_type, bundle.key, bundle.random_num or b"", km_key=km_key)
+        )
+        km_files = None
+        if issued.km is not None and km_bundle is not None:
+            km_files = (issued.km.der, encrypt_sign_pri(km_bundle, password, iterations=iterations))
         try:
-            key_file = encrypt_sign_pri(bundle, password, iterations=key_iterations(settings))
-            folder = NpkiStore(root).write(issued.der, key_file)
+            key_file = encrypt_sign_pri(bundle, password, iterations=iterations)
+            folder = NpkiStore(root).write(issued.der, key_file, km=km_files)
         except BaseException as exc:
             # the private key exists only in this process: a certificate nobody can use must not stay valid
             services.authority.revoke(issued.serial, x509.ReasonFlags.cessation_of_operation, actor="cli")

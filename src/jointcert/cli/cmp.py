@@ -68,16 +68,20 @@ def enroll(
     auth: Annotated[str, typer.Option("--auth", help="Authorization code (인가코드).")],
     password: PasswordOption = None,
     npki_dir: NpkiOption = None,
+    km: Annotated[
+        bool, typer.Option("--km/--no-km", help="Also the encryption pair (kmCert.der + kmPri.key), as real NPKI.")
+    ] = False,
 ) -> None:
     """Enroll over CMP with a reference number and authorization code (인증서 발급, CMP ir).
 
-    The key pair and R are made here; the certificate and signPri.key are written to the NPKI folder before the
-    certificate is confirmed."""
+    The key pairs and R are made here; the certificates and key files (signCert.der + signPri.key, and with --km
+    kmCert.der + kmPri.key) are written to the NPKI folder before the certificates are confirmed."""
     secret = _password(password, confirm=True)
     require_valid_password(secret)
     with CmpClient(_cmp_url(server)) as client:
         store = NpkiStore(npki_dir or default_npki_root())
-        stored = enroll_into_store(client, ref, auth, secret, store, iterations=key_iterations(settings_of(ctx)))
+        iterations = key_iterations(settings_of(ctx))
+        stored = enroll_into_store(client, ref, auth, secret, store, iterations=iterations, km=km)
     say("[green]발급 완료[/] enrolled")
     _show(stored.certificate, stored.folder)
 

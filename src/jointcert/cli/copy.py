@@ -9,6 +9,7 @@ from typing import Annotated
 
 import click
 import typer
+from cryptography.hazmat.primitives.serialization import Encoding
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
@@ -22,6 +23,7 @@ from jointcert.client.copy import (
     TransferState,
     finish_receive,
     open_copied_key,
+    open_copied_km,
     save_to_npki,
     send_certificate,
     start_receive,
@@ -139,7 +141,8 @@ def receive(
     _describe(payload)
     bundle, given = _open_key(payload, password)
     iterations = key_iterations(settings_of(ctx))
-    folder = save_to_npki(payload, bundle, given, root, overwrite=overwrite, iterations=iterations)
+    km_bundle = open_copied_km(payload, given)  # the encryption pair, under the same password
+    folder = save_to_npki(payload, bundle, given, root, overwrite=overwrite, iterations=iterations, km_bundle=km_bundle)
     say(f"[green]저장 완료[/] saved: {folder}")
 
 
@@ -183,13 +186,13 @@ def send(
     store = NpkiStore(npki_dir or default_npki_root())
     folder = _choose(store, cert)
     certificate, sign_pri = store.load(folder)
+    km_files = store.load_km(folder)  # a sign + km pair travels whole
+    km = None if km_files is None else (km_files[0].public_bytes(Encoding.DER), km_files[1])
     given = (
         password if password is not None else typer.prompt("인증서 비밀번호 / certificate password", hide_input=True)
     )
-    from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
-
     with _client(ctx, server) as client:
-        state = send_certificate(client, code, certificate.public_bytes(Encoding.DER), sign_pri, given)
+        state = send_certificate(client, code, certificate.public_bytes(Encoding.DER), sign_pri, given, km=km)
     say(f"[green]보냈습니다[/] sent {certificate.subject.rfc4514_string()}")
     left = state.seconds_left
     say(f"휴대폰에서 받기를 완료하십시오 ({left}초 남음) / finish on the phone ({left} s left).")

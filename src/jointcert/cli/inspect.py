@@ -31,6 +31,12 @@ def _yes_no(value: bool | None) -> str:
     return "yes / 예" if value else "NO / 아니오"
 
 
+_USAGE = {
+    "signing": "signing / 서명용 (digitalSignature, nonRepudiation)",
+    "encryption": "encryption / 암호화용 km (keyEncipherment)",
+}
+
+
 def _certificate_rows(table: Table, cert: CertificateReport, prefix: str = "") -> None:
     policy = cert.policy
     kind = (
@@ -46,25 +52,26 @@ def _certificate_rows(table: Table, cert: CertificateReport, prefix: str = "") -
         ("valid from", _when(cert.not_before)),
         ("valid until", _when(cert.not_after)),
         ("type", kind),
+        ("usage", _USAGE.get(cert.usage, cert.usage)),
         ("VID", vid),
     ):
         table.add_row(Text(prefix + label), Text(value))
 
 
-def _key_rows(table: Table, key: KeyReport) -> None:
+def _key_rows(table: Table, key: KeyReport, prefix: str = "") -> None:
     enc = key.encryption
     if enc is not None:
         scheme = f"{enc.name}: {enc.kdf}, {enc.cipher}, salt {enc.salt.hex()}, {enc.iterations} iterations"
-        table.add_row(Text("key encryption"), Text(scheme))
+        table.add_row(Text(prefix + "key encryption"), Text(scheme))
     if key.error is not None:
-        table.add_row(Text("key"), Text(f"not opened: {key.error.text_en}", style="red"))
+        table.add_row(Text(prefix + "key"), Text(f"not opened: {key.error.text_en}", style="red"))
     elif key.opened:
-        table.add_row(Text("key"), Text(f"RSA {key.key_size} bits"))
+        table.add_row(Text(prefix + "key"), Text(f"RSA {key.key_size} bits"))
         if key.matches_certificate is not None:
-            table.add_row(Text("key matches certificate"), Text(_yes_no(key.matches_certificate)))
-        table.add_row(Text("R (randomNum) present"), Text(_yes_no(key.random_num_present)))
+            table.add_row(Text(prefix + "key matches certificate"), Text(_yes_no(key.matches_certificate)))
+        table.add_row(Text(prefix + "R (randomNum) present"), Text(_yes_no(key.random_num_present)))
     else:
-        table.add_row(Text("key"), Text("encrypted (give --password to open it)"))
+        table.add_row(Text(prefix + "key"), Text("encrypted (give --password to open it)"))
 
 
 def _item_table(report: InspectReport, item: ItemReport) -> Table:
@@ -75,6 +82,10 @@ def _item_table(report: InspectReport, item: ItemReport) -> Table:
         _certificate_rows(table, item.certificate)
     if item.key is not None:
         _key_rows(table, item.key)
+    if item.km is not None and item.km.certificate is not None:  # kmCert.der + kmPri.key of the folder
+        _certificate_rows(table, item.km.certificate, prefix="km ")
+        if item.km.key is not None:
+            _key_rows(table, item.km.key, prefix="km ")
     for index, other in enumerate(item.chain, 1):
         _certificate_rows(table, other, prefix=f"chain {index} ")
     return table
@@ -103,9 +114,8 @@ def _root_table(report: InspectReport) -> Table:
         relative = item.path.relative_to(report.path).parts
         ca = relative[0] if len(relative) > 2 else "-"
         cn = item.path.name.split(",", 1)[0].removeprefix("cn=")
-        table.add_row(
-            Text(ca), Text(cn), Text(kind), Text(cert.not_after.date().isoformat()), Text(_key_state(item.key))
-        )
+        key = _key_state(item.key) + ("" if item.km is None else "; + km pair (kmCert.der)")
+        table.add_row(Text(ca), Text(cn), Text(kind), Text(cert.not_after.date().isoformat()), Text(key))
     return table
 
 

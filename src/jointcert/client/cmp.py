@@ -49,7 +49,9 @@ from jointcert.cmp.protection import PbmProtection, Protection, SignatureProtect
 from jointcert.errors import InvalidInput, Unavailable
 from jointcert.npki.keyfile import PrivateKeyBundle, generate_bundle
 
-__all__ = ["TEMPLATE_SUBJECT", "CmpClient", "PendingCertificate"]
+__all__ = ["KM_CERT_REQ_ID", "TEMPLATE_SUBJECT", "CmpClient", "PendingCertificate"]
+
+KM_CERT_REQ_ID = 1  # the encryption (km) request of a sign + km pair; the signing request is certReqId 0
 
 TEMPLATE_SUBJECT = x509.Name.from_rfc4514_string("CN=jointcert applicant")  # ignored: the CA builds the subject
 
@@ -63,6 +65,8 @@ class PendingCertificate:
     ca_certificates: tuple[x509.Certificate, ...]
     _finish: Callable[[bool], None] = field(repr=False)
     done: bool = False
+    km_certificate: x509.Certificate | None = None  # the encryption certificate of a sign + km pair
+    km_bundle: PrivateKeyBundle | None = None  # its private key (no R: kmPri.key carries none)
 
     def confirm(self) -> None:
         """Accept the certificate (certConf); from now on it supersedes the holder's older one."""
@@ -128,56 +132,71 @@ class CmpClient:
 
     # --- enrollment ------------------------------------------------------------------------------------------
     def enroll(
-        self, reference_number: str, authorization_code: str, *, bundle: PrivateKeyBundle | None = None
+        self,
+        reference_number: str,
+        authorization_code: str,
+        *,
+        bundle: PrivateKeyBundle | None = None,
+        km: bool = False,
     ) -> PendingCertificate:
-        """``ir`` with PBM (senderKID = reference number, secret = authorization code) for a new key and R."""
+        """``ir`` with PBM (senderKID = reference number, secret = authorization code) for a new key and R; with
+        ``km`` a second key and certReqId 1 ask for the encryption certificate of a sign + km pair."""
         bundle = bundle or generate_bundle()
         if bundle.random_num is None:
             raise InvalidInput("The key has no R (randomNum).", message_ko="키에 R(randomNum)이 없습니다.")
         secret = authorization_code.strip().encode()
         pbm = PbmProtection(secret)
         header = request_header(sender_kid=reference_number.strip().encode(), message_time=self._clock())
-        request = new_cert_request(bundle.key, subject=TEMPLATE_SUBJECT, random_num=bundle.random_num)
-        reply = self._exchange(header, CertReqBody(BodyType.IR, (request,)), pbm)
+        requests = [new_cert_request(bundle.key, subject=TEMPLATE_SUBJECT, random_num=bundle.random_num)]
+        km_bundle = _km_bundle(km)
+        if km_bundle is not None:
+            requests.append(new_cert_request(km_bundle.key, subject=TEMPLATE_SUBJECT, cert_req_id=KM_CERT_REQ_ID))
+        reply = self._exchange(header, CertReqBody(BodyType.IR, tuple(requests)), pbm)
         verify_pbm(reply, secret)
-        return self._pending(header, reply, bundle, pbm, lambda message: verify_pbm(message, secret))
+        return self._pending(header, reply, (bundle, km_bundle), pbm, lambda message: verify_pbm(message, secret))
 
-    def renew(self, certificate: x509.Certificate, bundle: PrivateKeyBundle) -> PendingCertificate:
-        """``kur`` signed with the current certificate; the new key keeps the current R (the CA copies the VID)."""
+    def renew(self, certificate: x509.Certificate, bundle: PrivateKeyBundle, *, km: bool = False) -> PendingCertificate:
+        """``kur`` signed with the current certificate; the new key keeps the current R (the CA copies the VID);
+        with ``km`` a new encryption key renews the km certificate of the pair too."""
         new = PrivateKeyBundle(generate_bundle().key, bundle.random_num)
         protection = SignatureProtection(bundle.key, certificate)
         header = request_header(message_time=self._clock())
-        request = new_cert_request(new.key, subject=certificate.subject, old_certificate=certificate)
-        reply = self._exchange(header, CertReqBody(BodyType.KUR, (request,)), protection)
+        requests = [new_cert_request(new.key, subject=certificate.subject, old_certificate=certificate)]
+        km_bundle = _km_bundle(km)
+        if km_bundle is not None:
+            requests.append(new_cert_request(km_bundle.key, subject=certificate.subject, cert_req_id=KM_CERT_REQ_ID))
+        reply = self._exchange(header, CertReqBody(BodyType.KUR, tuple(requests)), protection)
         check = _issued_by(certificate)
         check(reply)
-        return self._pending(header, reply, new, protection, check)
+        return self._pending(header, reply, (new, km_bundle), protection, check)
 
     def _pending(
         self,
         header: PkiHeader,
         reply: PkiMessage,
-        bundle: PrivateKeyBundle,
+        bundles: tuple[PrivateKeyBundle, PrivateKeyBundle | None],
         protection: Protection,
         check: Callable[[PkiMessage], None],
     ) -> PendingCertificate:
-        certificate = issued_certificate(reply)
-        if certificate.public_key() != bundle.key.public_key():
-            raise CmpError("The CA certified another key.", fail_info=FailInfo.BAD_CERT_ID)
+        bundle, km_bundle = bundles
+        certificate = _certified(reply, 0, bundle)
+        km_certificate = None if km_bundle is None else _certified(reply, KM_CERT_REQ_ID, km_bundle)
+        more = () if km_certificate is None else ((km_certificate, KM_CERT_REQ_ID),)
         ca_certs = reply.body.ca_pubs if isinstance(reply.body, CertRepBody) else ()
         ca_certs += tuple(c for c in reply.extra_certs if c not in ca_certs)
 
         def finish(accept: bool) -> None:
             conf_header = follow_up_header(header, reply.header, message_time=self._clock())
             reject = None if accept else FailInfo.BAD_CERT_TEMPLATE
-            answer = self._exchange(conf_header, cert_conf(certificate, reject=reject), protection)
+            answer = self._exchange(conf_header, cert_conf(certificate, reject=reject, more=more), protection)
             check(answer)
             if not isinstance(answer.body, PkiConfBody):
                 raise CmpError(f"Expected pkiConf, got {answer.type}.", fail_info=FailInfo.BAD_REQUEST)
 
-        if reply.header.implicit_confirm:
-            return PendingCertificate(certificate, bundle, ca_certs, lambda _: None)
-        return PendingCertificate(certificate, bundle, ca_certs, finish)
+        done = (lambda _: None) if reply.header.implicit_confirm else finish
+        return PendingCertificate(
+            certificate, bundle, ca_certs, done, km_certificate=km_certificate, km_bundle=km_bundle
+        )
 
     # --- revocation and CA certificates ----------------------------------------------------------------------
     def revoke(self, certificate: x509.Certificate, key: rsa.RSAPrivateKey, reason: CrlReason | None = None) -> None:
@@ -194,6 +213,18 @@ class CmpClient:
         reply = self._post(encode_message(header, genm_ca_certs()))
         check_response(header, reply)
         return ca_certs_from(reply)
+
+
+def _km_bundle(km: bool) -> PrivateKeyBundle | None:
+    """A new encryption key for a sign + km pair (no R: the VID is the signing certificate's alone)."""
+    return PrivateKeyBundle(generate_bundle().key, None) if km else None
+
+
+def _certified(reply: PkiMessage, cert_req_id: int, bundle: PrivateKeyBundle) -> x509.Certificate:
+    certificate = issued_certificate(reply, cert_req_id)
+    if certificate.public_key() != bundle.key.public_key():
+        raise CmpError("The CA certified another key.", fail_info=FailInfo.BAD_CERT_ID)
+    return certificate
 
 
 def _issued_by(certificate: x509.Certificate) -> Callable[[PkiMessage], None]:

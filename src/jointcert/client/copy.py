@@ -47,6 +47,7 @@ __all__ = [
     "TransferState",
     "finish_receive",
     "open_copied_key",
+    "open_copied_km",
     "save_to_npki",
     "send_certificate",
     "start_receive",
@@ -290,6 +291,15 @@ def open_copied_key(payload: CopyPayload, password: str) -> PrivateKeyBundle:
     return bundle
 
 
+def open_copied_km(payload: CopyPayload, password: str) -> PrivateKeyBundle | None:
+    """The encryption key of a copied sign + km pair (same password), checked against the km certificate."""
+    if payload.km_certificate_der is None or payload.km_encrypted_key is None:
+        return None
+    bundle = unwrap_key(payload.km_encrypted_key, password)
+    _check_pair(payload.km_certificate_der, bundle)
+    return bundle
+
+
 def save_to_npki(
     payload: CopyPayload,
     bundle: PrivateKeyBundle,
@@ -298,21 +308,40 @@ def save_to_npki(
     *,
     overwrite: bool = False,
     iterations: int = KEY_FILE_ITERATIONS,
+    km_bundle: PrivateKeyBundle | None = None,
 ) -> Path:
-    """Write signCert.der + signPri.key (seedCBCWithSHA1 under the certificate password, R kept)."""
-    key_file = encrypt_sign_pri(bundle, password, iterations=iterations)
-    return NpkiStore(root).write(payload.certificate_der, key_file, overwrite=overwrite)
+    """Write signCert.der + signPri.key (seedCBCWithSHA1 under the certificate password, R kept), and for a pair
+    kmCert.der + kmPri.key (same password, no R)."""
+    km = None
+    if km_bundle is not None and payload.km_certificate_der is not None:
+        km = (payload.km_certificate_der, encrypt_sign_pri(km_bundle, password, iterations=iterations))
+    sign_pri = encrypt_sign_pri(bundle, password, iterations=iterations)
+    return NpkiStore(root).write(payload.certificate_der, sign_pri, overwrite=overwrite, km=km)
 
 
 # --- sending --------------------------------------------------------------------------------------------------
 
 
-def send_certificate(client: RelayClient, code: str, cert_der: bytes, sign_pri: bytes, password: str) -> TransferState:
-    """Open ``sign_pri`` with ``password``, re-wrap it (PBES2/AES-256) and upload it for ``code``."""
+def send_certificate(
+    client: RelayClient,
+    code: str,
+    cert_der: bytes,
+    sign_pri: bytes,
+    password: str,
+    *,
+    km: tuple[bytes, bytes] | None = None,
+) -> TransferState:
+    """Open ``sign_pri`` with ``password``, re-wrap it (PBES2/AES-256) and upload it for ``code``; with ``km`` =
+    (kmCert.der, kmPri.key) the encryption pair travels with it, wrapped the same way."""
     code = protocol.parse_code(code)
     bundle = decrypt_sign_pri(sign_pri, password)
     _check_pair(cert_der, bundle)
-    payload = encode_payload(CopyPayload(cert_der, wrap_key(bundle, password)))
+    km_der, km_wrapped = None, None
+    if km is not None:
+        km_bundle = decrypt_sign_pri(km[1], password)
+        _check_pair(km[0], km_bundle)
+        km_der, km_wrapped = km[0], wrap_key(km_bundle, password)
+    payload = encode_payload(CopyPayload(cert_der, wrap_key(bundle, password), km_der, km_wrapped))
     transfer_id = protocol.transfer_id_of(code)
     state = client.status(transfer_id)
     if state.status is not TransferStatus.WAITING:

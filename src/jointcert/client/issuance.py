@@ -45,10 +45,17 @@ def _sign(key: rsa.RSAPrivateKey, text: str) -> bytes:
     return key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())
 
 
-def enrollment_body(key: rsa.RSAPrivateKey, challenge: str, random_num: bytes) -> dict[str, str]:
-    """The JSON body of ``POST …/enrollment``: SPKI, R and the proof of possession over the challenge."""
+def enrollment_body(
+    key: rsa.RSAPrivateKey, challenge: str, random_num: bytes, km_key: rsa.RSAPrivateKey | None = None
+) -> dict[str, str]:
+    """The JSON body of ``POST …/enrollment``: SPKI, R and the proof of possession over the challenge; with
+    ``km_key`` also the encryption key's SPKI and its signature over the same challenge (a sign + km pair)."""
     spki = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    return {"public_key": _b64(spki), "random_num": _b64(random_num), "signature": _b64(_sign(key, challenge))}
+    body = {"public_key": _b64(spki), "random_num": _b64(random_num), "signature": _b64(_sign(key, challenge))}
+    if km_key is not None:
+        km_spki = km_key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        body |= {"km_public_key": _b64(km_spki), "km_signature": _b64(_sign(km_key, challenge))}
+    return body
 
 
 def confirmation_message(challenge: str, serial_hex: str) -> str:
@@ -77,6 +84,12 @@ class Delivered:
     def certificate_der(self) -> bytes:
         """The certificate (DER)."""
         return base64.b64decode(self.response["certificate"])
+
+    @property
+    def km_certificate_der(self) -> bytes | None:
+        """The encryption certificate (kmCert.der) of a sign + km pair, if one was asked for."""
+        km = self.response.get("km_certificate")
+        return None if km is None else base64.b64decode(km)
 
 
 class IssuanceClient:
@@ -115,10 +128,18 @@ class IssuanceClient:
         """The session's enrollment challenge."""
         return str(self._post("/enrollment/challenge", {})["challenge"])
 
-    def enroll(self, key: rsa.RSAPrivateKey, random_num: bytes, challenge: str | None = None) -> Delivered:
-        """Issue (or, on a retry, receive again) the session's certificate for ``key``."""
+    def enroll(
+        self,
+        key: rsa.RSAPrivateKey,
+        random_num: bytes,
+        challenge: str | None = None,
+        *,
+        km_key: rsa.RSAPrivateKey | None = None,
+    ) -> Delivered:
+        """Issue (or, on a retry, receive again) the session's certificate for ``key`` (and with ``km_key`` the
+        encryption certificate of the pair)."""
         text = challenge or self.challenge()
-        return Delivered(text, self._post("/enrollment", enrollment_body(key, text, random_num)))
+        return Delivered(text, self._post("/enrollment", enrollment_body(key, text, random_num, km_key)))
 
     def confirm(self, key: rsa.RSAPrivateKey, delivered: Delivered) -> dict[str, Any]:
         """Confirm after saving: the older certificate is superseded and the fee final."""

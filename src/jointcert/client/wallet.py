@@ -1,11 +1,14 @@
-"""Enrollment, renewal and self-revocation into and out of an NPKI folder tree (signCert.der + signPri.key).
+"""Enrollment, renewal and self-revocation into and out of an NPKI folder tree (signCert.der + signPri.key, and
+kmCert.der + kmPri.key for a sign + km pair).
 
 - enroll: the new certificate and its signPri.key (SEED, carrying R) are written first and confirmed (certConf)
   only once they are on disk; if writing fails the certificate is rejected, so the CA revokes it.
 - renew: the current key file is opened with the password, the new key keeps the same R (the CA copies the VID)
   and is written under the same password; once the CA confirmed, the old folder is deleted — the old certificate
   is revoked as superseded at that moment, so keeping it would only leave a dead certificate behind.
-- revoke: ``rr`` signed with the certificate itself; its folder is deleted afterwards.
+- revoke: ``rr`` signed with the certificate itself; its folder is deleted afterwards (the CA revokes the km
+  certificate of a pair with it).
+- A folder holding kmCert.der is renewed as a pair (a new km key too).
 """
 
 from __future__ import annotations
@@ -81,6 +84,14 @@ def select_certificate(store: NpkiStore, folder: Path | None) -> StoredCertifica
     )
 
 
+def _km_files(pending: PendingCertificate, password: str, iterations: int) -> tuple[bytes, bytes] | None:
+    if pending.km_certificate is None or pending.km_bundle is None:
+        return None
+    return pending.km_certificate.public_bytes(Encoding.DER), encrypt_sign_pri(
+        pending.km_bundle, password, iterations=iterations
+    )
+
+
 def _store_and_confirm(
     store: NpkiStore, pending: PendingCertificate, password: str, *, overwrite: bool, iterations: int
 ) -> Path:
@@ -89,6 +100,7 @@ def _store_and_confirm(
             pending.certificate.public_bytes(Encoding.DER),
             encrypt_sign_pri(pending.bundle, password, iterations=iterations),
             overwrite=overwrite,
+            km=_km_files(pending, password, iterations),
         )
     except BaseException:
         with contextlib.suppress(Exception):
@@ -111,11 +123,12 @@ def enroll_into_store(
     store: NpkiStore,
     *,
     iterations: int = DEFAULT_ITERATIONS,
+    km: bool = False,
 ) -> Stored:
-    """Enroll with the ticket and write the NPKI folder (signPri.key with ``iterations``: the instance's preset);
-    the password policy is checked before anything else."""
+    """Enroll with the ticket and write the NPKI folder (signPri.key with ``iterations``: the instance's preset;
+    with ``km``: the sign + km pair, four files); the password policy is checked before anything else."""
     require_valid_password(password)
-    pending = client.enroll(reference_number, authorization_code)
+    pending = client.enroll(reference_number, authorization_code, km=km)
     folder = _store_and_confirm(store, pending, password, overwrite=False, iterations=iterations)
     return Stored(pending.certificate, folder)
 
@@ -131,7 +144,7 @@ def renew_in_store(
     """Renew the stored certificate (same password, same R) and replace its folder."""
     certificate, key_file = store.load(entry.path)
     bundle = decrypt_sign_pri(key_file, password)
-    pending = client.renew(certificate, bundle)
+    pending = client.renew(certificate, bundle, km=store.load_km(entry.path) is not None)
     new_folder = store.folder_for(pending.certificate)
     same = new_folder.resolve() == entry.path.resolve()
     folder = _store_and_confirm(store, pending, password, overwrite=same, iterations=iterations)

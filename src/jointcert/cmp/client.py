@@ -131,10 +131,17 @@ def cert_conf(
     *,
     reject: FailInfo | None = None,
     hash_alg: AlgorithmId | None = None,
+    more: tuple[tuple[x509.Certificate, int], ...] = (),
 ) -> CertConfBody:
-    """certConf accepting ``certificate`` (or rejecting it with ``reject``). ``hash_alg`` needs pvno 3."""
+    """certConf accepting ``certificate`` (or rejecting it with ``reject``), and with it every certificate of
+    ``more`` (certificate, certReqId): the km certificate of a sign + km pair. ``hash_alg`` needs pvno 3."""
     status = StatusInfo(PkiStatus.REJECTION, frozenset({reject})) if reject is not None else None
-    return CertConfBody((CertStatus(certificate_hash(certificate, hash_alg), cert_req_id, status, hash_alg),))
+    return CertConfBody(
+        tuple(
+            CertStatus(certificate_hash(cert, hash_alg), req_id, status, hash_alg)
+            for cert, req_id in ((certificate, cert_req_id), *more)
+        )
+    )
 
 
 def revocation_request(certificate: x509.Certificate, reason: CrlReason | None = None) -> RevReqBody:

@@ -57,14 +57,16 @@ def _authenticate(deps: Deps, ex: Exchange, tx: TransactionRecord) -> None:
     ex.protection = deps.signature()
 
 
-def _status(ex: Exchange, tx: TransactionRecord) -> CertStatus | None:
+def _statuses(ex: Exchange, tx: TransactionRecord, paired: bool) -> tuple[CertStatus | None, CertStatus | None]:
+    """The status of the signing certificate and, for a sign + km pair, of the km certificate (any other
+    certReqId). An empty certConf accepts nothing."""
     body = ex.message.body
     assert isinstance(body, CertConfBody)
-    if len(body.statuses) > 1 or any(s.cert_req_id != tx.cert_req_id for s in body.statuses):
-        raise _bad(
-            "certConf must answer exactly the one certificate issued.", "발급한 인증서 하나에 대해 확인해야 합니다."
-        )
-    return body.statuses[0] if body.statuses else None  # an empty certConf accepts nothing
+    sign = [s for s in body.statuses if s.cert_req_id == tx.cert_req_id]
+    other = [s for s in body.statuses if s.cert_req_id != tx.cert_req_id]
+    if len(sign) > 1 or len(other) > (1 if paired else 0) or (other and not sign):
+        raise _bad("certConf must answer exactly the certificates issued.", "발급한 인증서에 대해서만 확인해야 합니다.")
+    return (sign[0] if sign else None), (other[0] if other else None)
 
 
 def confirm(deps: Deps, ex: Exchange) -> bytes:
@@ -81,15 +83,16 @@ def confirm(deps: Deps, ex: Exchange) -> bytes:
         raise _bad(
             "recipNonce is not the senderNonce of our response.", "recipNonce가 다릅니다.", FailInfo.BAD_RECIPIENT_NONCE
         )
-    status = _status(ex, tx)
     record = deps.authority.certificate(tx.serial)
     certificate = None if record is None else record.certificate
-    if certificate is None:
+    if record is None or certificate is None:
         raise _bad(
             "The certificate of this transaction is unknown.", "인증서를 찾을 수 없습니다.", FailInfo.SYSTEM_FAILURE
         )
+    pair = deps.authority.pair_of(tx.serial)
+    status, km_status = _statuses(ex, tx, pair is not None)
     now = deps.clock.now()
-    if status is None or not status.accepted:
+    if status is None or not status.accepted or (km_status is not None and not km_status.accepted):
         if deps.transactions.transition(
             tx.transaction_id, from_states=_WAITING, to_state=TransactionState.REJECTED, at=now
         ):
@@ -97,6 +100,9 @@ def confirm(deps: Deps, ex: Exchange) -> bytes:
         ex.facts["outcome"] = "rejected"
         return ex.reply(deps, PkiConfBody())[0]
     check_cert_hash(status, certificate)
+    km_certificate = None if pair is None else pair.certificate
+    if km_status is not None and km_certificate is not None:
+        check_cert_hash(km_status, km_certificate)
     moved = deps.transactions.transition(
         tx.transaction_id, from_states=_WAITING, to_state=TransactionState.SUPERSEDING, at=now, deadline_after=now
     )

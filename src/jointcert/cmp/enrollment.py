@@ -1,8 +1,11 @@
 """Enrollment handlers: ``ir``/``cr`` (PBM with the reference number and authorization code) and ``kur``
 (signed with the certificate being renewed).
 
-Order of checks: protection first (nothing about the request is believed before it), then the single
-CertReqMsg (key, proof of possession, R), then the transactionID is taken, then the CA pipeline runs. A refused
+Order of checks: protection first (nothing about the request is believed before it), then the CertReqMsgs (key,
+proof of possession, R), then the transactionID is taken, then the CA pipeline runs. One CertReqMsg asks for the
+signing certificate; two (distinct certReqIds, the signing request with R first, the encryption key second, as
+real NPKI clients send them) ask for a sign + km pair, issued by the CA as one unit and answered by one ip with a
+CertResponse per certReqId. A refused
 request leaves no transaction and no certificate behind; a failure after the certificate was signed revokes it.
 """
 
@@ -22,7 +25,7 @@ from jointcert.ca.validate import validate_public_key
 from jointcert.cmp import confirmation, oids
 from jointcert.cmp.errors import CmpError, CmpProtectionFailed, FailInfo
 from jointcert.cmp.exchange import SECRET_PURPOSE, Deps, Exchange, fingerprint
-from jointcert.cmp.model import BodyType, CertId, CertReqBody, CertRequest
+from jointcert.cmp.model import BodyType, CertId, CertReqBody, CertRequest, CertResponse
 from jointcert.cmp.pop import verify_pop
 from jointcert.cmp.ports import TransactionRecord, TransactionState
 from jointcert.cmp.protection import ProtectionKind, pbm_parameters, protection_kind, verify_pbm, verify_signature
@@ -94,12 +97,45 @@ def authenticate_pbm(deps: Deps, ex: Exchange) -> tuple[str, bytes]:
     return reference, secret[0]
 
 
-def _single_request(ex: Exchange) -> CertRequest:
+def _requests(ex: Exchange) -> tuple[CertRequest, CertRequest | None]:
+    """The signing request and, for a sign + km pair, the encryption (km) request."""
     body = ex.message.body
     assert isinstance(body, CertReqBody)
-    if len(body.requests) != 1:
-        raise CmpError("Exactly one certificate request per message is supported.", fail_info=FailInfo.BAD_REQUEST)
-    return body.requests[0]
+    if len(body.requests) not in (1, 2):
+        raise CmpError(
+            "One certificate request (signing) or two (signing + encryption) per message are supported.",
+            fail_info=FailInfo.BAD_REQUEST,
+            message_ko="요청 하나(서명용) 또는 둘(서명용 + 암호화용)만 지원합니다.",
+        )
+    if len(body.requests) == 1:
+        return body.requests[0], None
+    sign, km = body.requests
+    if sign.cert_req_id == km.cert_req_id:
+        raise CmpError(
+            "The two certificate requests need distinct certReqIds.",
+            fail_info=FailInfo.BAD_REQUEST,
+            message_ko="두 인증서 요청의 certReqId가 달라야 합니다.",
+        )
+    if km.template.public_key == sign.template.public_key:
+        raise _bad_template(
+            "The encryption (km) key must differ from the signing key.",
+            "암호화용(km) 키는 서명용 키와 달라야 합니다.",
+        )
+    return sign, km
+
+
+def _km_proof(km: CertRequest | None) -> tuple[bytes | None, SignatureProof | None]:
+    """The encryption key and its proof of possession (a signature by the km key: POPOSigningKey)."""
+    if km is None:
+        return None, None
+    return km.template.public_key, _check_request(km)
+
+
+def _responses(sign: CertRequest, km: CertRequest | None, issued: IssuedCertificate) -> list[CertResponse]:
+    answers = [cert_response(sign.cert_req_id, issued.certificate)]
+    if km is not None and issued.km is not None:
+        answers.append(cert_response(km.cert_req_id, issued.km.certificate))
+    return answers
 
 
 def _check_request(request: CertRequest) -> SignatureProof:
@@ -141,10 +177,11 @@ def _random_num(request: CertRequest) -> bytes:
 def enroll(deps: Deps, ex: Exchange) -> bytes:
     """ir/cr: authenticate with the registration, check the request, issue for the registered applicant."""
     reference, code = authenticate_pbm(deps, ex)
-    request = _single_request(ex)
+    request, km = _requests(ex)
     proof = _check_request(request)
     random_num = _random_num(request)
     spki = request.template.public_key or b""
+    km_spki, km_proof = _km_proof(km)
 
     def issue(applicant: Applicant) -> IssuedCertificate:
         return deps.authority.issue(
@@ -160,6 +197,8 @@ def enroll(deps: Deps, ex: Exchange) -> bytes:
                 bank_code=applicant.bank_code,
                 confirm_later=True,
                 request_key=confirmation.request_key(ex.message.header.transaction_id or b""),
+                km_public_key_der=km_spki,
+                km_pop=km_proof,
             )
         )
 
@@ -173,7 +212,12 @@ def enroll(deps: Deps, ex: Exchange) -> bytes:
     )
     secret = deps.pii.encrypt(code.decode(), SECRET_PURPOSE)
     return _issue_in_transaction(
-        deps, ex, request=request, record=record, run=lambda: deps.registrations.redeem(reference, issue), secret=secret
+        deps,
+        ex,
+        requests=(request, km),
+        record=record,
+        run=lambda: deps.registrations.redeem(reference, issue),
+        secret=secret,
     )
 
 
@@ -191,13 +235,22 @@ def renew(deps: Deps, ex: Exchange) -> bytes:
     old = trusted_signer(deps, signer)
     ex.protection = deps.signature()
     _check_renewal_window(deps, old.not_after)
-    request = _single_request(ex)
+    request, km = _requests(ex)
     if request.old_cert_id is not None and request.old_cert_id != CertId.of(signer):
         raise CmpError(
             "oldCertId does not name the certificate that signs the request.", fail_info=FailInfo.BAD_CERT_ID
         )
     proof = _check_request(request)
-    renewal = RenewalRequest(old.serial, request.template.public_key or b"", proof, "cmp", confirm_later=True)
+    km_spki, km_proof = _km_proof(km)
+    renewal = RenewalRequest(
+        old.serial,
+        request.template.public_key or b"",
+        proof,
+        "cmp",
+        confirm_later=True,
+        km_public_key_der=km_spki,
+        km_pop=km_proof,
+    )
     record = TransactionRecord(
         transaction_id=message.header.transaction_id or b"",
         kind=message.type.value,
@@ -207,7 +260,7 @@ def renew(deps: Deps, ex: Exchange) -> bytes:
         signer_sha256=fingerprint(signer),
     )
     return _issue_in_transaction(
-        deps, ex, request=request, record=record, run=lambda: deps.authority.renew(renewal), secret=None
+        deps, ex, requests=(request, km), record=record, run=lambda: deps.authority.renew(renewal), secret=None
     )
 
 
@@ -215,12 +268,13 @@ def _issue_in_transaction(
     deps: Deps,
     ex: Exchange,
     *,
-    request: CertRequest,
+    requests: tuple[CertRequest, CertRequest | None],
     record: TransactionRecord,
     run: Callable[[], IssuedCertificate],
     secret: bytes | None,
 ) -> bytes:
     """Take the transactionID, issue, answer; implicit confirmation when asked for and allowed."""
+    request, km = requests
     deps.transactions.open(record)
     issued: IssuedCertificate | None = None
     try:
@@ -231,7 +285,7 @@ def _issue_in_transaction(
         deadline = None if implicit else now + deps.confirm_wait
         answer = _ANSWER[ex.message.type]
         ca_pubs = deps.chain if answer is BodyType.IP else ()
-        body = cert_rep_body(answer, [cert_response(request.cert_req_id, issued.certificate)], ca_pubs=ca_pubs)
+        body = cert_rep_body(answer, _responses(request, km, issued), ca_pubs=ca_pubs)
         der, nonce = ex.reply(deps, body, implicit_confirm=implicit, confirm_wait_time=deadline)
         deps.transactions.issued(
             record.transaction_id,

@@ -27,7 +27,7 @@ from jointcert.npki.keyfile import (
 from jointcert.npki.oids import PolicyInfo, policy_info
 from jointcert.npki.pfx import import_pfx, is_pfx
 from jointcert.npki.policies import issuing_ca_name
-from jointcert.npki.store import CERT_FILE, KEY_FILE, dn_string
+from jointcert.npki.store import CERT_FILE, KEY_FILE, KM_CERT_FILE, KM_KEY_FILE, dn_string
 from jointcert.npki.vid import InvalidIdentifyData, identify_data_of
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "UnrecognisedFile",
     "VidStatus",
     "inspect_path",
+    "usage_of",
 ]
 
 
@@ -91,6 +92,7 @@ class CertificateReport:
     vid: VidStatus
     real_name: str | None
     ca_name: str | None = None  # who issued it, named from the OID only when the issuer is that OID's CA
+    usage: str = "other"  # "signing" (signCert.der), "encryption" (kmCert.der: keyEncipherment only) or "other"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class ItemReport:
     certificate: CertificateReport | None
     key: KeyReport | None
     chain: tuple[CertificateReport, ...] = ()
+    km: ItemReport | None = None  # the encryption pair of an NPKI folder (kmCert.der + kmPri.key)
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,23 @@ class InspectReport:
 
     @property
     def errors(self) -> list[JointcertError]:
-        """Key files that could not be opened (wrong password, damage)."""
-        return [item.key.error for item in self.items if item.key is not None and item.key.error is not None]
+        """Key files that could not be opened (wrong password, damage), kmPri.key included."""
+        items = [*self.items, *(item.km for item in self.items if item.km is not None)]
+        return [item.key.error for item in items if item.key is not None and item.key.error is not None]
+
+
+def usage_of(cert: x509.Certificate) -> str:
+    """``signing`` (digitalSignature + nonRepudiation: signCert.der), ``encryption`` (keyEncipherment without
+    digitalSignature: kmCert.der) or ``other``."""
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return "other"
+    if usage.digital_signature and usage.content_commitment:
+        return "signing"
+    if usage.key_encipherment and not usage.digital_signature:
+        return "encryption"
+    return "other"
 
 
 def certificate_report(cert: x509.Certificate) -> CertificateReport:
@@ -156,6 +174,7 @@ def certificate_report(cert: x509.Certificate) -> CertificateReport:
         vid=vid,
         real_name=real_name,
         ca_name=issuing_ca_name(known[0], cert.issuer) if known else None,
+        usage=usage_of(cert),
     )
 
 
@@ -182,7 +201,17 @@ def _folder_item(folder: Path, password: str | None) -> ItemReport:
     cert = _load_certificate((folder / CERT_FILE).read_bytes())
     key_path = folder / KEY_FILE
     key = _key_report(key_path.read_bytes(), password, cert) if key_path.exists() else None
-    return ItemReport(folder, certificate_report(cert), key)
+    return ItemReport(folder, certificate_report(cert), key, km=_km_item(folder, password))
+
+
+def _km_item(folder: Path, password: str | None) -> ItemReport | None:
+    """kmCert.der + kmPri.key of a folder holding a sign + km pair (``None`` without kmCert.der)."""
+    if not (folder / KM_CERT_FILE).is_file():
+        return None
+    cert = _load_certificate((folder / KM_CERT_FILE).read_bytes())
+    key_path = folder / KM_KEY_FILE
+    key = _key_report(key_path.read_bytes(), password, cert) if key_path.exists() else None
+    return ItemReport(folder / KM_CERT_FILE, certificate_report(cert), key)
 
 
 def _load_certificate(data: bytes) -> x509.Certificate:

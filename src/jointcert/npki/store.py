@@ -1,4 +1,6 @@
-"""The NPKI folder store: ``<root>/<CA org>/USER/<folder from the subject DN>/signCert.der + signPri.key``.
+"""The NPKI folder store: ``<root>/<CA org>/USER/<folder from the subject DN>/signCert.der + signPri.key``, and
+for a sign + km pair also ``kmCert.der + kmPri.key`` (the encryption certificate and its key file: the same
+EncryptedPrivateKeyInfo under the same password, without R).
 
 This is the layout every NPKI program (and PyPinkSign's ``choose_cert``) walks: the CA folder is the issuer's
 ``o=`` (``yessign``), the certificate folder is the subject DN written most-specific first with lower-case
@@ -31,6 +33,8 @@ from jointcert.npki.keyfile import KeyFileUnreadable, NotAKeyFile, describe_sign
 __all__ = [
     "CERT_FILE",
     "KEY_FILE",
+    "KM_CERT_FILE",
+    "KM_KEY_FILE",
     "CertificateExists",
     "CertificateNotFound",
     "InvalidCertificate",
@@ -44,6 +48,8 @@ __all__ = [
 
 CERT_FILE = "signCert.der"
 KEY_FILE = "signPri.key"
+KM_CERT_FILE = "kmCert.der"  # the encryption certificate of a sign + km pair
+KM_KEY_FILE = "kmPri.key"
 _UNSAFE = set('<>:"/\\|?*')
 
 
@@ -143,6 +149,15 @@ def _load_certificate(data: bytes) -> x509.Certificate:
         raise InvalidCertificate() from exc
 
 
+def _check_key_file(data: bytes) -> None:
+    try:
+        describe_sign_pri(data)
+    except NotAKeyFile:
+        raise
+    except KeyFileUnreadable:
+        pass  # a key file in a scheme this version does not read is still a key file
+
+
 class NpkiStore:
     """Certificates and key files in an NPKI folder tree rooted at ``root``."""
 
@@ -153,27 +168,31 @@ class NpkiStore:
         """Where ``cert`` lives (or would live) in this store."""
         return self.root / ca_folder_name(cert) / "USER" / folder_name(cert)
 
-    def write(self, cert_der: bytes, sign_pri: bytes, *, overwrite: bool = False) -> Path:
-        """Store a certificate and its signPri.key atomically; return the folder.
+    def write(
+        self, cert_der: bytes, sign_pri: bytes, *, overwrite: bool = False, km: tuple[bytes, bytes] | None = None
+    ) -> Path:
+        """Store a certificate and its signPri.key atomically — with ``km`` = (kmCert.der, kmPri.key) the
+        encryption pair in the same folder, in the same step; return the folder.
 
         Raises :class:`CertificateExists` when the folder exists and ``overwrite`` is false; with ``overwrite``
-        the whole folder is replaced (other files in it, such as kmCert.der, are not kept).
+        the whole folder is replaced (a kmCert.der not given again is not kept).
         """
         cert = _load_certificate(cert_der)
-        try:
-            describe_sign_pri(sign_pri)  # refuse anything that is not a key file before touching the disk
-        except NotAKeyFile:
-            raise
-        except KeyFileUnreadable:
-            pass  # a key file in a scheme this version does not read is still a key file
+        files = [(CERT_FILE, cert_der, 0o644), (KEY_FILE, sign_pri, 0o600)]
+        if km is not None:
+            _load_certificate(km[0])
+            files += [(KM_CERT_FILE, km[0], 0o644), (KM_KEY_FILE, km[1], 0o600)]
+        for _, key_file, mode in files:
+            if mode == 0o600:
+                _check_key_file(key_file)  # refuse anything that is not a key file before touching the disk
         target = self.folder_for(cert)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if target.exists() and not overwrite:
             raise CertificateExists(path=str(target))
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
         try:
-            _write_file(staging / CERT_FILE, cert_der, 0o644)
-            _write_file(staging / KEY_FILE, sign_pri, 0o600)
+            for name, data, mode in files:
+                _write_file(staging / name, data, mode)
             self._move_into_place(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -232,6 +251,15 @@ class NpkiStore:
             cert_der, key = (path / CERT_FILE).read_bytes(), (path / KEY_FILE).read_bytes()
         except FileNotFoundError as exc:
             raise CertificateNotFound(path=str(folder)) from exc
+        return _load_certificate(cert_der), key
+
+    def load_km(self, folder: Path) -> tuple[x509.Certificate, bytes] | None:
+        """The encryption certificate and the (still encrypted) kmPri.key of a folder; ``None`` without a pair."""
+        path = self._inside(folder)
+        try:
+            cert_der, key = (path / KM_CERT_FILE).read_bytes(), (path / KM_KEY_FILE).read_bytes()
+        except FileNotFoundError:
+            return None
         return _load_certificate(cert_der), key
 
     def delete(self, folder: Path) -> None:

@@ -40,7 +40,7 @@ from jointcert.ra.errors import (
 )
 from jointcert.ra.policies import Notifications, kst_date
 from jointcert.ra.ports import Authority, CertificateRegistry, Challenge, ChallengeStore, RegisteredCertificate
-from jointcert.ra.steps.enrollment import Issued, issued_view, verify_pop
+from jointcert.ra.steps.enrollment import Issued, KmKey, issued_view, verify_pop
 from jointcert.types import CertType
 
 __all__ = ["CHALLENGE_TTL_SECONDS", "HOLDER_REASONS", "PURPOSES", "HolderService", "Revoked"]
@@ -112,9 +112,18 @@ class HolderService:
         return challenge
 
     def renew(
-        self, *, challenge_id: str, certificate_der: bytes, signature: bytes, public_key_der: bytes, pop: bytes
+        self,
+        *,
+        challenge_id: str,
+        certificate_der: bytes,
+        signature: bytes,
+        public_key_der: bytes,
+        pop: bytes,
+        km_public_key_der: bytes | None = None,
+        km_pop: bytes | None = None,
     ) -> Issued:
-        """A new certificate for a new key, keeping the old one's identifyData; the old one is superseded."""
+        """A new certificate for a new key, keeping the old one's identifyData; the old one is superseded. With a
+        new km key (and its signature over the same challenge) the sign + km pair is renewed together."""
         proven = self._prove("renew", challenge_id, certificate_der, signature)
         record, now = proven.record, self._clock.now()
         opens = record.not_after - timedelta(days=self._settings.renewal_window_days)
@@ -125,9 +134,19 @@ class HolderService:
             raise SameKey()
         message = proven.challenge.value.encode()
         verify_pop(public_key_der, message, pop)
+        km = KmKey.of(km_public_key_der, km_pop)
+        if km is not None:
+            verify_pop(km.public_key_der, message, km.signature)
         if record.cert_type is None:
             raise CertificateNotOurs("The certificate is not a subscriber certificate.")
-        renewal = RenewalRequest(record.serial, public_key_der, SignatureProof(message, pop), "api")
+        renewal = RenewalRequest(
+            record.serial,
+            public_key_der,
+            SignatureProof(message, pop),
+            "api",
+            km_public_key_der=None if km is None else km.public_key_der,
+            km_pop=None if km is None else SignatureProof(message, km.signature),
+        )
         issued = self._authority.renew(renewal)  # keeps identifyData (VID), holder, name and bank
         owner = self._registry.get(record.serial)
         if owner is not None:

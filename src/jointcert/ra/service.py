@@ -326,14 +326,24 @@ class RegistrationAuthority:
         return self._value(session_id, token, Step.ENROLLMENT_CHALLENGE, call)
 
     def enroll(
-        self, session_id: str, token: str | None, *, public_key_der: bytes, random_num: bytes, signature: bytes
+        self,
+        session_id: str,
+        token: str | None,
+        *,
+        public_key_der: bytes,
+        random_num: bytes,
+        signature: bytes,
+        km_public_key_der: bytes | None = None,
+        km_signature: bytes | None = None,
     ) -> Stepped[enrollment.Issued | None]:
-        """Issue over the JSON API; a retry on the same session returns the same certificate. While a crashed
-        attempt is being settled by the reconciler the answer is :class:`IssuanceInProgress` (try again)."""
+        """Issue over the JSON API (with a km key: the sign + km pair); a retry on the same session returns the
+        same certificate. While a crashed attempt is being settled by the reconciler the answer is
+        :class:`IssuanceInProgress` (try again)."""
         if self._load(session_id, token).state is State.ISSUING:
             raise IssuanceInProgress()
+        km = enrollment.KmKey.of(km_public_key_der, km_signature)
         call = lambda s: enrollment.enroll(  # noqa: E731
-            self.ctx, s, public_key_der=public_key_der, random_num=random_num, signature=signature
+            self.ctx, s, public_key_der=public_key_der, random_num=random_num, signature=signature, km=km
         )
         done = self._value(session_id, token, Step.ENROLL, call)
         faults.point("before_response")

@@ -2,13 +2,16 @@
 
 Plaintext of the envelope (UTF-8 JSON)::
 
-    {"format": "jointcert-relay-payload/v1", "certificate": <base64 DER>, "private_key": <base64 DER>}
+    {"format": "jointcert-relay-payload/v1", "certificate": <base64 DER>, "private_key": <base64 DER>,
+     "km_certificate": <base64 DER>, "km_private_key": <base64 DER>}   # the last two: a sign + km pair only
 
 ``private_key`` is a PKCS #8 ``EncryptedPrivateKeyInfo``: PBES2 with PBKDF2-HMAC-SHA256 (16-byte salt, 600,000
 iterations) and AES-256-CBC, whose plaintext is the PKCS #8 ``PrivateKeyInfo`` carrying R as the KISA randomNum
 attribute — the signPri.key plaintext. WebCrypto can make and read it (PBKDF2 + AES-CBC), and
 :func:`jointcert.npki.keyfile.decrypt_sign_pri` reads it. The relay's code thus never protects the key alone:
-opening it still takes the certificate password.
+opening it still takes the certificate password. A sign + km pair adds the encryption certificate and its key
+(wrapped the same way, no R inside); a reader that does not know these two optional fields still gets the signing
+certificate.
 """
 
 from __future__ import annotations
@@ -58,11 +61,19 @@ class CopyPayload:
 
     certificate_der: bytes
     encrypted_key: bytes
+    km_certificate_der: bytes | None = None  # the encryption certificate of a sign + km pair (kmCert.der)
+    km_encrypted_key: bytes | None = None  # its key, wrapped like ``encrypted_key``
 
     @property
     def certificate(self) -> x509.Certificate:
         """The parsed certificate (checked when the payload was decoded)."""
         return x509.load_der_x509_certificate(self.certificate_der)
+
+    @property
+    def km_certificate(self) -> x509.Certificate | None:
+        """The parsed encryption certificate, if the payload carries a sign + km pair."""
+        der = self.km_certificate_der
+        return None if der is None else x509.load_der_x509_certificate(der)
 
 
 def _pbes2_aes256_params(salt: bytes, iterations: int, iv: bytes) -> bytes:
@@ -103,6 +114,9 @@ def encode_payload(payload: CopyPayload) -> bytes:
         "certificate": base64.b64encode(payload.certificate_der).decode(),
         "private_key": base64.b64encode(payload.encrypted_key).decode(),
     }
+    if payload.km_certificate_der is not None and payload.km_encrypted_key is not None:
+        document["km_certificate"] = base64.b64encode(payload.km_certificate_der).decode()
+        document["km_private_key"] = base64.b64encode(payload.km_encrypted_key).decode()
     return json.dumps(document, separators=(",", ":")).encode()
 
 
@@ -124,10 +138,17 @@ def decode_payload(plaintext: bytes) -> CopyPayload:
         raise InvalidRelayRequest("The copied data is not a certificate payload.") from exc
     if not isinstance(document, dict) or document.get("format") != PAYLOAD_FORMAT:
         raise InvalidRelayRequest("The copied data is not a certificate payload of a known version.")
-    payload = CopyPayload(_field(document, "certificate"), _field(document, "private_key"))
+    km_fields = [name for name in ("km_certificate", "km_private_key") if name in document]
+    if len(km_fields) == 1:
+        raise InvalidRelayRequest("The copied km certificate and km key go together.")
+    km = (_field(document, "km_certificate"), _field(document, "km_private_key")) if km_fields else (None, None)
+    payload = CopyPayload(_field(document, "certificate"), _field(document, "private_key"), *km)
     try:
         payload.certificate  # noqa: B018  (parse check)
+        payload.km_certificate  # noqa: B018
     except ValueError as exc:
         raise InvalidRelayRequest("The copied certificate is not a DER certificate.") from exc
     describe_sign_pri(payload.encrypted_key)  # NotAKeyFile if it is not an EncryptedPrivateKeyInfo
+    if payload.km_encrypted_key is not None:
+        describe_sign_pri(payload.km_encrypted_key)
     return payload

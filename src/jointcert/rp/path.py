@@ -214,6 +214,14 @@ def key_usage_check(cert: x509.Certificate) -> Check:
         return Check.failed(
             CheckName.KEY_USAGE, Reason.KEY_USAGE, "키 용도(keyUsage)가 없습니다.", "The certificate has no keyUsage."
         )
+    if not usage.digital_signature and usage.key_encipherment:
+        return Check.failed(
+            CheckName.KEY_USAGE,
+            Reason.KEY_USAGE,
+            "암호화용(km) 인증서(kmCert.der)입니다. 서명·로그인에는 서명용 인증서(signCert.der)를 쓰세요.",
+            "This is the encryption (km) certificate (kmCert.der, keyEncipherment only): it cannot sign; "
+            "signatures and logins use the signing certificate (signCert.der).",
+        )
     if not usage.digital_signature:
         return Check.failed(CheckName.KEY_USAGE, Reason.KEY_USAGE)
     if usage.key_cert_sign or usage.crl_sign:

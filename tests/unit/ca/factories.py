@@ -38,9 +38,13 @@ def make_request(
     message: bytes = b"proof of possession",
     signature: bytes | None = None,
     public_key_der: bytes | None = None,
+    km_key: rsa.RSAPrivateKey | None = None,
 ) -> IssuanceRequest:
-    """An issuance request with a valid proof of possession unless overridden."""
+    """An issuance request with a valid proof of possession unless overridden; with ``km_key`` a sign + km pair."""
     sig = signature if signature is not None else key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+    km_pop = (
+        None if km_key is None else SignatureProof(message, km_key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
+    )
     return IssuanceRequest(
         cert_type=cert_type,
         real_name=name,
@@ -49,4 +53,6 @@ def make_request(
         public_key_der=public_key_der or spki(key),
         pop=SignatureProof(message, sig),
         channel="cli",
+        km_public_key_der=None if km_key is None else spki(km_key),
+        km_pop=km_pop,
     )

@@ -60,10 +60,10 @@ def test_a_failing_record_step_means_nothing_is_signed(
     signed: list[bytes] = []
     object.__setattr__(env.authority, "issuing", _CrashingSigner(env.hierarchy.issuing, signed))
 
-    def refuse(record: PendingRecord, event: AuditEvent) -> None:
+    def refuse(records: list[PendingRecord], events: list[AuditEvent]) -> None:
         raise RuntimeError("database down")
 
-    monkeypatch.setattr(env.store, "record_pending", refuse)
+    monkeypatch.setattr(env.store, "record_unit", refuse)
     with pytest.raises(RuntimeError):
         env.authority.issue(make_request(subscriber_keys[0]))
     assert signed == []
@@ -72,16 +72,16 @@ def test_a_failing_record_step_means_nothing_is_signed(
 def test_collisions_are_retried_with_a_new_serial(
     env: CaEnv, subscriber_keys: list[rsa.RSAPrivateKey], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = env.store.record_pending
+    original = env.store.record_unit
     attempts: list[int] = []
 
-    def collide_twice(record: PendingRecord, event: AuditEvent) -> None:
-        attempts.append(record.serial)
+    def collide_twice(records: list[PendingRecord], events: list[AuditEvent]) -> None:
+        attempts.append(records[0].serial)
         if len(attempts) <= 2:
             raise RecordCollision()
-        original(record, event)
+        original(records, events)
 
-    monkeypatch.setattr(env.store, "record_pending", collide_twice)
+    monkeypatch.setattr(env.store, "record_unit", collide_twice)
     issued = env.authority.issue(make_request(subscriber_keys[0]))
     assert len(set(attempts)) == 3 and issued.serial == attempts[-1]
 

@@ -61,9 +61,27 @@ def _short_r(env: CmpEnv, applicant: Applicant, ticket: RegistrationTicket) -> b
     return _ir_with(applicant, ticket, request)
 
 
-def _two_requests(env: CmpEnv, applicant: Applicant, ticket: RegistrationTicket) -> bytes:
+def _one_key_twice(env: CmpEnv, applicant: Applicant, ticket: RegistrationTicket) -> bytes:
     (request,) = _requests(applicant, ticket)
     return _ir_with(applicant, ticket, request, replace(request, cert_req_id=1))
+
+
+def _same_cert_req_id(env: CmpEnv, applicant: Applicant, ticket: RegistrationTicket) -> bytes:
+    (request,) = _requests(applicant, ticket)
+    km = new_cert_request(rsa.generate_private_key(65537, 2048), subject=SUBJECT, cert_req_id=0)
+    return _ir_with(applicant, ticket, request, km)
+
+
+def _three_requests(env: CmpEnv, applicant: Applicant, ticket: RegistrationTicket) -> bytes:
+    (request,) = _requests(applicant, ticket)
+    more = [new_cert_request(rsa.generate_private_key(65537, 2048), subject=SUBJECT, cert_req_id=i) for i in (1, 2)]
+    return _ir_with(applicant, ticket, request, *more)
+
+
+def _km_wrong_pop(env: CmpEnv, applicant: Applicant, ticket: RegistrationTicket) -> bytes:
+    (request,) = _requests(applicant, ticket)
+    km = new_cert_request(rsa.generate_private_key(65537, 2048), subject=SUBJECT, cert_req_id=1)
+    return _ir_with(applicant, ticket, request, sign_cert_request(km, rsa.generate_private_key(65537, 2048)))
 
 
 def _unprotected(env: CmpEnv, applicant: Applicant, ticket: RegistrationTicket) -> bytes:
@@ -85,7 +103,10 @@ CASES: dict[str, tuple[Case, set[FailInfo]]] = {
     "missing R": (lambda e, a, t: a.ir(t, random_num=None), {FailInfo.BAD_CERT_TEMPLATE}),
     "malformed R": (_short_r, {FailInfo.BAD_CERT_TEMPLATE}),
     "unprotected": (_unprotected, {FailInfo.WRONG_INTEGRITY}),
-    "two requests": (_two_requests, {FailInfo.BAD_REQUEST}),
+    "one key for sign and km": (_one_key_twice, {FailInfo.BAD_CERT_TEMPLATE}),
+    "two requests, one certReqId": (_same_cert_req_id, {FailInfo.BAD_REQUEST}),
+    "three requests": (_three_requests, {FailInfo.BAD_REQUEST}),
+    "km with a wrong POP": (_km_wrong_pop, {FailInfo.BAD_POP}),
 }
 
 

@@ -119,3 +119,23 @@ def certificate(
         san = x509.SubjectAlternativeName([x509.OtherName(x509_oid(ID_KISA_IDENTIFY_DATA), identify)])
         builder = builder.add_extension(san, critical=False)
     return builder.sign(rsa_key(99), hashes.SHA256())
+
+
+def km_certificate(owner: PrivateKeyBundle | None = None, *, serial: int = 0x1A2B3D) -> x509.Certificate:
+    """The encryption (km) certificate of a pair: same subject, keyEncipherment only, no subjectAltName."""
+    owner = owner or bundle(1, random_num=None)
+    not_before = datetime(2026, 11, 25, tzinfo=UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject_name())
+        .issuer_name(CA_NAME)
+        .public_key(owner.key.public_key())
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + timedelta(days=365))
+        .add_extension(x509.KeyUsage(False, False, True, False, False, False, False, False, False), critical=True)
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(x509_oid(POLICY_LIMITED_PERSONAL), None)]), critical=True
+        )
+        .sign(rsa_key(99), hashes.SHA256())
+    )

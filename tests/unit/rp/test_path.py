@@ -117,4 +117,6 @@ def test_key_usage(pki: TestPki) -> None:
     encipher = pki.issue(key_usage=x509.KeyUsage(False, False, True, False, False, False, False, False, False))
     assert key_usage_check(encipher.cert).code is Reason.KEY_USAGE
     assert key_usage_check(encipher.cert).status is Status.FAILED
+    assert "kmCert.der" in key_usage_check(encipher.cert).message_en  # names the km certificate for what it is
+    assert "암호화용(km)" in key_usage_check(encipher.cert).message_ko
     assert key_usage_check(pki.ca).status is Status.FAILED

@@ -47,6 +47,7 @@ __all__ = [
     "EnrollmentChallenge",
     "FeeCharged",
     "Issued",
+    "KmKey",
     "challenge",
     "confirm",
     "enroll",
@@ -94,6 +95,28 @@ class Issued:
     reissue: bool
     superseded_serial: int | None
     fee: FeeCharged | None
+    km_certificate_der: bytes | None = None  # the encryption certificate of a sign + km pair (kmCert.der)
+    km_serial: int | None = None
+
+
+@dataclass(frozen=True)
+class KmKey:
+    """The encryption key of a sign + km pair: its SPKI and its signature over the enrollment challenge."""
+
+    public_key_der: bytes
+    signature: bytes
+
+    @staticmethod
+    def of(public_key_der: bytes | None, signature: bytes | None) -> KmKey | None:
+        """Both or neither: a km key without its signature (or the reverse) is malformed input."""
+        if public_key_der is None and signature is None:
+            return None
+        if public_key_der is None or signature is None:
+            raise MalformedInput(
+                "km_public_key and km_signature go together.",
+                field="km_signature" if signature is None else "km_public_key",
+            )
+        return KmKey(public_key_der, signature)
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,8 @@ def issued_view(chain: tuple[bytes, ...], issued: IssuedCertificate, fee: FeeCha
         issued.superseded_serial is not None,
         issued.superseded_serial,
         fee,
+        None if issued.km is None else issued.km.der,
+        None if issued.km is None else issued.km.serial,
     )
 
 
@@ -195,9 +220,16 @@ def _delivered(ctx: StepContext, session: IssuanceSession, issued: IssuedCertifi
 
 
 def enroll(
-    ctx: StepContext, session: IssuanceSession, *, public_key_der: bytes, random_num: bytes, signature: bytes
+    ctx: StepContext,
+    session: IssuanceSession,
+    *,
+    public_key_der: bytes,
+    random_num: bytes,
+    signature: bytes,
+    km: KmKey | None = None,
 ) -> Outcome[Issued | None]:
-    """Issue through the CA (channel ``api``, supersede only at confirmation), charge the fee, deliver.
+    """Issue through the CA (channel ``api``, supersede only at confirmation), charge the fee, deliver. With
+    ``km`` the CA issues the sign + km pair in one unit (one fee: the pair is one certificate product).
 
     A retry on a DELIVERED session returns the same certificate and the same fee entry."""
     if session.state is State.DELIVERED:
@@ -210,6 +242,8 @@ def enroll(
         raise MalformedInput(f"R (random_num) must be {RANDOM_NUM_LENGTH} bytes.", field="random_num")
     message = (session.data.enroll_challenge or "").encode()
     verify_pop(public_key_der, message, signature)  # before anything is recorded or charged
+    if km is not None:
+        verify_pop(km.public_key_der, message, km.signature)
     customer, rrn = ctx.customer(session), ctx.rrn(session)
     if amount := fee_krw(cert_type, ctx.settings):
         require_funds(ctx, session, amount)
@@ -219,6 +253,8 @@ def enroll(
     request = IssuanceRequest(
         cert_type, customer.name, rrn, random_num, public_key_der, SignatureProof(message, signature), "api",
         confirm_later=True, request_key=saga.request_key(claimed),
+        km_public_key_der=None if km is None else km.public_key_der,
+        km_pop=None if km is None else SignatureProof(message, km.signature),
     )  # fmt: skip
     try:
         issued = ctx.authority.issue(request)

@@ -90,6 +90,26 @@ def _record(row: CaCertificate) -> CertificateRecord:
         revoked_at=row.revoked_at,
         revocation_reason=None if row.revocation_reason is None else x509.ReasonFlags(row.revocation_reason),
         crl_partition=row.crl_partition,
+        pair_serial=None if row.pair_serial_hex is None else int(row.pair_serial_hex, 16),
+    )
+
+
+def _pending_row(record: PendingRecord) -> CaCertificate:
+    return CaCertificate(
+        issuer=record.issuer,
+        serial_hex=serial_key(record.serial),
+        status=RecordStatus.PENDING.value,
+        profile=record.profile,
+        subject=record.subject,
+        unique_id=record.unique_id,
+        holder_hash=record.holder_hash,
+        channel=record.channel,
+        not_before=record.not_before,
+        not_after=record.not_after,
+        tbs_sha256=record.tbs_sha256,
+        created_at=record.created_at,
+        crl_partition=record.crl_partition,
+        pair_serial_hex=None if record.pair_serial is None else serial_key(record.pair_serial),
     )
 
 
@@ -169,36 +189,27 @@ class SqlCertificateStore:
     # --- issuance records -------------------------------------------------------------------------------------
     def record_pending(self, record: PendingRecord, event: AuditEvent) -> None:
         """Insert the intended certificate and commit; a taken serial or unique id raises RecordCollision."""
+        self.record_unit([record], [event])
+
+    def record_unit(self, records: Sequence[PendingRecord], events: Sequence[AuditEvent]) -> None:
+        """Insert every intended certificate of one unit (a sign + km pair) and their audit entries in one
+        transaction; a taken serial, unique id or request key raises RecordCollision and records nothing."""
         try:
             with self._db.session() as session:
-                session.add(
-                    CaCertificate(
-                        issuer=record.issuer,
-                        serial_hex=serial_key(record.serial),
-                        status=RecordStatus.PENDING.value,
-                        profile=record.profile,
-                        subject=record.subject,
-                        unique_id=record.unique_id,
-                        holder_hash=record.holder_hash,
-                        channel=record.channel,
-                        not_before=record.not_before,
-                        not_after=record.not_after,
-                        tbs_sha256=record.tbs_sha256,
-                        created_at=record.created_at,
-                        crl_partition=record.crl_partition,
-                    )
-                )
-                if record.request_key is not None:
-                    session.add(
-                        CaRequestKey(
-                            issuer=record.issuer,
-                            request_key=record.request_key,
-                            serial_hex=serial_key(record.serial),
-                            created_at=record.created_at,
+                for record in records:
+                    session.add(_pending_row(record))
+                    if record.request_key is not None:
+                        session.add(
+                            CaRequestKey(
+                                issuer=record.issuer,
+                                request_key=record.request_key,
+                                serial_hex=serial_key(record.serial),
+                                created_at=record.created_at,
+                            )
                         )
-                    )
                 session.flush()
-                append_audit(session, event)
+                for event in events:
+                    append_audit(session, event)
         except IntegrityError as exc:
             raise RecordCollision() from exc
 
@@ -227,17 +238,39 @@ class SqlCertificateStore:
         supersede: Callable[[int], AuditEvent] | None = None,
     ) -> list[int]:
         """Store the signed certificate; optionally revoke older active ones of the same holder and profile."""
+        return self.mark_unit_issued(issuer, [(serial, der)], at=at, events=[event], supersede=supersede)
+
+    def mark_unit_issued(
+        self,
+        issuer: str,
+        issued: Sequence[tuple[int, bytes]],
+        *,
+        at: datetime,
+        events: Sequence[AuditEvent],
+        supersede: Callable[[int], AuditEvent] | None = None,
+    ) -> list[int]:
+        """Store every signed certificate of one unit in one transaction (all or nothing); optionally revoke the
+        holder's older active certificates of the same profiles, with their pairs."""
         with self._db.session() as session:
-            done = session.execute(
-                update(CaCertificate)
-                .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial))
-                .where(CaCertificate.status == RecordStatus.PENDING.value)
-                .values(status=RecordStatus.ISSUED.value, der=der, issued_at=at)
-            )
-            if rowcount(done) != 1:
-                raise AlreadyRevoked("The record is no longer pending (voided by recovery?); the certificate is void.")
-            append_audit(session, event)
-            return self._supersede(session, issuer, serial, at, supersede) if supersede else []
+            for serial, der in issued:
+                done = session.execute(
+                    update(CaCertificate)
+                    .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial))
+                    .where(CaCertificate.status == RecordStatus.PENDING.value)
+                    .values(status=RecordStatus.ISSUED.value, der=der, issued_at=at)
+                )
+                if rowcount(done) != 1:  # the exception rolls the whole unit back
+                    raise AlreadyRevoked(
+                        "The record is no longer pending (voided by recovery?); the certificate is void."
+                    )
+            for event in events:
+                append_audit(session, event)
+            if supersede is None:
+                return []
+            revoked: list[int] = []
+            for serial, _ in issued:
+                revoked += self._supersede(session, issuer, serial, at, supersede)
+            return revoked
 
     def _supersede(
         self, session: Session, issuer: str, serial: int, at: datetime, event: Callable[[int], AuditEvent]
@@ -258,9 +291,12 @@ class SqlCertificateStore:
         ).all()
         revoked: list[int] = []
         for hex_serial in older:
-            if self._set_revoked(session, issuer, hex_serial, x509.ReasonFlags.superseded, at):
-                revoked.append(int(hex_serial, 16))
-                append_audit(session, event(int(hex_serial, 16)))
+            for target in (hex_serial, *self._pair_of(session, issuer, hex_serial)):
+                if target != mine.pair_serial_hex and self._set_revoked(
+                    session, issuer, target, x509.ReasonFlags.superseded, at
+                ):
+                    revoked.append(int(target, 16))
+                    append_audit(session, event(int(target, 16)))
         if revoked:
             bump_epoch(session, issuer)  # every node's caches and the CRL see it (storage/repositories/ca_epoch.py)
         return revoked
@@ -268,9 +304,23 @@ class SqlCertificateStore:
     def supersede_older(
         self, issuer: str, serial: int, *, at: datetime, supersede: Callable[[int], AuditEvent]
     ) -> list[int]:
-        """Revoke (superseded) the holder's issued certificates of the same profile recorded before ``serial``."""
+        """Revoke (superseded) the holder's issued certificates of the same profile recorded before ``serial`` and
+        before its pair (with their own pairs)."""
         with self._db.session() as session:
-            return self._supersede(session, issuer, serial, at, supersede)
+            revoked = self._supersede(session, issuer, serial, at, supersede)
+            for pair in self._pair_of(session, issuer, serial_key(serial)):
+                revoked += self._supersede(session, issuer, int(pair, 16), at, supersede)
+            return revoked
+
+    @staticmethod
+    def _pair_of(session: Session, issuer: str, hex_serial: str) -> list[str]:
+        """The serial of the other certificate of a sign + km pair (empty for a single certificate)."""
+        pair = session.scalar(
+            select(CaCertificate.pair_serial_hex).where(
+                CaCertificate.issuer == issuer, CaCertificate.serial_hex == hex_serial
+            )
+        )
+        return [] if pair is None else [pair]
 
     @staticmethod
     def _set_revoked(session: Session, issuer: str, hex_serial: str, reason: x509.ReasonFlags, at: datetime) -> bool:
@@ -290,9 +340,18 @@ class SqlCertificateStore:
         return True
 
     def revoke(
-        self, issuer: str, serial: int, reason: x509.ReasonFlags, at: datetime, event: AuditEvent
+        self,
+        issuer: str,
+        serial: int,
+        reason: x509.ReasonFlags,
+        at: datetime,
+        event: AuditEvent,
+        *,
+        pair_event: Callable[[int], AuditEvent] | None = None,
     ) -> CertificateRecord:
-        """Revoke an issued certificate (atomically: only one concurrent revocation wins)."""
+        """Revoke an issued certificate (atomically: only one concurrent revocation wins) and, in the same
+        transaction and for the same reason, the other certificate of its sign + km pair (audited by
+        ``pair_event``, or by ``event`` itself when none is given)."""
         with self._db.session() as session:
             if not self._set_revoked(session, issuer, serial_key(serial), reason, at):
                 exists = session.scalar(
@@ -302,15 +361,22 @@ class SqlCertificateStore:
                 )
                 raise AlreadyRevoked() if exists else CertificateNotFound()
             append_audit(session, event)
+            rows = [self._row(session, issuer, serial_key(serial))]
+            for pair in self._pair_of(session, issuer, serial_key(serial)):
+                if self._set_revoked(session, issuer, pair, reason, at):
+                    append_audit(session, event if pair_event is None else pair_event(int(pair, 16)))
+                    rows.append(self._row(session, issuer, pair))
             bump_epoch(session, issuer)
-            row = session.scalars(
-                select(CaCertificate).where(
-                    CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial)
-                )
-            ).one()
-            if reason is x509.ReasonFlags.key_compromise and row.der is not None:
-                _block_key(session, row, at)
-            return _record(row)
+            for row in rows:
+                if reason is x509.ReasonFlags.key_compromise and row.der is not None:
+                    _block_key(session, row, at)
+            return _record(rows[0])
+
+    @staticmethod
+    def _row(session: Session, issuer: str, hex_serial: str) -> CaCertificate:
+        return session.scalars(
+            select(CaCertificate).where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == hex_serial)
+        ).one()
 
     def is_key_compromised(self, spki_sha256: bytes) -> bool:
         """Whether a key with this SubjectPublicKeyInfo hash was revoked for keyCompromise."""

@@ -65,6 +65,7 @@ class CaCertificate(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revocation_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     crl_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: only on the full CRL
+    pair_serial_hex: Mapped[str | None] = mapped_column(String(42), nullable=True)  # the other cert of a sign+km pair
 
 
 class CaRequestKey(Base):

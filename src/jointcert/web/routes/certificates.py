@@ -45,6 +45,8 @@ class RenewIn(_In):
     signature: str = Field(min_length=1, max_length=2048)
     public_key: str = Field(min_length=1, max_length=8192)
     pop_signature: str = Field(min_length=1, max_length=2048)
+    km_public_key: str | None = Field(default=None, min_length=1, max_length=8192)  # renew the sign + km pair
+    km_pop_signature: str | None = Field(default=None, min_length=1, max_length=2048)
 
 
 class RevokeIn(_In):
@@ -104,6 +106,8 @@ def renew(body: RenewIn, request: Request) -> m.CertificateOut:
         signature=m.from_b64(body.signature, "signature"),
         public_key_der=m.from_b64(body.public_key, "public_key"),
         pop=m.from_b64(body.pop_signature, "pop_signature"),
+        km_public_key_der=None if body.km_public_key is None else m.from_b64(body.km_public_key, "km_public_key"),
+        km_pop=None if body.km_pop_signature is None else m.from_b64(body.km_pop_signature, "km_pop_signature"),
     )
     return m.certificate_out(issued)
 

@@ -380,7 +380,7 @@ def enrollment_challenge(session_id: SessionId, request: Request, token: Token =
 
 @router.post(
     "/sessions/{session_id}/enrollment",
-    summary="10. Enroll: SPKI + R + signature → the certificate",
+    summary="10. Enroll: SPKI + R + signature (+ a km SPKI + signature) → the certificate (pair)",
     responses=_errors(
         ra.MalformedInput,
         WeakKey,
@@ -399,6 +399,8 @@ def enroll(session_id: SessionId, body: m.EnrollIn, request: Request, token: Tok
         public_key_der=m.from_b64(body.public_key, "public_key"),
         random_num=m.from_b64(body.random_num, "random_num"),
         signature=m.from_b64(body.signature, "signature"),
+        km_public_key_der=None if body.km_public_key is None else m.from_b64(body.km_public_key, "km_public_key"),
+        km_signature=None if body.km_signature is None else m.from_b64(body.km_signature, "km_signature"),
     )
     return m.certificate_out(_value(done))
 

@@ -366,11 +366,15 @@ class EnrollmentChallengeOut(BaseModel):
 
 
 class EnrollIn(_In):
-    """The new key's SPKI (DER), R (20 bytes) and the signature over the challenge, all base64."""
+    """The new key's SPKI (DER), R (20 bytes) and the signature over the challenge, all base64; with
+    ``km_public_key`` + ``km_signature`` (a second key's SPKI and its signature over the same challenge) the CA
+    issues the sign + km pair (signCert.der + kmCert.der) in one unit."""
 
     public_key: str = Field(min_length=1, max_length=8192)
     random_num: str = Field(min_length=1, max_length=64)
     signature: str = Field(min_length=1, max_length=2048)
+    km_public_key: str | None = Field(default=None, min_length=1, max_length=8192)
+    km_signature: str | None = Field(default=None, min_length=1, max_length=2048)
 
 
 class ConfirmIn(_In):
@@ -412,6 +416,8 @@ class CertificateOut(BaseModel):
     reissue: bool
     superseded_serial: str | None
     fee: FeeOut | None
+    km_certificate: str | None = None  # the encryption certificate (kmCert.der, base64) of a sign + km pair
+    km_serial: str | None = None
 
 
 def fee_out(fee: FeeCharged | None) -> FeeOut | None:
@@ -445,6 +451,8 @@ def certificate_out(issued: Issued) -> CertificateOut:
         reissue=issued.reissue,
         superseded_serial=superseded,
         fee=fee_out(issued.fee),
+        km_certificate=None if issued.km_certificate_der is None else b64(issued.km_certificate_der),
+        km_serial=None if issued.km_serial is None else format(issued.km_serial, "x"),
     )
 
 

@@ -255,11 +255,17 @@ async function renew() {
     const { challenge, fields } = await holderProof(unlocked, "renew");
     const pair = await generateKeyPair();
     const pop = await sign(pair.privateKey, utf8(challenge.challenge));
-    const issued = await api.post("/certificates/renew",
-      { ...fields, public_key: toBase64(pair.spki), pop_signature: toBase64(pop) });
     const old = state.credentials.find((c) => c.id === id);
+    // a sign + km pair is renewed whole: a new encryption key too
+    const kmPair = old?.kmCertificateDer ? await generateKeyPair() : null;
+    const kmFields = kmPair ? { km_public_key: toBase64(kmPair.spki),
+      km_pop_signature: toBase64(await sign(kmPair.privateKey, utf8(challenge.challenge))) } : {};
+    const issued = await api.post("/certificates/renew",
+      { ...fields, public_key: toBase64(pair.spki), pop_signature: toBase64(pop), ...kmFields });
+    const km = kmPair && issued.km_certificate
+      ? { km: { privateKey: kmPair.privateKey, certificateDer: fromBase64(issued.km_certificate) } } : {};
     const saved = await vault().saveCredential({ privateKey: pair.privateKey, randomNum: unlocked.randomNum,
-      certificateDer: fromBase64(issued.certificate),
+      certificateDer: fromBase64(issued.certificate), ...km,
       meta: { ...(old?.meta ?? {}), type: issued.cert_type, renewedFrom: issued.superseded_serial,
         receipt: receiptOf(issued) } }, password);
     await vault().deleteCredential(id);

@@ -2,7 +2,9 @@
  * The last screens of the issuance flow. Password (10): the certificate password entered twice against the live
  * checklist (rules from the API); then, in this browser, the RSA-2048 key pair and R (keys.js), the signature over
  * the enrollment challenge (proof of possession), the enrollment call, the certificate with its key and R saved
- * encrypted under the password (vault.js), and only then the confirmation (signed by the new key, like CMP certConf):
+ * encrypted under the password (vault.js) — with the encryption (km) pair real NPKI subscribers hold: a second key
+ * pair made here too, its certificate issued with the signing one in one unit and kept in the same wallet entry —
+ * and only then the confirmation (signed by the new key, like CMP certConf):
  * without it the bank revokes the new certificate after a few minutes and refunds the fee, and the current
  * certificate stays (docs/issuance-flow.md). Done (11): what was issued, read back from the wallet.
  *
@@ -119,23 +121,28 @@ export async function runPassword({ api, flow }) {
  */
 async function issue(api, password) {
   const status = $("enroll-status");
-  say(status, "이 기기에서 키를 만드는 중…", "Making the key pair on this device…");
+  say(status, "이 기기에서 키를 만드는 중…", "Making the key pairs on this device…");
   const { privateKey, spki } = await generateKeyPair();
+  const km = await generateKeyPair(); // the encryption (km) pair: kmCert.der + kmPri.key, no R
   const r = randomNum();
   try {
     const { challenge } = await api.post("/enrollment/challenge", {});
     const signature = await sign(privateKey, utf8(challenge));
+    const kmSignature = await sign(km.privateKey, utf8(challenge));
     say(status, "인증서를 발급하는 중…", "Issuing the certificate…");
     const issued = await api.post("/enrollment", {
       public_key: toBase64(spki), random_num: toBase64(r), signature: toBase64(signature),
+      km_public_key: toBase64(km.spki), km_signature: toBase64(kmSignature),
     });
     say(status, "이 기기에 안전하게 저장하는 중…", "Storing it safely on this device…");
     const vault = await openVault();
     let saved;
     try {
+      const kmPart = issued.km_certificate
+        ? { km: { privateKey: km.privateKey, certificateDer: fromBase64(issued.km_certificate) } } : {};
       saved = await vault.saveCredential({ privateKey, randomNum: r, certificateDer: fromBase64(issued.certificate),
-        meta: { type: issued.cert_type, serial: issued.serial, source: "issuance", bank: "HANBIT",
-          receipt: receiptOf(issued) } }, password);
+        ...kmPart, meta: { type: issued.cert_type, serial: issued.serial, source: "issuance", bank: "HANBIT",
+          receipt: receiptOf(issued), kmSerial: issued.km_serial ?? null } }, password);
     } finally {
       vault.close();
     }

@@ -10,6 +10,8 @@ import { InvalidInputError } from "./errors.js";
 
 export const CERT_FILE = "signCert.der";
 export const KEY_FILE = "signPri.key";
+export const KM_CERT_FILE = "kmCert.der"; // the encryption pair of a sign + km pair
+export const KM_KEY_FILE = "kmPri.key";
 const UNSAFE = /[<>:"/\\|?*\u0000-\u001f\u007f]/g;
 
 /**
@@ -44,14 +46,18 @@ export function canWriteFolders() {
  * @param {import("./certinfo.js").CertificateInfo} info
  * @param {Uint8Array} certificateDer
  * @param {Uint8Array} signPri
+ * @param {{certificateDer: Uint8Array, encryptedKey: Uint8Array} | null} [km] kmCert.der + kmPri.key of a pair
  * @returns {Promise<string>} the folder written, relative to the picked one (`yessign/USER/cn=…`)
  */
-export async function writeToFolder(info, certificateDer, signPri) {
+export async function writeToFolder(info, certificateDer, signPri, km = null) {
   /** @type {FileSystemDirectoryHandle} */
   let dir = await /** @type {any} */ (window).showDirectoryPicker({ id: "npki", mode: "readwrite" });
   const path = npkiPath(info);
   for (const part of path) dir = await dir.getDirectoryHandle(part, { create: true });
-  for (const [name, bytes] of /** @type {const} */ ([[CERT_FILE, certificateDer], [KEY_FILE, signPri]])) {
+  /** @type {[string, Uint8Array][]} */
+  const files = [[CERT_FILE, certificateDer], [KEY_FILE, signPri]];
+  if (km) files.push([KM_CERT_FILE, km.certificateDer], [KM_KEY_FILE, km.encryptedKey]);
+  for (const [name, bytes] of files) {
     const file = await dir.getFileHandle(name, { create: true });
     const out = await file.createWritable();
     await out.write(bytes);

@@ -17,7 +17,8 @@ import { $, bi, clearError, say, setBusy, showError } from "./bank-shell.js";
 import { day, fillFacts, loadConfig } from "./bank-certs.js";
 import { parseCertificate } from "./certinfo.js";
 import { Asn1Error, InvalidInputError, JointcertError, WrongPasswordError } from "./errors.js";
-import { CERT_FILE, KEY_FILE, canWriteFolders, download, readPicked, writeToFolder } from "./npki-files.js";
+import { CERT_FILE, KEY_FILE, KM_CERT_FILE, KM_KEY_FILE, canWriteFolders, download, readPicked, writeToFolder }
+  from "./npki-files.js";
 import { decryptPkcs8, encryptPkcs8 } from "./pbes2.js";
 import { qrSvg } from "./qr-svg.js";
 import { receivePayload, sendPayload, waitForTransfer } from "./relay.js";
@@ -47,7 +48,7 @@ class Importer {
   constructor() {
     /** @type {AbortController | null} */
     this.controller = null;
-    /** @type {{certificateDer: Uint8Array, encryptedKey: Uint8Array} | null} */
+    /** @type {import("./relay.js").Payload | null} */
     this.payload = null;
     /** @type {import("./certinfo.js").CertificateInfo | null} */
     this.info = null;
@@ -110,6 +111,8 @@ class Importer {
     setBusy(true, "password-button");
     try {
       wipe(await decryptPkcs8(/** @type {any} */ (this.payload).encryptedKey, input.value));
+      const km = /** @type {any} */ (this.payload).km; // the km key opens with the same password
+      if (km) wipe(await decryptPkcs8(km.encryptedKey, input.value));
       input.value = "";
       this.offerSave();
     } catch (err) {
@@ -134,15 +137,17 @@ class Importer {
     $("save-panel").hidden = false;
     $("folder-button").hidden = !canWriteFolders();
     $("folder-help").hidden = !canWriteFolders();
+    const paired = Boolean(/** @type {any} */ (this.payload)?.km);
+    for (const id of ["download-km-cert", "download-km-key"]) $(id).hidden = !paired; // a sign + km pair: 4 files
     fillFacts($("saved-facts"), factsOf(/** @type {any} */ (this.info)));
     $("save-title").focus();
   }
 
   async saveToFolder() {
     clearError("save-error");
-    const { certificateDer, encryptedKey } = /** @type {any} */ (this.payload);
+    const { certificateDer, encryptedKey, km } = /** @type {any} */ (this.payload);
     try {
-      const folder = await writeToFolder(/** @type {any} */ (this.info), certificateDer, encryptedKey);
+      const folder = await writeToFolder(/** @type {any} */ (this.info), certificateDer, encryptedKey, km);
       say($("save-status"), `NPKI 폴더의 ${folder}에 저장했습니다.`, `Saved in the NPKI folder under ${folder}.`);
       $("save-status").dataset.folder = folder;
     } catch (err) {
@@ -151,11 +156,13 @@ class Importer {
     }
   }
 
-  /** @param {"cert" | "key"} which */
+  /** @param {"cert" | "key" | "km-cert" | "km-key"} which */
   downloadFile(which) {
-    const { certificateDer, encryptedKey } = /** @type {any} */ (this.payload);
+    const { certificateDer, encryptedKey, km } = /** @type {any} */ (this.payload);
     if (which === "cert") download(CERT_FILE, certificateDer);
-    else download(KEY_FILE, encryptedKey);
+    else if (which === "key") download(KEY_FILE, encryptedKey);
+    else if (km && which === "km-cert") download(KM_CERT_FILE, km.certificateDer);
+    else if (km) download(KM_KEY_FILE, km.encryptedKey);
     say($("save-status"), "내려받은 두 파일을 NPKI 폴더의 인증서 폴더에 넣으십시오.",
       "Put both downloaded files into the certificate's folder in the NPKI folder.");
   }
@@ -185,6 +192,8 @@ function importPage() {
   $("folder-button").addEventListener("click", () => importer.saveToFolder());
   $("download-cert").addEventListener("click", () => importer.downloadFile("cert"));
   $("download-key").addEventListener("click", () => importer.downloadFile("key"));
+  $("download-km-cert").addEventListener("click", () => importer.downloadFile("km-cert"));
+  $("download-km-key").addEventListener("click", () => importer.downloadFile("km-key"));
   importer.start();
 }
 
@@ -206,6 +215,20 @@ async function openKeyFile(signPri, password) {
   }
 }
 
+/**
+ * kmCert.der + kmPri.key when both are picked (a sign + km pair), null when neither is; one alone is an error.
+ * @returns {Promise<{certificateDer: Uint8Array, kmPri: Uint8Array} | null>}
+ */
+async function pickedKm() {
+  const certInput = /** @type {HTMLInputElement} */ ($("km-cert-file"));
+  const keyInput = /** @type {HTMLInputElement} */ ($("km-key-file"));
+  const picked = [certInput, keyInput].filter((i) => i.files?.length).length;
+  if (picked === 0) return null;
+  const missing = /** @type {[string, string]} */ (["kmCert.der와 kmPri.key를 함께 선택하십시오.",
+    "Choose kmCert.der and kmPri.key together."]);
+  return { certificateDer: await readPicked(certInput, missing), kmPri: await readPicked(keyInput, missing) };
+}
+
 /** @param {SubmitEvent} event */
 async function exportCertificate(event) {
   event.preventDefault();
@@ -219,11 +242,14 @@ async function exportCertificate(event) {
   }
   let certificateDer;
   let signPri;
+  /** @type {{certificateDer: Uint8Array, kmPri: Uint8Array} | null} */
+  let kmFiles = null;
   try {
     certificateDer = await readPicked(/** @type {HTMLInputElement} */ ($("cert-file")),
       ["signCert.der 파일을 선택하십시오.", "Choose the signCert.der file."]);
     signPri = await readPicked(/** @type {HTMLInputElement} */ ($("key-file")),
       ["signPri.key 파일을 선택하십시오.", "Choose the signPri.key file."]);
+    kmFiles = await pickedKm();
   } catch (err) {
     showError("export-error", err);
     return;
@@ -243,11 +269,17 @@ async function exportCertificate(event) {
   setBusy(true, "export-button");
   say($("export-progress"), "암호화해서 보내는 중…", "Encrypting and sending…");
   let pkcs8;
+  let kmPkcs8;
   try {
     pkcs8 = await openKeyFile(signPri, password.value);
     const encryptedKey = await encryptPkcs8(pkcs8, password.value);
+    let km = null; // the encryption pair, under the same password
+    if (kmFiles) {
+      kmPkcs8 = await openKeyFile(kmFiles.kmPri, password.value);
+      km = { certificateDer: kmFiles.certificateDer, encryptedKey: await encryptPkcs8(kmPkcs8, password.value) };
+    }
     password.value = "";
-    const sent = await sendPayload(code.value, certificateDer, encryptedKey);
+    const sent = await sendPayload(code.value, certificateDer, encryptedKey, { km });
     say($("export-progress"), "휴대폰이 받기를 기다리는 중…", "Waiting for the phone to receive…");
     await waitForTransfer(sent.id, { interval: POLL_MS, onStatus: (s) => countdown(s, "export-progress") });
     $("export-panel").hidden = true;
@@ -270,6 +302,7 @@ async function exportCertificate(event) {
     $("export-error").dataset.code = errCode;
   } finally {
     if (pkcs8) wipe(pkcs8);
+    if (kmPkcs8) wipe(kmPkcs8);
     setBusy(false, "export-button");
   }
 }

@@ -206,6 +206,16 @@ function delay(ms, signal) {
   });
 }
 
+/**
+ * The encryption (km) half of a sign + km pair as it travels: kmCert.der and its key under the certificate password.
+ * @typedef {{certificateDer: Uint8Array, encryptedKey: Uint8Array}} KmPayload
+ */
+
+/**
+ * What a transfer carries: the certificate, its key under the certificate password, and the km pair if any.
+ * @typedef {{certificateDer: Uint8Array, encryptedKey: Uint8Array, km: KmPayload | null}} Payload
+ */
+
 // --- phone → PC -----------------------------------------------------------------------------------------------
 
 /**
@@ -235,14 +245,19 @@ export async function sendToPc(code, credentialId, password, { vault, api = crea
     if (!vault) ownVault.close();
   }
   let encryptedKey;
+  let km = null;
   try {
     encryptedKey = await encryptPkcs8(exported.pkcs8WithRandomNum, password);
+    if (exported.km) { // the encryption pair travels with it, wrapped the same way (no R)
+      km = { certificateDer: exported.km.certificateDer, encryptedKey: await encryptPkcs8(exported.km.pkcs8, password) };
+    }
   } finally {
     wipe(exported.pkcs8);
     wipe(exported.pkcs8WithRandomNum);
     wipe(exported.randomNum);
+    wipe(exported.km?.pkcs8);
   }
-  return sendPayload(digits, exported.certificateDer, encryptedKey, { api });
+  return sendPayload(digits, exported.certificateDer, encryptedKey, { api, km });
 }
 
 /**
@@ -251,10 +266,11 @@ export async function sendToPc(code, credentialId, password, { vault, api = crea
  * @param {string} code the code the receiving device shows
  * @param {Uint8Array} certificateDer
  * @param {Uint8Array} encryptedKey still encrypted under the certificate password
- * @param {{api?: ReturnType<typeof createApiClient>}} [options]
+ * @param {{api?: ReturnType<typeof createApiClient>, km?: KmPayload | null}} [options] `km`: the encryption pair
+ *   of a sign + km pair (kmCert.der and its key, encrypted the same way)
  * @returns {Promise<TransferStatus>} status `uploaded`
  */
-export async function sendPayload(code, certificateDer, encryptedKey, { api = createApiClient() } = {}) {
+export async function sendPayload(code, certificateDer, encryptedKey, { api = createApiClient(), km = null } = {}) {
   const digits = parseCode(code);
   const id = digits.slice(0, ID_DIGITS);
   const view = await api.get(`/relay/transfers/${id}`);
@@ -265,7 +281,8 @@ export async function sendPayload(code, certificateDer, encryptedKey, { api = cr
   const { salt, iterations } = kdfOf(view);
   const { payloadKey, proof } = await deriveCodeKeys(digits, salt, iterations);
   const plaintext = utf8(JSON.stringify({ format: PAYLOAD_FORMAT, certificate: toBase64(certificateDer),
-    private_key: toBase64(encryptedKey) }));
+    private_key: toBase64(encryptedKey),
+    ...(km ? { km_certificate: toBase64(km.certificateDer), km_private_key: toBase64(km.encryptedKey) } : {}) }));
   const params = gcm(id, salt);
   const sealed = new Uint8Array(await subtle().encrypt(params, payloadKey, plaintext));
   const envelope = new Uint8Array(params.iv.length + sealed.length);
@@ -344,11 +361,15 @@ export async function receiveToPhone({ onCode, getPassword, onStatus, signal, va
       continue;
     }
     const ownVault = vault ?? (await openVault());
+    let kmPkcs8;
     try {
-      return await ownVault.saveCredential({ pkcs8, certificateDer: payload.certificateDer,
+      kmPkcs8 = payload.km ? await decryptPkcs8(payload.km.encryptedKey, password) : null;
+      const km = kmPkcs8 && payload.km ? { km: { pkcs8: kmPkcs8, certificateDer: payload.km.certificateDer } } : {};
+      return await ownVault.saveCredential({ pkcs8, certificateDer: payload.certificateDer, ...km,
         meta: { source: "pc", ...meta } }, password);
     } finally {
       wipe(pkcs8);
+      wipe(kmPkcs8 ?? undefined);
       if (!vault) ownVault.close();
     }
   }
@@ -359,7 +380,7 @@ export async function receiveToPhone({ onCode, getPassword, onStatus, signal, va
  * show it, wait for the upload, download it once and open the envelope (AES-GCM checked).
  * @param {{onCode: (shown: CodeShown) => void, onStatus?: (s: TransferStatus) => void, signal?: AbortSignal,
  *   interval?: number, api?: ReturnType<typeof createApiClient>}} options
- * @returns {Promise<{certificateDer: Uint8Array, encryptedKey: Uint8Array}>} the key still under its password
+ * @returns {Promise<Payload>} the keys still under their password
  */
 export async function receivePayload({ onCode, onStatus, signal, interval = 1500, api = createApiClient() }) {
   const session = await createTransfer(api);
@@ -406,7 +427,7 @@ async function createTransfer(api) {
  * Check and decrypt the envelope; parse the payload.
  * @param {{id: string, salt: Uint8Array, payloadKey: CryptoKey}} session
  * @param {Uint8Array} envelope
- * @returns {Promise<{certificateDer: Uint8Array, encryptedKey: Uint8Array}>}
+ * @returns {Promise<Payload>}
  */
 async function openEnvelope(session, envelope) {
   let plaintext;
@@ -419,7 +440,10 @@ async function openEnvelope(session, envelope) {
   try {
     const doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));
     if (doc?.format !== PAYLOAD_FORMAT) throw new TypeError("unknown payload format");
-    return { certificateDer: fromBase64(doc.certificate), encryptedKey: fromBase64(doc.private_key) };
+    if (("km_certificate" in doc) !== ("km_private_key" in doc)) throw new TypeError("half a sign + km pair");
+    const km = doc.km_certificate
+      ? { certificateDer: fromBase64(doc.km_certificate), encryptedKey: fromBase64(doc.km_private_key) } : null;
+    return { certificateDer: fromBase64(doc.certificate), encryptedKey: fromBase64(doc.private_key), km };
   } catch (err) {
     throw relayError("relay_bad_payload", err);
   }

@@ -6,7 +6,9 @@
  * Stored record (object store `credentials`, key `id`):
  * `{version: 1, id, kdf: {name: "PBKDF2", hash: "SHA-256", iterations, salt}, cipher: {name: "AES-GCM", keyIv,
  *   randomNumIv}, wrappedKey (AES-GCM of the PKCS#8), encryptedRandomNum (AES-GCM of R), certificateDer, meta,
- *   createdAt, updatedAt}` — `id` is the hex SHA-256 of the certificate DER.
+ *   createdAt, updatedAt}` — `id` is the hex SHA-256 of the certificate DER. A sign + km pair adds the encryption
+ * certificate (`kmCertificateDer`) and its key (`wrappedKmKey`, AES-GCM of its PKCS#8 under the same password key,
+ * IV `cipher.kmKeyIv`, field "kmKey" in the associated data); the km key carries no R, like a real kmPri.key.
  * The password is never stored; plaintext PKCS#8 never reaches storage and, when saving a CryptoKey or unlocking,
  * never exists in JavaScript memory at all (WebCrypto wrapKey / unwrapKey).
  * @module vault
@@ -32,6 +34,7 @@ const RECORD_VERSION = 1;
  * @typedef {object} CredentialSummary
  * @property {string} id hex SHA-256 of the certificate DER
  * @property {Uint8Array} certificateDer
+ * @property {Uint8Array | null} kmCertificateDer the encryption certificate of a sign + km pair
  * @property {import("./certinfo.js").CertificateInfo | null} info parsed from the certificate (null if it cannot
  *   be parsed: show the entry as damaged)
  * @property {Record<string, unknown>} meta what the page passed when saving (e.g. `{type: "limited"}`)
@@ -49,11 +52,20 @@ const RECORD_VERSION = 1;
  * @property {BufferSource} [randomNum] R
  * @property {BufferSource} certificateDer the certificate issued for this key
  * @property {Record<string, unknown>} [meta] anything structured-cloneable, public (type, label, …)
+ * @property {KmPart} [km] the encryption (km) certificate of a sign + km pair and its private key
+ */
+
+/**
+ * The encryption half of a sign + km pair (kmCert.der + kmPri.key).
+ * @typedef {object} KmPart
+ * @property {CryptoKey} [privateKey] extractable, from keys.generateKeyPair
+ * @property {BufferSource} [pkcs8] or the key as PKCS#8 DER (from a PC)
+ * @property {BufferSource} certificateDer
  */
 
 /**
  * @param {string} id
- * @param {"key" | "randomNum"} field
+ * @param {"key" | "randomNum" | "kmKey"} field
  * @returns {Uint8Array}
  */
 function aad(id, field) {
@@ -63,7 +75,7 @@ function aad(id, field) {
 /**
  * @param {string} id
  * @param {Uint8Array} iv
- * @param {"key" | "randomNum"} field
+ * @param {"key" | "randomNum" | "kmKey"} field
  * @returns {AesGcmParams}
  */
 function gcm(id, iv, field) {
@@ -90,8 +102,9 @@ function isTagFailure(err) {
  * @param {Uint8Array} randomNum
  * @param {string} password
  * @param {number} iterations
+ * @param {{privateKey?: CryptoKey, pkcs8?: Uint8Array} | null} [kmKey] the km key of a pair
  */
-async function seal(id, key, randomNum, password, iterations) {
+async function seal(id, key, randomNum, password, iterations, kmKey = null) {
   const salt = newSalt();
   const keyIv = newIv();
   const randomNumIv = newIv();
@@ -100,12 +113,52 @@ async function seal(id, key, randomNum, password, iterations) {
     ? await subtle().wrapKey("pkcs8", key.privateKey, aesKey, gcm(id, keyIv, "key"))
     : await subtle().encrypt(gcm(id, keyIv, "key"), aesKey, /** @type {Uint8Array} */ (key.pkcs8));
   const encryptedRandomNum = await subtle().encrypt(gcm(id, randomNumIv, "randomNum"), aesKey, randomNum);
-  return {
+  const sealed = {
     kdf: { name: "PBKDF2", hash: "SHA-256", iterations, salt },
     cipher: { name: "AES-GCM", keyIv, randomNumIv },
     wrappedKey: new Uint8Array(wrappedKey),
     encryptedRandomNum: new Uint8Array(encryptedRandomNum),
   };
+  if (!kmKey) return sealed;
+  const kmKeyIv = newIv();
+  const wrappedKmKey = kmKey.privateKey
+    ? await subtle().wrapKey("pkcs8", kmKey.privateKey, aesKey, gcm(id, kmKeyIv, "kmKey"))
+    : await subtle().encrypt(gcm(id, kmKeyIv, "kmKey"), aesKey, /** @type {Uint8Array} */ (kmKey.pkcs8));
+  return { ...sealed, cipher: { ...sealed.cipher, kmKeyIv }, wrappedKmKey: new Uint8Array(wrappedKmKey) };
+}
+
+/**
+ * The km key's PKCS#8 of an opened record (null for a single certificate).
+ * @param {any} record
+ * @param {CryptoKey} aesKey
+ * @returns {Promise<Uint8Array | null>}
+ */
+async function openKmKey(record, aesKey) {
+  if (!record.wrappedKmKey) return null;
+  try {
+    return new Uint8Array(await subtle().decrypt(gcm(record.id, record.cipher.kmKeyIv, "kmKey"), aesKey,
+      record.wrappedKmKey));
+  } catch (err) {
+    throw new CredentialCorruptError({ cause: err });
+  }
+}
+
+/**
+ * Check and normalise the km half of a new credential.
+ * @param {KmPart | undefined} km
+ * @returns {Promise<{key: {privateKey?: CryptoKey, pkcs8?: Uint8Array}, certificateDer: Uint8Array} | null>}
+ */
+async function kmInput(km) {
+  if (!km) return null;
+  const certificateDer = asBytes(km.certificateDer).slice();
+  const info = parseCertificate(certificateDer);
+  if (km.privateKey && !km.privateKey.extractable) {
+    throw new InvalidInputError({ messageEn: "The km private key is not extractable." });
+  }
+  const key = km.privateKey ? { privateKey: km.privateKey } : { pkcs8: withoutAttributes(asBytes(km.pkcs8 ?? new Uint8Array())) };
+  const signer = km.privateKey ?? (await importPrivateKey(/** @type {Uint8Array} */ (key.pkcs8)));
+  if (!(await keyPairMatches(signer, info.spki))) throw new KeyMismatchError();
+  return { key, certificateDer };
 }
 
 /**
@@ -156,7 +209,9 @@ function wellFormed(record) {
     kdf?.name === "PBKDF2" && kdf.hash === "SHA-256" && Number.isSafeInteger(kdf.iterations) &&
     kdf.iterations >= 1 && kdf.iterations <= MAX_ITERATIONS && bytes(kdf.salt, SALT_LENGTH) &&
     cipher?.name === "AES-GCM" && bytes(cipher.keyIv, 12) && bytes(cipher.randomNumIv, 12) &&
-    bytes(record.wrappedKey, 0) && bytes(record.encryptedRandomNum, 0) && bytes(record.certificateDer, 0)
+    bytes(record.wrappedKey, 0) && bytes(record.encryptedRandomNum, 0) && bytes(record.certificateDer, 0) &&
+    (record.wrappedKmKey === undefined ||
+      (bytes(record.wrappedKmKey, 0) && bytes(record.kmCertificateDer, 0) && bytes(cipher.kmKeyIv, 12)))
   );
 }
 
@@ -174,6 +229,7 @@ function summarize(record) {
   return {
     id: record.id,
     certificateDer: record.certificateDer,
+    kmCertificateDer: record.kmCertificateDer ?? null,
     info,
     meta: record.meta,
     createdAt: record.createdAt,
@@ -230,15 +286,18 @@ export class Vault {
     const info = parseCertificate(certificateDer);
     const { key, signer, randomNum } = await privateKeyInput(credential);
     if (!(await keyPairMatches(signer, info.spki))) throw new KeyMismatchError();
+    const km = await kmInput(credential.km);
     const id = toHex(await subtle().digest("SHA-256", certificateDer));
     const now = new Date();
-    const sealed = await seal(id, key, randomNum, password, this.iterations);
+    const sealed = await seal(id, key, randomNum, password, this.iterations, km?.key);
     wipe(key.pkcs8); // our attribute-free copy; the caller's bytes are theirs to wipe
+    wipe(km?.key.pkcs8);
     const record = {
       version: RECORD_VERSION,
       id,
       ...sealed,
       certificateDer,
+      ...(km ? { kmCertificateDer: km.certificateDer } : {}),
       meta: { ...(credential.meta ?? {}) },
       createdAt: now,
       updatedAt: now,
@@ -286,7 +345,10 @@ export class Vault {
     const record = await this.#get(id);
     const { aesKey, randomNum } = await openRecord(record, checkPasswordGiven(oldPassword));
     const privateKey = await unwrapPrivateKey(record, aesKey, true);
-    const sealed = await seal(id, { privateKey }, randomNum, newPassword, this.iterations);
+    const kmPkcs8 = await openKmKey(record, aesKey);
+    const sealed = await seal(id, { privateKey }, randomNum, newPassword, this.iterations,
+      kmPkcs8 ? { pkcs8: kmPkcs8 } : null);
+    wipe(kmPkcs8 ?? undefined);
     await transact(this.db, STORE, "readwrite", async (store) => {
       const current = await result(store.get(id));
       if (!current) throw new CredentialNotFoundError();
@@ -313,7 +375,8 @@ export class Vault {
    * @param {string} id
    * @param {string} password
    * @returns {Promise<{pkcs8: Uint8Array, pkcs8WithRandomNum: Uint8Array, randomNum: Uint8Array,
-   *   certificateDer: Uint8Array}>}
+   *   certificateDer: Uint8Array, km: {pkcs8: Uint8Array, certificateDer: Uint8Array} | null}>} `km`: the
+   *   encryption pair (kmCert.der and the kmPri.key plaintext, no R) of a sign + km pair
    * @throws {WrongPasswordError | CredentialNotFoundError | CredentialCorruptError}
    */
   async exportPkcs8(id, password) {
@@ -325,8 +388,10 @@ export class Vault {
     } catch (err) {
       throw new CredentialCorruptError({ cause: err });
     }
+    const kmPkcs8 = await openKmKey(record, aesKey);
+    const km = kmPkcs8 ? { pkcs8: kmPkcs8, certificateDer: record.kmCertificateDer } : null;
     return { pkcs8, pkcs8WithRandomNum: withRandomNum(pkcs8, randomNum), randomNum,
-      certificateDer: record.certificateDer };
+      certificateDer: record.certificateDer, km };
   }
 
   /** Close the database connection. */
