@@ -46,6 +46,8 @@ PROFILE_EXTENSIONS = frozenset(
         ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
     }
 )
+_SIGNING_USAGE = frozenset({"digital_signature", "content_commitment"})  # signCert: digitalSignature + nonRepudiation
+_ENCRYPTION_USAGE = frozenset({"key_encipherment"})  # kmCert: keyEncipherment only
 _KEY_USAGE_BITS = (
     "digital_signature",
     "content_commitment",
@@ -180,22 +182,11 @@ def _subject_problems(cert: x509.Certificate, profile: Profile) -> list[str]:
     return problems
 
 
-def _usage_bits(usage: x509.KeyUsage) -> set[str]:
-    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement")
-    found = {n for n in names if getattr(usage, n)}
-    found |= {n for n in ("key_cert_sign", "crl_sign") if getattr(usage, n)}
-    return found
-
-
 def _extension_problems(cert: x509.Certificate, profile: Profile, issuer: CaSigner) -> list[str]:
     problems: list[str] = []
     ku = _ext(cert, ExtensionOID.KEY_USAGE)
-    if ku is None or not ku.critical:
+    if ku is None or not ku.critical:  # its exact bits: _profile_problems
         problems.append("keyUsage missing or not critical")
-    elif isinstance(ku.value, x509.KeyUsage):
-        usage = ku.value
-        if _usage_bits(usage) != set(profile.key_usage):
-            problems.append(f"keyUsage is not exactly {'+'.join(profile.key_usage)}")
     policies = _ext(cert, ExtensionOID.CERTIFICATE_POLICIES)
     if policies is None or not policies.critical or not isinstance(policies.value, x509.CertificatePolicies):
         problems.append("certificatePolicies missing or not critical")
@@ -240,8 +231,9 @@ def _profile_problems(cert: x509.Certificate, profile: Profile, max_validity_day
         f"unexpected extension {e.oid.dotted_string}" for e in cert.extensions if e.oid not in PROFILE_EXTENSIONS
     ]
     ku = _ext(cert, ExtensionOID.KEY_USAGE)
-    if ku is not None and isinstance(ku.value, x509.KeyUsage) and _usage_bits(ku.value) != set(profile.key_usage):
-        problems.append(f"keyUsage is not the profile's {', '.join(profile.key_usage)}")
+    expected_usage = _ENCRYPTION_USAGE if profile.encryption else _SIGNING_USAGE  # KISA: fixed per kind
+    if ku is not None and isinstance(ku.value, x509.KeyUsage) and _usage_bits(ku.value) != expected_usage:
+        problems.append(f"keyUsage is not {', '.join(sorted(expected_usage))}")
     ski = _ext(cert, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
     try:
         expected = x509.SubjectKeyIdentifier.from_public_key(cert.public_key())

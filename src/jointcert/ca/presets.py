@@ -47,7 +47,7 @@ class Preset:
     name: str
     notice_first: bool  # user notice before the CPS URI in certificatePolicies
     midnight_kst_start: bool  # notBefore = 00:00:00 KST of the issue day
-    policy_oids: Mapping[CertType, str] = dataclasses.field(default_factory=lambda: _YESSIGN_OIDS)
+    policy_oids: Mapping[CertType, str] = dataclasses.field(default_factory=lambda: _YESSIGN_OIDS, hash=False)
     country: Literal["kr", "KR"] = "kr"  # the value of c= in the CA and subscriber names
     unique_digits: Literal[21, 24] = 21  # length of the cn's digits after "()" (ca/names.py: new_unique_id)
     key_iterations: Literal[1024, 2048] = 2048  # PBKDF iterations of the signPri.key files our clients write

@@ -107,7 +107,7 @@ def build_template(key: TemplateKey, issuer: CaSigner, lint_key: rsa.RSAPrivateK
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise TypeError("the placeholder key is not RSA")
     not_after = PLACEHOLDER_START + timedelta(days=key.max_validity_days)
-    identify = build_identify_data(PLACEHOLDER_NAME, bytes(32))
+    identify = build_identify_data(PLACEHOLDER_NAME, bytes(32)) if profile.identify_data else None
     fields = SubscriberFields(PLACEHOLDER_SERIAL, subject, public_key, PLACEHOLDER_START, not_after, identify)
     return subscriber_builder(base, fields).sign(lint_key, hashes.SHA256())
 

@@ -333,15 +333,17 @@ def _with_bank(unit: str) -> Callable[[rsa.RSAPrivateKey], IssuanceRequest]:
 
 
 def _build_shifted(shift: timedelta, *, start: bool = False) -> Callable[[pytest.MonkeyPatch], None]:
-    def build(self: CertificateAuthority, valid: Any, identify: bytes, partition: int | None) -> Any:
-        prepared = _ORIGINAL_BUILD(self, valid, identify, partition)
-        f = prepared.fields
-        moved = (
-            dataclasses.replace(f, not_before=f.not_before + shift)
-            if start
-            else dataclasses.replace(f, not_after=f.not_after + shift)
-        )
-        return dataclasses.replace(prepared, fields=moved)
+    def build(self: CertificateAuthority, valid: Any, plan: Any) -> Any:
+        def moved(intended: Any) -> Any:
+            f = intended.fields
+            shifted = (
+                dataclasses.replace(f, not_before=f.not_before + shift)
+                if start
+                else dataclasses.replace(f, not_after=f.not_after + shift)
+            )
+            return dataclasses.replace(intended, fields=shifted)
+
+        return [moved(intended) for intended in _ORIGINAL_BUILD(self, valid, plan)]
 
     return lambda mp: mp.setattr(CertificateAuthority, "_build", build)
 
@@ -405,8 +407,7 @@ CORPUS: list[Mutant] = [
     _m(
         "profile: keyUsage adds keyEncipherment",
         profile_bug(key_usage=("digital_signature", "content_commitment", "key_encipherment")),
-        caught=False,
-    ),
+    ),  # the KISA check: a signing certificate's keyUsage is digitalSignature + nonRepudiation, nothing else
     _m("profile: ou longer than 64", profile_bug(subject_ou="p" * 65)),
     _m("profile: another policy OID", profile_bug(policy_oid=POLICY_GENERAL_PERSONAL), caught=False),
     # keyUsage
@@ -601,7 +602,7 @@ CORPUS: list[Mutant] = [
     _v("variable: name with a control character", _nothing, _with_name("홍길\x07동"), caught=False),
     _v(
         "variable: 20-digit unique id",
-        lambda mp: mp.setattr(authority, "new_unique_id", lambda code, now: "0" * 20),
+        lambda mp: mp.setattr(authority, "new_unique_id", lambda code, now, digits=21: "0" * 20),
         caught=False,
     ),
 ]
