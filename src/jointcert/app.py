@@ -38,6 +38,7 @@ from jointcert.ca.key_hygiene import DEBIAN_BLOCKLIST, KeyHygiene, WeakKeyBlockl
 from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
+from jointcert.ca.ocsp_presign import PresignedOcsp
 from jointcert.ca.ports import AuditEvent
 from jointcert.ca.registration import RegistrationService
 from jointcert.ca.stats import Counters
@@ -82,6 +83,7 @@ from jointcert.storage.repositories.admin import SqlSessionStore as SqlOperatorS
 from jointcert.storage.repositories.admin_directory import SqlDirectory
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.ca_epoch import SqlRevocationEpochs
+from jointcert.storage.repositories.ca_ocsp import LiveEpochReader, SqlOcspResponses
 from jointcert.storage.repositories.ca_partitions import SqlCrlPartitions
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
 from jointcert.storage.repositories.cmp import SqlTransactionStore
@@ -257,6 +259,16 @@ def build_services(
         partitions=partitions,
         public_url=settings.server.public_url,
     )
+    presigned = PresignedOcsp(  # RFC 5019 responses signed ahead, shared through the database (ca/ocsp_presign.py)
+        store=SqlOcspResponses(database),
+        certificates=certificates,
+        epochs=LiveEpochReader(database),
+        issuers={ISSUING: signers[ISSUING]},
+        signer=signers[OCSP],
+        clock=clock,
+        settings=settings.ca,
+        counters=counters,
+    )
     ocsp = OcspResponder(
         store=certificates,
         issuers={ISSUING: signers[ISSUING]},
@@ -264,8 +276,10 @@ def build_services(
         clock=clock,
         settings=settings.ca,
         counters=counters,
+        presigned=presigned,
     )
-    authority.add_revocation_listener(ocsp.invalidate)  # the CRL: the leader's regenerate_dirty (ca/crl.py)
+    authority.add_revocation_listener(ocsp.invalidate)  # also re-signs the serial's pre-signed response
+    authority.add_issuance_listener(presigned.resign)  # the CRL: the leader's regenerate_dirty (ca/crl.py)
     relying_parties = build_relying_parties(
         settings,
         clock,

@@ -1,0 +1,145 @@
+"""Pre-signed OCSP responses (``ca_ocsp_responses``) and the per-request revocation epoch read of the OCSP hot path.
+
+:class:`LiveEpochReader` reads ``ca_revocation_epochs`` on a DBAPI connection of its own per thread (sqlite3 or
+psycopg in autocommit, outside the SQLAlchemy pool): each read sees what is committed at that moment, for a few
+microseconds on SQLite and one round trip of a prepared statement on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from cryptography import x509
+from sqlalchemy import and_, bindparam, make_url, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from jointcert.ca.ocsp_presign import StoredResponse
+from jointcert.ca.ports import CertificateState, RecordStatus
+from jointcert.storage.db import CONNECT_TIMEOUT_SECONDS, Database
+from jointcert.storage.repositories.ca import serial_key
+from jointcert.storage.tables.ca import CaCertificate
+from jointcert.storage.tables.ca_ocsp import CaOcspResponse
+
+__all__ = ["LiveEpochReader", "SqlOcspResponses"]
+
+_C, _R = CaCertificate, CaOcspResponse
+_LIVE = (RecordStatus.ISSUED.value, RecordStatus.REVOKED.value, RecordStatus.VOID.value)
+_LOAD = (  # only while the certificate still has the status the response was signed for
+    select(_R.status, _R.der, _R.this_update, _R.next_update, _R.refresh_at)
+    .join(_C, and_(_C.issuer == _R.issuer, _C.serial_hex == _R.serial_hex, _C.status == _R.status))
+    .where(_R.issuer == bindparam("issuer"), _R.serial_hex == bindparam("serial"))
+)
+_EPOCH_SQL = "SELECT coalesce(sum(epoch), 0) FROM ca_revocation_epochs"
+
+
+class SqlOcspResponses:
+    """:class:`jointcert.ca.ocsp_presign.OcspResponseStore` on ``ca_ocsp_responses``."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def load(self, issuer: str, serial: int) -> StoredResponse | None:
+        """The stored response if it was signed for the certificate's current status (plain connection)."""
+        with self._db.engine.connect() as connection:
+            row = connection.execute(_LOAD, {"issuer": issuer, "serial": serial_key(serial)}).first()
+        if row is None:
+            return None
+        return StoredResponse(issuer, serial, RecordStatus(row[0]), row[1], row[2], row[3], row[4])
+
+    def save(self, responses: Sequence[StoredResponse]) -> None:
+        """Insert or replace every response in one transaction."""
+        if not responses:
+            return
+        dialect: Any = postgresql if self._db.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(_R)
+        statement = statement.on_conflict_do_update(
+            index_elements=[_R.issuer, _R.serial_hex],
+            set_={
+                name: statement.excluded[name] for name in ("status", "der", "this_update", "next_update", "refresh_at")
+            },
+        )
+        rows = [
+            {
+                "issuer": r.issuer,
+                "serial_hex": serial_key(r.serial),
+                "status": r.status.value,
+                "der": r.der,
+                "this_update": r.this_update,
+                "next_update": r.next_update,
+                "refresh_at": r.refresh_at,
+            }
+            for r in responses
+        ]
+        with self._db.engine.begin() as connection:
+            connection.execute(statement, rows)
+
+    def due(self, issuer: str, now: datetime, limit: int) -> list[tuple[int, CertificateState]]:
+        """Live certificates whose response is missing, due or signed for another status (oldest first)."""
+        statement = (
+            select(_C.serial_hex, _C.status, _C.created_at, _C.revoked_at, _C.revocation_reason)
+            .outerjoin_from(_C, _R, and_(_R.issuer == _C.issuer, _R.serial_hex == _C.serial_hex))
+            .where(
+                _C.issuer == issuer,
+                _C.status.in_(_LIVE),
+                _C.not_after > now,
+                or_(_R.serial_hex.is_(None), _R.refresh_at <= now, _R.status != _C.status),
+            )
+            .order_by(_C.id)
+            .limit(limit)
+        )
+        with self._db.engine.connect() as connection:
+            rows = connection.execute(statement).all()
+        return [
+            (
+                int(serial_hex, 16),
+                CertificateState(
+                    RecordStatus(status), created_at, revoked_at, None if reason is None else x509.ReasonFlags(reason)
+                ),
+            )
+            for serial_hex, status, created_at, revoked_at, reason in rows
+        ]
+
+    def mark_all_due(self, now: datetime) -> int:
+        """Every stored response becomes due (re-signed by the next batches)."""
+        with self._db.engine.begin() as connection:
+            return int(connection.execute(update(_R).values(refresh_at=now)).rowcount)
+
+
+class LiveEpochReader:
+    """The sum of the revocation epochs as committed now, on one DBAPI connection per thread."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        url = make_url(database.url)
+        self._sqlite_path = url.database if database.is_sqlite else None
+        self._conninfo = (
+            None if database.is_sqlite else url.set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        self._local = threading.local()
+
+    def current(self) -> int:
+        """One read; a failed connection is dropped (the next call reconnects) and the error raised."""
+        connection = getattr(self._local, "connection", None)
+        try:
+            if connection is None:
+                connection = self._local.connection = self._connect()
+            if connection is self._db:  # no private connection possible (in-memory SQLite): through the pool
+                with self._db.engine.connect() as pooled:
+                    return int(pooled.exec_driver_sql(_EPOCH_SQL).scalar_one())
+            row = connection.execute(_EPOCH_SQL).fetchone()
+            return int(row[0]) if row is not None else 0
+        except Exception:
+            self._local.connection = None
+            raise
+
+    def _connect(self) -> Any:
+        if self._conninfo is not None:
+            return psycopg.connect(self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        if not self._sqlite_path or self._sqlite_path == ":memory:" or self._sqlite_path.startswith("file:"):
+            return self._db
+        return sqlite3.connect(self._sqlite_path, timeout=30, isolation_level=None, check_same_thread=False)
