@@ -179,6 +179,7 @@ class PresignedOcsp:
         self._validity = timedelta(minutes=settings.ocsp_next_update_minutes)
         self._memory: dict[tuple[str, int], _Entry] = {}
         self._lock = threading.Lock()
+        self._signer_since: datetime | None = None  # set by use_signer: older stored responses are re-signed here
 
     # --- the hot path ------------------------------------------------------------------------------------------
     def get(self, slug: str, serial: int, *, stale_ok: bool = False) -> OcspAnswer | None:
@@ -202,7 +203,7 @@ class PresignedOcsp:
 
     def _load(self, slug: str, serial: int, epoch: int, now: float) -> _Entry | None:
         stored = self._store.load(slug, serial)
-        if stored is None:
+        if stored is None or (self._signer_since is not None and stored.this_update < self._signer_since):
             return None
         self.counters.inc("ocsp_presigned_loads")
         return self._remember(stored, epoch, now)
@@ -279,10 +280,12 @@ class PresignedOcsp:
             return None
 
     def use_signer(self, signer: CaSigner) -> int:
-        """Sign with ``signer`` from now on: memory is dropped and every stored response made due (the leader
-        re-signs them in batches); how many were made due."""
+        """Sign with ``signer`` from now on: memory is dropped, every stored response made due (the leader
+        re-signs them in batches) and, in this process, a response signed before now is re-signed when asked for;
+        how many were made due."""
         with self._lock:
             self._signer = signer
+            self._signer_since = self._clock.now().replace(microsecond=0)
             self._memory.clear()
         return self._store.mark_all_due(self._clock.now())
 

@@ -101,7 +101,9 @@ def test_a_new_ocsp_signer_makes_every_response_due(env: CaEnv, subscriber_keys:
     old = _response(env, issued.serial)
     assert old.certificates == [env.hierarchy.ocsp.certificate]
     renewed = env.hierarchy.issuing  # any other signer shows the switch
+    env.clock.advance(timedelta(seconds=1))
     env.ocsp.use_signer(renewed)
+    assert _response(env, issued.serial).certificates == [renewed.certificate]  # at once in this process
     assert env.ocsp.presigned is not None
     assert env.ocsp.presigned.refresh(limit=100) >= 1
     assert _response(env, issued.serial).certificates == [renewed.certificate]
