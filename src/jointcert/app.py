@@ -66,6 +66,7 @@ from jointcert.rp import (
     RevocationChecker,
     TrustAnchors,
     Verifier,
+    challenge_key,
     demo_institutions,
     verifiers_for,
 )
@@ -489,7 +490,12 @@ def build_relying_parties(
     our own URLs in-process). The institutions reuse a good OCSP answer for ``rp.ocsp_cache_seconds`` and drop it
     when ``epoch`` moves; the bank's own login asks its CA every time (no cache)."""
     cache = RevocationCache(max_age=timedelta(seconds=settings.rp.ocsp_cache_seconds), epoch=epoch)
-    challenges = ChallengeService(SqlChallengeStore(database), clock, ttl_seconds=settings.rp.challenge_ttl_seconds)
+    challenges = ChallengeService(  # signed, stateless until used; one key for every process of the deployment
+        SqlChallengeStore(database),
+        clock,
+        ttl_seconds=settings.rp.challenge_ttl_seconds,
+        key=challenge_key(settings.secret_key_bytes()),
+    )
     registry = SqlRegistrationStore(database)
     policies = demo_institutions(anchors)
     revocation = RevocationChecker(clock, ocsp, crl, cache=cache)
