@@ -162,6 +162,8 @@ class Services:
 
     def close(self) -> None:
         """Release the database connections (and the PKCS#11 sessions)."""
+        if self.ocsp.presigned is not None:
+            self.ocsp.presigned.close()
         self.database.dispose()
         for signer in self.signers.values():
             if isinstance(signer.key, TokenKey):

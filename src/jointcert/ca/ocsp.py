@@ -104,15 +104,16 @@ class OcspResponder:
         """The response, with its validity when HTTP caches may keep it (a pre-signed one), bare otherwise."""
         self.counters.inc("ocsp_requests")
         key = self._known.get(request_der)
-        if key is not None and key[1] == "sha1" and self.presigned is not None:
+        tried = key is not None and key[1] == "sha1" and self.presigned is not None
+        if tried and key is not None and self.presigned is not None:
             hit = self.presigned.get(key[0], key[2])  # the hot path: the epoch read and a dict lookup
             if hit is not None:
                 self.counters.inc("ocsp_cache_hits")
                 return hit
-        elif key is not None:  # a nonce-less request we parsed before: no parsing, no issuer matching
+        if key is not None:  # a nonce-less request we parsed before: no parsing, no issuer matching
             status = self._status(key[0], key[2])
             self.counters.inc(f"ocsp_{status.status.name.lower()}")
-            hit_der = self._hit(key, status)
+            hit_der = self._hit(key, status)  # the live cache (unknown serials, other CertID algorithms)
             if hit_der is not None:
                 return OcspAnswer(hit_der)
         parsed = self._parse(request_der)
@@ -123,7 +124,7 @@ class OcspResponder:
         if slug is None:
             self.counters.inc("ocsp_unauthorized")
             return OcspAnswer(error_response(ocsp.OCSPResponseStatus.UNAUTHORIZED))
-        return self._answer(slug, request, nonce, request_der)
+        return self._answer(slug, request, nonce, request_der, tried=tried)
 
     def _parse(self, request_der: bytes) -> tuple[ocsp.OCSPRequest, bytes | None] | bytes:
         """The request and its nonce, or the malformedRequest response."""
@@ -139,10 +140,12 @@ class OcspResponder:
             return error_response(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         return request, nonce
 
-    def _answer(self, slug: str, request: ocsp.OCSPRequest, nonce: bytes | None, request_der: bytes) -> OcspAnswer:
+    def _answer(
+        self, slug: str, request: ocsp.OCSPRequest, nonce: bytes | None, request_der: bytes, *, tried: bool
+    ) -> OcspAnswer:
         serial, algorithm = request.serial_number, request.hash_algorithm.name
         presigned = self.presigned if nonce is None and algorithm == "sha1" else None
-        if presigned is not None:
+        if presigned is not None and not tried:
             hit = presigned.get(slug, serial)  # signed at issuance or by the leader: learn this request's bytes
             if hit is not None:
                 self._remember_request(request_der, (slug, algorithm, serial))

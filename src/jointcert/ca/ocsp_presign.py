@@ -104,6 +104,10 @@ class EpochReader(Protocol):
         """Changes in every transaction that revokes or voids a record."""
         ...
 
+    def close(self) -> None:
+        """Release its connections."""
+        ...
+
 
 @dataclass(frozen=True)
 class _Entry:
@@ -289,8 +293,6 @@ class PresignedOcsp:
             self._memory.clear()
         return self._store.mark_all_due(self._clock.now())
 
-    def forget(self, serial: int) -> None:
-        """Drop ``serial`` from memory (its next request reloads it)."""
-        with self._lock:
-            for key in [k for k in self._memory if k[1] == serial]:
-                del self._memory[key]
+    def close(self) -> None:
+        """Release the epoch reader's connections."""
+        self._epochs.close()

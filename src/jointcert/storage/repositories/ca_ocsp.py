@@ -7,6 +7,8 @@ microseconds on SQLite and one round trip of a prepared statement on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -111,35 +113,57 @@ class SqlOcspResponses:
 
 
 class LiveEpochReader:
-    """The sum of the revocation epochs as committed now, on one DBAPI connection per thread."""
+    """The sum of the revocation epochs as committed now, on a few DBAPI connections of its own (at most
+    ``connections``, reused last-in first-out; a thread waits for one rather than opening more)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, connections: int = 4) -> None:
         self._db = database
         url = make_url(database.url)
         self._sqlite_path = url.database if database.is_sqlite else None
         self._conninfo = (
             None if database.is_sqlite else url.set(drivername="postgresql").render_as_string(hide_password=False)
         )
-        self._local = threading.local()
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(connections)
+        self._private = self._conninfo is not None or bool(
+            self._sqlite_path and self._sqlite_path != ":memory:" and not self._sqlite_path.startswith("file:")
+        )
 
     def current(self) -> int:
-        """One read; a failed connection is dropped (the next call reconnects) and the error raised."""
-        connection = getattr(self._local, "connection", None)
+        """One read; a connection that failed is closed (the next call opens another) and the error raised."""
+        if not self._private:  # no connection of our own possible (in-memory SQLite): through the pool
+            with self._db.engine.connect() as pooled:
+                return int(pooled.exec_driver_sql(_EPOCH_SQL).scalar_one())
+        if not self._slots.acquire(timeout=CONNECT_TIMEOUT_SECONDS):
+            raise TimeoutError("no epoch connection free")
+        connection = None
         try:
-            if connection is None:
-                connection = self._local.connection = self._connect()
-            if connection is self._db:  # no private connection possible (in-memory SQLite): through the pool
-                with self._db.engine.connect() as pooled:
-                    return int(pooled.exec_driver_sql(_EPOCH_SQL).scalar_one())
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                connection = self._connect()
             row = connection.execute(_EPOCH_SQL).fetchone()
+            self._idle.put(connection)
             return int(row[0]) if row is not None else 0
         except Exception:
-            self._local.connection = None
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    connection.close()
             raise
+        finally:
+            self._slots.release()
 
     def _connect(self) -> Any:
         if self._conninfo is not None:
             return psycopg.connect(self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
-        if not self._sqlite_path or self._sqlite_path == ":memory:" or self._sqlite_path.startswith("file:"):
-            return self._db
-        return sqlite3.connect(self._sqlite_path, timeout=30, isolation_level=None, check_same_thread=False)
+        return sqlite3.connect(str(self._sqlite_path), timeout=30, isolation_level=None, check_same_thread=False)
+
+    def close(self) -> None:
+        """Close the idle connections."""
+        while True:
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            with contextlib.suppress(Exception):
+                connection.close()
