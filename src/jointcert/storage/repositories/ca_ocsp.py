@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from jointcert.ca.ocsp_presign import StoredResponse
 from jointcert.ca.ports import CertificateState, RecordStatus
-from jointcert.storage.db import CONNECT_TIMEOUT_SECONDS, Database
+from jointcert.storage.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS, Database
 from jointcert.storage.repositories.ca import serial_key
 from jointcert.storage.tables.ca import CaCertificate
 from jointcert.storage.tables.ca_ocsp import CaOcspResponse
@@ -155,7 +155,13 @@ class LiveEpochReader:
 
     def _connect(self) -> Any:
         if self._conninfo is not None:
-            return psycopg.connect(self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+            return psycopg.connect(  # the engine's timeouts, and no hanging on a connection that stopped answering
+                self._conninfo,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+                tcp_user_timeout=STATEMENT_TIMEOUT_MS,
+            )
         return sqlite3.connect(str(self._sqlite_path), timeout=30, isolation_level=None, check_same_thread=False)
 
     def close(self) -> None:
