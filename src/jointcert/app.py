@@ -38,6 +38,7 @@ from jointcert.ca.key_hygiene import DEBIAN_BLOCKLIST, KeyHygiene, WeakKeyBlockl
 from jointcert.ca.keys import CaSigner, FileKeyStore, KeyLocked
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
+from jointcert.ca.ocsp_presign import PresignedOcsp
 from jointcert.ca.ports import AuditEvent
 from jointcert.ca.registration import RegistrationService
 from jointcert.ca.stats import Counters
@@ -65,6 +66,7 @@ from jointcert.rp import (
     RevocationChecker,
     TrustAnchors,
     Verifier,
+    challenge_key,
     demo_institutions,
     verifiers_for,
 )
@@ -82,6 +84,7 @@ from jointcert.storage.repositories.admin import SqlSessionStore as SqlOperatorS
 from jointcert.storage.repositories.admin_directory import SqlDirectory
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.ca_epoch import SqlRevocationEpochs
+from jointcert.storage.repositories.ca_ocsp import LiveEpochReader, SqlOcspResponses
 from jointcert.storage.repositories.ca_partitions import SqlCrlPartitions
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
 from jointcert.storage.repositories.cmp import SqlTransactionStore
@@ -159,6 +162,8 @@ class Services:
 
     def close(self) -> None:
         """Release the database connections (and the PKCS#11 sessions)."""
+        if self.ocsp.presigned is not None:
+            self.ocsp.presigned.close()
         self.database.dispose()
         for signer in self.signers.values():
             if isinstance(signer.key, TokenKey):
@@ -257,6 +262,16 @@ def build_services(
         partitions=partitions,
         public_url=settings.server.public_url,
     )
+    presigned = PresignedOcsp(  # RFC 5019 responses signed ahead, shared through the database (ca/ocsp_presign.py)
+        store=SqlOcspResponses(database),
+        certificates=certificates,
+        epochs=LiveEpochReader(database),
+        issuers={ISSUING: signers[ISSUING]},
+        signer=signers[OCSP],
+        clock=clock,
+        settings=settings.ca,
+        counters=counters,
+    )
     ocsp = OcspResponder(
         store=certificates,
         issuers={ISSUING: signers[ISSUING]},
@@ -264,8 +279,10 @@ def build_services(
         clock=clock,
         settings=settings.ca,
         counters=counters,
+        presigned=presigned,
     )
-    authority.add_revocation_listener(ocsp.invalidate)  # the CRL: the leader's regenerate_dirty (ca/crl.py)
+    authority.add_revocation_listener(ocsp.invalidate)  # also re-signs the serial's pre-signed response
+    authority.add_issuance_listener(presigned.resign)  # the CRL: the leader's regenerate_dirty (ca/crl.py)
     relying_parties = build_relying_parties(
         settings,
         clock,
@@ -475,7 +492,12 @@ def build_relying_parties(
     our own URLs in-process). The institutions reuse a good OCSP answer for ``rp.ocsp_cache_seconds`` and drop it
     when ``epoch`` moves; the bank's own login asks its CA every time (no cache)."""
     cache = RevocationCache(max_age=timedelta(seconds=settings.rp.ocsp_cache_seconds), epoch=epoch)
-    challenges = ChallengeService(SqlChallengeStore(database), clock, ttl_seconds=settings.rp.challenge_ttl_seconds)
+    challenges = ChallengeService(  # signed, stateless until used; one key for every process of the deployment
+        SqlChallengeStore(database),
+        clock,
+        ttl_seconds=settings.rp.challenge_ttl_seconds,
+        key=challenge_key(settings.secret_key_bytes()),
+    )
     registry = SqlRegistrationStore(database)
     policies = demo_institutions(anchors)
     revocation = RevocationChecker(clock, ocsp, crl, cache=cache)

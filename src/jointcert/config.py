@@ -127,6 +127,8 @@ class CaSettings(_Group):
     crl_stale_seconds: float = 30.0  # /readyz: a partition CRL missing an older revocation makes the node not ready
     ocsp_cache_seconds: int = 300
     ocsp_next_update_minutes: int = 60
+    ocsp_presign_seconds: float = 30.0  # how often the scheduler leader re-signs due pre-signed OCSP responses …
+    ocsp_presign_batch: int = 500  # … in batches of this many (one transaction each)
     audit_checkpoint_path: Path | None = None  # default <data_dir>/audit-checkpoints.jsonl (outside the database)
     audit_checkpoint_entries: int = 100  # checkpoint the audit head every this many entries …
     audit_checkpoint_minutes: int = 10  # … or this often when it moved

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import os
 import urllib.parse
+from datetime import timedelta
+from email.utils import format_datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -14,6 +16,8 @@ from fastapi.testclient import TestClient
 
 from jointcert.app import Services
 from jointcert.ca.audit import verify_store
+from jointcert.clock import FakeClock
+from jointcert.web.app import run_ocsp_presign
 from tests.unit.ca.factories import make_request
 
 _KEY = rsa.generate_private_key(65537, 2048)
@@ -57,6 +61,32 @@ def test_ocsp_post_and_get(services: Services, client: TestClient) -> None:
     assert ocsp.load_der_ocsp_response(client.get("/ocsp/%%%").content).response_status is (
         ocsp.OCSPResponseStatus.MALFORMED_REQUEST
     )
+
+
+def test_ocsp_get_is_cacheable_until_next_update_and_revalidates(services: Services, client: TestClient) -> None:
+    issued = services.authority.issue(make_request(_KEY))
+    path = "/ocsp/" + urllib.parse.quote(base64.b64encode(_ocsp_request(services, issued.serial)).decode(), safe="")
+    fetched = client.get(path)
+    response = ocsp.load_der_ocsp_response(fetched.content)
+    assert response.certificate_status is ocsp.OCSPCertStatus.GOOD and response.next_update_utc is not None
+    max_age = int((response.next_update_utc - services.clock.now()).total_seconds())
+    assert fetched.headers["cache-control"] == f"max-age={max_age}, public, no-transform, must-revalidate"
+    assert fetched.headers["last-modified"] == format_datetime(response.this_update_utc, usegmt=True)
+    assert fetched.headers["expires"] == format_datetime(response.next_update_utc, usegmt=True)
+    etag = fetched.headers["etag"]
+    assert client.get(path).content == fetched.content  # the same pre-signed bytes
+    unchanged = client.get(path, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged.headers["etag"] == etag
+    services.authority.revoke(issued.serial, x509.ReasonFlags.key_compromise, actor="test")
+    after = client.get(path, headers={"If-None-Match": etag})  # a new response: a new ETag, so no 304
+    assert after.status_code == 200 and after.headers["etag"] != etag
+    assert ocsp.load_der_ocsp_response(after.content).certificate_status is ocsp.OCSPCertStatus.REVOKED
+    nonce = client.get(
+        "/ocsp/" + urllib.parse.quote(base64.b64encode(_ocsp_request(services, issued.serial, True)).decode(), safe="")
+    )
+    assert nonce.headers["cache-control"] == "no-store" and "etag" not in nonce.headers  # signed live, not cached
+    posted = client.post("/ocsp", content=_ocsp_request(services, issued.serial))
+    assert posted.content == after.content and posted.headers["cache-control"] == "no-store"
 
 
 def test_crl_and_ca_certificates(services: Services, client: TestClient) -> None:
@@ -138,3 +168,19 @@ def test_partition_crls_are_served_at_the_certificates_distribution_point(
     for missing in ("/crl/class1/p999999.crl", "/crl/class1/p01.crl", "/crl/class1/x.crl", "/crl/nope/p0.crl"):
         problem = client.get(missing)
         assert problem.status_code == 404 and problem.json()["code"] in ("unknown_crl_partition", "unknown_authority")
+
+
+def test_the_leader_re_signs_due_responses_in_batches(services: Services, client: TestClient, clock: FakeClock) -> None:
+    serials = [services.authority.issue(make_request(_KEY)).serial for _ in range(3)]
+    run_ocsp_presign(services)  # the installed hierarchy's own certificates (the OCSP signer's) get theirs
+    assert run_ocsp_presign(services) == 0
+    path = "/ocsp/" + urllib.parse.quote(base64.b64encode(_ocsp_request(services, serials[0])).decode(), safe="")
+    first = client.get(path)
+    clock.advance(timedelta(minutes=services.settings.ca.ocsp_next_update_minutes // 2 + 1))
+    assert run_ocsp_presign(services, batch=2) >= 3  # in batches of two, until none is due
+    assert run_ocsp_presign(services) == 0
+    clock.advance(timedelta(minutes=2))
+    second = client.get(path)
+    assert second.headers["etag"] != first.headers["etag"]
+    newer = ocsp.load_der_ocsp_response(second.content)
+    assert newer.this_update_utc > ocsp.load_der_ocsp_response(first.content).this_update_utc

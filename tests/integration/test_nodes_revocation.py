@@ -5,14 +5,17 @@ SQLite and PostgreSQL; the measured propagation times are printed."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from cryptography import x509
+from cryptography.x509 import ocsp
 
 from jointcert.app import Services
 from jointcert.rp.policy import DEMO_GOV
@@ -23,6 +26,7 @@ from tests.integration.nodes_harness import (
     bank_login,
     free_port,
     fresh_postgres,
+    ocsp_request,
     ocsp_status,
     rp_login,
 )
@@ -104,3 +108,26 @@ def _assert_leader_reissues_the_crl(client: httpx.Client, node: Node, services: 
     assert made and all(e.actor.startswith("scheduler@") for e in made), made  # not the revocation, not on demand
     crl = x509.load_der_x509_crl(client.get(f"{node.url}/crl/class1.crl").content)
     assert crl.get_revoked_certificate_by_serial_number(serial) is not None
+
+
+def test_the_servers_pre_signed_ocsp_answer_is_revoked_on_the_first_request_after_a_cli_revocation(node: Node) -> None:
+    """The server answers from its pre-signed responses (no status read per request); the first request after
+    ``jointcert revoke`` returned — in another process — already says revoked (the epoch read per request), by POST
+    and by the cacheable GET, whose ETag changes with it."""
+    deployment = node.deployment
+    services = deployment.services()
+    holder = issue(services, CertType.GENERAL, name="박에폭")
+    issuer = services.signers["class1"].certificate
+    path = "/ocsp/" + urllib.parse.quote(base64.b64encode(ocsp_request(holder.cert, issuer)).decode(), safe="")
+    with contextlib.closing(services), httpx.Client(timeout=60) as client:
+        for _ in range(3):  # the later answers come from the server's memory
+            assert ocsp_status(client, node.url, holder.cert, issuer) == "good"
+            good = client.get(node.url + path)
+        assert "max-age=" in good.headers["cache-control"]
+        revoked = deployment.jointcert("revoke", format(holder.cert.serial_number, "x"), "--reason", "keyCompromise")
+        assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+        assert ocsp_status(client, node.url, holder.cert, issuer) == "revoked"
+        fetched = client.get(node.url + path, headers={"If-None-Match": good.headers["etag"]})
+        assert fetched.status_code == 200 and fetched.headers["etag"] != good.headers["etag"]
+        status = ocsp.load_der_ocsp_response(fetched.content).certificate_status
+        assert status is ocsp.OCSPCertStatus.REVOKED

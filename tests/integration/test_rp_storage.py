@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jointcert.clock import FakeClock
-from jointcert.rp import ChallengeService, ConsumeResult, Reason, Registration, Status
+from jointcert.rp import ChallengeService, Reason, Registration, Status
 from jointcert.rp.registry import AlreadyRegistered
 from jointcert.storage.db import Database
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
@@ -25,19 +25,22 @@ def test_challenge_lifecycle(database: Database, clock: FakeClock) -> None:
     clock.advance(timedelta(seconds=120))
     assert service.consume(late.value, "hanbit-bank", "session-a").code is Reason.CHALLENGE_EXPIRED
     clock.advance(timedelta(seconds=1))
-    assert service.purge() == 2
-    assert service.consume(late.value, "hanbit-bank", "session-a").code is Reason.CHALLENGE_UNKNOWN
+    assert service.purge() == 1  # the used one; an unused challenge was never stored
+    assert service.consume(challenge.value, "hanbit-bank", "session-a").code is Reason.CHALLENGE_EXPIRED
 
 
-def test_stored_times_come_back_as_aware_utc(database: Database, clock: FakeClock) -> None:
-    store = SqlChallengeStore(database)
-    challenge = ChallengeService(store, clock).issue("gov-portal", "s")
-    assert store.consume(challenge.value, "gov-portal", "s", clock.now()) is ConsumeResult.OK
+def test_only_a_consumed_challenge_is_stored_with_aware_utc_times(database: Database, clock: FakeClock) -> None:
     from jointcert.storage.tables.rp import RpChallenge
 
+    service = ChallengeService(SqlChallengeStore(database), clock)
+    challenge = service.issue("gov-portal", "s")
     with database.session() as session:
-        row = session.get(RpChallenge, challenge.value)
-        assert row is not None and row.consumed_at == clock.now() and row.expires_at.tzinfo is not None
+        assert session.get(RpChallenge, challenge.id) is None  # issuing wrote nothing
+    assert service.consume(challenge.value, "gov-portal", "s").status is Status.PASSED
+    with database.session() as session:
+        row = session.get(RpChallenge, challenge.id)
+        assert row is not None and row.consumed_at == clock.now() and row.expires_at == challenge.expires_at
+        assert row.expires_at.tzinfo is not None and row.institution_id == "gov-portal"
 
 
 def _race(service: ChallengeService, value: str, threads: int) -> list[Reason]:

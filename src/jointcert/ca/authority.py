@@ -222,6 +222,7 @@ class CertificateAuthority:
         # CRL partitions: each certificate's distribution point names its partition's CRL (ca/crl.py)
         self._partitions = partitions if settings.crl_partition_size > 0 else None
         self._listeners: list[Callable[[int], None]] = []
+        self._issued_listeners: list[Callable[[int], None]] = []
         self._hygiene = hygiene  # Debian weak keys and compromised keys (ca/key_hygiene.py)
 
     def _base(self, profile: Profile, partition: int | None) -> x509.CertificateBuilder:
@@ -248,6 +249,10 @@ class CertificateAuthority:
     def add_revocation_listener(self, listener: Callable[[int], None]) -> None:
         """Call ``listener(serial)`` after every committed revocation (OCSP cache, CRL regeneration)."""
         self._listeners.append(listener)
+
+    def add_issuance_listener(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(serial)`` after a signed certificate is stored (its pre-signed OCSP response)."""
+        self._issued_listeners.append(listener)
 
     # --- the pipeline ----------------------------------------------------------------------------------------
     def issue(self, request: IssuanceRequest) -> IssuedCertificate:
@@ -440,6 +445,8 @@ class CertificateAuthority:
             supersede=self._superseded_event if supersede else None,
         )
         self.counters.inc("certificates_issued", len(unit))
+        for intended in unit:  # e.g. the pre-signed OCSP response of each new certificate (ca/ocsp_presign.py)
+            self._notify(intended.serial, self._issued_listeners)
         for old in superseded:
             self._notify(old)
         older = self._superseded_signing(superseded)
@@ -524,9 +531,9 @@ class CertificateAuthority:
             self._notify(serial)
         return voided
 
-    def _notify(self, serial: int) -> None:
-        for listener in self._listeners:
+    def _notify(self, serial: int, listeners: list[Callable[[int], None]] | None = None) -> None:
+        for listener in self._listeners if listeners is None else listeners:
             try:
                 listener(serial)
-            except Exception:  # the revocation is committed; a failing listener must not undo or hide it
-                log.exception("revocation listener failed for serial %x", serial)
+            except Exception:  # the change is committed; a failing listener must not undo or hide it
+                log.exception("certificate listener failed for serial %x", serial)

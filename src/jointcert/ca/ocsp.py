@@ -1,10 +1,15 @@
 """OCSP responder (RFC 6960): request bytes in, response bytes out, signed by the delegated OCSP signer.
 
 * A request with a nonce gets a freshly signed response echoing the nonce.
-* Without a nonce the response comes from a cache (per issuer, CertID hash algorithm and serial) that is reused
-  for ``CaSettings.ocsp_cache_seconds`` — well before ``nextUpdate`` — and dropped when the certificate's status
-  changes (an explicit :meth:`OcspResponder.invalidate` from the authority, and a status check per request so a
-  revocation made by another process is seen too). A busy responder therefore does not sign per request.
+* A nonce-less request with a SHA-1 CertID (the RFC 5019 profile every client we know sends) is answered with the
+  certificate's pre-signed response (:mod:`jointcert.ca.ocsp_presign`) when the responder has them: no signature,
+  no status read — the revocation epoch read per request stands in for it. A serial without one (unknown,
+  pending, or its response not signed yet) takes the path below, which signs it and stores it for next time.
+* Otherwise (another CertID hash algorithm, or no pre-signed responses) the response comes from a cache (per
+  issuer, CertID hash algorithm and serial) that is reused for ``CaSettings.ocsp_cache_seconds`` — well before
+  ``nextUpdate`` — and dropped when the certificate's status changes (an explicit
+  :meth:`OcspResponder.invalidate` from the authority, and a status check per request so a revocation made by
+  another process is seen too). A busy responder therefore does not sign per request.
 * A nonce-less request seen before is recognised by its bytes (a dict of request DER → issuer, CertID hash
   algorithm and serial), so the cached path neither parses the request nor matches the issuer again; the status
   check is one small indexed read (:meth:`CertificateStore.state`).
@@ -20,23 +25,24 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
 from jointcert.ca.errors import OcspNonceInvalid
 from jointcert.ca.keys import CaSigner
-from jointcert.ca.ports import CertificateStore, RecordStatus
+from jointcert.ca.ocsp_presign import OcspAnswer, PresignedOcsp, cert_status, sign_response
+from jointcert.ca.ports import CertificateState, CertificateStore
 from jointcert.ca.stats import Counters
 from jointcert.ca.token import SignerUnavailable
 from jointcert.clock import Clock
 from jointcert.config import CaSettings
 
-__all__ = ["MAX_NONCE", "MIN_NONCE", "OcspResponder", "error_response"]
+__all__ = ["MAX_NONCE", "MIN_NONCE", "OcspAnswer", "OcspResponder", "error_response"]
 
 MIN_NONCE, MAX_NONCE = 1, 32  # RFC 8954 §2.1: a nonce of 1 to 32 octets
 _CACHE_LIMIT = 10_000
@@ -52,6 +58,11 @@ class _Status:
     status: ocsp.OCSPCertStatus
     revoked_at: datetime | None = None
     reason: x509.ReasonFlags | None = None
+    state: CertificateState | None = field(default=None, compare=False)  # what it was read from (for signing)
+
+
+def _status_of(state: CertificateState | None) -> _Status:
+    return _Status(*cert_status(state), state=state)
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,7 @@ class OcspResponder:
         clock: Clock,
         settings: CaSettings,
         counters: Counters | None = None,
+        presigned: PresignedOcsp | None = None,
     ) -> None:
         if settings.ocsp_cache_seconds >= settings.ocsp_next_update_minutes * 60:
             raise ValueError("the OCSP cache must be refreshed before nextUpdate")
@@ -82,20 +94,43 @@ class OcspResponder:
         self._known: dict[bytes, tuple[str, str, int]] = {}  # nonce-less request DER → cache key
         self._lock = threading.Lock()
         self.counters = counters or Counters()
+        self.presigned = presigned
 
     def respond(self, request_der: bytes) -> bytes:
         """The DER OCSPResponse for a DER OCSPRequest."""
+        return self.answer(request_der).der
+
+    def answer(self, request_der: bytes) -> OcspAnswer:
+        """The response, with its validity when HTTP caches may keep it (a pre-signed one), bare otherwise."""
         self.counters.inc("ocsp_requests")
         key = self._known.get(request_der)
-        if key is not None:  # fast path: a nonce-less request we parsed before
+        tried = key is not None and key[1] == "sha1" and self.presigned is not None
+        if tried and key is not None and self.presigned is not None:
+            hit = self.presigned.get(key[0], key[2])  # the hot path: the epoch read and a dict lookup
+            if hit is not None:
+                self.counters.inc("ocsp_cache_hits")
+                return hit
+        if key is not None:  # a nonce-less request we parsed before: no parsing, no issuer matching
             status = self._status(key[0], key[2])
             self.counters.inc(f"ocsp_{status.status.name.lower()}")
-            hit = self._hit(key, status)
-            if hit is not None:
-                return hit
+            hit_der = self._hit(key, status)  # the live cache (unknown serials, other CertID algorithms)
+            if hit_der is not None:
+                return OcspAnswer(hit_der)
+        parsed = self._parse(request_der)
+        if isinstance(parsed, bytes):
+            return OcspAnswer(parsed)
+        request, nonce = parsed
+        slug = self._issuer_for(request, request.hash_algorithm.name)
+        if slug is None:
+            self.counters.inc("ocsp_unauthorized")
+            return OcspAnswer(error_response(ocsp.OCSPResponseStatus.UNAUTHORIZED))
+        return self._answer(slug, request, nonce, request_der, tried=tried)
+
+    def _parse(self, request_der: bytes) -> tuple[ocsp.OCSPRequest, bytes | None] | bytes:
+        """The request and its nonce, or the malformedRequest response."""
         try:
             request = ocsp.load_der_ocsp_request(request_der)
-            algorithm = request.hash_algorithm
+            request.hash_algorithm  # noqa: B018 (raises for a CertID hash algorithm we do not know)
             nonce = self._nonce(request)
             if request.serial_number < 0:  # no certificate has one (RFC 5280 §4.1.2.2), and no response can name it
                 raise ValueError("negative serial number")  # found by atheris (tests/fuzz): was a 500
@@ -103,20 +138,38 @@ class OcspResponder:
             # more than one CertID, a CertID hash algorithm we do not know (found by the fuzzer), a bad nonce
             self.counters.inc("ocsp_malformed")
             return error_response(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
-        slug = self._issuer_for(request, algorithm.name)
-        if slug is None:
-            self.counters.inc("ocsp_unauthorized")
-            return error_response(ocsp.OCSPResponseStatus.UNAUTHORIZED)
-        status = self._status(slug, request.serial_number)
+        return request, nonce
+
+    def _answer(
+        self, slug: str, request: ocsp.OCSPRequest, nonce: bytes | None, request_der: bytes, *, tried: bool
+    ) -> OcspAnswer:
+        serial, algorithm = request.serial_number, request.hash_algorithm.name
+        presigned = self.presigned if nonce is None and algorithm == "sha1" else None
+        if presigned is not None and not tried:
+            hit = presigned.get(slug, serial)  # signed at issuance or by the leader: learn this request's bytes
+            if hit is not None:
+                self._remember_request(request_der, (slug, algorithm, serial))
+                return hit
+        epoch = presigned.epoch() if presigned is not None else None  # read before the status (ocsp_presign.py)
+        state = self._store.state(slug, serial)
+        status = _status_of(state)
         self.counters.inc(f"ocsp_{status.status.name.lower()}")
         try:
             if nonce is not None:
-                return self._sign(slug, request, status, nonce)
-            return self._cached(slug, request, status, request_der)
+                return OcspAnswer(self._sign(slug, request, status, nonce))
+            if presigned is not None:
+                filled = presigned.fill(slug, serial, state, epoch)
+                if filled is not None:
+                    self._remember_request(request_der, (slug, algorithm, serial))
+                    return filled
+            return OcspAnswer(self._cached(slug, request, status, request_der))
         except SignerUnavailable:
             self.counters.inc("ocsp_signer_failures")
-            stale = self._still_valid((slug, algorithm.name, request.serial_number), status)
-            return stale if stale is not None else error_response(ocsp.OCSPResponseStatus.TRY_LATER)
+            stale = self._still_valid((slug, algorithm, serial), status)
+            if stale is None and presigned is not None:
+                answer = presigned.get(slug, serial, stale_ok=True)
+                stale = None if answer is None else answer.der
+            return OcspAnswer(stale if stale is not None else error_response(ocsp.OCSPResponseStatus.TRY_LATER))
 
     def _still_valid(self, key: tuple[str, str, int], status: _Status) -> bytes | None:
         """A cached response past the cache time but before its nextUpdate (served only while the signer fails)."""
@@ -149,15 +202,7 @@ class OcspResponder:
         return None
 
     def _status(self, slug: str, serial: int) -> _Status:
-        record = self._store.state(slug, serial)
-        if record is None or record.status is RecordStatus.PENDING:
-            return _Status(ocsp.OCSPCertStatus.UNKNOWN)
-        if record.status is RecordStatus.ISSUED:
-            return _Status(ocsp.OCSPCertStatus.GOOD)
-        reason = record.revocation_reason
-        if reason is x509.ReasonFlags.unspecified:
-            reason = None
-        return _Status(ocsp.OCSPCertStatus.REVOKED, record.revoked_at or record.created_at, reason)
+        return _status_of(self._store.state(slug, serial))
 
     def _hit(self, key: tuple[str, str, int], status: _Status) -> bytes | None:
         """The cached response for ``key`` if it is fresh and was made for ``status``."""
@@ -180,33 +225,29 @@ class OcspResponder:
             self._cache.move_to_end(key)
             while len(self._cache) > _CACHE_LIMIT:
                 self._cache.popitem(last=False)
+        self._remember_request(request_der, key)
+        return der
+
+    def _remember_request(self, request_der: bytes, key: tuple[str, str, int]) -> None:
+        with self._lock:
             self._known[request_der] = key
             while len(self._known) > _CACHE_LIMIT:
                 del self._known[next(iter(self._known))]
-        return der
 
     def _sign(self, slug: str, request: ocsp.OCSPRequest, status: _Status, nonce: bytes | None) -> bytes:
         now = self._clock.now().replace(microsecond=0)
-        builder = (
-            ocsp.OCSPResponseBuilder()
-            .add_response_by_hash(
-                issuer_name_hash=request.issuer_name_hash,
-                issuer_key_hash=request.issuer_key_hash,
-                serial_number=request.serial_number,
-                algorithm=request.hash_algorithm,
-                cert_status=status.status,
-                this_update=now,
-                next_update=now + timedelta(minutes=self._settings.ocsp_next_update_minutes),
-                revocation_time=status.revoked_at.replace(microsecond=0) if status.revoked_at else None,
-                revocation_reason=status.reason,
-            )
-            .responder_id(ocsp.OCSPResponderEncoding.HASH, self._signer.certificate)
-            .certificates([self._signer.certificate])
-        )
-        if nonce is not None:
-            builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
         self.counters.inc("ocsp_signatures")
-        return builder.sign(self._signer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+        return sign_response(
+            signer=self._signer,
+            issuer_name_hash=request.issuer_name_hash,
+            issuer_key_hash=request.issuer_key_hash,
+            algorithm=request.hash_algorithm,
+            serial=request.serial_number,
+            state=status.state,
+            this_update=now,
+            next_update=now + timedelta(minutes=self._settings.ocsp_next_update_minutes),
+            nonce=nonce,
+        )
 
     @property
     def signer(self) -> CaSigner:
@@ -214,14 +255,19 @@ class OcspResponder:
         return self._signer
 
     def use_signer(self, signer: CaSigner) -> None:
-        """Sign with ``signer`` from now on (a renewed OCSP signer); cached responses of the old one are dropped."""
+        """Sign with ``signer`` from now on (a renewed OCSP signer); cached responses of the old one are dropped and
+        every pre-signed response is made due, so the scheduler leader re-signs them in batches."""
         with self._lock:
             self._signer = signer
             self._cache.clear()
             self._known.clear()
+        if self.presigned is not None:
+            self.presigned.use_signer(signer)
 
     def invalidate(self, serial: int) -> None:
-        """Drop cached responses for ``serial`` (revocation listener)."""
+        """Revocation listener: drop cached responses for ``serial`` and re-sign its pre-signed one."""
+        if self.presigned is not None:
+            self.presigned.resign(serial)
         with self._lock:
             for key in [k for k in self._cache if k[2] == serial]:
                 del self._cache[key]

@@ -6,7 +6,14 @@ then ``verify_login`` / ``register`` / ``verify_certificate`` return a :class:`V
 
 from __future__ import annotations
 
-from jointcert.rp.challenge import Challenge, ChallengeService, ChallengeStore, ConsumeResult, InMemoryChallengeStore
+from jointcert.rp.challenge import (
+    Challenge,
+    ChallengeService,
+    ChallengeStore,
+    ConsumeResult,
+    InMemoryChallengeStore,
+    challenge_key,
+)
 from jointcert.rp.checks import CertificateSummary, Check, CheckName, Reason, Status, Verdict
 from jointcert.rp.path import TrustAnchors
 from jointcert.rp.policy import InstitutionPolicy, demo_institutions
@@ -41,6 +48,7 @@ __all__ = [
     "Verifier",
     "VerifierMisconfigured",
     "VidProof",
+    "challenge_key",
     "demo_institutions",
     "verifiers_for",
 ]

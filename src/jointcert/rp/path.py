@@ -11,10 +11,18 @@ Three steps (see docs/relying-party.md, "Path validation", and docs/npki.md):
    ``cryptography``'s verifier implements the Web PKI profile and refuses what every real NPKI chain carries
    (a critical policyConstraints, roots without keyUsage).
 3. Validity of every certificate in the path at the clock's now: ``expired`` / ``not_yet_valid``.
+
+A :class:`PathCache` (one per verifier, so per set of trust anchors) keeps the CA part of paths that validated —
+issuing CA … anchor, its signatures and constraints checked once and the policy state the end entity starts from —
+keyed by the issuing CA certificate's subject. An end entity whose issuer is cached costs one signature check and
+its own RFC 5280 checks; anything else (a new CA certificate under the same name, whose key does not verify the end
+entity, an unknown issuer, any failure) takes the full path above, which then replaces the cached entry.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,9 +32,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from jointcert.rp.checks import Check, CheckName, Reason
-from jointcert.rp.rfc5280 import check_path, issued_by
+from jointcert.rp.rfc5280 import PolicyState, check_ca_part, check_end_entity, check_path, issued_by
 
-__all__ = ["IssuerSource", "PathValidation", "TrustAnchors", "key_usage_check", "validate_path"]
+__all__ = ["IssuerSource", "PathCache", "PathValidation", "TrustAnchors", "key_usage_check", "validate_path"]
 
 _MAX_DEPTH = 6
 _Path = list[x509.Certificate]
@@ -166,6 +174,8 @@ def _chain_check(builder: _Builder, found: list[x509.Certificate] | None, ee: x5
 
 def _validity_check(path: Sequence[x509.Certificate], now: datetime) -> Check:
     for index, cert in enumerate(path):
+        if cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+            continue
         whose_ko = "인증서" if index == 0 else f"상위 인증서({cert.subject.rfc4514_string()})"
         whose_en = "the certificate" if index == 0 else f"the CA certificate {cert.subject.rfc4514_string()}"
         if now > cert.not_valid_after_utc:
@@ -197,13 +207,70 @@ def validate_path(
     *,
     extra_intermediates: Sequence[x509.Certificate] = (),
     issuers: IssuerSource | None = None,
+    cache: PathCache | None = None,
 ) -> PathValidation:
-    """Chain and validity checks of ``cert`` against ``anchors`` at ``now`` (never raises for a bad certificate)."""
+    """Chain and validity checks of ``cert`` against ``anchors`` at ``now`` (never raises for a bad certificate);
+    ``cache`` must only ever be used with the same ``anchors``."""
+    hit = cache.validate(cert, now) if cache is not None else None
+    if hit is not None:
+        return hit
     builder = _Builder(anchors, extra_intermediates, issuers)
     found = builder.build([cert])
     chain = _chain_check(builder, found, cert, now)
     validity = _validity_check(found or [cert], now)
-    return PathValidation(chain, validity, tuple(found) if found and chain.code is Reason.OK else ())
+    path = tuple(found) if found and chain.code is Reason.OK else ()
+    if cache is not None and path:  # its CA part (the issuer … the anchor) serves the issuer's next certificates
+        cache.add(path[1:], chain)
+    return PathValidation(chain, validity, path)
+
+
+@dataclass(frozen=True)
+class _CaPart:
+    path: tuple[x509.Certificate, ...]  # the issuing CA … the anchor
+    state: PolicyState
+    chain: Check  # the passed chain check (it names only the anchor)
+
+
+class PathCache:
+    """Validated CA parts of paths by the issuing CA's subject (DER); at most ``limit``, least recently used out."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self._limit = limit
+        self._parts: OrderedDict[bytes, _CaPart] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def validate(self, cert: x509.Certificate, now: datetime) -> PathValidation | None:
+        """The validation of ``cert`` through a cached CA part; ``None`` unless its issuer is cached and every
+        check of the end entity's own part passes (the caller then validates in full)."""
+        key = cert.issuer.public_bytes()
+        with self._lock:
+            part = self._parts.get(key)
+            if part is not None:
+                self._parts.move_to_end(key)
+        if part is None or check_end_entity(cert, part.path[0], part.state) is not None:
+            return None
+        path = (cert, *part.path)
+        return PathValidation(part.chain, _validity_check(path, now), path)
+
+    def add(self, ca_path: tuple[x509.Certificate, ...], chain: Check) -> None:
+        """Remember ``ca_path`` (issuing CA first) after a full validation passed; it replaces an entry of the
+        same subject (a new CA certificate)."""
+        problem, state = check_ca_part(ca_path)
+        if problem is not None or chain.code is not Reason.OK:
+            return
+        with self._lock:
+            self._parts[ca_path[0].subject.public_bytes()] = _CaPart(ca_path, state, chain)
+            self._parts.move_to_end(ca_path[0].subject.public_bytes())
+            while len(self._parts) > self._limit:
+                self._parts.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every CA (the trust anchors or CA certificates changed)."""
+        with self._lock:
+            self._parts.clear()
+
+    def __len__(self) -> int:
+        return len(self._parts)
 
 
 def key_usage_check(cert: x509.Certificate) -> Check:

@@ -23,14 +23,22 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 
-__all__ = ["PathProblem", "check_path", "issued_by", "names_match"]
+__all__ = [
+    "PathProblem",
+    "PolicyState",
+    "check_ca_part",
+    "check_end_entity",
+    "check_path",
+    "issued_by",
+    "names_match",
+]
 
 ANY_POLICY = "2.5.29.32.0"
 
@@ -160,7 +168,7 @@ def _ca_problem(cert: x509.Certificate, below: int) -> PathProblem | None:
 
 
 @dataclass
-class _PolicyState:
+class PolicyState:
     """The simplified valid-policy set and the §6.1.2 counters."""
 
     explicit: int
@@ -205,23 +213,47 @@ class _PolicyState:
 
 def check_path(path: Sequence[x509.Certificate]) -> PathProblem | None:
     """What is wrong with ``path`` (end entity first, anchor last) under RFC 5280 §6.1, or None when it is valid."""
-    certs = list(reversed(path[:-1]))  # from the one the anchor signed down to the end entity
-    n = len(certs)
-    issuer = path[-1]
-    state = _PolicyState(explicit=n + 1, inhibit_any=n + 1)
+    if len(path) < 2:  # an end entity and its anchor at least
+        return None
+    problem, state = check_ca_part(path[1:])
+    return problem if problem is not None else check_end_entity(path[0], path[1], state)
+
+
+def check_ca_part(ca_path: Sequence[x509.Certificate]) -> tuple[PathProblem | None, PolicyState]:
+    """§6.1 processing of the CA certificates of a path (the end entity's issuer first, anchor last), as
+    :func:`check_path` does for a path with one end entity below them; the policy state the end entity starts
+    from. It does not depend on the end entity, so a relying party validates it once per issuing CA."""
+    certs = list(reversed(ca_path[:-1]))  # from the one the anchor signed down to the end entity's issuer
+    n = len(certs) + 1  # with the end entity
+    issuer = ca_path[-1]
+    state = PolicyState(explicit=n + 1, inhibit_any=n + 1)
     for index, cert in enumerate(certs):
-        last = index == n - 1
         if issued_by(cert, issuer) is not True:
-            return PathProblem(
-                f"인증서 서명이 발급자 키로 검증되지 않습니다: {_who(cert)}",
-                f"The signature on {_who(cert)} does not verify with the key of {_who(issuer)}.",
-            )
+            return _bad_signature(cert, issuer), state
         problem = _unprocessed_critical(cert)
-        if problem is None and not last:
-            below = sum(1 for c in certs[index + 1 : -1] if not _self_issued(c))
-            problem = _ca_problem(cert, below)
+        if problem is None:
+            problem = _ca_problem(cert, sum(1 for c in certs[index + 1 :] if not _self_issued(c)))
         if problem is not None:
-            return problem
-        state.process(cert, last)
+            return problem, state
+        state.process(cert, last=False)
         issuer = cert
-    return state.problem(certs[-1]) if certs else None
+    return None, state
+
+
+def check_end_entity(ee: x509.Certificate, issuer: x509.Certificate, state: PolicyState) -> PathProblem | None:
+    """The end entity's part of §6.1 below a CA part checked by :func:`check_ca_part` (``state`` is not changed)."""
+    if issued_by(ee, issuer) is not True:
+        return _bad_signature(ee, issuer)
+    problem = _unprocessed_critical(ee)
+    if problem is not None:
+        return problem
+    mine = replace(state, valid=None if state.valid is None else set(state.valid))
+    mine.process(ee, last=True)
+    return mine.problem(ee)
+
+
+def _bad_signature(cert: x509.Certificate, issuer: x509.Certificate) -> PathProblem:
+    return PathProblem(
+        f"인증서 서명이 발급자 키로 검증되지 않습니다: {_who(cert)}",
+        f"The signature on {_who(cert)} does not verify with the key of {_who(issuer)}.",
+    )

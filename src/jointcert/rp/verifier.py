@@ -18,7 +18,7 @@ from jointcert.npki.vid import IdentifyData, InvalidIdentifyData, VidMismatch, i
 from jointcert.rp.certinfo import MalformedCertificate, ensure_well_formed, load_certificate, summarize
 from jointcert.rp.challenge import ChallengeService
 from jointcert.rp.checks import Check, CheckName, Reason, Status, Verdict
-from jointcert.rp.path import IssuerSource, key_usage_check, validate_path
+from jointcert.rp.path import IssuerSource, PathCache, key_usage_check, validate_path
 from jointcert.rp.policy import InstitutionPolicy, policy_check
 from jointcert.rp.registry import AlreadyRegistered, IdentityCheck, Registration, RegistrationStore
 from jointcert.rp.revocation import RevocationChecker
@@ -92,6 +92,7 @@ class Verifier:
         self._revocation = revocation
         self._challenges = challenges
         self._registry = registry
+        self._paths = PathCache()  # CA parts of validated paths, per issuing CA (the policy's anchors are fixed)
 
     @property
     def fail_closed(self) -> bool:
@@ -205,7 +206,12 @@ class Verifier:
     ) -> list[Check]:
         now = self._clock.now()
         path = validate_path(
-            cert, self.policy.trust_anchors, now, extra_intermediates=intermediates, issuers=self._issuers
+            cert,
+            self.policy.trust_anchors,
+            now,
+            extra_intermediates=intermediates,
+            issuers=self._issuers,
+            cache=self._paths,
         )
         checks = [
             *prior,

@@ -4,71 +4,49 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from jointcert.rp.challenge import Challenge, ConsumeResult, classify
+from jointcert.rp.challenge import Challenge
 from jointcert.rp.registry import AlreadyRegistered, Registration
-from jointcert.storage.db import Database
+from jointcert.storage.db import Database, rowcount
 from jointcert.storage.tables.rp import RpChallenge, RpRegistration
 
 __all__ = ["SqlChallengeStore", "SqlRegistrationStore"]
 
+_CLAIM = insert(RpChallenge)  # compiled once
+
 
 class SqlChallengeStore:
-    """Challenges in ``rp_challenges``; consuming is one conditional UPDATE, atomic on SQLite and PostgreSQL."""
+    """Single-use records of consumed challenges in ``rp_challenges``: a claim is one INSERT, refused by the primary
+    key when the id was claimed before — by any process or node on the same database."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def add(self, challenge: Challenge) -> None:
-        """Insert a new challenge."""
-        with self._db.session() as session:
-            session.add(
-                RpChallenge(
-                    value=challenge.value,
-                    institution_id=challenge.institution_id,
-                    session_id=challenge.session_id,
-                    issued_at=challenge.issued_at,
-                    expires_at=challenge.expires_at,
-                    consumed_at=challenge.consumed_at,
+    def claim(self, challenge: Challenge, now: datetime) -> bool:
+        """Insert the record; ``False`` when the id is there already."""
+        try:
+            with self._db.engine.begin() as connection:
+                connection.execute(
+                    _CLAIM,
+                    {
+                        "value": challenge.id,
+                        "institution_id": challenge.institution_id,
+                        "session_id": challenge.session_id[:128],
+                        "issued_at": challenge.issued_at,
+                        "expires_at": challenge.expires_at,
+                        "consumed_at": now,
+                    },
                 )
-            )
-
-    def consume(self, value: str, institution_id: str, session_id: str, now: datetime) -> ConsumeResult:
-        """Mark used if unused, unexpired and bound to this institution and session; else say why not."""
-        statement = (
-            update(RpChallenge)
-            .where(
-                RpChallenge.value == value,
-                RpChallenge.institution_id == institution_id,
-                RpChallenge.session_id == session_id,
-                RpChallenge.consumed_at.is_(None),
-                RpChallenge.expires_at > now,
-            )
-            .values(consumed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        with self._db.session() as session:
-            if session.execute(statement).rowcount == 1:  # type: ignore[attr-defined]
-                return ConsumeResult.OK
-        with self._db.session() as session:
-            row = session.get(RpChallenge, value)
-            found = _challenge(row) if row is not None else None
-        result = classify(found, institution_id, session_id, now)
-        return ConsumeResult.REPLAYED if result is ConsumeResult.OK else result
+        except IntegrityError:
+            return False
+        return True
 
     def purge(self, before: datetime) -> int:
-        """Delete challenges that expired before ``before``."""
-        with self._db.session() as session:
-            done = session.execute(
-                delete(RpChallenge).where(RpChallenge.expires_at < before).execution_options(synchronize_session=False)
-            )
-            return int(done.rowcount)  # type: ignore[attr-defined]
-
-
-def _challenge(row: RpChallenge) -> Challenge:
-    return Challenge(row.value, row.institution_id, row.session_id, row.issued_at, row.expires_at, row.consumed_at)
+        """Delete records of challenges that expired before ``before``."""
+        with self._db.engine.begin() as connection:
+            return rowcount(connection.execute(delete(RpChallenge).where(RpChallenge.expires_at < before)))
 
 
 def _registration(row: RpRegistration) -> Registration:

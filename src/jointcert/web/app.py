@@ -42,6 +42,7 @@ __all__ = [
     "run_cmp_sweep",
     "run_dirty_crls",
     "run_maintenance",
+    "run_ocsp_presign",
     "run_reconcile",
     "scheduler_actor",
 ]
@@ -159,6 +160,30 @@ async def _reminder_loop(services: Services) -> None:
         await asyncio.sleep(REMINDER_SECONDS)
 
 
+def run_ocsp_presign(services: Services, *, batch: int | None = None) -> int:
+    """Re-sign the due pre-signed OCSP responses (half their validity gone, missing, or a new signer) in batches of
+    ``[ca] ocsp_presign_batch``, until none is due; how many were signed (ca/ocsp_presign.py)."""
+    batch = max(1, batch or services.settings.ca.ocsp_presign_batch)
+    presigned, signed = services.ocsp.presigned, 0
+    while presigned is not None:
+        done = presigned.refresh(limit=batch)
+        signed += done
+        if done < batch:
+            break
+    if signed:
+        log.info("pre-signed %d OCSP responses", signed)
+    return signed
+
+
+async def _ocsp_presign_loop(services: Services) -> None:
+    while True:  # the first pass runs at start (responses missing after an upgrade are signed then)
+        try:
+            await asyncio.to_thread(run_ocsp_presign, services)
+        except Exception:
+            log.exception("OCSP pre-signing failed")
+        await asyncio.sleep(max(1.0, services.settings.ca.ocsp_presign_seconds))
+
+
 async def _crl_dirty_loop(services: Services) -> None:
     while True:
         try:
@@ -187,6 +212,7 @@ def create_app(
             _maintenance_loop,
             _cmp_sweep_loop,
             _crl_dirty_loop,
+            _ocsp_presign_loop,
             _audit_checkpoint_loop,
             _reconcile_loop,
             _reminder_loop,

@@ -18,12 +18,14 @@ from jointcert.ca.key_hygiene import KeyHygiene, WeakKeyBlocklist
 from jointcert.ca.keys import FileKeyStore
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
+from jointcert.ca.ocsp_presign import PresignedOcsp
 from jointcert.ca.stats import Counters
 from jointcert.clock import FakeClock
 from jointcert.config import CaSettings
 from jointcert.pii import PiiProtector
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
+from jointcert.storage.repositories.ca_ocsp import LiveEpochReader, SqlOcspResponses
 from jointcert.storage.repositories.ca_partitions import SqlCrlPartitions
 
 PUBLIC_URL = "http://127.0.0.1:8000"
@@ -63,6 +65,7 @@ class CaEnv:
     ocsp: OcspResponder
     counters: Counters
     partitions: SqlCrlPartitions
+    ocsp_store: SqlOcspResponses
 
 
 def build_env(
@@ -101,6 +104,17 @@ def build_env(
         partitions=partitions,
         public_url=PUBLIC_URL,
     )
+    ocsp_store = SqlOcspResponses(database)
+    presigned = PresignedOcsp(
+        store=ocsp_store,
+        certificates=store,
+        epochs=LiveEpochReader(database),
+        issuers={ISSUING: hierarchy.issuing},
+        signer=hierarchy.signers()[OCSP],
+        clock=clock,
+        settings=settings,
+        counters=counters,
+    )
     ocsp = OcspResponder(
         store=store,
         issuers={ISSUING: hierarchy.issuing},
@@ -108,10 +122,12 @@ def build_env(
         clock=clock,
         settings=settings,
         counters=counters,
+        presigned=presigned,
     )
     authority.add_revocation_listener(ocsp.invalidate)
+    authority.add_issuance_listener(presigned.resign)
     authority.add_revocation_listener(crl.on_revocation)
-    return CaEnv(database, clock, hierarchy, store, audit, pii, authority, crl, ocsp, counters, partitions)
+    return CaEnv(database, clock, hierarchy, store, audit, pii, authority, crl, ocsp, counters, partitions, ocsp_store)
 
 
 @pytest.fixture

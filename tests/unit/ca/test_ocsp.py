@@ -101,10 +101,11 @@ def test_cache_notices_a_revocation_made_elsewhere(env: CaEnv, subscriber_keys: 
 
 
 def test_cache_is_refreshed_before_next_update(env: CaEnv, subscriber_keys: list[rsa.RSAPrivateKey]) -> None:
+    """The live cache (a SHA-256 CertID: no pre-signed response; those are in test_ocsp_presign.py)."""
     from datetime import timedelta
 
     issued = env.authority.issue(make_request(subscriber_keys[0]))
-    request = ocsp_request(env, issued.serial)
+    request = ocsp_request(env, issued.serial, algorithm=hashes.SHA256())
     first = _respond(env, request)
     env.clock.advance(timedelta(seconds=301))
     second = _respond(env, request)

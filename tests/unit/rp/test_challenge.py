@@ -1,4 +1,5 @@
-"""Challenges: issued bound to institution + session, consumed exactly once, expiring."""
+"""Challenges: signed and bound to institution + session, stored only when consumed, consumed exactly once,
+expiring."""
 
 from __future__ import annotations
 
@@ -30,10 +31,29 @@ def test_each_refusal_has_its_reason(clock: FakeClock) -> None:
     assert service.consume("챌린지", "bank", "s1").code is Reason.CHALLENGE_UNKNOWN
     clock.advance(timedelta(seconds=60))
     assert service.consume(challenge.value, "bank", "s1").code is Reason.CHALLENGE_EXPIRED
-    assert service.purge() == 0
-    clock.advance(timedelta(seconds=1))
+    assert service.purge() == 0  # never used: nothing was stored for it
+
+
+def test_forged_and_foreign_challenges_are_unknown(clock: FakeClock) -> None:
+    service = ChallengeService(InMemoryChallengeStore(), clock, key=b"k" * 32)
+    value = service.issue("bank", "s1").value
+    for position in (0, len(value) // 2, len(value) - 1):  # any changed character breaks the tag
+        changed = "A" if value[position] != "A" else "B"
+        forged = value[:position] + changed + value[position + 1 :]
+        assert service.consume(forged, "bank", "s1").code is Reason.CHALLENGE_UNKNOWN
+    other = ChallengeService(InMemoryChallengeStore(), clock, key=b"x" * 32)  # another deployment's key
+    assert other.consume(value, "bank", "s1").code is Reason.CHALLENGE_UNKNOWN
+    same_key = ChallengeService(InMemoryChallengeStore(), clock, key=b"k" * 32)  # another process, same key
+    assert same_key.consume(value, "bank", "s1").status is Status.PASSED
+
+
+def test_a_purged_record_cannot_be_replayed(clock: FakeClock) -> None:
+    service = ChallengeService(InMemoryChallengeStore(), clock, ttl_seconds=60)
+    challenge = service.issue("bank", "s1")
+    assert service.consume(challenge.value, "bank", "s1").status is Status.PASSED
+    clock.advance(timedelta(seconds=61))
     assert service.purge() == 1
-    assert service.consume(challenge.value, "bank", "s1").code is Reason.CHALLENGE_UNKNOWN
+    assert service.consume(challenge.value, "bank", "s1").code is Reason.CHALLENGE_EXPIRED
 
 
 def test_challenges_are_unique(clock: FakeClock) -> None:

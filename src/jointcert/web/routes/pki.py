@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import datetime
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.ocsp import OCSPResponseStatus
@@ -13,16 +14,17 @@ from fastapi import APIRouter, Request, Response
 from jointcert.app import Services
 from jointcert.ca.crl import PARTITION_NAME
 from jointcert.ca.errors import UnknownAuthority, UnknownCrlPartition
-from jointcert.ca.ocsp import error_response
+from jointcert.ca.ocsp import OcspAnswer, error_response
 from jointcert.errors import Unavailable
 from jointcert.web.problems import RETRY_AFTER_SECONDS, problem_responses
 
-__all__ = ["MAX_OCSP_REQUEST", "router"]
+__all__ = ["MAX_OCSP_REQUEST", "ocsp_cache_headers", "router"]
 
 router = APIRouter(tags=["pki"])
 MAX_OCSP_REQUEST = 8 * 1024  # also the /ocsp body limit of web/middleware.py
 OCSP_RESPONSE = "application/ocsp-response"
 _PARTITION = re.compile(PARTITION_NAME)  # p0, p1 …
+_MALFORMED = error_response(OCSPResponseStatus.MALFORMED_REQUEST)
 
 
 def _services(request: Request) -> Services:
@@ -30,29 +32,55 @@ def _services(request: Request) -> Services:
     return services
 
 
-def _ocsp(services: Services, body: bytes) -> Response:
+def _ocsp(services: Services, body: bytes, *, cacheable: bool = False, if_none_match: str | None = None) -> Response:
     if not body or len(body) > MAX_OCSP_REQUEST:
-        der = error_response(OCSPResponseStatus.MALFORMED_REQUEST)
-    else:
-        try:
-            der = services.ocsp.respond(body)
-        except Unavailable:  # the database is away: RFC 6960 tryLater, unsigned, and nothing cached
-            headers = {"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER_SECONDS)}
-            return Response(error_response(OCSPResponseStatus.TRY_LATER), media_type=OCSP_RESPONSE, headers=headers)
-    return Response(der, media_type=OCSP_RESPONSE, headers={"Cache-Control": "no-store"})
+        return Response(_MALFORMED, media_type=OCSP_RESPONSE, headers={"Cache-Control": "no-store"})
+    try:
+        answer = services.ocsp.answer(body)
+    except Unavailable:  # the database is away: RFC 6960 tryLater, unsigned, and nothing cached
+        headers = {"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER_SECONDS)}
+        return Response(error_response(OCSPResponseStatus.TRY_LATER), media_type=OCSP_RESPONSE, headers=headers)
+    cache = ocsp_cache_headers(answer, services.clock.now()) if cacheable else None
+    if cache is None:
+        return Response(answer.der, media_type=OCSP_RESPONSE, headers={"Cache-Control": "no-store"})
+    headers = cache
+    if if_none_match is not None and answer.etag in (tag.strip() for tag in if_none_match.split(",")):
+        return Response(status_code=304, headers=headers)
+    return Response(answer.der, media_type=OCSP_RESPONSE, headers=headers)
+
+
+def ocsp_cache_headers(answer: OcspAnswer, now: datetime) -> dict[str, str] | None:
+    """RFC 5019 §6.2 caching headers of a pre-signed response: an HTTP cache or CDN may serve it until its
+    nextUpdate, and must ask again (revalidate with the ETag) after that; ``None`` for an answer not to cache."""
+    if answer.next_update is None:
+        return None
+    max_age = max(0, int((answer.next_update - now).total_seconds()))
+    return {
+        "Cache-Control": f"max-age={max_age}, public, no-transform, must-revalidate",
+        "ETag": answer.etag,
+        "Last-Modified": answer.last_modified,
+        "Expires": answer.expires,
+    }
 
 
 @router.post("/ocsp", response_class=Response, summary="OCSP request (application/ocsp-request)")
 async def ocsp_post(request: Request) -> Response:
-    """RFC 6960 A.1: the DER request is the body."""
+    """RFC 6960 A.1: the DER request is the body (answers are not cacheable by HTTP caches: RFC 5019 §5)."""
     body = await request.body()
     return _ocsp(_services(request), body)
 
 
 @router.get("/ocsp/{encoded:path}", response_class=Response, summary="OCSP request, base64 in the URL")
 def ocsp_get(encoded: str, request: Request) -> Response:
-    """RFC 6960 A.1: ``GET /ocsp/{url-encoding of base64 of the DER request}``."""
-    return _ocsp(_services(request), _request_from_path(encoded))
+    """RFC 6960 A.1 / RFC 5019 §5: ``GET /ocsp/{url-encoding of base64 of the DER request}``; a pre-signed answer
+    carries ``Cache-Control: max-age`` (until its nextUpdate), ``ETag``, ``Last-Modified`` and ``Expires``, and a
+    matching ``If-None-Match`` gets 304."""
+    return _ocsp(
+        _services(request),
+        _request_from_path(encoded),
+        cacheable=True,
+        if_none_match=request.headers.get("if-none-match"),
+    )
 
 
 def _request_from_path(encoded: str) -> bytes:

@@ -1,0 +1,175 @@
+"""Pre-signed OCSP responses (``ca_ocsp_responses``) and the per-request revocation epoch read of the OCSP hot path.
+
+:class:`LiveEpochReader` reads ``ca_revocation_epochs`` on a DBAPI connection of its own per thread (sqlite3 or
+psycopg in autocommit, outside the SQLAlchemy pool): each read sees what is committed at that moment, for a few
+microseconds on SQLite and one round trip of a prepared statement on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from cryptography import x509
+from sqlalchemy import and_, bindparam, make_url, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from jointcert.ca.ocsp_presign import StoredResponse
+from jointcert.ca.ports import CertificateState, RecordStatus
+from jointcert.storage.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS, Database
+from jointcert.storage.repositories.ca import serial_key
+from jointcert.storage.tables.ca import CaCertificate
+from jointcert.storage.tables.ca_ocsp import CaOcspResponse
+
+__all__ = ["LiveEpochReader", "SqlOcspResponses"]
+
+_C, _R = CaCertificate, CaOcspResponse
+_LIVE = (RecordStatus.ISSUED.value, RecordStatus.REVOKED.value, RecordStatus.VOID.value)
+_LOAD = (  # only while the certificate still has the status the response was signed for
+    select(_R.status, _R.der, _R.this_update, _R.next_update, _R.refresh_at)
+    .join(_C, and_(_C.issuer == _R.issuer, _C.serial_hex == _R.serial_hex, _C.status == _R.status))
+    .where(_R.issuer == bindparam("issuer"), _R.serial_hex == bindparam("serial"))
+)
+_EPOCH_SQL = "SELECT coalesce(sum(epoch), 0) FROM ca_revocation_epochs"
+
+
+class SqlOcspResponses:
+    """:class:`jointcert.ca.ocsp_presign.OcspResponseStore` on ``ca_ocsp_responses``."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def load(self, issuer: str, serial: int) -> StoredResponse | None:
+        """The stored response if it was signed for the certificate's current status (plain connection)."""
+        with self._db.engine.connect() as connection:
+            row = connection.execute(_LOAD, {"issuer": issuer, "serial": serial_key(serial)}).first()
+        if row is None:
+            return None
+        return StoredResponse(issuer, serial, RecordStatus(row[0]), row[1], row[2], row[3], row[4])
+
+    def save(self, responses: Sequence[StoredResponse]) -> None:
+        """Insert or replace every response in one transaction."""
+        if not responses:
+            return
+        dialect: Any = postgresql if self._db.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(_R)
+        statement = statement.on_conflict_do_update(
+            index_elements=[_R.issuer, _R.serial_hex],
+            set_={
+                name: statement.excluded[name] for name in ("status", "der", "this_update", "next_update", "refresh_at")
+            },
+        )
+        rows = [
+            {
+                "issuer": r.issuer,
+                "serial_hex": serial_key(r.serial),
+                "status": r.status.value,
+                "der": r.der,
+                "this_update": r.this_update,
+                "next_update": r.next_update,
+                "refresh_at": r.refresh_at,
+            }
+            for r in responses
+        ]
+        with self._db.engine.begin() as connection:
+            connection.execute(statement, rows)
+
+    def due(self, issuer: str, now: datetime, limit: int) -> list[tuple[int, CertificateState]]:
+        """Live certificates whose response is missing, due or signed for another status (oldest first)."""
+        statement = (
+            select(_C.serial_hex, _C.status, _C.created_at, _C.revoked_at, _C.revocation_reason)
+            .outerjoin_from(_C, _R, and_(_R.issuer == _C.issuer, _R.serial_hex == _C.serial_hex))
+            .where(
+                _C.issuer == issuer,
+                _C.status.in_(_LIVE),
+                _C.not_after > now,
+                or_(_R.serial_hex.is_(None), _R.refresh_at <= now, _R.status != _C.status),
+            )
+            .order_by(_C.id)
+            .limit(limit)
+        )
+        with self._db.engine.connect() as connection:
+            rows = connection.execute(statement).all()
+        return [
+            (
+                int(serial_hex, 16),
+                CertificateState(
+                    RecordStatus(status), created_at, revoked_at, None if reason is None else x509.ReasonFlags(reason)
+                ),
+            )
+            for serial_hex, status, created_at, revoked_at, reason in rows
+        ]
+
+    def mark_all_due(self, now: datetime) -> int:
+        """Every stored response becomes due (re-signed by the next batches)."""
+        with self._db.engine.begin() as connection:
+            return int(connection.execute(update(_R).values(refresh_at=now)).rowcount)
+
+
+class LiveEpochReader:
+    """The sum of the revocation epochs as committed now, on a few DBAPI connections of its own (at most
+    ``connections``, reused last-in first-out; a thread waits for one rather than opening more)."""
+
+    def __init__(self, database: Database, *, connections: int = 4) -> None:
+        self._db = database
+        url = make_url(database.url)
+        self._sqlite_path = url.database if database.is_sqlite else None
+        self._conninfo = (
+            None if database.is_sqlite else url.set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(connections)
+        self._private = self._conninfo is not None or bool(
+            self._sqlite_path and self._sqlite_path != ":memory:" and not self._sqlite_path.startswith("file:")
+        )
+
+    def current(self) -> int:
+        """One read; a connection that failed is closed (the next call opens another) and the error raised."""
+        if not self._private:  # no connection of our own possible (in-memory SQLite): through the pool
+            with self._db.engine.connect() as pooled:
+                return int(pooled.exec_driver_sql(_EPOCH_SQL).scalar_one())
+        if not self._slots.acquire(timeout=CONNECT_TIMEOUT_SECONDS):
+            raise TimeoutError("no epoch connection free")
+        connection = None
+        try:
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                connection = self._connect()
+            row = connection.execute(_EPOCH_SQL).fetchone()
+            self._idle.put(connection)
+            return int(row[0]) if row is not None else 0
+        except Exception:
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    connection.close()
+            raise
+        finally:
+            self._slots.release()
+
+    def _connect(self) -> Any:
+        if self._conninfo is not None:
+            return psycopg.connect(  # the engine's timeouts, and no hanging on a connection that stopped answering
+                self._conninfo,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+                tcp_user_timeout=STATEMENT_TIMEOUT_MS,
+            )
+        return sqlite3.connect(str(self._sqlite_path), timeout=30, isolation_level=None, check_same_thread=False)
+
+    def close(self) -> None:
+        """Close the idle connections."""
+        while True:
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            with contextlib.suppress(Exception):
+                connection.close()
