@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 
 from cryptography import x509
@@ -58,6 +58,7 @@ from jointcert.ca.ports import (
     RecordStatus,
 )
 from jointcert.ca.presets import preset_for
+from jointcert.ca.profile_settings import EffectiveProfiles
 from jointcert.ca.profiles import PROFILES, UrlSet
 from jointcert.ca.stats import Counters
 from jointcert.ca.tbs import SubscriberFields, assemble_certificate, der_length, profile_builder, subscriber_builder
@@ -196,19 +197,43 @@ class CertificateAuthority:
         # throwaway key: it only signs the TBS so it can be linted; its signature is discarded
         self._lint_key = rsa.generate_private_key(65537, 1024)  # noqa: S505
         self.preset = preset_for(settings.preset)
-        self._bases: dict[tuple[CertType, int | None], x509.CertificateBuilder] = {}
+        self._bases: dict[tuple[CertType, int | None, int], x509.CertificateBuilder] = {}
+        self._profiles_source: Callable[[], EffectiveProfiles] | None = None  # live profile changes
+        self._profiles_now: EffectiveProfiles | None = None
         # CRL partitions: each certificate's distribution point names its partition's CRL (ca/crl.py)
         self._partitions = partitions if settings.crl_partition_size > 0 else None
         self._listeners: list[Callable[[int], None]] = []
         self._hygiene = hygiene  # Debian weak keys and compromised keys (ca/key_hygiene.py)
 
+    def use_profiles(self, source: Callable[[], EffectiveProfiles]) -> None:
+        """Read the effective settings and profiles from ``source`` before each issuance (profile changes made
+        by operators, ``ca/profile_settings.py``): a new version replaces the settings, preset and profiles."""
+        self._profiles_source = source
+
+    def _current_profiles(self) -> int:
+        """Pick up a changed profile version; the version in use (0: the config file's settings)."""
+        if self._profiles_source is None:
+            return 0
+        now = self._profiles_source()
+        if self._profiles_now is None or now.version != self._profiles_now.version:
+            self._settings, self.preset, self._profiles_now = now.settings, preset_for(now.settings.preset), now
+        return now.version
+
+    def _profile(self, valid: ValidRequest) -> ValidRequest:
+        """``valid`` with its type's profile as changed by the operators (unchanged without a source)."""
+        if self._profiles_now is None:
+            return valid
+        return replace(valid, profile=self._profiles_now.profiles[valid.profile.cert_type])
+
     def _base(self, cert_type: CertType, partition: int | None) -> x509.CertificateBuilder:
-        """The profile's builder for one CRL partition (made once per type and partition)."""
-        base = self._bases.get((cert_type, partition))
+        """The profile's builder for one CRL partition (made once per type, partition and profile version)."""
+        version = self._profiles_now.version if self._profiles_now is not None else 0
+        base = self._bases.get((cert_type, partition, version))
         if base is None:
-            profile, notice_first = PROFILES[cert_type], self.preset.notice_first
+            profile = self._profiles_now.profiles[cert_type] if self._profiles_now is not None else PROFILES[cert_type]
+            notice_first = self.preset.notice_first
             base = profile_builder(self.issuing, profile, self.urls, notice_first=notice_first, partition=partition)
-            self._bases[(cert_type, partition)] = base
+            self._bases[(cert_type, partition, version)] = base
         return base
 
     def _partition(self) -> int | None:
@@ -313,6 +338,8 @@ class CertificateAuthority:
             except Exception:
                 self.counters.inc("issuance_rejected")
                 raise
+        self._current_profiles()  # operators' profile changes, on every node (ca/profile_settings.py)
+        valid = self._profile(valid)
         partition = self._partition()  # assigned once per issuance: the DP written into the certificate
         for attempt in range(_MAX_ATTEMPTS):
             prepared = self._lint(valid, self._build(valid, identify, partition))  # 2. build, 3. lint

@@ -9,6 +9,7 @@ from jointcert.storage.tables import (
     bank_app,  # noqa: F401  (registers bank_app_sessions)
     ca,  # noqa: F401  (registers the CA tables)
     ca_epoch,  # noqa: F401  (registers ca_revocation_epochs)
+    ca_profiles,  # noqa: F401  (registers ca_profile_settings)
     cmp,  # noqa: F401  (registers the CMP tables)
     metadata,
     ra,  # noqa: F401  (registers the ra_* tables)
