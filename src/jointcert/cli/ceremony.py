@@ -11,6 +11,8 @@ ceremony.toml::
     organization = "jointsign"
 
 The user PIN comes from ``JOINTCERT_CA__PKCS11__PIN`` (or ``[ca.pkcs11] pin`` in the instance's secrets.toml).
+A ceremony after the first instance runs with ``--approved-in <running instance> --proposal N``: a ``key_ceremony``
+proposal for exactly this file, approved by two operators there (``admin/ceremony_control.py``).
 """
 
 from __future__ import annotations
