@@ -20,8 +20,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from jointcert.admin.audit_desk import AuditDesk
 from jointcert.admin.ca_desk import CaDesk
+from jointcert.admin.ceremony_control import CeremonyAuthorisations, key_ceremony
 from jointcert.admin.dual import DualControl, role_change
 from jointcert.admin.operators import OperatorService
+from jointcert.admin.profile_change import profile_change
 from jointcert.admin.ra_desk import RaDesk
 from jointcert.admin.revocation import bulk_revocation
 from jointcert.admin.revocation_query import bulk_revocation_by_query
@@ -40,6 +42,7 @@ from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ocsp import OcspResponder
 from jointcert.ca.ocsp_presign import PresignedOcsp
 from jointcert.ca.ports import AuditEvent
+from jointcert.ca.profile_settings import LiveProfiles, LiveValidity
 from jointcert.ca.registration import RegistrationService
 from jointcert.ca.stats import Counters
 from jointcert.ca.token import TokenKey, TokenKeySource
@@ -52,6 +55,7 @@ from jointcert.ra.policies import Notifications
 from jointcert.ra.ports import Registrar
 from jointcert.ra.reconciler import Reconciler
 from jointcert.ra.reminders import ExpiryReminders
+from jointcert.ra.revocation_notices import RevocationNotices
 from jointcert.ra.service import RegistrationAuthority
 from jointcert.ra.throttle import AntiAutomation, Throttle
 from jointcert.relay.ratelimit import RateLimiter
@@ -86,6 +90,7 @@ from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.ca_epoch import SqlRevocationEpochs
 from jointcert.storage.repositories.ca_ocsp import LiveEpochReader, SqlOcspResponses
 from jointcert.storage.repositories.ca_partitions import SqlCrlPartitions
+from jointcert.storage.repositories.ca_profiles import SqlProfileSettings
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
 from jointcert.storage.repositories.cmp import SqlTransactionStore
 from jointcert.storage.repositories.ra_saga import SqlFeeLedger
@@ -159,6 +164,8 @@ class Services:
     reconciler: Reconciler  # settles what a crash left in the issuance saga (docs/crash-safety.md)
     audit_anchor: AuditAnchor | None = None  # checkpoints of the audit head outside the database
     reminders: ExpiryReminders | None = None  # expiry reminders 30 and 7 days before (ra/reminders.py)
+    profiles: LiveProfiles | None = None  # profile settings changed by operators, read before each issuance
+    ceremonies: CeremonyAuthorisations | None = None  # approved key ceremonies claimed by ``ca ceremony``
 
     def close(self) -> None:
         """Release the database connections (and the PKCS#11 sessions)."""
@@ -251,6 +258,8 @@ def build_services(
         ),
         partitions=partitions,
     )
+    profiles = LiveProfiles(settings.ca, SqlProfileSettings(database))  # operators' profile changes, every node
+    authority.use_profiles(profiles.current)
     epochs = SqlRevocationEpochs(database)  # bumped by every revocation; marks the CRL dirty, expires rp caches
     crl = CrlPublisher(
         store=certificates,
@@ -326,6 +335,7 @@ def build_services(
         bank_hasher=bank_hasher,
         registrar=registrations,
         anti=anti,
+        validity_days=LiveValidity(profiles),
     )
     anchor = AuditAnchor(
         audit,
@@ -355,7 +365,16 @@ def build_services(
         ra=ra,
         holders=holders,
         otp_device=otp_device,
-        **_admin(settings=settings, clock=clock, database=database, pii=pii, audit=audit, authority=authority),
+        **_admin(
+            settings=settings,
+            clock=clock,
+            database=database,
+            pii=pii,
+            audit=audit,
+            authority=authority,
+            profiles=profiles,
+            notices=RevocationNotices(ra.ctx.registry, ra.ctx.notifications),
+        ),
         **_desks(database=database, pii=pii, clock=clock, audit=audit, ra=ra, authority=authority, anchor=anchor),
         ca_desk=CaDesk(
             settings=settings.ca,
@@ -374,6 +393,13 @@ def build_services(
         reminders=ExpiryReminders(
             SqlReminderStore(database), bank.notifier, clock, base_url=settings.server.public_url
         ),
+        profiles=profiles,
+        ceremonies=CeremonyAuthorisations(
+            proposals=SqlProposalStore(database),
+            audit=audit,
+            clock=clock,
+            approval_seconds=settings.admin.approval_seconds,
+        ),
     )
 
 
@@ -385,6 +411,8 @@ def _admin(
     pii: PiiProtector,
     audit: SqlAuditStore,
     authority: CertificateAuthority,
+    profiles: LiveProfiles,
+    notices: RevocationNotices,
 ) -> dict[str, Any]:
     """The operators' services: accounts and sessions, and dual control with its actions."""
     operators = OperatorService(
@@ -396,9 +424,11 @@ def _admin(
         idle_seconds=settings.admin.idle_seconds,
     )
     actions = {
-        "bulk_revocation": bulk_revocation(authority),
-        "bulk_revocation_query": bulk_revocation_by_query(authority, SqlDirectory(database), {authority.slug}),
+        "bulk_revocation": bulk_revocation(authority, notices),
+        "bulk_revocation_query": bulk_revocation_by_query(authority, SqlDirectory(database), {authority.slug}, notices),
         "operator_roles": role_change(operators),
+        "profile_change": profile_change(profiles, SqlProfileSettings(database), audit, clock),
+        "key_ceremony": key_ceremony(),
     }
     dual = DualControl(
         proposals=SqlProposalStore(database),
@@ -443,6 +473,7 @@ def _registration_authority(
     bank_hasher: SecretHasher | None,
     registrar: Registrar | None,
     anti: AntiAutomation | None = None,
+    validity_days: Mapping[str, int] | None = None,
 ) -> tuple[SandboxBank, RegistrationAuthority, HolderService, SqlVirtualOtpDevice]:
     """The sandbox bank, the RA on it, renewal/revocation by holders, and the demo OTP device."""
     bank = build_sandbox_bank(database, pii, clock, hasher=bank_hasher)
@@ -463,6 +494,7 @@ def _registration_authority(
         fees=SqlFeeLedger(database),
         registrar=registrar,
         anti=anti,
+        validity_days=validity_days,
     )
     holders = HolderService(
         authority=authority,

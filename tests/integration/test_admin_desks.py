@@ -197,7 +197,7 @@ def test_bulk_revocation_by_query_needs_two_operators(ra_services: Services, clo
         dual.approve(alice, proposal.id)
     assert {_status(services, s) for s in serials} == {RecordStatus.ISSUED}
     done = dual.approve(bob, proposal.id)
-    assert done.result == {"revoked": 2, "skipped": 0}
+    assert done.result == {"revoked": 2, "skipped": 0, "notified": 0, "no_customer": 2, "notify_failed": 0}
     assert [_status(services, s) for s in serials] == [RecordStatus.ISSUED, RecordStatus.REVOKED, RecordStatus.REVOKED]
     revoked = [e for e in services.audit.entries(limit=10_000) if e.type == "certificate.revoked"]
     assert {e.actor for e in revoked} == {"operator:alice+operator:bob"} and len(revoked) == 2

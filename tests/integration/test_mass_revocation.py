@@ -1,9 +1,11 @@
 """Mass-revocation drill: a bulk revocation approved by a second operator while issuance continues; time until the
-certificates are revoked in OCSP and in the published CRL.
+certificates are revoked in OCSP and in the published CRL, and the customers' revocation notices queued.
 
 The CI variant revokes 50 certificates; ``@pytest.mark.slow`` runs the full drill (``JOINTCERT_DRILL_SIZE``,
-default 100,000). The certificate records are inserted directly (the pipeline's speed is measured elsewhere);
-revocations go through dual control and ``CertificateAuthority.revoke``. Figures are printed (docs/operators.md).
+default 100,000). The certificate records are inserted directly (the pipeline's speed is measured elsewhere), each
+registered by the RA to one of the seeded sandbox customers; revocations go through dual control and
+``CertificateAuthority.revoke``, the notices through the RA's notifier into the sandbox outbox. A watcher thread asks
+OCSP for the last serial every half second. Figures are printed (docs/operators.md).
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from jointcert.admin.model import Role
 from jointcert.app import Services, build_services, init_instance
+from jointcert.bank.model import NotificationEvent
 from jointcert.ca.hierarchy import ISSUING
 from jointcert.ca.lint import PkixLinter
 from jointcert.config import load_settings
+from jointcert.storage.tables.bank import BankCustomer, BankOutboxMessage
 from jointcert.storage.tables.ca import CaCertificate
+from jointcert.storage.tables.ra import RaCertificate
 from tests.unit.ca.factories import make_request
 
 _BASE = 1 << 100
@@ -46,9 +51,31 @@ def _fill(services: Services, size: int) -> list[str]:
         for s in serials
     ]  # fmt: skip
     with services.database.engine.begin() as connection:
+        customers = list(connection.execute(select(BankCustomer.id).order_by(BankCustomer.id)).scalars())
+        owners = [
+            {"serial_hex": s, "customer_id": customers[i % len(customers)], "cert_type": "limited",
+             "event": "issued", "session_id": None, "created_at": now}
+            for i, s in enumerate(serials)
+        ]  # fmt: skip
         for start in range(0, size, 20_000):
             connection.execute(insert(CaCertificate), rows[start : start + 20_000])
+            connection.execute(insert(RaCertificate), owners[start : start + 20_000])
     return serials
+
+
+def _progress(services: Services) -> str:
+    query = select(func.count()).where(CaCertificate.status == "revoked")
+    with services.database.engine.connect() as connection:
+        revoked = int(connection.execute(query).scalar_one())
+    return f"{revoked:,} revoked, {_revoked_notices(services):,} notices queued"
+
+
+def _revoked_notices(services: Services) -> int:
+    query = select(func.count()).where(
+        BankOutboxMessage.event == NotificationEvent.REVOKED.value, BankOutboxMessage.channel == "sms"
+    )
+    with services.database.engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
 
 
 def _ocsp_status(services: Services, serial: int) -> ocsp.OCSPCertStatus:
@@ -65,6 +92,7 @@ def _drill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linter: PkixLinter, 
         monkeypatch.delenv(name, raising=False)
     init_instance(tmp_path / "data")
     services = build_services(load_settings(tmp_path / "data"), linter=linter, actor="test")
+    services.bank.seed()
     try:
         serials = _fill(services, size)
         secrets = {
@@ -84,28 +112,44 @@ def _drill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linter: PkixLinter, 
             while not stop.is_set():
                 issued_meanwhile.append(services.authority.issue(make_request(_KEY)).serial)
 
-        worker = threading.Thread(target=keep_issuing)
+        last = int(serials[-1], 16)
+        seen_in_ocsp: list[float] = []
+
+        def watch_ocsp() -> None:  # and, for long drills, progress once a minute
+            reported = time.perf_counter()
+            while not stop.is_set():
+                if not seen_in_ocsp and _ocsp_status(services, last) is ocsp.OCSPCertStatus.REVOKED:
+                    seen_in_ocsp.append(time.perf_counter() - start)
+                if size > 1000 and time.perf_counter() - reported >= 60:
+                    reported = time.perf_counter()
+                    print(f"  {reported - start:.0f} s: {_progress(services)}, load {os.getloadavg()}", flush=True)
+                stop.wait(0.5)
+
+        worker, watcher = threading.Thread(target=keep_issuing), threading.Thread(target=watch_ocsp)
         start = time.perf_counter()
         worker.start()
+        watcher.start()
         try:
             done = services.dual_control.approve(logged["bob"], proposal.id)
-            revoked_at = time.perf_counter() - start
+            approved_at = time.perf_counter() - start
         finally:
             stop.set()
             worker.join(timeout=120)
-        assert done.result == {"revoked": size, "skipped": 0}
-        last = int(serials[-1], 16)
+            watcher.join(timeout=120)
+        assert done.result == {"revoked": size, "skipped": 0, "notified": size, "no_customer": 0, "notify_failed": 0}
+        assert _revoked_notices(services) == size  # one SMS (and one e-mail) per revoked certificate
         assert _ocsp_status(services, last) is ocsp.OCSPCertStatus.REVOKED
-        in_ocsp = time.perf_counter() - start
+        in_ocsp = seen_in_ocsp[0] if seen_in_ocsp else time.perf_counter() - start
         crl = x509.load_der_x509_crl(services.crl.current(ISSUING).der)
         in_crl = time.perf_counter() - start
         listed = {entry.serial_number for entry in crl}
         assert {int(s, 16) for s in serials} <= listed
         assert issued_meanwhile and all(_ocsp_status(services, s) is ocsp.OCSPCertStatus.GOOD for s in issued_meanwhile)
         print(
-            f"mass revocation of {size:,}: all revoked after {revoked_at:.1f} s ({size / revoked_at:,.0f}/s), "
-            f"OCSP revoked at {in_ocsp:.1f} s, in the published CRL at {in_crl:.1f} s, "
-            f"{len(issued_meanwhile)} certificates issued meanwhile"
+            f"mass revocation of {size:,}: last serial revoked in OCSP at {in_ocsp:.1f} s, "
+            f"revoked and {size:,} notices queued when approval returned at {approved_at:.1f} s "
+            f"({size / approved_at:,.0f}/s), in the published CRL at {in_crl:.1f} s, "
+            f"{len(issued_meanwhile)} certificates issued meanwhile, load average {os.getloadavg()}"
         )
     finally:
         services.close()

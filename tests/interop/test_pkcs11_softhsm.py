@@ -3,6 +3,7 @@ OCSP signed in the token, and fail-closed behaviour when the token refuses."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pkcs11
+import pyotp
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,6 +21,7 @@ from cryptography.x509 import ocsp
 from fastapi.testclient import TestClient
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 
+from jointcert.admin.model import Role
 from jointcert.app import Services, build_services, init_instance
 from jointcert.ca.errors import AlreadyInitialised
 from jointcert.ca.token import SignerUnavailable, TokenKey
@@ -196,3 +199,68 @@ def test_token_errors_fail_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert services.counters.snapshot().get("signer_errors", 0) >= 1
     finally:
         services.close()
+
+
+def test_a_later_ceremony_needs_an_approval_from_two_operators(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("JOINTCERT_DATABASE_URL", "JOINTCERT_SECRET_KEY", "JOINTCERT_CA__PASSPHRASE", "JOINTCERT_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    token = make_token(tmp_path, monkeypatch)
+    text = f'[token]\nmodule = "{MODULE}"\nlabel = "{token.label}"\n[output]\ndirectory = "out"\n'
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "edited").mkdir()
+    (tmp_path / "cfg" / "ceremony.toml").write_text(text)
+    (tmp_path / "edited" / "ceremony.toml").write_text(text + '[ca]\norganization = "someone else"\n')
+    init_instance(tmp_path / "running")  # the instance whose operators authorise ceremonies
+    running = build_services(load_settings(tmp_path / "running"), actor="test")
+    try:
+        secrets = {
+            n: running.operators.create(n, n, "operator password 1", frozenset({Role.CA_ADMIN}), actor="t")[1]
+            for n in ("alice", "bob")
+        }
+        alice, bob = (
+            running.operators.login(n, "operator password 1", pyotp.TOTP(s).now())[1] for n, s in secrets.items()
+        )
+        proposal = running.dual_control.propose(alice, "key_ceremony", {"config": text})
+    finally:
+        running.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOINTCERT_") or k.endswith("PKCS11__PIN")}
+    approval = ["--approved-in", str(tmp_path / "running"), "--proposal", str(proposal.id)]
+
+    def ceremony(data_dir: str, config: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "jointcert", "--data-dir", str(tmp_path / data_dir), "ca", "ceremony"]
+        return _run([*command, "--config", str(tmp_path / config / "ceremony.toml"), *approval], env)
+
+    unapproved = ceremony("new", "cfg")
+    assert unapproved.returncode != 0 and "not approved" in unapproved.stdout + unapproved.stderr
+    running = build_services(load_settings(tmp_path / "running"), actor="test")
+    try:
+        running.dual_control.approve(bob, proposal.id)
+    finally:
+        running.close()
+    edited = ceremony("new", "edited")
+    assert edited.returncode != 0 and "승인된 키 생성식이 아닙니다" in edited.stdout + edited.stderr
+    assert not (tmp_path / "new").exists() and not (tmp_path / "edited" / "out").exists()
+    done = ceremony("new", "cfg")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "authorised by operator:alice+operator:bob" in done.stdout
+    again = ceremony("third", "cfg")  # used: and the output directory exists now
+    assert again.returncode != 0 and not (tmp_path / "third").exists()
+    record_sha = hashlib.sha256((tmp_path / "cfg" / "out" / "ceremony.json").read_bytes()).hexdigest()
+    created = build_services(load_settings(tmp_path / "new"), actor="test")
+    try:
+        [entry] = [e for e in created.audit.entries() if e.type == "ca.ceremony"]
+        data = json.loads(entry.payload)["data"]
+        assert entry.actor == "operator:alice+operator:bob" and data["proposal"] == proposal.id
+        assert (
+            data["record_sha256"] == record_sha and data["config_sha256"] == hashlib.sha256(text.encode()).hexdigest()
+        )
+    finally:
+        created.close()
+    running = build_services(load_settings(tmp_path / "running"), actor="test")
+    try:
+        kinds = [(e.type, e.actor) for e in running.audit.entries() if e.type.startswith("ca.ceremony")]
+        assert ("ca.ceremony_authorisation_used", "operator:alice+operator:bob") in kinds
+        assert ("ca.ceremony_performed", "operator:alice+operator:bob") in kinds
+        assert [t for t, _ in kinds].count("ca.ceremony_refused") == 2  # not yet approved; another file
+    finally:
+        running.close()

@@ -34,13 +34,14 @@ class Role(enum.StrEnum):
 
 
 class ProposalStatus(enum.StrEnum):
-    """Life of a dual-control proposal: proposed → executed | failed | expired (or rejected)."""
+    """Life of a dual-control proposal: proposed → executed | failed | expired (or rejected); executed → used."""
 
     PROPOSED = "proposed"
     EXECUTED = "executed"
     FAILED = "failed"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    USED = "used"  # an executed authorisation acted on outside the console (a key ceremony run on the server)
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,11 @@ class OperatorService:
         """An operator by id."""
         return self._operators.get(operator_id)
 
+    def by_username(self, username: str) -> Operator | None:
+        """An enabled operator by login name (the server's shell names one for ``jointcert ra unlock``)."""
+        found = self._operators.credentials(username)
+        return None if found is None or found[0].disabled else found[0]
+
     def count(self) -> int:
         """How many operators exist."""
         return self._operators.count()

@@ -79,6 +79,10 @@ class ProposalStore(Protocol):
         """Record the outcome of a claimed proposal."""
         ...
 
+    def consume(self, proposal_id: int, kind: str) -> bool:
+        """Mark an executed authorisation of ``kind`` used; ``False`` if it is not (or no longer) executed."""
+        ...
+
     def pending(self) -> Sequence[Proposal]:
         """Proposals still waiting."""
         ...

@@ -140,9 +140,18 @@ class RaDesk:
         self._audit_event("ra_desk.customer_viewed", operator, customer_id=customer.id)
         return CustomerView(customer, self._customer_certificates(customer.id), sessions, locked)
 
-    def unlock(self, operator: Operator, customer_id: str, credential: str, verification: str, note: str) -> bool:
-        """Lift a lock (``ra.unlock``, as ``jointcert ra unlock``) after the stronger verification recorded in
-        the audit entry; True if there was a lock."""
+    def unlock(
+        self,
+        operator: Operator,
+        customer_id: str,
+        credential: str,
+        verification: str,
+        note: str,
+        *,
+        via: str = "console",
+    ) -> bool:
+        """Lift a lock (``ra.unlock``) after the stronger verification recorded in the audit entry; True if there
+        was a lock. ``via`` says where: the console, or ``cli:<shell user>`` for ``jointcert ra unlock``."""
         OperatorService.require(operator, Role.RA_OFFICER)
         try:
             which, how = Credential(credential), Verification(verification)
@@ -166,8 +175,18 @@ class RaDesk:
             verification=how.value,
             note=note,
             lifted=lifted,
+            via=via,
         )
         return lifted
+
+    def unlock_user(
+        self, operator: Operator, user_id: str, credential: str, verification: str, note: str, *, via: str
+    ) -> bool:
+        """:meth:`unlock` for the customer with online-banking ``user_id`` (``jointcert ra unlock``)."""
+        found = self._dir.customers(user_id=user_id.strip())
+        if len(found) != 1:
+            raise NotFound(f"No customer with user ID {user_id!r}.", message_ko="고객을 찾을 수 없습니다.")
+        return self.unlock(operator, found[0].id, credential, verification, note, via=via)
 
     def revoke(self, operator: Operator, serial: str, reason: str) -> int:
         """Revoke one certificate with a reason (the CA's ``certificate.revoked`` entry names the operator)."""

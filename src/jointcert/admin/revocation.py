@@ -1,4 +1,5 @@
-"""Bulk revocation (a dual-control action): serials from a file, each through ``CertificateAuthority.revoke``."""
+"""Bulk revocation (a dual-control action): serials from a file, each through ``CertificateAuthority.revoke``;
+then each revoked certificate's customer is notified (``ra/revocation_notices.py``, the RA's notification path)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from cryptography import x509
 from jointcert.admin.dual import Action
 from jointcert.admin.model import Role
 from jointcert.errors import InvalidInput, JointcertError
+from jointcert.ra.revocation_notices import RevocationNotices
 
 __all__ = ["Revoker", "bulk_revocation", "parse_serials", "revoke_each"]
 
@@ -54,22 +56,35 @@ def _check(payload: dict[str, Any]) -> dict[str, Any]:
     return {"serials": parse_serials("\n".join(map(str, serials))), "reason": flag.value}
 
 
-def revoke_each(revoker: Revoker, serials: Iterable[str], reason: x509.ReasonFlags, actor: str) -> dict[str, int]:
-    """Revoke every hex serial; one that cannot be revoked (already revoked, unknown) is counted as skipped."""
-    revoked, skipped = 0, 0
+def revoke_each(
+    revoker: Revoker,
+    serials: Iterable[str],
+    reason: x509.ReasonFlags,
+    actor: str,
+    notices: RevocationNotices | None = None,
+) -> dict[str, int]:
+    """Revoke every hex serial; one that cannot be revoked (already revoked, unknown) is counted as skipped. Once
+    all are revoked, ``notices`` queues each revoked certificate's customer notification."""
+    revoked: list[int] = []
+    skipped = 0
     for serial in serials:
+        number = int(serial, 16)
         try:
-            revoker.revoke(int(serial, 16), reason, actor=actor)
-            revoked += 1
+            revoker.revoke(number, reason, actor=actor)
+            revoked.append(number)
         except JointcertError:
             skipped += 1
-    return {"revoked": revoked, "skipped": skipped}
+    result = {"revoked": len(revoked), "skipped": skipped}
+    if notices is not None:
+        result |= notices.revoked(revoked).as_dict()
+    return result
 
 
-def bulk_revocation(revoker: Revoker) -> Action:
-    """The action: revoke every listed serial (already revoked or unknown ones are counted, not fatal)."""
+def bulk_revocation(revoker: Revoker, notices: RevocationNotices | None = None) -> Action:
+    """The action: revoke every listed serial (already revoked or unknown ones are counted, not fatal), then
+    notify the customers."""
 
     def run(payload: dict[str, Any], actor: str) -> dict[str, Any]:
-        return revoke_each(revoker, payload["serials"], x509.ReasonFlags(payload["reason"]), actor)
+        return revoke_each(revoker, payload["serials"], x509.ReasonFlags(payload["reason"]), actor, notices)
 
     return Action(Role.CA_ADMIN, _check, run)

@@ -15,6 +15,7 @@ from jointcert.admin.dual import Action
 from jointcert.admin.model import Role
 from jointcert.admin.revocation import Revoker, revoke_each
 from jointcert.errors import InvalidInput
+from jointcert.ra.revocation_notices import RevocationNotices
 
 __all__ = ["MAX_MATCHES", "bulk_revocation_by_query"]
 
@@ -41,7 +42,9 @@ def _query(payload: dict[str, Any]) -> CertificateQuery:
     )
 
 
-def bulk_revocation_by_query(revoker: Revoker, directory: Directory, issuers: Collection[str]) -> Action:
+def bulk_revocation_by_query(
+    revoker: Revoker, directory: Directory, issuers: Collection[str], notices: RevocationNotices | None = None
+) -> Action:
     """The action ``bulk_revocation_query``: ``{"issuer", "issued_from", "issued_to", "reason"}``."""
 
     def check(payload: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +68,7 @@ def bulk_revocation_by_query(revoker: Revoker, directory: Directory, issuers: Co
         return {**checked, "reason": flag.value, "matched": matched}
 
     def run(payload: dict[str, Any], actor: str) -> dict[str, Any]:
-        return revoke_each(revoker, directory.serials(_query(payload)), x509.ReasonFlags(payload["reason"]), actor)
+        serials = directory.serials(_query(payload))
+        return revoke_each(revoker, serials, x509.ReasonFlags(payload["reason"]), actor, notices)
 
     return Action(Role.CA_ADMIN, check, run)

@@ -62,7 +62,8 @@ from jointcert.ca.ports import (
     RecordStatus,
 )
 from jointcert.ca.presets import preset_for
-from jointcert.ca.profiles import ALL_PROFILES, Profile, UrlSet, km_profile_for
+from jointcert.ca.profile_settings import EffectiveProfiles
+from jointcert.ca.profiles import ALL_PROFILES, Profile, UrlSet, km_profile_of
 from jointcert.ca.stats import Counters
 from jointcert.ca.tbs import SubscriberFields, assemble_certificate, der_length, profile_builder, subscriber_builder
 from jointcert.ca.unit import IntendedCertificate, pair_up, pending_records
@@ -219,11 +220,34 @@ class CertificateAuthority:
             lint_key=self._lint_key,
             profiles=[self.preset.profile(p) for p in ALL_PROFILES],
         )
+        self._profiles_source: Callable[[], EffectiveProfiles] | None = None  # live profile changes
+        self._profiles_now: EffectiveProfiles | None = None
         # CRL partitions: each certificate's distribution point names its partition's CRL (ca/crl.py)
         self._partitions = partitions if settings.crl_partition_size > 0 else None
         self._listeners: list[Callable[[int], None]] = []
         self._issued_listeners: list[Callable[[int], None]] = []
         self._hygiene = hygiene  # Debian weak keys and compromised keys (ca/key_hygiene.py)
+
+    def use_profiles(self, source: Callable[[], EffectiveProfiles]) -> None:
+        """Read the effective settings and profiles from ``source`` before each issuance (profile changes made
+        by operators, ``ca/profile_settings.py``): a new version replaces the settings, preset and profiles."""
+        self._profiles_source = source
+
+    def _current_profiles(self) -> int:
+        """Pick up a changed profile version; the version in use (0: the config file's settings)."""
+        if self._profiles_source is None:
+            return 0
+        now = self._profiles_source()
+        if self._profiles_now is None or now.version != self._profiles_now.version:
+            self._settings, self.preset, self._profiles_now = now.settings, preset_for(now.settings.preset), now
+            self.lint_gate.retarget(self.preset, self._settings)  # templates of the changed profiles and settings
+        return now.version
+
+    def _profile(self, valid: ValidRequest) -> ValidRequest:
+        """``valid`` with its type's profile as changed by the operators (unchanged without a source)."""
+        if self._profiles_now is None:
+            return valid
+        return replace(valid, profile=self._profiles_now.profiles[valid.profile.cert_type])
 
     def _base(self, profile: Profile, partition: int | None) -> x509.CertificateBuilder:
         """The profile's builder for one CRL partition (made once per profile value and partition: a changed
@@ -359,12 +383,14 @@ class CertificateAuthority:
         key: str | None = None,
     ) -> IssuedCertificate:
         self._check_hygiene(valid)  # 1. validate (the checks that need data)
+        self._current_profiles()  # operators' profile changes, on every node (ca/profile_settings.py)
+        sign_profile = self.preset.profile(self._profile(valid).profile)
+        valid = replace(valid, profile=sign_profile)
         plan: list[_Planned] = [
-            (self.preset.profile(valid.profile), valid.public_key, identify, self._partition())
+            (sign_profile, valid.public_key, identify, self._partition())
         ]  # the DP written into each
         if valid.km_key is not None:
-            km_profile = self.preset.profile(km_profile_for(valid.profile.cert_type))
-            plan.append((km_profile, valid.km_key, None, self._partition()))
+            plan.append((km_profile_of(sign_profile), valid.km_key, None, self._partition()))
         for attempt in range(_MAX_ATTEMPTS):
             unit = pair_up([self._lint(p) for p in self._build(valid, plan)])  # 2. build, 3. lint
             try:

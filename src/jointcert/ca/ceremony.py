@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -16,8 +18,48 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from jointcert.ca.keys import CaSigner
 from jointcert.ca.token import TokenKey
+from jointcert.config import Pkcs11Settings
+from jointcert.errors import InvalidInput
 
-__all__ = ["ceremony_record", "issuing_csr", "record_bytes"]
+__all__ = ["CeremonyPlan", "ceremony_plan", "ceremony_record", "issuing_csr", "record_bytes"]
+
+_NAME_FIELDS = {"organization", "unit", "issuing_name", "root_name", "bank_unit", "bank_code", "validity_days"}
+
+
+@dataclass(frozen=True)
+class CeremonyPlan:
+    """What a ceremony.toml asks for: the CA settings of the new instance, its output folder (relative to the
+    file) and the SHA-256 of the file's bytes (what a dual-control approval names)."""
+
+    ca: dict[str, Any]
+    output: str
+    sha256: str
+
+    @property
+    def token_label(self) -> str:
+        """The token the keys are generated in."""
+        return str(self.ca["pkcs11"]["token_label"])
+
+
+def ceremony_plan(data: bytes) -> CeremonyPlan:
+    """Parse and check a ceremony.toml; :class:`InvalidInput` (ko + en) names what is wrong."""
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            f"Cannot read ceremony.toml: {exc}", message_ko="세리머니 설정 파일을 읽을 수 없습니다."
+        ) from exc
+    token, output, names = document.get("token", {}), document.get("output", {}), document.get("ca", {})
+    unknown = (set(document) - {"token", "output", "ca"}) | (set(names) - _NAME_FIELDS)
+    unknown |= (set(token) - {"module", "label"}) | (set(output) - {"directory"})
+    if unknown or not isinstance(token.get("label"), str):
+        raise InvalidInput(
+            f"ceremony.toml needs [token] label; unknown keys: {sorted(unknown)}",
+            message_ko="세리머니 설정이 올바르지 않습니다 ([token] label 필요).",
+        )
+    pkcs11 = {"module": token.get("module", Pkcs11Settings().module), "token_label": token["label"]}
+    ca = dict(names) | {"key_source": "pkcs11", "pkcs11": pkcs11}
+    return CeremonyPlan(ca, str(output.get("directory", "ceremony")), hashlib.sha256(data).hexdigest())
 
 
 def issuing_csr(signer: CaSigner) -> bytes:

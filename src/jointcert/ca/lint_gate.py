@@ -61,6 +61,10 @@ class _Context:
     ) -> None:
         self.linter, self.issuer, self.urls, self.preset, self.settings = linter, issuer, urls, preset, settings
 
+    def retarget(self, preset: Preset, settings: CaSettings) -> None:
+        """Lint against a changed preset and settings (an approved profile change); templates are keyed by them."""
+        self.preset, self.settings = preset, settings
+
     def findings(self, certificate: x509.Certificate, profile: Profile) -> list[str]:
         """pkilint and the KISA checks, with the validity and URL policy of this CA."""
         days = profile.validity_days or self.settings.validity_days

@@ -19,6 +19,7 @@ __all__ = [
     "Profile",
     "UrlSet",
     "km_profile_for",
+    "km_profile_of",
     "profile_for",
 ]
 
@@ -98,7 +99,7 @@ PROFILES: Mapping[CertType, Profile] = MappingProxyType(
 )
 
 
-def _km(sign: Profile) -> Profile:
+def km_profile_of(sign: Profile) -> Profile:
     """The encryption (km) profile paired with a signing profile: same policy, notice and subject; keyEncipherment
     only, no identifyData (real NPKI kmCert.der carry neither a subjectAltName nor an R in kmPri.key)."""
     return Profile(
@@ -113,7 +114,7 @@ def _km(sign: Profile) -> Profile:
     )
 
 
-KM_PROFILES: Mapping[CertType, Profile] = MappingProxyType({t: _km(p) for t, p in PROFILES.items()})
+KM_PROFILES: Mapping[CertType, Profile] = MappingProxyType({t: km_profile_of(p) for t, p in PROFILES.items()})
 ALL_PROFILES: tuple[Profile, ...] = (*PROFILES.values(), *KM_PROFILES.values())  # every profile the CA signs
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -36,7 +37,7 @@ class StepContext:
     pii: PiiProtector
     clock: Clock
     settings: RaSettings
-    validity_days: dict[str, int]  # by CertType value
+    validity_days: Mapping[str, int]  # by CertType value (live: operators' profile changes)
     chain: tuple[bytes, ...]  # DER: issuing CA, root
     fees: FeeLedger
 

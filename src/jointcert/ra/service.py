@@ -10,7 +10,7 @@ the encrypted resident number.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -145,6 +145,7 @@ class RegistrationAuthority:
         fees: FeeLedger,
         registrar: Registrar | None = None,
         anti: AntiAutomation | None = None,
+        validity_days: Mapping[str, int] | None = None,
     ) -> None:
         if settings.session_ttl_seconds < 1 or settings.ars_timeout_seconds < 1:
             raise ValueError("session and ARS timeouts must be positive")
@@ -152,7 +153,7 @@ class RegistrationAuthority:
         lockouts = Lockouts(
             attempts, accounts=bank.accounts, notifications=notifications, clock=clock, settings=settings
         )
-        days = {t.value: (p.validity_days or ca_validity_days) for t, p in PROFILES.items()}
+        days = validity_days or {t.value: (p.validity_days or ca_validity_days) for t, p in PROFILES.items()}
         self.ctx = StepContext(
             bank, sessions, lockouts, notifications, authority, registry, registrar, pii, clock, settings, days,
             tuple(chain), fees,

@@ -243,6 +243,7 @@ def create_app(
     app.state.services = services
     app.state.scheduler_leader = False
     metrics = Metrics(services.counters, service_routes.state_reader(services))
+    app.state.metrics = metrics  # the console's figures panel reads the same registry
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics, monotonic=services.clock.monotonic)
     service_routes.install(app, services, metrics)  # /healthz, /readyz, /metrics

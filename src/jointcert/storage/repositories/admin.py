@@ -185,6 +185,20 @@ class SqlProposalStore:
                 .values(status=status.value, result=json.dumps(result, sort_keys=True))
             )
 
+    def consume(self, proposal_id: int, kind: str) -> bool:
+        """EXECUTED → USED for an authorisation acted on outside the console (one conditional UPDATE)."""
+        with self._db.session() as session:
+            done = session.execute(
+                update(AdminProposal)
+                .where(
+                    AdminProposal.id == proposal_id,
+                    AdminProposal.kind == kind,
+                    AdminProposal.status == ProposalStatus.EXECUTED.value,
+                )
+                .values(status=ProposalStatus.USED.value)
+            )
+            return rowcount(done) == 1
+
     def pending(self) -> Sequence[Proposal]:
         """Proposals still waiting, oldest first."""
         with self._db.session() as session:

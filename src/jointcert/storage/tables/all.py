@@ -10,6 +10,7 @@ from jointcert.storage.tables import (
     ca,  # noqa: F401  (registers the CA tables)
     ca_epoch,  # noqa: F401  (registers ca_revocation_epochs)
     ca_ocsp,  # noqa: F401  (registers ca_ocsp_responses)
+    ca_profiles,  # noqa: F401  (registers ca_profile_settings)
     cmp,  # noqa: F401  (registers the CMP tables)
     metadata,
     ra,  # noqa: F401  (registers the ra_* tables)

@@ -25,7 +25,7 @@ from jointcert.ca.audit import verify_store
 from jointcert.ca.health import crl_status, signers_usable
 from jointcert.ca.hierarchy import ISSUING
 from jointcert.errors import InvalidInput, JointcertError
-from jointcert.web.routes import admin_audit, admin_ca, admin_ra
+from jointcert.web.routes import admin_audit, admin_ca, admin_figures, admin_ra
 from jointcert.web.routes.admin_base import COOKIE, REASONS, operator_of, page, services_of
 from jointcert.web.templates import install_pages
 
@@ -47,6 +47,8 @@ def _home_context(services: Services, operator: Operator, request: Request) -> d
         context["keys"] = signers_usable(services.signers)
         context["crls"] = [crl_status(s, services.certificates.latest_crl(s), now) for s in services.crl.slugs]
         context["proposals"] = services.dual_control.pending()
+    if Role.CA_ADMIN in operator.roles or Role.AUDITOR in operator.roles:
+        context["figures"] = admin_figures.figures(request)  # the same numbers as /metrics
     if Role.AUDITOR in operator.roles:
         wanted = request.query_params.get("type", "").strip()
         entries = services.audit.entries(after_seq=max(0, services.audit.head()[0] - 200), limit=200)
