@@ -311,8 +311,11 @@ def test_intermediate_carried_in_the_signed_data_completes_the_path(
     )
     verdict = verifier.verify_login(SignedLogin(challenge.value, "s", signed_data=der))
     assert verdict.accepted, verdict.reason
+    # the validated issuing CA is remembered by this verifier's path cache (like an AIA fetch), so a verifier that
+    # never saw the intermediate is the one that must refuse a login without it
+    fresh = Verifier(gov, clock=clock, revocation=RevocationChecker(clock, fake_ocsp), challenges=challenges)
     challenge2 = challenges.issue(DEMO_GOV, "s")
-    without = verifier.verify_login(SignedLogin(challenge2.value, "s", signed_data=ee.signed_data(challenge2.data)))
+    without = fresh.verify_login(SignedLogin(challenge2.value, "s", signed_data=ee.signed_data(challenge2.data)))
     assert refusal(without) is Reason.CHAIN_UNTRUSTED
 
 
