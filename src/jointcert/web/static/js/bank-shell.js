@@ -149,3 +149,7 @@ export function setBusy(busy, ...ids) {
 }
 
 initLang();
+// the certificate password's optional secure keypad, on every page that has such a field (secure-keypad-text.js)
+if (document.querySelector("input[data-keypad=qwerty]")) {
+  import("./secure-keypad-text.js").then(({ attachTextKeypads }) => attachTextKeypads());
+}
