@@ -21,8 +21,8 @@ import { keyButton, keypadParts, shuffled } from "./secure-keypad.js";
 const STORE_KEY = "jointcert-bank-keypad";
 const LETTER_ROWS = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
 const ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
-/** @type {WeakMap<HTMLInputElement, SecureTextKeypad>} */
-const TEXT_PADS = new WeakMap();
+/** @type {Map<HTMLInputElement, SecureTextKeypad>} */
+const TEXT_PADS = new Map();
 
 /**
  * The symbols a certificate password may use.
@@ -59,7 +59,7 @@ export class SecureTextKeypad {
     panel.classList.add("keypad--qwerty");
     this.tools = document.createElement("div");
     this.tools.className = "pw-tools";
-    this.toggle = keyButton("pw-tool", "", () => this.use(!this.on, true));
+    this.toggle = keyButton("pw-tool", "", () => this.switchAll(!this.on));
     this.toggle.id = `${input.id}-keypad-toggle`;
     this.toggle.className = "pw-tool";
     this.reveal = keyButton("pw-tool", "", () => this.showPassword(input.type === "password"));
@@ -101,6 +101,15 @@ export class SecureTextKeypad {
     this.quiet = false;
   }
 
+  /**
+   * The switch turns every password keypad of the page on or off (one choice per device); this one opens.
+   * @param {boolean} on
+   */
+  switchAll(on) {
+    for (const pad of TEXT_PADS.values()) if (pad !== this) pad.use(on, false);
+    this.use(on, true);
+  }
+
   /** @param {boolean} shown */
   showPassword(shown) {
     this.input.type = shown ? "text" : "password";
@@ -108,9 +117,10 @@ export class SecureTextKeypad {
     this.reveal.replaceChildren(bi(shown ? "숨기기" : "표시", shown ? "Hide" : "Show"));
   }
 
-  /** Show the keypad, keys placed afresh. */
+  /** Show the keypad, keys placed afresh (one keypad open at a time). */
   open() {
     if (!this.panel.hidden) return;
+    for (const pad of TEXT_PADS.values()) if (pad !== this) pad.close();
     this.layout = {
       digits: shuffled([..."1234567890"]),
       letters: LETTER_ROWS.map((row) => withBlank([...row])),
@@ -153,6 +163,7 @@ export class SecureTextKeypad {
     done.dataset.key = "done";
     fn.append(shift, layer, back, done);
     this.panel.replaceChildren(...lines, fn);
+    this.panel.dataset.layer = this.layer;
   }
 
   /** @param {string} c */
