@@ -14,8 +14,7 @@ from jointcert.config import load_settings
 from jointcert.ra.steps.terms import TERMS
 from jointcert.web.app import create_app
 from jointcert.web.routes.bank_app import ISSUANCE_STEPS
-from jointcert.web.templates import linkify
-from jointcert.web.templates import PAGE_HEADERS
+from jointcert.web.templates import PAGE_HEADERS, linkify
 from tests.integration.issuance_flow import cheap_hasher
 
 SHELL_PAGES = ["/", "/bank/security", "/bank/certificates", "/bank/issuance"]
