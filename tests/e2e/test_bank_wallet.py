@@ -167,7 +167,9 @@ def test_change_password_and_delete_with_the_keyboard(
         page.keyboard.press("Enter")
 
         page.keyboard.type(WRONG)
-        page.keyboard.press("Tab")
+        for stop in ("pw-old-keypad-toggle", "pw-old-reveal", "pw-new"):  # the field's 보안 키패드 and 표시 first
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement?.id") == stop
         page.keyboard.type("short1")
         expect(page.locator(".check-item--bad[data-code=too_short]")).to_be_visible()
         expect(page.locator(".check-item--bad[data-code=no_symbol]")).to_be_visible()

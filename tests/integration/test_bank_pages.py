@@ -14,7 +14,7 @@ from jointcert.config import load_settings
 from jointcert.ra.steps.terms import TERMS
 from jointcert.web.app import create_app
 from jointcert.web.routes.bank_app import ISSUANCE_STEPS
-from jointcert.web.templates import PAGE_HEADERS
+from jointcert.web.templates import PAGE_HEADERS, linkify
 from tests.integration.issuance_flow import cheap_hasher
 
 SHELL_PAGES = ["/", "/bank/security", "/bank/certificates", "/bank/issuance"]
@@ -145,3 +145,11 @@ def test_issuance_screens_carry_their_step_and_config(client: TestClient) -> Non
         assert '"appLoggedIn": true' in client.get("/bank/issuance/start").text
     finally:
         client.cookies.clear()
+
+
+def test_inbox_text_links_only_its_addresses() -> None:
+    """The sandbox inbox shows an SMS's renew address as a link, as a phone does; anything else stays text."""
+    html = str(linkify("갱신해 주십시오: http://127.0.0.1:8000/bank/wallet.\n<script>x</script> javascript:alert(1)"))
+    assert '<a href="http://127.0.0.1:8000/bank/wallet">http://127.0.0.1:8000/bank/wallet</a>.' in html
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert html.count("<a ") == 1  # a javascript: "address" is not linked

@@ -7,6 +7,7 @@ from jointcert.errors import AuthenticationFailed, Conflict, InvalidInput, NotFo
 __all__ = [
     "AccountNotActive",
     "AccountNotFound",
+    "AppCertAlreadyRegistered",
     "CallNotFound",
     "CustomerNotFound",
     "IdempotencyKeyReused",
@@ -123,3 +124,11 @@ class MissingNotificationParams(InvalidInput):
     code = "bank_missing_notification_params"
     message_ko = "알림에 필요한 항목이 빠졌습니다."
     message_en = "The notification is missing parameters its message needs."
+
+
+class AppCertAlreadyRegistered(Conflict):
+    """The customer already has the bank's app certificate (a new PIN or pattern is set at a branch)."""
+
+    code = "bank_app_cert_registered"
+    message_ko = "이미 등록된 앱인증서가 있습니다. PIN이나 패턴을 바꾸려면 영업점을 방문하십시오."
+    message_en = "You already have an app certificate. To change its PIN or pattern, please visit a branch."

@@ -204,6 +204,7 @@ class NotificationEvent(enum.StrEnum):
     LOCKED = "locked"
     UNCONFIRMED = "unconfirmed"  # a new certificate the app never confirmed: revoked, fee refunded
     EXPIRING = "expiring"  # 30 and 7 days before expiry (ra/reminders.py), with the renew link
+    APP_CERT_REGISTERED = "app_cert_registered"  # the bank's app certificate (PIN + pattern) was registered
 
 
 NOTIFICATION_PARAMS: Mapping[NotificationEvent, frozenset[str]] = {
@@ -215,6 +216,7 @@ NOTIFICATION_PARAMS: Mapping[NotificationEvent, frozenset[str]] = {
     NotificationEvent.LOCKED: frozenset({"what"}),  # e.g. "계좌 비밀번호", "앱 인증서 PIN"
     NotificationEvent.UNCONFIRMED: frozenset({"cert_type"}),
     NotificationEvent.EXPIRING: frozenset({"cert_type", "valid_until", "days_left", "renew_url"}),
+    NotificationEvent.APP_CERT_REGISTERED: frozenset(),
 }
 """The parameters each notification event needs (``Notifier.notify`` refuses an event without them)."""
 

@@ -129,6 +129,15 @@ class SecondFactors(Protocol):
         """Whether ``pattern`` (cells 1..9 of a 3x3 pad in drawing order, ≥4 distinct, none twice) matches."""
         ...
 
+    def register_app_cert(self, customer_id: str, pin: str, pattern: Sequence[int]) -> None:
+        """Register the customer's app certificate: ``pin`` (6 digits) and ``pattern`` kept only as hashes.
+
+        The RA checks the customer (ARS, account PIN, her other factor) and the values' rules first. Raises
+        :class:`AppCertAlreadyRegistered` if she has one (also for a concurrent second registration),
+        :class:`CustomerNotFound` if unknown.
+        """
+        ...
+
     def security_card_challenge(self, customer_id: str) -> SecurityCardChallenge:
         """A fresh random challenge for the customer's card; :class:`SecondFactorNotRegistered` if none.
 

@@ -12,6 +12,8 @@ __all__ = [
     "AbroadNotAllowed",
     "AccountNotOwned",
     "AccountNotUsable",
+    "AppPatternInvalid",
+    "AppPinWeak",
     "ArsDeclined",
     "ArsLocked",
     "ArsUnanswered",
@@ -32,6 +34,7 @@ __all__ = [
     "NotAbroad",
     "RenewalNotDue",
     "SameKey",
+    "SecondFactorRequired",
     "SecondFactorUnavailable",
     "SessionBusy",
     "SessionClosed",
@@ -331,3 +334,27 @@ class EnrollmentKeyMismatch(Conflict):
     code = "ra_enrollment_key_mismatch"
     message_ko = "이 세션에서 이미 다른 키로 인증서를 발급했습니다."
     message_en = "This session already issued a certificate for another key."
+
+
+class SecondFactorRequired(Conflict):
+    """Registering the app certificate needs the security card or OTP the customer already has, first."""
+
+    code = "ra_second_factor_required"
+    message_ko = "앱인증서를 등록하려면 먼저 보유하신 보안카드 또는 OTP로 확인해 주십시오."
+    message_en = "To register the app certificate, first confirm with the security card or OTP you have."
+
+
+class AppPinWeak(InvalidInput):
+    """A new app-certificate PIN breaks a rule (``rule``: ``digits``, ``repeated``, ``sequence``, ``birth_date``)."""
+
+    code = "ra_app_pin_weak"
+    message_ko = "사용할 수 없는 PIN입니다. 숫자 6자리로, 같은 숫자나 연속된 숫자 3개 이상과 생년월일은 피해 주십시오."
+    message_en = "This PIN cannot be used: 6 digits, no 3 equal or consecutive digits in a row, not your birth date."
+
+
+class AppPatternInvalid(InvalidInput):
+    """A new app-certificate pattern is not 4 to 9 different dots of the 3x3 pad."""
+
+    code = "ra_app_pattern_invalid"
+    message_ko = "패턴은 서로 다른 점 4개 이상을 이어 그려 주십시오."
+    message_en = "Draw the pattern through at least 4 different dots."

@@ -52,6 +52,7 @@ from jointcert.ra.steps import (
     abroad,
     account,
     app_cert,
+    app_cert_register,
     ars,
     cert_type,
     contact,
@@ -277,6 +278,13 @@ class RegistrationAuthority:
         """Step 7a: app-certificate pattern."""
         call = lambda s: app_cert.pattern(self.ctx, s, cells)  # noqa: E731
         return self._value(session_id, token, Step.APP_PATTERN, call, _Guard(Action.CREDENTIAL, client))
+
+    def register_app_cert(
+        self, session_id: str, token: str | None, pin: str, cells: Sequence[int], *, client: str | None = None
+    ) -> Stepped[app_cert_register.AppCertRegistered]:
+        """앱인증서 등록 instead of issuance: a new 6-digit PIN and pattern (ends the session)."""
+        call = lambda s: app_cert_register.register(self.ctx, s, pin, cells)  # noqa: E731
+        return self._value(session_id, token, Step.REGISTER_APP_CERT, call, _Guard(Action.CREDENTIAL, client))
 
     def card_challenge(self, session_id: str, token: str | None) -> Stepped[security_card.CardPrompt]:
         """Step 7b: the cells to enter."""

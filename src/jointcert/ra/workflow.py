@@ -6,6 +6,7 @@ Happy path (DESIGN "The issuance flow")::
                                             IDENTIFIED | ARS_CALLING ─abroad_check────────→ IDENTITY_CONFIRMED
     IDENTITY_CONFIRMED ─account→ ACCOUNT_VERIFIED ─app_pin→ APP_PIN_OK ─app_pattern→ SECOND_FACTOR_DONE
                                  ACCOUNT_VERIFIED ─security_card | otp───────────────→ SECOND_FACTOR_DONE
+    ACCOUNT_VERIFIED | SECOND_FACTOR_DONE ─register_app_cert→ APP_CERT_REGISTERED (the bank's app certificate instead)
     SECOND_FACTOR_DONE ─contact→ CONTACT_CONFIRMED ─choose_type→ TYPE_CHOSEN ─enrollment_challenge→ READY
     READY ─enroll→ (ISSUING) → DELIVERED ─confirm_enrollment→ (CONFIRMING) → ISSUED
                                DELIVERED ─enroll→ DELIVERED (a retry: the same certificate)
@@ -68,6 +69,7 @@ class State(enum.StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     UNCONFIRMED = "unconfirmed"  # the app never confirmed: the certificate was revoked and the fee reversed
+    APP_CERT_REGISTERED = "app_cert_registered"  # the session registered the bank's app certificate (no issuance)
 
     @property
     def is_terminal(self) -> bool:
@@ -97,11 +99,20 @@ class Step(enum.StrEnum):
     ENROLL = "enroll"
     CONFIRM_ENROLLMENT = "confirm_enrollment"
     CMP_REGISTER = "cmp_register"
+    REGISTER_APP_CERT = "register_app_cert"
     CANCEL = "cancel"
 
 
 TERMINAL_STATES = frozenset(
-    {State.ISSUED, State.REGISTERED, State.FAILED, State.EXPIRED, State.CANCELLED, State.UNCONFIRMED}
+    {
+        State.ISSUED,
+        State.REGISTERED,
+        State.FAILED,
+        State.EXPIRED,
+        State.CANCELLED,
+        State.UNCONFIRMED,
+        State.APP_CERT_REGISTERED,
+    }
 )
 OPEN_STATES = frozenset(State) - TERMINAL_STATES
 SAGA_STATES = frozenset({State.ISSUING, State.DELIVERED, State.CONFIRMING, State.UNCONFIRMING})
@@ -138,6 +149,8 @@ _ROWS = (
     _row(S.ACCOUNT_VERIFIED, T.CARD_CHALLENGE, S.ACCOUNT_VERIFIED),  # the same challenge until answered
     _row(S.ACCOUNT_VERIFIED, T.SECURITY_CARD, S.SECOND_FACTOR_DONE),
     _row(S.ACCOUNT_VERIFIED, T.OTP, S.SECOND_FACTOR_DONE),
+    _row(S.ACCOUNT_VERIFIED, T.REGISTER_APP_CERT, S.APP_CERT_REGISTERED),  # a customer with no card or OTP
+    _row(S.SECOND_FACTOR_DONE, T.REGISTER_APP_CERT, S.APP_CERT_REGISTERED),  # after her card or OTP
     _row(S.SECOND_FACTOR_DONE, T.SHOW_CONTACT, S.SECOND_FACTOR_DONE),
     _row(S.SECOND_FACTOR_DONE, T.CONFIRM_CONTACT, S.CONTACT_CONFIRMED),
     _row(S.CONTACT_CONFIRMED, T.CHOOSE_TYPE, S.TYPE_CHOSEN),

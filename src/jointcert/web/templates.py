@@ -3,13 +3,15 @@ the security headers every page carries. No front-end build step."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
-__all__ = ["PAGE_HEADERS", "STATIC_DIR", "TEMPLATE_DIR", "install_pages", "templates_of"]
+__all__ = ["PAGE_HEADERS", "STATIC_DIR", "TEMPLATE_DIR", "install_pages", "linkify", "templates_of"]
 
 WEB_DIR = Path(__file__).parent
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -27,10 +29,26 @@ PAGE_HEADERS = {
 }
 
 
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,)]")
+
+
+def linkify(text: str) -> Markup:
+    """``text`` escaped, with its http(s) addresses as links (the sandbox inbox, as a phone's SMS app shows them)."""
+    parts: list[str] = []
+    last = 0
+    for found in _URL.finditer(text):
+        url = found.group(0)
+        parts += [escape(text[last : found.start()]), Markup('<a href="{0}">{0}</a>').format(url)]
+        last = found.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
 def install_pages(app: FastAPI) -> None:
     """Give ``app`` the template environment (``app.state.templates``) and ``/static``; safe to call twice."""
     if getattr(app.state, "templates", None) is None:
         app.state.templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+        app.state.templates.env.filters["linkify"] = linkify
     if not any(getattr(route, "name", None) == "static" for route in app.routes):
         app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 

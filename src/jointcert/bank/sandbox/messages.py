@@ -24,6 +24,7 @@ _SUBJECTS = {
     _E.LOCKED: "잠금 안내",
     _E.UNCONFIRMED: "공동인증서 발급 취소 안내",
     _E.EXPIRING: "공동인증서 만료 예정 안내",
+    _E.APP_CERT_REGISTERED: "앱인증서 등록 안내",
 }
 
 _TEXTS = {
@@ -41,6 +42,7 @@ _TEXTS = {
         "{name}님, 공동인증서({cert_type})가 {days_left}일 뒤({valid_until}) 만료됩니다. "
         "만료 전에 갱신해 주십시오: {renew_url}"
     ),
+    _E.APP_CERT_REGISTERED: "{name}님, 한빛 앱인증서(PIN·패턴)가 등록되었습니다.",
 }
 
 

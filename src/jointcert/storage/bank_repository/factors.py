@@ -7,9 +7,10 @@ import secrets
 from collections.abc import Sequence
 
 from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jointcert.bank.errors import SecondFactorNotRegistered
+from jointcert.bank.errors import AppCertAlreadyRegistered, SecondFactorNotRegistered
 from jointcert.bank.model import SecondFactorKind, SecurityCardChallenge
 from jointcert.bank.sandbox import otp, security_card
 from jointcert.bank.sandbox.hashing import SecretHasher, encode_pattern
@@ -93,6 +94,22 @@ class SqlSecondFactors:
             row = session.get(BankAppCredential, customer_id)
         ok = self._hasher.verify(row.pattern_hash if row else None, encoded or "", app_pattern_context(customer_id))
         return ok and encoded is not None
+
+    def register_app_cert(self, customer_id: str, pin: str, pattern: Sequence[int]) -> None:
+        """Store the app certificate's PIN and pattern as Argon2id hashes; one per customer (primary key)."""
+        encoded = encode_pattern(pattern)
+        if not _digits(pin, 6) or encoded is None:  # the RA checks first; never store a malformed secret
+            raise ValueError("an app PIN is 6 digits and a pattern 4-9 distinct cells of 1..9")
+        pin_hash = self._hasher.hash(pin, app_pin_context(customer_id))
+        pattern_hash = self._hasher.hash(encoded, app_pattern_context(customer_id))
+        try:
+            with self._db.session() as session:
+                customer_row(session, customer_id)
+                if session.get(BankAppCredential, customer_id) is not None:
+                    raise AppCertAlreadyRegistered()
+                session.add(BankAppCredential(customer_id=customer_id, pin_hash=pin_hash, pattern_hash=pattern_hash))
+        except IntegrityError as exc:  # a concurrent registration won
+            raise AppCertAlreadyRegistered() from exc
 
     def security_card_challenge(self, customer_id: str) -> SecurityCardChallenge:
         """A random challenge for the customer's card."""

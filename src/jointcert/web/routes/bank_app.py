@@ -36,6 +36,7 @@ ISSUANCE_STEPS: dict[str, int] = {
     "verify": 3,  # ARS or the overseas-departure check
     "account": 4,
     "second-factor": 5,  # app certificate PIN + pattern, security card or OTP
+    "app-cert": 6,  # 앱인증서 등록 instead of issuance (issuance-app-cert.js shows its own count: 6/6)
     "contact": 6,
     "type": 7,
     "password": 8,
@@ -49,6 +50,7 @@ STEP_NAMES: dict[str, tuple[str, str]] = {
     "verify": ("전화 인증", "Phone check"),
     "account": ("계좌 확인", "Account"),
     "second-factor": ("보안매체 확인", "Second factor"),
+    "app-cert": ("앱인증서 등록", "App certificate"),
     "contact": ("연락처 확인", "Contact details"),
     "type": ("인증서 종류", "Certificate type"),
     "password": ("비밀번호 설정", "Password"),

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, status
 from jointcert.app import Services
 from jointcert.bank.errors import (
     AccountNotActive,
+    AppCertAlreadyRegistered,
     IdentityMismatch,
     InsufficientFunds,
     InvalidAccountNumber,
@@ -261,6 +262,21 @@ def app_pin(session_id: SessionId, body: m.PinIn, request: Request, token: Token
 def app_pattern(session_id: SessionId, body: m.PatternIn, request: Request, token: Token = None) -> m.SecondFactorOut:
     """Cells 1..9 in drawing order."""
     return _factor(_ra(request).app_pattern(session_id, token, body.pattern, client=client_address(request)))
+
+
+@router.post(
+    "/sessions/{session_id}/app-cert/register",
+    summary="앱인증서 등록 (instead of issuance): a new PIN + pattern",
+    responses=_guarded(AppCertAlreadyRegistered, ra.SecondFactorRequired, ra.AppPinWeak, ra.AppPatternInvalid),
+)
+def register_app_cert(
+    session_id: SessionId, body: m.AppCertRegisterIn, request: Request, token: Token = None
+) -> m.AppCertRegisteredOut:
+    """After the account (and the security card or OTP the customer has); ends the session."""
+    done = _ra(request).register_app_cert(session_id, token, body.pin, body.pattern, client=client_address(request))
+    return m.AppCertRegisteredOut(
+        session=m.session_out(done.session), method=done.value.method, pattern_length=done.value.pattern_length
+    )
 
 
 @router.post(

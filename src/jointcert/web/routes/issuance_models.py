@@ -277,6 +277,21 @@ class PatternIn(_In):
     pattern: list[int] = Field(min_length=1, max_length=9)
 
 
+class AppCertRegisterIn(_In):
+    """A new app certificate: its 6-digit PIN and its pattern (cells 1..9 in drawing order)."""
+
+    pin: str = Field(min_length=1, max_length=16)
+    pattern: list[int] = Field(min_length=1, max_length=9)
+
+
+class AppCertRegisteredOut(BaseModel):
+    """The app certificate is registered; the session has ended (``app_cert_registered``)."""
+
+    session: SessionOut
+    method: str
+    pattern_length: int
+
+
 class SecondFactorOut(BaseModel):
     """Which factor was passed and the next step."""
 

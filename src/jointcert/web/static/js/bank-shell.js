@@ -6,6 +6,7 @@
  */
 
 import { JointcertError } from "./errors.js";
+import { attachTextKeypads } from "./secure-keypad-text.js";
 
 const LANG_KEY = "jointcert-bank-lang";
 
@@ -149,3 +150,7 @@ export function setBusy(busy, ...ids) {
 }
 
 initLang();
+// the certificate password's optional secure keypad, on every page that has such a field, before the page's own
+// module runs (module scripts run in order; the import cycle with secure-keypad*.js is safe: they use this module's
+// functions only when called)
+attachTextKeypads();

@@ -38,6 +38,7 @@ const SESSION_ENDED = new Set(["ra_session_expired", "ra_session_closed", "ra_se
  * number, R or a key.
  * @typedef {object} FlowState
  * @property {string} [sessionId]
+ * @property {"app_cert"} [purpose] set when the session registers the bank's app certificate (issuance-app-cert.js)
  * @property {string | null} [token]
  * @property {string} [userId] for the password checklist (no user ID in the password)
  * @property {string} [birthDate] YYYY-MM-DD, for the password checklist (no birth date in the password)

@@ -8,6 +8,7 @@ import { $, bi, clearError, say, showError } from "./bank-shell.js";
 import { ApiError } from "./errors.js";
 import { clearInputs, goTo, guarded, handleError, valueOf, withRemaining } from "./issuance-common.js";
 import { PatternPad } from "./pattern-pad.js";
+import { registering } from "./issuance-app-cert.js";
 
 const LABELS = /** @type {Record<string, [string, string]>} */ ({
   app_cert: ["한빛 앱인증서 (PIN + 패턴)", "Hanbit app certificate (PIN + pattern)"],
@@ -110,7 +111,7 @@ function wireCard({ api }) {
     guarded(["card-submit"], "card-error", async () => {
       try {
         await api.post("/security-card", { answer });
-        goTo("contact");
+        goTo(registering() ? "app-cert" : "contact");
       } catch (err) {
         if (!(err instanceof ApiError && err.code === "ra_wrong_credential")) throw err;
         await ask(); // a wrong answer gets new cells
@@ -134,7 +135,7 @@ function wireOtp({ api }) {
     clearInputs("otp-code");
     guarded(["otp-submit"], "otp-error", async () => {
       await api.post("/otp", { code });
-      goTo("contact");
+      goTo(registering() ? "app-cert" : "contact");
     }, { api, field: "otp-code" });
   });
 }
@@ -173,7 +174,7 @@ export async function runSecondFactor(screen) {
     showPanel("pattern-panel");
     return;
   }
-  const factors = (flow.secondFactors ?? []).filter((f) => f in PANELS);
+  const factors = (flow.secondFactors ?? []).filter((f) => f in PANELS && !(registering() && f === "app_cert"));
   const offered = factors.length ? factors : Object.keys(PANELS);
   /** @param {string} factor */
   const choose = async (factor) => {

@@ -9,7 +9,7 @@
 import { $, say } from "./bank-shell.js";
 
 /** The screens in the customer's order. */
-export const STEP_ORDER = Object.freeze(["terms", "identity", "verify", "account", "second-factor", "contact",
+export const STEP_ORDER = Object.freeze(["terms", "identity", "verify", "account", "second-factor", "app-cert", "contact",
   "type", "password", "done"]);
 
 /**

@@ -17,6 +17,7 @@ import { attachKeypads, linkResidentNumber } from "./secure-keypad.js";
 import { wireTermSheets } from "./terms-sheet.js";
 import { askCancel, askDebit, askRestart, isBehind } from "./issuance-nav.js";
 import { startTimer } from "./session-timer.js";
+import { afterAccount, registering, runAppCert, showRegistrationProgress } from "./issuance-app-cert.js";
 
 /**
  * @typedef {object} Screen what a screen's controller receives
@@ -42,7 +43,8 @@ async function runStart(config) {
   focusHeading();
   try {
     const created = await publicApi.post("/issuance/sessions", { app_logged_in: Boolean(config.appLoggedIn) });
-    saveFlow({ sessionId: created.session.session_id, token: created.token });
+    const purpose = new URLSearchParams(location.search).get("purpose") === "app_cert" ? "app_cert" : undefined;
+    saveFlow({ sessionId: created.session.session_id, token: created.token, purpose });
     goTo("terms", { replace: true });
   } catch (err) {
     $("start-status").replaceChildren();
@@ -346,7 +348,9 @@ function runAccount({ api }) {
       try {
         const verified = await api.post("/account", { account_number: number, pin });
         saveFlow({ secondFactors: verified.second_factors });
-        goTo("second-factor");
+        const next = registering() ? afterAccount(verified.second_factors) : "second-factor";
+        if (next) goTo(next);
+        else await api.delete("").catch(() => null); // she has one already: the registration ends here
       } catch (err) {
         const code = err instanceof ApiError ? err.code : "";
         if (["bank_invalid_account_number", "ra_account_not_owned", "ra_account_not_active"].includes(code)) {
@@ -462,6 +466,7 @@ const SCREENS = /** @type {Record<string, (screen: Screen) => void | Promise<voi
   type: runType,
   // the key, vault and checklist modules load only on the screens that use them
   password: async (screen) => (await import("./issuance-enroll.js")).runPassword(screen),
+  "app-cert": runAppCert, // 앱인증서 등록 instead of issuance
 });
 
 /**
@@ -472,6 +477,10 @@ const SCREENS = /** @type {Record<string, (screen: Screen) => void | Promise<voi
  */
 function expectedStep(step, state) {
   if (step === "find-id" && state === "terms_agreed") return "find-id";
+  if (registering()) { // 앱인증서 등록: after the account (no card/OTP) or the card/OTP, the registration screen
+    if (state === "app_cert_registered" || state === "second_factor_done") return "app-cert";
+    if (state === "account_verified" && step === "app-cert") return "app-cert";
+  }
   return PAGE_OF_STATE[/** @type {keyof typeof PAGE_OF_STATE} */ (state)];
 }
 
@@ -481,8 +490,9 @@ function expectedStep(step, state) {
  */
 async function restart(api) {
   await api.delete("").catch(() => null);
+  const again = registering() ? "/bank/issuance/start?purpose=app_cert" : "/bank/issuance/start";
   forgetFlow();
-  location.assign("/bank/issuance/start");
+  location.assign(again);
 }
 
 /**
@@ -532,6 +542,7 @@ async function boot() {
     }
     return goTo(expected, { replace: true });
   }
+  if (registering()) showRegistrationProgress(config.step);
   wireNavigation(api, config.step);
   startTimer(api, session, config);
   attachKeypads();

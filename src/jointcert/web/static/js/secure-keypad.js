@@ -8,6 +8,9 @@
  * number's back (`1●●●●●●`, as Korean banks show it). The digits live in this module (a WeakMap per field), read with
  * {@link keypadValue}; `issuance-common.js` `valueOf`/`clearInputs` use it, so the screens need no other change.
  *
+ * The certificate password's shuffled QWERTY keypad (`data-keypad="qwerty"`) is in `secure-keypad-text.js`, built from
+ * the same parts ({@link keypadParts}, {@link keyButton}, {@link shuffled}).
+ *
  * Markup: `<input data-keypad="4">` (the length), optional `data-keypad-mask="first"` (resident number),
  * `data-keypad-submit` (submit the form on the last digit: the app PIN), `data-keypad-next="id"` (move on when
  * full: security card). {@link attachKeypads} wires every such field of the page.
@@ -41,18 +44,71 @@ export function setKeypadValue(input, digits) {
 }
 
 /**
- * Ten digits in a random order (crypto.getRandomValues, Fisher–Yates).
+ * The items in a random order (crypto.getRandomValues, Fisher–Yates).
+ * @template T
+ * @param {T[]} items
+ * @returns {T[]} a shuffled copy
+ */
+export function shuffled(items) {
+  const out = [...items];
+  const random = new Uint32Array(out.length);
+  crypto.getRandomValues(random);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = random[i] % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/**
+ * Ten digits in a random order.
  * @returns {string[]}
  */
 export function shuffledDigits() {
-  const digits = [..."0123456789"];
-  const random = new Uint32Array(digits.length);
-  crypto.getRandomValues(random);
-  for (let i = digits.length - 1; i > 0; i--) {
-    const j = random[i] % (i + 1);
-    [digits[i], digits[j]] = [digits[j], digits[i]];
-  }
-  return digits;
+  return shuffled([..."0123456789"]);
+}
+
+/**
+ * What every keypad field gets: read-only with `inputmode=none` (no OS keyboard), a hidden line a screen reader
+ * reads with the field ("N of M entered"), and a labelled, hidden group for the keys after `anchor`.
+ * @param {HTMLInputElement} input
+ * @param {Element} anchor the keypad goes after it
+ * @returns {{panel: HTMLDivElement, count: HTMLSpanElement}}
+ */
+export function keypadParts(input, anchor) {
+  input.readOnly = true;
+  input.inputMode = "none";
+  input.autocomplete = input.autocomplete === "new-password" ? "new-password" : "off";
+  input.classList.add("keypad-field");
+  input.setAttribute("aria-describedby", [input.getAttribute("aria-describedby"), `${input.id}-count`]
+    .filter(Boolean).join(" "));
+  const count = Object.assign(document.createElement("span"), { id: `${input.id}-count`, className: "sr-only" });
+  const panel = document.createElement("div");
+  panel.className = "keypad";
+  panel.id = `${input.id}-keypad`;
+  panel.hidden = true;
+  panel.setAttribute("role", "group");
+  const label = document.querySelector(`label[for="${input.id}"]`)?.textContent?.trim() ?? input.getAttribute("aria-label") ?? "";
+  panel.setAttribute("aria-label", `보안 키패드 / Secure keypad: ${label}`);
+  input.setAttribute("aria-controls", panel.id);
+  anchor.after(panel);
+  input.after(count);
+  return { panel, count };
+}
+
+/**
+ * A key of a keypad.
+ * @param {string} className extra classes
+ * @param {string | Node} content
+ * @param {() => void} press
+ * @returns {HTMLButtonElement}
+ */
+export function keyButton(className, content, press) {
+  const key = Object.assign(document.createElement("button"), { type: "button",
+    className: `keypad__key ${className}`.trim() });
+  key.append(content);
+  key.addEventListener("click", press);
+  return key;
 }
 
 /** One field and its keypad. */
@@ -62,26 +118,11 @@ export class SecureKeypad {
     this.input = input;
     this.length = Number(input.dataset.keypad) || 6;
     this.mask = input.dataset.keypadMask ?? "dots";
-    input.readOnly = true;
-    input.inputMode = "none";
-    input.autocomplete = "off";
-    input.classList.add("keypad-field");
     input.removeAttribute("maxlength");
-    input.setAttribute("aria-describedby", [input.getAttribute("aria-describedby"), `${input.id}-count`]
-      .filter(Boolean).join(" "));
-    this.count = Object.assign(document.createElement("span"), { id: `${input.id}-count`, className: "sr-only" });
-    this.panel = document.createElement("div");
-    this.panel.className = "keypad";
-    this.panel.id = `${input.id}-keypad`;
-    this.panel.hidden = true;
-    this.panel.setAttribute("role", "group");
-    const label = document.querySelector(`label[for="${input.id}"]`)?.textContent?.trim() ?? input.getAttribute("aria-label") ?? "";
-    this.panel.setAttribute("aria-label", `보안 키패드 / Secure keypad: ${label}`);
-    input.setAttribute("aria-controls", this.panel.id);
+    const { panel, count } = keypadParts(input, input.closest(".rrn") ?? input);
+    this.panel = panel;
+    this.count = count;
     this.quiet = false; // focus given back by 완료 does not reopen the keypad
-    const anchor = input.closest(".rrn") ?? input;
-    anchor.after(this.panel);
-    input.after(this.count);
     PADS.set(input, this);
     VALUES.set(input, "");
     input.addEventListener("click", () => this.open());
@@ -118,10 +159,8 @@ export class SecureKeypad {
 
   /** @param {string} digit */
   digitKey(digit) {
-    const key = Object.assign(document.createElement("button"), { type: "button", className: "keypad__key",
-      textContent: digit });
+    const key = keyButton("", digit, () => this.press(digit));
     key.dataset.digit = digit;
-    key.addEventListener("click", () => this.press(digit));
     return key;
   }
 
@@ -131,14 +170,11 @@ export class SecureKeypad {
    * @param {string} en
    */
   fnKey(kind, ko, en) {
-    const key = Object.assign(document.createElement("button"), { type: "button",
-      className: `keypad__key keypad__key--fn keypad__key--${kind}` });
-    key.dataset.key = kind;
-    key.append(bi(ko, en));
-    key.addEventListener("click", () => {
+    const key = keyButton(`keypad__key--fn keypad__key--${kind}`, bi(ko, en), () => {
       if (kind === "back") this.set(this.value.slice(0, -1));
       else this.finish(true);
     });
+    key.dataset.key = kind;
     return key;
   }
 
@@ -203,7 +239,7 @@ export class SecureKeypad {
  * @returns {SecureKeypad[]}
  */
 export function attachKeypads(root = document) {
-  return [...root.querySelectorAll("input[data-keypad]")]
+  return [...root.querySelectorAll("input[data-keypad]:not([data-keypad=qwerty])")]
     .map((node) => /** @type {HTMLInputElement} */ (node))
     .filter((input) => !PADS.has(input))
     .map((input) => new SecureKeypad(input));
