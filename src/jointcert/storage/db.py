@@ -11,17 +11,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from importlib import resources
 from typing import Any, cast
 
 import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, make_url
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
-from jointcert.errors import Unavailable
+from jointcert.errors import JointcertError, Unavailable
 
 __all__ = [
     "AUDIT_KEY",
@@ -36,6 +37,7 @@ CONNECT_TIMEOUT_SECONDS = 3
 STATEMENT_TIMEOUT_MS = 15_000
 _POOL_TIMEOUT_SECONDS = 5
 AUDIT_KEY = "jointcert.audit_key"  # Session.info entry: the audit MAC key (set from the instance secret by app.py)
+_UNIT: ContextVar[tuple[Database, Session] | None] = ContextVar("jointcert_unit_of_work", default=None)
 
 
 class DatabaseUnavailable(Unavailable):
@@ -122,9 +124,69 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.audit_key: bytes | None = None  # every audit entry appended through a session is MACed under it
 
+    def _unit_session(self) -> Session | None:
+        unit = _UNIT.get()
+        return unit[1] if unit is not None and unit[0] is self else None
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Connection]:
+        """One transaction for everything done through this database in the block (by this thread).
+
+        Every :meth:`session` and :meth:`connection` opened inside joins it instead of committing on its own. On
+        SQLite it starts with ``BEGIN IMMEDIATE``: the write lock is taken (or waited for) up front, never half-way
+        through, so units serialise and a compare-and-set inside one cannot lose to another unit. It commits when
+        the block ends, and also when a :class:`~jointcert.errors.JointcertError` leaves it (a refused request keeps
+        what it recorded — a counted failure, its log entry) unless that is :class:`Unavailable`; anything else
+        rolls it back. Nested units join the outer one."""
+        if self._unit_session() is not None:
+            with self.connection() as joined:
+                yield joined
+            return
+        session = self._sessions()
+        if self.audit_key is not None:
+            session.info[AUDIT_KEY] = self.audit_key
+        token = _UNIT.set((self, session))
+        try:
+            connection = session.connection()
+            if self.is_sqlite:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield connection
+            session.commit()
+        except JointcertError as exc:
+            if isinstance(exc, Unavailable):
+                session.rollback()
+            else:
+                session.commit()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            _UNIT.reset(token)
+            session.close()
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A connection for Core statements: the unit of work's if one is open, else one committed transaction."""
+        joined = self._unit_session()
+        if joined is not None:
+            yield joined.connection()
+            return
+        with self.engine.begin() as connection:
+            yield connection
+
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed on success, rolled back on any exception."""
+        """A unit of work: committed on success, rolled back on any exception; inside :meth:`unit_of_work` the
+        unit's session (flushed at the end of the block, committed with the unit)."""
+        joined = self._unit_session()
+        if joined is not None:
+            try:
+                yield joined
+                joined.flush()
+            finally:
+                joined.expunge_all()  # later readers in the unit see the rows, not stale objects
+            return
         session = self._sessions()
         if self.audit_key is not None:
             session.info[AUDIT_KEY] = self.audit_key
