@@ -37,7 +37,31 @@ CONNECT_TIMEOUT_SECONDS = 3
 STATEMENT_TIMEOUT_MS = 15_000
 _POOL_TIMEOUT_SECONDS = 5
 AUDIT_KEY = "jointcert.audit_key"  # Session.info entry: the audit MAC key (set from the instance secret by app.py)
-_UNIT: ContextVar[tuple[Database, Session] | None] = ContextVar("jointcert_unit_of_work", default=None)
+
+
+class _Unit:
+    """The open unit of work of one thread: its database, its connection and, once asked for, an ORM session
+    bound to that connection (joining its transaction; closing it leaves the transaction alone)."""
+
+    __slots__ = ("connection", "database", "orm")
+
+    def __init__(self, database: Database, connection: Connection) -> None:
+        self.database, self.connection = database, connection
+        self.orm: Session | None = None
+
+    def flush(self) -> None:
+        if self.orm is not None:
+            self.orm.flush()
+
+    def session(self) -> Session:
+        if self.orm is None:
+            self.orm = Session(bind=self.connection, expire_on_commit=False, join_transaction_mode="rollback_only")
+            if self.database.audit_key is not None:
+                self.orm.info[AUDIT_KEY] = self.database.audit_key
+        return self.orm
+
+
+_UNIT: ContextVar[_Unit | None] = ContextVar("jointcert_unit_of_work", default=None)
 
 
 class DatabaseUnavailable(Unavailable):
@@ -124,9 +148,9 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.audit_key: bytes | None = None  # every audit entry appended through a session is MACed under it
 
-    def _unit_session(self) -> Session | None:
+    def _unit(self) -> _Unit | None:
         unit = _UNIT.get()
-        return unit[1] if unit is not None and unit[0] is self else None
+        return unit if unit is not None and unit.database is self else None
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Connection]:
@@ -138,39 +162,40 @@ class Database:
         the block ends, and also when a :class:`~jointcert.errors.JointcertError` leaves it (a refused request keeps
         what it recorded — a counted failure, its log entry) unless that is :class:`Unavailable`; anything else
         rolls it back. Nested units join the outer one."""
-        if self._unit_session() is not None:
-            with self.connection() as joined:
-                yield joined
+        joined = self._unit()
+        if joined is not None:
+            yield joined.connection
             return
-        session = self._sessions()
-        if self.audit_key is not None:
-            session.info[AUDIT_KEY] = self.audit_key
-        token = _UNIT.set((self, session))
-        try:
-            connection = session.connection()
-            if self.is_sqlite:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            yield connection
-            session.commit()
-        except JointcertError as exc:
-            if isinstance(exc, Unavailable):
-                session.rollback()
-            else:
-                session.commit()
-            raise
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            _UNIT.reset(token)
-            session.close()
+        with self.engine.connect() as connection:
+            unit = _Unit(self, connection)
+            token = _UNIT.set(unit)
+            try:
+                if self.is_sqlite:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                yield connection
+                unit.flush()
+                connection.commit()
+            except JointcertError as exc:
+                if isinstance(exc, Unavailable):
+                    connection.rollback()
+                else:
+                    unit.flush()
+                    connection.commit()
+                raise
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                _UNIT.reset(token)
+                if unit.orm is not None:
+                    unit.orm.close()
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """A connection for Core statements: the unit of work's if one is open, else one committed transaction."""
-        joined = self._unit_session()
+        joined = self._unit()
         if joined is not None:
-            yield joined.connection()
+            yield joined.connection
             return
         with self.engine.begin() as connection:
             yield connection
@@ -179,8 +204,9 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A unit of work: committed on success, rolled back on any exception; inside :meth:`unit_of_work` the
         unit's session (flushed at the end of the block, committed with the unit)."""
-        joined = self._unit_session()
-        if joined is not None:
+        unit = self._unit()
+        if unit is not None:
+            joined = unit.session()
             try:
                 yield joined
                 joined.flush()

@@ -51,6 +51,23 @@ _GET_SESSION = select(_S).where(_S.c.id == bindparam("sid"))
 _INSERT_SESSION = insert(_S)
 _SAVE_SESSION = update(_S).where(_S.c.id == bindparam("sid"), _S.c.version == bindparam("expected"))
 _APPEND_STEP = insert(_L)
+_EXPIRED_IN_STATE = (
+    select(_S)
+    .where(_S.c.state == bindparam("state"), _S.c.expires_at <= bindparam("now"))
+    .order_by(_S.c.expires_at)
+    .limit(bindparam("limit"))
+)
+_EXPIRE_STALE = (
+    update(_S)
+    .where(_S.c.state.in_(sorted(s.value for s in OPEN_STATES - SAGA_STATES)), _S.c.expires_at <= bindparam("now"))
+    .values(
+        state=State.EXPIRED.value,
+        rrn_ciphertext=None,
+        issuing_customer_id=None,
+        updated_at=bindparam("now"),
+        version=_S.c.version + 1,
+    )
+)
 _ATTEMPT_KEY = and_(_A.c.credential == bindparam("cred"), _A.c.subject == bindparam("subj"))
 _ATTEMPT = select(_A.c.failures, _A.c.locked_at).where(_ATTEMPT_KEY)
 _SUCCEEDED = update(_A).where(_ATTEMPT_KEY, _A.c.locked_at.is_(None)).values(failures=0)
@@ -148,31 +165,14 @@ class SqlSessionStore:
 
     def expired_in_state(self, state: State, now: datetime, *, limit: int = 100) -> list[IssuanceSession]:
         """Sessions still in ``state`` past their expiry, oldest first."""
-        with self._db.session() as db:
-            rows = db.scalars(
-                select(RaSession)
-                .where(RaSession.state == state.value, RaSession.expires_at <= now)
-                .order_by(RaSession.expires_at)
-                .limit(limit)
-            ).all()
+        with self._db.connection() as connection:
+            rows = connection.execute(_EXPIRED_IN_STATE, {"state": state.value, "now": now, "limit": limit})
             return [_session(row) for row in rows]
 
     def expire_stale(self, now: datetime) -> int:
         """Open sessions past their expiry become EXPIRED, without their resident number."""
-        with self._db.session() as db:
-            changed = db.execute(
-                update(RaSession)
-                .where(RaSession.state.in_([s.value for s in OPEN_STATES - SAGA_STATES]), RaSession.expires_at <= now)
-                .values(
-                    state=State.EXPIRED.value,
-                    rrn_ciphertext=None,
-                    issuing_customer_id=None,
-                    updated_at=now,
-                    version=RaSession.version + 1,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            return rowcount(changed)
+        with self._db.connection() as connection:
+            return rowcount(connection.execute(_EXPIRE_STALE, {"now": now}))
 
     def in_state(self, state: State, *, updated_before: datetime, limit: int = 100) -> list[IssuanceSession]:
         """Sessions in ``state`` last changed before ``updated_before``, oldest first."""
