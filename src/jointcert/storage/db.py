@@ -177,7 +177,8 @@ class Database:
                 connection.commit()
             except JointcertError as exc:
                 if isinstance(exc, Unavailable):
-                    connection.rollback()
+                    with suppress(Exception):  # the connection may be gone: the outage is what to report
+                        connection.rollback()
                 else:
                     unit.flush()
                     connection.commit()
