@@ -8,6 +8,7 @@ Storage adapters live in :mod:`jointcert.storage.repositories.ra`; the CA is
 from __future__ import annotations
 
 import enum
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -48,6 +49,21 @@ class SessionStore(Protocol):
 
     def get(self, session_id: str) -> IssuanceSession | None:
         """The session, or ``None``."""
+        ...
+
+    def step(self, session_id: str) -> AbstractContextManager[IssuanceSession | None]:
+        """One transaction for a whole flow step, holding the session (or ``None``) as read at its start.
+
+        What the step does through the RA's and the bank's stores joins it, so the session read, the step's bank
+        work, the compare-and-set save and the step-log entry commit once, together. A
+        :class:`~jointcert.errors.JointcertError` leaving the block (a refused step) still commits what the step
+        recorded — a counted failure, a lock, its step-log entry — except a database outage
+        (:class:`~jointcert.errors.Unavailable`); any other exception rolls everything back. Not for the steps
+        whose writes must be durable one by one (the issuance saga: record before sign)."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """The same unit of work without a session to read (starting a session)."""
         ...
 
     def save(self, session: IssuanceSession, *, expected_version: int) -> IssuanceSession:

@@ -5,6 +5,10 @@ clock), asks the transition table whether the step is allowed in the session's s
 that the step left the session in a state the table allows, stores it by compare-and-set and writes the step
 log (step, outcome, time — never an input). A locked credential ends the session (``FAILED``); every end wipes
 the encrypted resident number.
+
+All of that is one transaction per step (``SessionStore.step``): one commit, and a refused step still commits
+its counted failure and its step-log entry. The issuance saga's steps (:data:`_SAGA_STEPS`) are the exception:
+each of their writes is committed before the next begins (record before sign, docs/crash-safety.md).
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _ENDS_SESSION = (CredentialLocked, IdentityAttemptsExceeded)
 _FAILURE_KINDS = frozenset({ErrorKind.AUTHENTICATION, ErrorKind.LOCKED})
+# steps whose writes must be durable one by one (the CA records before it signs): not one transaction
+_SAGA_STEPS = frozenset({Step.ENROLL, Step.CONFIRM_ENROLLMENT, Step.CMP_REGISTER})
 
 
 @dataclass(frozen=True)
@@ -172,14 +178,15 @@ class RegistrationAuthority:
         """A new session; refused while the customer is logged in to the banking app."""
         if app_logged_in:
             raise LoggedInRefused()
-        now = self._clock.now()
-        for abandoned in self._sessions.expired_in_state(State.ARS_CALLING, now):
-            ars.settle_pending(self.ctx, abandoned)  # a call left ringing gives its ARS attempt back
-            self._end(abandoned, State.EXPIRED)
-        self._sessions.expire_stale(now)
-        created = new_session(now, self.ctx.settings.session_ttl_seconds)
-        self._sessions.create(created.session)
-        self._append(created.session.id, "start", "ok", State.STARTED, State.STARTED)
+        with self._sessions.transaction():
+            now = self._clock.now()
+            for abandoned in self._sessions.expired_in_state(State.ARS_CALLING, now):
+                ars.settle_pending(self.ctx, abandoned)  # a call left ringing gives its ARS attempt back
+                self._end(abandoned, State.EXPIRED)
+            self._sessions.expire_stale(now)
+            created = new_session(now, self.ctx.settings.session_ttl_seconds)
+            self._sessions.create(created.session)
+            self._append(created.session.id, "start", "ok", State.STARTED, State.STARTED)
         return created
 
     def status(self, session_id: str, token: str | None) -> SessionView:
@@ -192,11 +199,12 @@ class RegistrationAuthority:
 
     def extend(self, session_id: str, token: str | None) -> SessionView:
         """연장: a fresh lifetime from now, within the absolute cap (``ra_session_extend_limit`` at the cap)."""
-        session = self._load(session_id, token)
-        saved = self._sessions.save(
-            extended(session, self._clock.now(), self.ctx.settings), expected_version=session.version
-        )
-        self._append(session.id, "extend", "ok", session.state, saved.state)
+        with self._sessions.step(session_id) as stored:
+            session = self._checked(stored, token)
+            saved = self._sessions.save(
+                extended(session, self._clock.now(), self.ctx.settings), expected_version=session.version
+            )
+            self._append(session.id, "extend", "ok", session.state, saved.state)
         return _view(saved)
 
     def fee_quote(self, session_id: str, token: str | None, cert_type: str) -> FeeQuote:
@@ -418,7 +426,18 @@ class RegistrationAuthority:
         handler: Callable[[IssuanceSession], Outcome[T]],
         guard: _Guard | None = None,
     ) -> tuple[SessionView, T]:
-        session = self._load(session_id, token)
+        if step in _SAGA_STEPS:
+            return self._step(self._load(session_id, token), step, handler, guard)
+        with self._sessions.step(session_id) as stored:
+            return self._step(self._checked(stored, token), step, handler, guard)
+
+    def _step(
+        self,
+        session: IssuanceSession,
+        step: Step,
+        handler: Callable[[IssuanceSession], Outcome[T]],
+        guard: _Guard | None,
+    ) -> tuple[SessionView, T]:
         self._admit(guard, session)
         try:
             row = transition(session.state, step)
@@ -444,7 +463,10 @@ class RegistrationAuthority:
         return _view(saved), outcome.value
 
     def _load(self, session_id: str, token: str | None) -> IssuanceSession:
-        session = self._sessions.get(session_id)
+        return self._checked(self._sessions.get(session_id), token)
+
+    def _checked(self, session: IssuanceSession | None, token: str | None) -> IssuanceSession:
+        """The session if the token is its own and it is not over (an expired one is ended here)."""
         if session is None:
             raise SessionNotFound()
         session.check_token(token)

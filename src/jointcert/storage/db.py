@@ -11,17 +11,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from importlib import resources
 from typing import Any, cast
 
 import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, make_url
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
-from jointcert.errors import Unavailable
+from jointcert.errors import JointcertError, Unavailable
 
 __all__ = [
     "AUDIT_KEY",
@@ -36,6 +37,31 @@ CONNECT_TIMEOUT_SECONDS = 3
 STATEMENT_TIMEOUT_MS = 15_000
 _POOL_TIMEOUT_SECONDS = 5
 AUDIT_KEY = "jointcert.audit_key"  # Session.info entry: the audit MAC key (set from the instance secret by app.py)
+
+
+class _Unit:
+    """The open unit of work of one thread: its database, its connection and, once asked for, an ORM session
+    bound to that connection (joining its transaction; closing it leaves the transaction alone)."""
+
+    __slots__ = ("connection", "database", "orm")
+
+    def __init__(self, database: Database, connection: Connection) -> None:
+        self.database, self.connection = database, connection
+        self.orm: Session | None = None
+
+    def flush(self) -> None:
+        if self.orm is not None:
+            self.orm.flush()
+
+    def session(self) -> Session:
+        if self.orm is None:
+            self.orm = Session(bind=self.connection, expire_on_commit=False, join_transaction_mode="rollback_only")
+            if self.database.audit_key is not None:
+                self.orm.info[AUDIT_KEY] = self.database.audit_key
+        return self.orm
+
+
+_UNIT: ContextVar[_Unit | None] = ContextVar("jointcert_unit_of_work", default=None)
 
 
 class DatabaseUnavailable(Unavailable):
@@ -122,9 +148,72 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.audit_key: bytes | None = None  # every audit entry appended through a session is MACed under it
 
+    def _unit(self) -> _Unit | None:
+        unit = _UNIT.get()
+        return unit if unit is not None and unit.database is self else None
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Connection]:
+        """One transaction for everything done through this database in the block (by this thread).
+
+        Every :meth:`session` and :meth:`connection` opened inside joins it instead of committing on its own. On
+        SQLite it starts with ``BEGIN IMMEDIATE``: the write lock is taken (or waited for) up front, never half-way
+        through, so units serialise and a compare-and-set inside one cannot lose to another unit. It commits when
+        the block ends, and also when a :class:`~jointcert.errors.JointcertError` leaves it (a refused request keeps
+        what it recorded — a counted failure, its log entry) unless that is :class:`Unavailable`; anything else
+        rolls it back. Nested units join the outer one."""
+        joined = self._unit()
+        if joined is not None:
+            yield joined.connection
+            return
+        with self.engine.connect() as connection:
+            unit = _Unit(self, connection)
+            token = _UNIT.set(unit)
+            try:
+                if self.is_sqlite:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                yield connection
+                unit.flush()
+                connection.commit()
+            except JointcertError as exc:
+                if isinstance(exc, Unavailable):
+                    with suppress(Exception):  # the connection may be gone: the outage is what to report
+                        connection.rollback()
+                else:
+                    unit.flush()
+                    connection.commit()
+                raise
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                _UNIT.reset(token)
+                if unit.orm is not None:
+                    unit.orm.close()
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A connection for Core statements: the unit of work's if one is open, else one committed transaction."""
+        joined = self._unit()
+        if joined is not None:
+            yield joined.connection
+            return
+        with self.engine.begin() as connection:
+            yield connection
+
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed on success, rolled back on any exception."""
+        """A unit of work: committed on success, rolled back on any exception; inside :meth:`unit_of_work` the
+        unit's session (flushed at the end of the block, committed with the unit)."""
+        unit = self._unit()
+        if unit is not None:
+            joined = unit.session()
+            try:
+                yield joined
+                joined.flush()
+            finally:
+                joined.expunge_all()  # later readers in the unit see the rows, not stale objects
+            return
         session = self._sessions()
         if self.audit_key is not None:
             session.info[AUDIT_KEY] = self.audit_key

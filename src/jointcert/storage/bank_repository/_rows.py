@@ -4,14 +4,31 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, select
+from sqlalchemy import Connection, CursorResult, Result, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from jointcert.bank.errors import CustomerNotFound
 from jointcert.bank.model import Account, AccountStatus, Customer, LedgerEntry, Phone, PhoneKind
-from jointcert.storage.tables.bank import BankAccount, BankCustomer, BankLedgerEntry, BankPhone
+from jointcert.storage.tables.bank import BankCustomer, BankLedgerEntry, BankPhone
 
-__all__ = ["account_value", "customer_row", "customer_value", "ledger_value", "rowcount"]
+__all__ = [
+    "CUSTOMERS",
+    "account_value",
+    "customer_record",
+    "customer_row",
+    "customer_value",
+    "ledger_value",
+    "rowcount",
+]
+
+CUSTOMERS = cast(Table, BankCustomer.__table__)
+_PHONES_T = cast(Table, BankPhone.__table__)
+_CUSTOMER = select(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("cid"))
+_PHONES = (
+    select(_PHONES_T.c.id, _PHONES_T.c.number, _PHONES_T.c.kind)
+    .where(_PHONES_T.c.customer_id == bindparam("cid"))
+    .order_by(_PHONES_T.c.position, _PHONES_T.c.id)
+)
 
 
 def rowcount(result: Result[Any]) -> int:
@@ -27,11 +44,17 @@ def customer_row(session: Session, customer_id: str) -> BankCustomer:
     return row
 
 
-def customer_value(session: Session, row: BankCustomer) -> Customer:
-    """The :class:`Customer` of a row, with its phones in display order."""
-    phones = session.scalars(
-        select(BankPhone).where(BankPhone.customer_id == row.id).order_by(BankPhone.position, BankPhone.id)
-    )
+def customer_record(connection: Connection, customer_id: str) -> Any:
+    """The customer's row (Core) or :class:`CustomerNotFound`."""
+    row = connection.execute(_CUSTOMER, {"cid": customer_id}).first()
+    if row is None:
+        raise CustomerNotFound(customer_id=customer_id)
+    return row
+
+
+def customer_value(db: Connection | Session, row: Any) -> Customer:
+    """The :class:`Customer` of a row (ORM or Core), with its phones in display order."""
+    phones = db.execute(_PHONES, {"cid": row.id})
     return Customer(
         id=row.id,
         user_id=row.user_id,
@@ -45,8 +68,8 @@ def customer_value(session: Session, row: BankCustomer) -> Customer:
     )
 
 
-def account_value(row: BankAccount) -> Account:
-    """The :class:`Account` of a row."""
+def account_value(row: Any) -> Account:
+    """The :class:`Account` of a row (ORM or Core)."""
     return Account(
         number=row.number,
         display_number=row.display_number,

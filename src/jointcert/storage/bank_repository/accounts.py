@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,9 @@ from jointcert.storage.tables.bank import BankAccount, BankLedgerEntry
 __all__ = ["SqlAccounts", "account_pin_context"]
 
 _MAX_KEY, _MAX_TEXT = 128, 200
+_ACCOUNTS = cast(Table, BankAccount.__table__)
+_ACCOUNT = select(_ACCOUNTS).where(_ACCOUNTS.c.number == bindparam("number"))
+_PIN_HASH = select(_ACCOUNTS.c.pin_hash).where(_ACCOUNTS.c.number == bindparam("number"))
 
 
 def account_pin_context(number: str) -> str:
@@ -50,8 +54,8 @@ class SqlAccounts:
     def get(self, account_number: str) -> Account | None:
         """The account, or ``None``; :class:`InvalidAccountNumber` if the number is malformed."""
         number = normalize_account_number(account_number)
-        with self._db.session() as session:
-            row = session.get(BankAccount, number)
+        with self._db.connection() as connection:
+            row = connection.execute(_ACCOUNT, {"number": number}).first()
             return None if row is None else account_value(row)
 
     def verify_pin(self, account_number: str, pin: str) -> bool:
@@ -60,8 +64,8 @@ class SqlAccounts:
             number = normalize_account_number(account_number)
         except InvalidAccountNumber:
             number = ""
-        with self._db.session() as session:
-            stored = session.scalar(select(BankAccount.pin_hash).where(BankAccount.number == number))
+        with self._db.connection() as connection:
+            stored = connection.execute(_PIN_HASH, {"number": number}).scalar()
         ok = self._hasher.verify(stored, pin, account_pin_context(number))
         return ok and _pin_well_formed(pin)
 

@@ -6,14 +6,14 @@ import hmac
 import re
 import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from jointcert.bank.errors import IdentityMismatch, InvalidContact
 from jointcert.bank.formats import mask_user_id
 from jointcert.bank.model import Customer, PhoneKind
 from jointcert.npki import resident_number
 from jointcert.pii import PiiProtector
-from jointcert.storage.bank_repository._rows import customer_row, customer_value
+from jointcert.storage.bank_repository._rows import CUSTOMERS, customer_record, customer_row, customer_value
 from jointcert.storage.db import Database
 from jointcert.storage.tables.bank import BankCustomer
 
@@ -21,6 +21,7 @@ __all__ = ["SqlCustomerDirectory"]
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _MAX_EMAIL, _MAX_ADDRESS = 254, 300
+_BY_USER_ID = select(CUSTOMERS).where(CUSTOMERS.c.user_id == bindparam("uid"))
 
 
 def _same_name(stored: str, given: str) -> bool:
@@ -42,19 +43,19 @@ class SqlCustomerDirectory:
 
     def find_by_user_id(self, user_id: str) -> Customer | None:
         """The customer with this online-banking ID, or ``None``."""
-        with self._db.session() as session:
-            row = session.scalar(select(BankCustomer).where(BankCustomer.user_id == user_id))
-            return None if row is None else customer_value(session, row)
+        with self._db.connection() as connection:
+            row = connection.execute(_BY_USER_ID, {"uid": user_id}).first()
+            return None if row is None else customer_value(connection, row)
 
     def identify(self, user_id: str, rrn: str) -> Customer:
         """The customer whose ID and resident number both match, else :class:`IdentityMismatch`."""
         digits = resident_number.parse(rrn).digits
-        with self._db.session() as session:
-            row = session.scalar(select(BankCustomer).where(BankCustomer.user_id == user_id))
+        with self._db.connection() as connection:
+            row = connection.execute(_BY_USER_ID, {"uid": user_id}).first()
             matches = self._pii.matches(digits, row.rrn_hash if row is not None else self._dummy_hash)
             if row is None or not matches:
                 raise IdentityMismatch()
-            return customer_value(session, row)
+            return customer_value(connection, row)
 
     def find_user_ids(self, name: str, rrn: str) -> list[str]:
         """Masked IDs of the customer with this name and resident number (아이디 찾기)."""
@@ -65,8 +66,8 @@ class SqlCustomerDirectory:
 
     def get(self, customer_id: str) -> Customer:
         """The customer with this id, or :class:`CustomerNotFound`."""
-        with self._db.session() as session:
-            return customer_value(session, customer_row(session, customer_id))
+        with self._db.connection() as connection:
+            return customer_value(connection, customer_record(connection, customer_id))
 
     def update_contact(self, customer_id: str, *, email: str, address: str, phone_id: str) -> Customer:
         """Set e-mail, address and notification mobile; :class:`InvalidContact` if any is unacceptable."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,11 +17,22 @@ from jointcert.bank.sandbox import otp, security_card
 from jointcert.bank.sandbox.hashing import SecretHasher, encode_pattern
 from jointcert.clock import Clock
 from jointcert.pii import PiiProtector
-from jointcert.storage.bank_repository._rows import customer_row, rowcount
+from jointcert.storage.bank_repository._rows import customer_record, rowcount
 from jointcert.storage.db import Database
 from jointcert.storage.tables.bank import BankAppCredential, BankOtpToken, BankSecurityCard
 
 __all__ = ["SqlSecondFactors", "app_pattern_context", "app_pin_context", "card_purpose", "otp_purpose"]
+
+_APP, _CARD, _OTP = (cast(Table, t.__table__) for t in (BankAppCredential, BankSecurityCard, BankOtpToken))
+_METHODS = select(
+    select(_APP.c.customer_id).where(_APP.c.customer_id == bindparam("cid")).exists().label("app"),
+    select(_CARD.c.customer_id).where(_CARD.c.customer_id == bindparam("cid")).exists().label("card"),
+    select(_OTP.c.customer_id).where(_OTP.c.customer_id == bindparam("cid")).exists().label("otp"),
+)
+_APP_EXISTS = select(_APP.c.customer_id).where(_APP.c.customer_id == bindparam("cid"))
+_CARD_ROW = select(_CARD.c.serial, _CARD.c.cell_count, _CARD.c.cells_ciphertext).where(
+    _CARD.c.customer_id == bindparam("cid")
+)
 
 
 def app_pin_context(customer_id: str) -> str:
@@ -71,14 +83,11 @@ class SqlSecondFactors:
 
     def methods(self, customer_id: str) -> frozenset[SecondFactorKind]:
         """The kinds this customer has registered."""
-        with self._db.session() as session:
-            customer_row(session, customer_id)
-            found = {
-                SecondFactorKind.APP_CERT: session.get(BankAppCredential, customer_id),
-                SecondFactorKind.SECURITY_CARD: session.get(BankSecurityCard, customer_id),
-                SecondFactorKind.OTP: session.get(BankOtpToken, customer_id),
-            }
-        return frozenset(kind for kind, row in found.items() if row is not None)
+        with self._db.connection() as connection:
+            customer_record(connection, customer_id)
+            app, card, otp_token = connection.execute(_METHODS, {"cid": customer_id}).one()
+        found = {SecondFactorKind.APP_CERT: app, SecondFactorKind.SECURITY_CARD: card, SecondFactorKind.OTP: otp_token}
+        return frozenset(kind for kind, present in found.items() if present)
 
     def verify_app_pin(self, customer_id: str, pin: str) -> bool:
         """Whether ``pin`` is the app certificate's 6-digit PIN."""
@@ -103,27 +112,29 @@ class SqlSecondFactors:
         pin_hash = self._hasher.hash(pin, app_pin_context(customer_id))
         pattern_hash = self._hasher.hash(encoded, app_pattern_context(customer_id))
         try:
-            with self._db.session() as session:
-                customer_row(session, customer_id)
-                if session.get(BankAppCredential, customer_id) is not None:
+            with self._db.connection() as connection:  # joins the flow step's transaction (ra: one per step)
+                customer_record(connection, customer_id)
+                if connection.execute(_APP_EXISTS, {"cid": customer_id}).first() is not None:
                     raise AppCertAlreadyRegistered()
-                session.add(BankAppCredential(customer_id=customer_id, pin_hash=pin_hash, pattern_hash=pattern_hash))
+                connection.execute(
+                    _APP.insert().values(customer_id=customer_id, pin_hash=pin_hash, pattern_hash=pattern_hash)
+                )
         except IntegrityError as exc:  # a concurrent registration won
             raise AppCertAlreadyRegistered() from exc
 
     def security_card_challenge(self, customer_id: str) -> SecurityCardChallenge:
         """A random challenge for the customer's card."""
-        with self._db.session() as session:
-            customer_row(session, customer_id)
-            card = session.get(BankSecurityCard, customer_id)
+        with self._db.connection() as connection:
+            customer_record(connection, customer_id)
+            card = connection.execute(_CARD_ROW, {"cid": customer_id}).first()
         if card is None:
             raise SecondFactorNotRegistered(kind=SecondFactorKind.SECURITY_CARD.value)
         return security_card.make_challenge(card.serial, card.cell_count, self._rng)
 
     def verify_security_card(self, customer_id: str, challenge: SecurityCardChallenge, answer: str) -> bool:
         """Whether ``answer`` answers ``challenge`` with the customer's card."""
-        with self._db.session() as session:
-            card = session.get(BankSecurityCard, customer_id)
+        with self._db.connection() as connection:
+            card = connection.execute(_CARD_ROW, {"cid": customer_id}).first()
         if card is None:
             return False
         cells = security_card.decode_cells(self._pii.decrypt(card.cells_ciphertext, card_purpose(customer_id)))

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import cast
+
+from sqlalchemy import Table, bindparam, select
 
 from jointcert.bank.model import Departure
-from jointcert.storage.bank_repository._rows import customer_row
+from jointcert.storage.bank_repository._rows import customer_record
 from jointcert.storage.db import Database
 from jointcert.storage.tables.bank import BankDeparture
 
 __all__ = ["SqlImmigrationRecords"]
+
+_D = cast(Table, BankDeparture.__table__)
+_LATEST = (
+    select(_D.c.departed_at, _D.c.destination, _D.c.returned_at)
+    .where(_D.c.customer_id == bindparam("cid"))
+    .order_by(_D.c.departed_at.desc(), _D.c.id.desc())
+    .limit(1)
+)
 
 
 class SqlImmigrationRecords:
@@ -20,14 +30,9 @@ class SqlImmigrationRecords:
 
     def departure(self, customer_id: str) -> Departure | None:
         """The latest departure, or ``None``; :class:`CustomerNotFound` for an unknown customer."""
-        with self._db.session() as session:
-            customer_row(session, customer_id)
-            row = session.scalars(
-                select(BankDeparture)
-                .where(BankDeparture.customer_id == customer_id)
-                .order_by(BankDeparture.departed_at.desc(), BankDeparture.id.desc())
-                .limit(1)
-            ).first()
+        with self._db.connection() as connection:
+            customer_record(connection, customer_id)
+            row = connection.execute(_LATEST, {"cid": customer_id}).first()
         if row is None:
             return None
         return Departure(departed_at=row.departed_at, destination=row.destination, returned_at=row.returned_at)

@@ -2,15 +2,20 @@
 
 Sessions change only by compare-and-set on ``version``; attempt counters only by conditional UPDATEs, so the
 database decides every race (PostgreSQL re-checks the WHERE clause after a row lock; SQLite serialises writers).
+A flow step runs in one unit of work (:meth:`SqlSessionStore.step`); the statements of the hot path are
+module-level Core statements (compiled once, cached by SQLAlchemy), run on the unit's connection.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from jointcert.ra.errors import IssuanceInProgress, SessionBusy
@@ -39,7 +44,60 @@ def _values(session: IssuanceSession) -> dict[str, Any]:
     }
 
 
-def _session(row: RaSession) -> IssuanceSession:
+_S = cast(Table, RaSession.__table__)
+_A = cast(Table, RaAttempt.__table__)
+_L = cast(Table, RaStepLog.__table__)
+_GET_SESSION = select(_S).where(_S.c.id == bindparam("sid"))
+_INSERT_SESSION = insert(_S)
+_SAVE_SESSION = update(_S).where(_S.c.id == bindparam("sid"), _S.c.version == bindparam("expected"))
+_APPEND_STEP = insert(_L)
+_EXPIRED_IN_STATE = (
+    select(_S)
+    .where(_S.c.state == bindparam("state"), _S.c.expires_at <= bindparam("now"))
+    .order_by(_S.c.expires_at)
+    .limit(bindparam("limit"))
+)
+_EXPIRE_STALE = (
+    update(_S)
+    .where(_S.c.state.in_(sorted(s.value for s in OPEN_STATES - SAGA_STATES)), _S.c.expires_at <= bindparam("now"))
+    .values(
+        state=State.EXPIRED.value,
+        rrn_ciphertext=None,
+        issuing_customer_id=None,
+        updated_at=bindparam("now"),
+        version=_S.c.version + 1,
+    )
+)
+_ATTEMPT_KEY = and_(_A.c.credential == bindparam("cred"), _A.c.subject == bindparam("subj"))
+_ATTEMPT = select(_A.c.failures, _A.c.locked_at).where(_ATTEMPT_KEY)
+_SUCCEEDED = update(_A).where(_ATTEMPT_KEY, _A.c.locked_at.is_(None)).values(failures=0)
+_RELEASE = (
+    update(_A).where(_ATTEMPT_KEY, _A.c.failures > 0, _A.c.locked_at.is_(None)).values(failures=_A.c.failures - 1)
+)
+_UNLOCK = update(_A).where(_ATTEMPT_KEY, _A.c.locked_at.is_not(None)).values(failures=0, locked_at=None)
+_LOCK = (
+    update(_A)
+    .where(_ATTEMPT_KEY, _A.c.failures >= bindparam("limit"), _A.c.locked_at.is_(None))
+    .values(locked_at=bindparam("at"))
+)
+
+
+def _reserve(dialect_insert: Any) -> Any:
+    """One upsert: a new counter starts at 1; an existing one counts up while below the limit and unlocked."""
+    stmt = dialect_insert(_A).values(
+        credential=bindparam("cred"), subject=bindparam("subj"), failures=1, locked_at=None
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[_A.c.credential, _A.c.subject],
+        set_={"failures": _A.c.failures + 1},
+        where=and_(_A.c.failures < bindparam("limit"), _A.c.locked_at.is_(None)),
+    ).returning(_A.c.failures)
+
+
+_RESERVE_SQLITE, _RESERVE_POSTGRESQL = _reserve(sqlite.insert), _reserve(postgresql.insert)
+
+
+def _session(row: Any) -> IssuanceSession:
     return IssuanceSession(
         id=row.id,
         token_hash=row.token_hash,
@@ -62,28 +120,37 @@ class SqlSessionStore:
 
     def create(self, session: IssuanceSession) -> None:
         """Insert a new session (version as given, normally 0)."""
-        with self._db.session() as db:
-            db.add(RaSession(id=session.id, version=session.version, created_at=session.created_at, **_values(session)))
+        values = _values(session) | {"id": session.id, "version": session.version, "created_at": session.created_at}
+        with self._db.connection() as connection:
+            connection.execute(_INSERT_SESSION, values)
 
     def get(self, session_id: str) -> IssuanceSession | None:
         """The session, or ``None`` (also for ids that cannot exist)."""
         if not 0 < len(session_id) <= 32:
             return None
-        with self._db.session() as db:
-            row = db.get(RaSession, session_id)
+        with self._db.connection() as connection:
+            row = connection.execute(_GET_SESSION, {"sid": session_id}).first()
             return None if row is None else _session(row)
+
+    @contextmanager
+    def step(self, session_id: str) -> Iterator[IssuanceSession | None]:
+        """One unit of work (:meth:`Database.unit_of_work`, ``BEGIN IMMEDIATE`` on SQLite) holding the session as
+        read at its start; every port on this database joins it; one commit at the end."""
+        with self._db.unit_of_work():
+            yield self.get(session_id)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One unit of work without a session to read (starting a session)."""
+        with self._db.unit_of_work():
+            yield
 
     def save(self, session: IssuanceSession, *, expected_version: int) -> IssuanceSession:
         """Compare-and-set: store ``session`` as version ``expected_version + 1``."""
         values = _values(session) | {"version": expected_version + 1}
         try:
-            with self._db.session() as db:
-                changed = db.execute(
-                    update(RaSession)
-                    .where(RaSession.id == session.id, RaSession.version == expected_version)
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
+            with self._db.connection() as connection:
+                changed = connection.execute(_SAVE_SESSION, values | {"sid": session.id, "expected": expected_version})
         except IntegrityError as exc:  # issuing_customer_id is unique
             raise IssuanceInProgress() from exc
         if rowcount(changed) != 1:
@@ -98,31 +165,14 @@ class SqlSessionStore:
 
     def expired_in_state(self, state: State, now: datetime, *, limit: int = 100) -> list[IssuanceSession]:
         """Sessions still in ``state`` past their expiry, oldest first."""
-        with self._db.session() as db:
-            rows = db.scalars(
-                select(RaSession)
-                .where(RaSession.state == state.value, RaSession.expires_at <= now)
-                .order_by(RaSession.expires_at)
-                .limit(limit)
-            ).all()
+        with self._db.connection() as connection:
+            rows = connection.execute(_EXPIRED_IN_STATE, {"state": state.value, "now": now, "limit": limit})
             return [_session(row) for row in rows]
 
     def expire_stale(self, now: datetime) -> int:
         """Open sessions past their expiry become EXPIRED, without their resident number."""
-        with self._db.session() as db:
-            changed = db.execute(
-                update(RaSession)
-                .where(RaSession.state.in_([s.value for s in OPEN_STATES - SAGA_STATES]), RaSession.expires_at <= now)
-                .values(
-                    state=State.EXPIRED.value,
-                    rrn_ciphertext=None,
-                    issuing_customer_id=None,
-                    updated_at=now,
-                    version=RaSession.version + 1,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            return rowcount(changed)
+        with self._db.connection() as connection:
+            return rowcount(connection.execute(_EXPIRE_STALE, {"now": now}))
 
     def in_state(self, state: State, *, updated_before: datetime, limit: int = 100) -> list[IssuanceSession]:
         """Sessions in ``state`` last changed before ``updated_before``, oldest first."""
@@ -142,80 +192,47 @@ class SqlAttempts:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def _ensure(self, credential: Credential, subject: str) -> None:
-        with self._db.session() as db:
-            if db.get(RaAttempt, (credential.value, subject)) is not None:
-                return
-        try:
-            with self._db.session() as db:
-                db.add(RaAttempt(credential=credential.value, subject=subject, failures=0, locked_at=None))
-        except IntegrityError:  # created concurrently
-            pass
-
     @staticmethod
-    def _key(credential: Credential, subject: str) -> Any:
-        return and_(RaAttempt.credential == credential.value, RaAttempt.subject == subject)
+    def _key(credential: Credential, subject: str) -> dict[str, Any]:
+        return {"cred": credential.value, "subj": subject}
 
     def reserve(self, credential: Credential, subject: str, limit: int) -> int | None:
-        """``failures + 1`` while below ``limit`` and unlocked; the new count, or ``None``."""
-        self._ensure(credential, subject)
-        with self._db.session() as db:
-            changed = db.execute(
-                update(RaAttempt)
-                .where(self._key(credential, subject), RaAttempt.failures < limit, RaAttempt.locked_at.is_(None))
-                .values(failures=RaAttempt.failures + 1)
-                .returning(RaAttempt.failures)
-            )
-            number = changed.scalar_one_or_none()
+        """``failures + 1`` while below ``limit`` and unlocked (a new counter starts at 1); the new count, or
+        ``None``. One upsert: the row lock it takes on PostgreSQL is held to the end of the unit of work, so
+        parallel attempts at one counter queue behind each other and re-check the limit."""
+        if limit < 1:
+            return None
+        statement = _RESERVE_SQLITE if self._db.is_sqlite else _RESERVE_POSTGRESQL
+        with self._db.connection() as connection:
+            number = connection.execute(statement, self._key(credential, subject) | {"limit": limit}).scalar()
         return None if number is None else int(number)
 
     def succeeded(self, credential: Credential, subject: str) -> None:
         """Back to zero, unless locked."""
-        with self._db.session() as db:
-            db.execute(
-                update(RaAttempt)
-                .where(self._key(credential, subject), RaAttempt.locked_at.is_(None))
-                .values(failures=0)
-                .execution_options(synchronize_session=False)
-            )
+        with self._db.connection() as connection:
+            connection.execute(_SUCCEEDED, self._key(credential, subject))
 
     def release(self, credential: Credential, subject: str) -> None:
         """``failures - 1`` while above zero and unlocked."""
-        with self._db.session() as db:
-            db.execute(
-                update(RaAttempt)
-                .where(self._key(credential, subject), RaAttempt.failures > 0, RaAttempt.locked_at.is_(None))
-                .values(failures=RaAttempt.failures - 1)
-                .execution_options(synchronize_session=False)
-            )
+        with self._db.connection() as connection:
+            connection.execute(_RELEASE, self._key(credential, subject))
 
     def unlock(self, credential: Credential, subject: str) -> bool:
         """Clear the lock and the counter; True if it was locked."""
-        with self._db.session() as db:
-            changed = db.execute(
-                update(RaAttempt)
-                .where(self._key(credential, subject), RaAttempt.locked_at.is_not(None))
-                .values(failures=0, locked_at=None)
-                .execution_options(synchronize_session=False)
-            )
-            return rowcount(changed) == 1
+        with self._db.connection() as connection:
+            return rowcount(connection.execute(_UNLOCK, self._key(credential, subject))) == 1
 
     def lock_if_exhausted(self, credential: Credential, subject: str, limit: int, at: datetime) -> bool:
         """Set the lock once; True for the one caller that set it."""
-        with self._db.session() as db:
-            changed = db.execute(
-                update(RaAttempt)
-                .where(self._key(credential, subject), RaAttempt.failures >= limit, RaAttempt.locked_at.is_(None))
-                .values(locked_at=at)
-                .execution_options(synchronize_session=False)
-            )
+        with self._db.connection() as connection:
+            changed = connection.execute(_LOCK, self._key(credential, subject) | {"limit": limit, "at": at})
             return rowcount(changed) == 1
 
     def failures(self, credential: Credential, subject: str) -> tuple[int, bool]:
         """(failures, locked)."""
-        with self._db.session() as db:
-            row = db.get(RaAttempt, (credential.value, subject))
-            return (0, False) if row is None else (row.failures, row.locked_at is not None)
+        with self._db.connection() as connection:
+            row = connection.execute(_ATTEMPT, self._key(credential, subject)).first()
+            return (0, False) if row is None else (int(row.failures), row.locked_at is not None)
 
 
 class SqlStepLog:
@@ -226,17 +243,16 @@ class SqlStepLog:
 
     def append(self, entry: StepLogEntry) -> None:
         """Store one entry."""
-        with self._db.session() as db:
-            db.add(
-                RaStepLog(
-                    session_id=entry.session_id,
-                    step=entry.step,
-                    outcome=entry.outcome[:64],
-                    state_before=entry.state_before,
-                    state_after=entry.state_after,
-                    at=entry.at,
-                )
-            )
+        values = {
+            "session_id": entry.session_id,
+            "step": entry.step,
+            "outcome": entry.outcome[:64],
+            "state_before": entry.state_before,
+            "state_after": entry.state_after,
+            "at": entry.at,
+        }
+        with self._db.connection() as connection:
+            connection.execute(_APPEND_STEP, values)
 
     def entries(self, session_id: str) -> list[StepLogEntry]:
         """Oldest first."""
