@@ -1,28 +1,45 @@
 """Run every benchmark (``make bench``) and print one table.
 
 Per backend (SQLite, then PostgreSQL on 127.0.0.1:5432 in a database made and dropped for the run): one instance
-served by ``nproc`` uvicorn workers; issuance through the JSON enrollment call and through CMP against raw RSA-2048
-signatures, OCSP against a bare endpoint on the same server, certificate logins against raw RSA verifications, the
-issuance-flow steps under concurrent customers, the in-process CA pipeline with and without pkilint, and CRL
-generation for 10k and 100k revoked entries (``--full``: also 1M).
+served the way ``jointcert serve --workers N`` serves it (N = nproc) and, beside it, the minimal Starlette app under
+the same server. Each round measures first the floors (that Starlette app, raw RSA-2048 signatures and
+verifications in N processes), then the bare endpoints against the floor, the server stacks side by side (first
+backend only), issuance through the JSON enrollment call and through CMP, OCSP, certificate logins and the
+issuance-flow steps; the table shows each row's median over the rounds (3; ``--rounds``). Once per backend: the
+in-process CA pipeline; once per run: django-ca side by side and CRL generation for 10k and 100k revoked entries
+(``--full``: also 1M). Every row carries the 1-minute load average when it was measured.
 
-``--quick`` runs a tiny version of everything on SQLite only (unless ``--backend`` says otherwise) so that a test
-can keep the benchmark code working; its numbers mean nothing.
+``--quick`` runs a tiny version of everything on SQLite only (unless ``--backend`` says otherwise), one round, so
+that a test can keep the benchmark code working; its numbers mean nothing. ``--only`` picks workloads by name.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from bench import cmp, crl, flow, issue, login, ocsp
-from bench.context import Scale, served
-from bench.report import Row, render
+from bench import bare, baseline, cmp, crl, djangoca, flow, issue, login, ocsp, stack
+from bench.context import Context, Scale, served
+from bench.report import Row, median_rows, render
 
-__all__ = ["main", "run"]
+__all__ = ["SERVED", "main", "run"]
+
+SERVED: dict[str, Callable[[Context], list[Row]]] = {
+    "floors": baseline.measure,
+    "bare": bare.measure,
+    "stack": stack.measure,
+    "issuance": flow.measure_issuance,
+    "cmp": cmp.measure,
+    "ocsp": ocsp.measure,
+    "login": login.measure,
+    "flow": flow.measure_flow,
+}
+ONCE = ("pipeline", "djangoca", "crl")
 
 
 def _cpu_model() -> str:
@@ -43,19 +60,38 @@ def _load() -> str:
         return "?"
 
 
-def run(backends: list[str], scale: Scale, crl_sizes: tuple[int, ...]) -> list[Row]:
-    """Every workload on every backend; the rows in table order."""
+def stamped(rows: Sequence[Row]) -> list[Row]:
+    """The rows with the 1-minute load average of now (where a row has none)."""
+    load = os.getloadavg()[0]
+    return [row if row.load is not None else dataclasses.replace(row, load=load) for row in rows]
+
+
+def _round(ctx: Context, names: Sequence[str], first_backend: bool) -> list[Row]:
+    ctx.floors.starlette = ctx.floors.sign = ctx.floors.verify = None  # each round against its own floors
     rows: list[Row] = []
-    for backend in backends:
-        with served(backend, scale) as ctx:
-            rows += flow.measure_issuance(ctx)
-            rows += cmp.measure(ctx)
-            rows += ocsp.measure(ctx)
-            rows += login.measure(ctx)
-            rows += flow.measure_flow(ctx)
-        rows += issue.measure(backend, None, 10 if scale.quick else 200, scale.workers)
+    for name in names:
+        if name == "stack" and not first_backend:
+            continue
+        rows += stamped(SERVED[name](ctx))
+    return rows
+
+
+def run(backends: list[str], scale: Scale, crl_sizes: tuple[int, ...], names: Sequence[str]) -> list[Row]:
+    """The chosen workloads on every backend; the rows in table order."""
+    rows: list[Row] = []
+    served_names = [n for n in SERVED if n in names]
+    for index, backend in enumerate(backends):
+        if served_names:
+            with served(backend, scale) as ctx:
+                rounds = [_round(ctx, served_names, index == 0) for _ in range(scale.median_of)]
+            rows += median_rows(rounds)
+        if "pipeline" in names:
+            rows += stamped(issue.measure(backend, None, 10 if scale.quick else 200, scale.workers))
         print(render(rows, f"(so far, after {backend})"), flush=True)
-    rows += crl.measure(backends, crl_sizes)
+    if "djangoca" in names:
+        rows += stamped(djangoca.measure(5 if scale.quick else 50, quick=scale.quick))
+    if "crl" in names:
+        rows += stamped(crl.measure(backends, crl_sizes))
     return rows
 
 
@@ -64,20 +100,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a tiny run of everything (seconds; numbers mean nothing)")
     parser.add_argument("--full", action="store_true", help="CRL also with 1,000,000 entries")
-    parser.add_argument("--workers", type=int, default=None, help="uvicorn workers and baseline processes (nproc)")
+    parser.add_argument("--workers", type=int, default=None, help="server workers and baseline processes (nproc)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), action="append", help="repeatable")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds of the served workloads (3; --quick: 1)")
+    parser.add_argument("--only", default=None, help=f"comma-separated subset of {','.join([*SERVED, *ONCE])}")
     args = parser.parse_args()
     scale = Scale.of(args.quick, args.workers)
+    if args.rounds:
+        scale = dataclasses.replace(scale, median_of=args.rounds)
+    names = args.only.split(",") if args.only else [*SERVED, *ONCE]
+    unknown = set(names) - {*SERVED, *ONCE}
+    if unknown:
+        parser.error(f"unknown workloads: {sorted(unknown)}")
     backends = args.backend or (["sqlite"] if args.quick else ["sqlite", "postgresql"])
     if args.quick:
         crl_sizes: tuple[int, ...] = (1_000,)
     else:
         crl_sizes = crl.FULL_SIZES if args.full else crl.SIZES
     load_before, start = _load(), time.perf_counter()
-    rows = run(backends, scale, crl_sizes)
+    rows = run(backends, scale, crl_sizes, names)
     header = (
         f"jointcert benchmarks {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {os.cpu_count()} CPUs ({_cpu_model()}), "
-        f"{scale.workers} uvicorn workers, {scale.concurrency} connections, {scale.customers} concurrent customers; "
+        f"{scale.workers} workers (uvicorn, uvloop + httptools, a socket per worker), {scale.concurrency} "
+        f"connections, {scale.customers} concurrent customers; median of {scale.median_of} round(s); "
         f"load average before {load_before}, after {_load()}; {time.perf_counter() - start:.0f} s"
         + ("" if args.full or args.quick else "\nCRL: 10k and 100k entries (1M with --full)")
         + ("\n--quick: tiny counts, the numbers mean nothing" if args.quick else "")

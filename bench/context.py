@@ -7,14 +7,15 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.instance import Instance, prepared_instance, serving
+from bench.instance import Instance, free_port, prepared_instance, serving
 from bench.material import Material, make_material
 from bench.report import Row, render
+from bench.server import launched
 
-__all__ = ["Context", "Scale", "add_common_arguments", "run_cli", "served"]
+__all__ = ["Context", "Floors", "Scale", "add_common_arguments", "run_cli", "served"]
 
 
 @dataclass(frozen=True)
@@ -29,23 +30,37 @@ class Scale:
     rounds: int  # flows per customer
     enrollments: int  # prepared sessions / CMP tickets
     baseline_per_worker: int
+    median_of: int = 3  # rounds of every served workload; the table shows each row's median (``--quick``: 1)
 
     @classmethod
     def of(cls, quick: bool, workers: int | None = None) -> Scale:
         """The default scale, or a tiny one."""
         workers = workers or os.cpu_count() or 1
         if quick:
-            return cls(True, workers, 40, 4, 3, 1, 6, 20)
+            return cls(True, workers, 40, 4, 3, 1, 6, 20, median_of=1)
         return cls(False, workers, 3000, 16, 50, 2, 200, 1000)
+
+
+@dataclass
+class Floors:
+    """The floors of the current round (bench/baseline.py measures them first): the minimal Starlette app under
+    the same server, raw RSA-2048 signatures and verifications in as many processes as workers (per second)."""
+
+    starlette: float | None = None
+    sign: float | None = None
+    verify: float | None = None
 
 
 @dataclass(frozen=True)
 class Context:
-    """A served instance and what was prepared for it."""
+    """A served instance, the floor server beside it (the minimal Starlette app, same stack and workers) and
+    what was prepared for them."""
 
     instance: Instance
     scale: Scale
     material: Material
+    floor_port: int = 0
+    floors: Floors = field(default_factory=Floors)
 
     @property
     def backend(self) -> str:
@@ -65,8 +80,12 @@ def served(backend: str, scale: Scale, *, production_hash: bool = False) -> Iter
             material = make_material(services)
         bare = Path(tmp) / "bare-ocsp.der"
         bare.write_bytes(material.ocsp_response)
-        with serving(instance, scale.workers, bare):
-            yield Context(instance, scale, material)
+        floor_port, floor_log = free_port(), Path(tmp) / "floor.log"
+        with (
+            serving(instance, scale.workers, bare),
+            launched(floor_port, scale.workers, bare, instance.environment(), floor_log, app="minimal"),
+        ):
+            yield Context(instance, scale, material, floor_port)
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:

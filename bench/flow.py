@@ -239,6 +239,7 @@ def measure_issuance(ctx: Context) -> list[Row]:
             baseline="raw RSA sign",
             baseline_rate=sign.rate,
             minimum_ratio=0.60,
+            cpu=result.cpu,
         ),
     ]
 

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +14,7 @@ from pathlib import Path
 import psycopg
 from argon2 import PasswordHasher, profiles
 
+from bench.server import launched
 from jointcert.app import Services, build_services, init_instance
 from jointcert.bank.sandbox.hashing import SecretHasher
 from jointcert.bank.sandbox.spec import AccountSpec, CustomerSpec, DepartureSpec, PhoneSpec, SecurityCardSpec
@@ -26,14 +23,14 @@ from jointcert.npki.resident_number import check_digit
 from jointcert.pii import PiiProtector
 from jointcert.storage.bank_repository.seeding import SqlBankSeeder
 
-__all__ = ["Instance", "bench_customer", "postgres_database", "prepared_instance", "serving"]
+__all__ = ["Instance", "bench_customer", "free_port", "postgres_database", "prepared_instance", "serving"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_PIN = "2580"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -135,9 +132,9 @@ def prepared_instance(tmp: Path, backend: str, customers: int, *, production_has
     """An initialised instance with ``customers`` bench customers; PostgreSQL gets its own database."""
     if backend == "postgresql":
         with postgres_database() as url:
-            yield _prepare(Instance(backend, tmp / backend, url, _free_port()), customers, production_hash)
+            yield _prepare(Instance(backend, tmp / backend, url, free_port()), customers, production_hash)
     else:
-        yield _prepare(Instance(backend, tmp / backend, None, _free_port()), customers, production_hash)
+        yield _prepare(Instance(backend, tmp / backend, None, free_port()), customers, production_hash)
 
 
 def _prepare(instance: Instance, customers: int, production_hash: bool) -> Instance:
@@ -156,36 +153,9 @@ def _prepare(instance: Instance, customers: int, production_hash: bool) -> Insta
 
 
 @contextmanager
-def serving(instance: Instance, workers: int, bare_response: Path) -> Iterator[None]:
-    """``python -m bench.server`` (uvicorn, N workers, the ``serve`` factory) for the instance until the block ends."""
+def serving(instance: Instance, workers: int, bare_response: Path, stack: str = "reuseport") -> Iterator[None]:
+    """``python -m bench.server`` (the ``serve`` stack and factory, N workers) for the instance until the block
+    ends; the bench meters the server's CPU (bench/cpu.py)."""
     env = instance.environment()
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    env["JOINTCERT_BENCH_BARE"] = str(bare_response)
-    command = [sys.executable, "-m", "bench.server", str(instance.port), str(workers)]
-    log_path = instance.data_dir / "server.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_ready(instance.url, server, workers, log_path)
+    with launched(instance.port, workers, bare_response, env, instance.data_dir / f"server-{stack}.log", stack=stack):
         yield
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _wait_ready(url: str, server: subprocess.Popen[bytes], workers: int, log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                err = f"exit {server.poll()}\n" + log_path.read_text(errors="replace")
-                raise RuntimeError(f"the bench server did not start:\n{err[-3000:]}") from None
-            time.sleep(0.1)
-    time.sleep(0.5 * workers)  # let every worker finish building its services

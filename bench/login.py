@@ -97,6 +97,7 @@ def measure(ctx: Context) -> list[Row]:
             baseline="raw RSA verify",
             baseline_rate=verify.rate,
             minimum_ratio=0.50,
+            cpu=logins.cpu,
         ),
     ]
 

@@ -12,6 +12,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from bench.cpu import ServerCpu, meter_for
+
 __all__ = ["Connection", "LoadResult", "Reply", "closed_loop"]
 
 
@@ -66,11 +68,13 @@ class Connection:
 
 @dataclass(frozen=True)
 class LoadResult:
-    """Operations done, the wall time they took and each operation's latency in seconds."""
+    """Operations done, the wall time they took, each operation's latency in seconds and, when the bench started
+    the server, the server's CPU per operation and its workers' shares (bench/cpu.py)."""
 
     count: int
     elapsed: float
     latencies: list[float]
+    cpu: ServerCpu | None = None
 
     @property
     def rate(self) -> float:
@@ -87,7 +91,7 @@ async def closed_loop(
     concurrency: int,
 ) -> LoadResult:
     """Run ``operation(connection, i)`` for i in 0..count-1 from ``concurrency`` connections, each starting its
-    next operation when the previous one is done."""
+    next operation when the previous one is done; the server's CPU is metered when the bench started it."""
     next_index = 0
     latencies: list[float] = []
 
@@ -103,6 +107,9 @@ async def closed_loop(
         finally:
             await connection.close()
 
+    meter = meter_for(port)
+    before = meter.snapshot() if meter else {}
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return LoadResult(count, time.perf_counter() - start, latencies)
+    elapsed = time.perf_counter() - start
+    return LoadResult(count, elapsed, latencies, meter.since(before, count) if meter else None)

@@ -13,7 +13,7 @@ import uvicorn
 
 from jointcert.cli.ca import open_services, settings_of
 from jointcert.cli.context import console, err_console
-from jointcert.cli.nodelay import PROTOCOL
+from jointcert.cli.workers import run_workers, stack_options
 from jointcert.config import ServerSettings
 from jointcert.web.app import create_app
 from jointcert.web.scheduler import leadership_for
@@ -77,22 +77,23 @@ def serve(
         )
         if count == 1:
             app = create_app(services, background=True, leadership=leadership_for(settings))
-            uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower(), http=PROTOCOL)
+            uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower(), **stack_options())
             return
     # each worker process builds its own services from the environment (web.factory); they inherit it
     os.environ["JOINTCERT_DATA_DIR"] = str(settings.data_dir.resolve())
     os.environ["JOINTCERT_SERVER__HOST"], os.environ["JOINTCERT_SERVER__PORT"] = bind_host, str(bind_port)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir(settings.data_dir))  # /metrics sums the workers
-    uvicorn.run(
+    config = uvicorn.Config(
         FACTORY,
         factory=True,
         workers=count,
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level.lower(),
-        http=PROTOCOL,  # TCP_NODELAY: uvicorn's worker socket would leave Nagle on (cli/nodelay.py)
         timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
+        **stack_options(),  # uvloop + httptools (cli/workers.py)
     )
+    run_workers(config)  # one SO_REUSEPORT socket per worker: connections spread over the workers
 
 
 def _metrics_dir(data_dir: Path) -> Path:

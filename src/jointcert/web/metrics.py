@@ -29,6 +29,7 @@ from jointcert.ca.stats import WELL_KNOWN, Counters
 __all__ = ["CONTENT_TYPE", "Metrics", "MetricsMiddleware", "StateReader", "area_of"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_MAX_SERIES = 4096  # cached (method, route, status) series; more are looked up each time
 _NAMED = {"lint_failures", "signer_errors", "reconciler_fixes"}  # also exported under their own metric names
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _AREAS = (
@@ -109,6 +110,7 @@ class Metrics:
         }
         self.registry.register(_StateCollector(state))
         self._state = state
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}  # labelled series per request kind
         for name in WELL_KNOWN:
             self.events.labels(name)
         for area in {a for _, a in _AREAS} | {"login", "other"}:
@@ -124,12 +126,21 @@ class Metrics:
             named.inc(amount)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Count one finished request."""
-        self.requests.labels(method, route, str(status)).inc()
-        area = area_of(route)
-        self.latency.labels(area).observe(seconds)
-        if status == 423:
-            self.lockouts.labels(area).inc()
+        """Count one finished request (the labelled series are looked up once per method, route and status: the
+        route is a template or ``unmatched``, so there are few)."""
+        key = (method, route, status)
+        series = self._children.get(key)
+        if series is None:
+            area = area_of(route)
+            lockout = self.lockouts.labels(area) if status == 423 else None
+            series = (self.requests.labels(method, route, str(status)), self.latency.labels(area), lockout)
+            if len(self._children) < _MAX_SERIES:
+                self._children[key] = series
+        requests, latency, lockout = series
+        requests.inc()
+        latency.observe(seconds)
+        if lockout is not None:
+            lockout.inc()
 
     def render(self) -> bytes:
         """The exposition text (summed over every worker in multiprocess mode)."""

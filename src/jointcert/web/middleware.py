@@ -186,11 +186,16 @@ class SecurityHeaders:
 
 
 class HardenedFastAPI(FastAPI):
-    """FastAPI with :class:`SecurityHeaders` and :class:`BodyLimit` outside Starlette's error middleware."""
+    """FastAPI with :class:`SecurityHeaders` and :class:`BodyLimit` outside Starlette's error middleware, and
+    ``front`` (the hot-endpoint dispatcher, web/hot.py) between them and the usual stack."""
 
     api_docs: bool = False
+    front: Callable[[FastAPI, ASGIApp], ASGIApp] | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
-        """The usual stack wrapped by the size limit, then the headers (so 413s and 500s carry them too)."""
+        """The usual stack behind ``front``, wrapped by the size limit, then the headers (so 413s and 500s carry
+        them too)."""
         inner = super().build_middleware_stack()
+        if self.front is not None:
+            inner = self.front(self, inner)
         return SecurityHeaders(BodyLimit(inner), api_docs=self.api_docs)
