@@ -51,14 +51,14 @@ def _ours(count: int) -> tuple[float, list[float]]:
     from bench.issue import _pipeline_rate  # the in-process pipeline of bench/issue.py, here in one thread
 
     with tempfile.TemporaryDirectory(prefix="jointcert-djangoca-ours-") as tmp:
-        result = _pipeline_rate(None, Path(tmp), count, 1, None)
+        result = _pipeline_rate(None, Path(tmp), count, 1, None, lint="template")  # the default lint gate
     return result.rate, result.latencies
 
 
 def measure(count: int, *, quick: bool = False) -> list[Row]:
     """django-ca both ways, then ours; the rows."""
     ours, ours_latencies = _ours(count)
-    label = "jointcert CA pipeline, 1 thread, pkilint"
+    label = "jointcert CA pipeline, 1 thread, template lint"
     if quick and not _PYTHON.exists():
         note = f"django-ca skipped: --quick and no {VENV.relative_to(ROOT)} (python -m bench.djangoca makes it)"
         return [Row("-", label, ours, ours_latencies, note=note)]
