@@ -90,5 +90,6 @@ def test_no_secret_in_database_files_or_logs(
     assert "issuance session" in logged  # the RA did log its steps
     assert any(r.name.startswith("sqlalchemy") for r in caplog.records)  # SQL with parameters was captured too
     logged = _mask(logged.encode()).decode(errors="replace")
+    logged = re.sub(r"<memory at 0x[0-9a-f]+>", "<memory>", logged)  # a bytes parameter's address is not data
     leaked_in_logs = {s: logged[max(0, logged.find(s) - 80) : logged.find(s) + 80] for s in secrets if s in logged}
     assert leaked_in_logs == {}, f"logs hold secrets (shown in context): {leaked_in_logs}"

@@ -200,7 +200,9 @@ class PresignedOcsp:
             entry = self._load(slug, serial, epoch, now)
         if entry is None:
             return None
-        if now >= entry.deadline and not (stale_ok and entry.answer.next_update is not None):
+        next_update = entry.answer.next_update
+        still_valid = next_update is not None and now < next_update.timestamp()  # never past its nextUpdate
+        if now >= entry.deadline and not (stale_ok and still_valid):
             return None
         self.counters.inc(entry.counter)
         return entry.answer
