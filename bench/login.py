@@ -4,8 +4,9 @@ One login = ``POST /rp/gov-portal/api/challenge`` (a signed challenge: nothing s
 (RSASSA-PKCS1-v1_5, SHA-256, with the certificate's key) → ``POST /rp/gov-portal/api/login`` (signature, path to
 the trust anchors — the issuing CA's part cached —, validity, key usage, policy, revocation by OCSP — answered from
 the relying party's cache after the first login — and the challenge claimed with one INSERT). Baselines: RSA-2048
-verifications per second in as many processes as the server has workers, and the minimal Starlette app under the
-same server (``bench.ocsp``) divided by the two requests of a login (target ≥ 25%).
+verifications per second in as many processes as the server has workers, and the round's floor (the minimal
+Starlette app under the same server stack, ``bench/baseline.py``) divided by the two requests of a login (target
+≥ 25%).
 Run: ``python -m bench.login [--quick] [--backend postgresql]``.
 """
 
@@ -18,9 +19,8 @@ import json
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from bench.baseline import raw_verifications
+from bench.baseline import measure as measure_floors
 from bench.context import Context, run_cli
-from bench.ocsp import FLOOR_PATH, load_average, minimal_starlette
 from bench.report import Row
 from bench.wire import Connection, LoadResult, closed_loop
 
@@ -53,40 +53,24 @@ def _logins(ctx: Context, count: int, concurrency: int) -> LoadResult:
     return asyncio.run(closed_loop("127.0.0.1", ctx.instance.port, login, count=count, concurrency=concurrency))
 
 
-def _floor(ctx: Context) -> LoadResult:
-    """The minimal Starlette app's rate (POST of a small body) under the same server and workers."""
-    body = ctx.material.ocsp_request
-
-    async def one(connection: Connection, _: int) -> None:
-        reply = await connection.request("POST", FLOOR_PATH, body, (_JSON,))
-        if reply.status != 200:
-            raise RuntimeError(f"floor: {reply.status}")
-
-    scale = ctx.scale
-    with minimal_starlette(scale.workers, ctx.material.ocsp_response) as port:
-        asyncio.run(closed_loop("127.0.0.1", port, one, count=scale.concurrency * 4, concurrency=4))
-        return asyncio.run(closed_loop("127.0.0.1", port, one, count=scale.operations, concurrency=scale.concurrency))
-
-
 def measure(ctx: Context) -> list[Row]:
-    """Raw verifications (processes = workers), the minimal Starlette floor, then logins over HTTP."""
+    """Logins over HTTP against this round's floors (measured first when the round has none): the minimal Starlette
+    app ÷ 2 and raw verifications in as many processes as the server has workers."""
     scale = ctx.scale
-    before = load_average()
-    verify = raw_verifications(scale.workers, scale.baseline_per_worker * 5)
-    floor = _floor(ctx)
+    rows = [] if ctx.floors.starlette else measure_floors(ctx)
+    floor, verify = ctx.floors.starlette, ctx.floors.verify
+    assert floor is not None and verify is not None
     _logins(ctx, scale.concurrency, scale.concurrency)  # warm up: connections, the OCSP cache of each worker
     logins = _logins(ctx, max(scale.operations // 3, scale.concurrency), scale.concurrency)
-    note = f"load average before {before}, after {load_average()}"
     return [
-        Row(ctx.backend, f"raw RSA-2048 verify ({scale.workers} processes)", verify.rate, verify.latencies),
-        Row(ctx.backend, "minimal Starlette ÷ 2 requests (floor)", floor.rate / 2, floor.latencies, note=note),
+        *rows,
         Row.against(
             ctx.backend,
             "certificate login (challenge+verify+OCSP)",
             logins.rate,
             logins.latencies,
             baseline="Starlette ÷ 2",
-            baseline_rate=floor.rate / 2,
+            baseline_rate=floor / 2,
             minimum_ratio=0.25,
         ),
         Row.against(
@@ -95,7 +79,7 @@ def measure(ctx: Context) -> list[Row]:
             logins.rate,
             logins.latencies,
             baseline="raw RSA verify",
-            baseline_rate=verify.rate,
+            baseline_rate=verify,
             minimum_ratio=0.50,
             cpu=logins.cpu,
         ),
