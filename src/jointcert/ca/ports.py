@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from cryptography import x509
 
+from jointcert.ca.profiles import KM_SUFFIX
 from jointcert.types import CertType
 
 __all__ = [
@@ -128,7 +129,7 @@ class CertificateRecord:
     @property
     def is_km(self) -> bool:
         """Whether this is the encryption (km) certificate of a sign + km pair."""
-        return self.profile.endswith("-km")
+        return self.profile.endswith(KM_SUFFIX)
 
     @property
     def certificate(self) -> x509.Certificate | None:
