@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -290,7 +290,7 @@ def build_services(
         counters=counters,
         presigned=presigned,
     )
-    authority.add_revocation_listener(ocsp.invalidate)  # also re-signs the serial's pre-signed response
+    authority.add_revocation_listener(ocsp.invalidate)  # and re-signs a few serials' pre-signed responses at once
     authority.add_issuance_listener(presigned.resign)  # the CRL: the leader's regenerate_dirty (ca/crl.py)
     relying_parties = build_relying_parties(
         settings,
@@ -303,7 +303,7 @@ def build_services(
         ),
         epoch=EpochWatch(epochs, clock),
     )
-    authority.add_revocation_listener(relying_parties.cache.forget)
+    authority.add_revocation_listener(relying_parties.cache.forget_all)
     relay = RelayService(
         store=SqlTransferStore(database), clock=clock, settings=settings.relay, limiter=RateLimiter(clock)
     )
@@ -324,7 +324,7 @@ def build_services(
     )
     anti = AntiAutomation(build_throttle(settings, database), settings.throttle, clock, pii)
     bank_app_sessions = SqlBankAppSessions(database)
-    authority.add_revocation_listener(lambda serial: _end_sessions(bank_app_sessions, serial))
+    authority.add_revocation_listener(lambda serials: _end_sessions(bank_app_sessions, serials))
     bank, ra, holders, otp_device = _registration_authority(
         settings=settings,
         clock=clock,
@@ -457,9 +457,9 @@ def _desks(
     return {"ra_desk": ra_desk, "audit_desk": audit_desk}
 
 
-def _end_sessions(sessions: SqlBankAppSessions, serial: int) -> None:
-    """A revoked certificate's bank-app logins end at once (in the database: on every node)."""
-    sessions.delete_for_serial(format(serial, "x"))
+def _end_sessions(sessions: SqlBankAppSessions, serials: Sequence[int]) -> None:
+    """Revoked certificates' bank-app logins end at once (in the database: on every node)."""
+    sessions.delete_for_serials([format(serial, "x") for serial in serials])
 
 
 def _registration_authority(

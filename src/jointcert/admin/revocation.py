@@ -1,16 +1,18 @@
-"""Bulk revocation (a dual-control action): serials from a file, each through ``CertificateAuthority.revoke``;
-then each revoked certificate's customer is notified (``ra/revocation_notices.py``, the RA's notification path)."""
+"""Bulk revocation (a dual-control action): serials from a file through ``CertificateAuthority.revoke_many`` (one
+transaction per chunk, an audit entry per certificate); then each revoked certificate's customer is notified
+(``ra/revocation_notices.py``, the RA's notification path, in batches)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from cryptography import x509
 
 from jointcert.admin.dual import Action
 from jointcert.admin.model import Role
-from jointcert.errors import InvalidInput, JointcertError
+from jointcert.ca.authority import BulkRevocation
+from jointcert.errors import InvalidInput
 from jointcert.ra.revocation_notices import RevocationNotices
 
 __all__ = ["Revoker", "bulk_revocation", "parse_serials", "revoke_each"]
@@ -23,6 +25,10 @@ class Revoker(Protocol):
 
     def revoke(self, serial: int, reason: x509.ReasonFlags, *, actor: str) -> None:
         """Revoke one certificate."""
+        ...
+
+    def revoke_many(self, serials: Sequence[int], reason: x509.ReasonFlags, *, actor: str) -> BulkRevocation:
+        """Revoke the issued certificates among ``serials``; the others are counted as skipped."""
         ...
 
 
@@ -65,15 +71,8 @@ def revoke_each(
 ) -> dict[str, int]:
     """Revoke every hex serial; one that cannot be revoked (already revoked, unknown) is counted as skipped. Once
     all are revoked, ``notices`` queues each revoked certificate's customer notification."""
-    revoked: list[int] = []
-    skipped = 0
-    for serial in serials:
-        number = int(serial, 16)
-        try:
-            revoker.revoke(number, reason, actor=actor)
-            revoked.append(number)
-        except JointcertError:
-            skipped += 1
+    done = revoker.revoke_many([int(serial, 16) for serial in serials], reason, actor=actor)
+    revoked, skipped = done.revoked, done.skipped
     result = {"revoked": len(revoked), "skipped": skipped}
     if notices is not None:
         result |= notices.revoked(revoked).as_dict()

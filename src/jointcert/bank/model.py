@@ -19,6 +19,7 @@ __all__ = [
     "Departure",
     "IncomingCall",
     "LedgerEntry",
+    "Notice",
     "NotificationChannel",
     "NotificationEvent",
     "OutboxMessage",
@@ -205,6 +206,15 @@ class NotificationEvent(enum.StrEnum):
     UNCONFIRMED = "unconfirmed"  # a new certificate the app never confirmed: revoked, fee refunded
     EXPIRING = "expiring"  # 30 and 7 days before expiry (ra/reminders.py), with the renew link
     APP_CERT_REGISTERED = "app_cert_registered"  # the bank's app certificate (PIN + pattern) was registered
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification to send: whom, which event, the message's parameters."""
+
+    customer_id: str
+    event: NotificationEvent
+    params: Mapping[str, str]
 
 
 NOTIFICATION_PARAMS: Mapping[NotificationEvent, frozenset[str]] = {

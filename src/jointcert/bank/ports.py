@@ -27,6 +27,7 @@ from jointcert.bank.model import (
     Departure,
     IncomingCall,
     LedgerEntry,
+    Notice,
     NotificationChannel,
     NotificationEvent,
     OutboxMessage,
@@ -206,6 +207,10 @@ class Notifier(Protocol):
         Parameters by event (:data:`~jointcert.bank.model.NOTIFICATION_PARAMS`): ISSUED, REISSUED, RENEWED:
         ``cert_type``, ``valid_until``; REVOKED: ``cert_type``; CONTACT_CHANGED: none; LOCKED: ``what``.
         """
+        ...
+
+    def notify_many(self, notices: Sequence[Notice]) -> None:
+        """Send many notifications at once (a bulk revocation's notices): all of them or, on an error, none."""
         ...
 
 

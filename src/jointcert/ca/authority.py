@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+import time as _time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 
@@ -77,6 +78,7 @@ from jointcert.pii import PiiProtector
 from jointcert.types import CertType
 
 __all__ = [
+    "BulkRevocation",
     "CertificateAuthority",
     "IssuanceRequest",
     "IssuedCertificate",
@@ -87,6 +89,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 _KST = timezone(timedelta(hours=9))
 _MAX_ATTEMPTS = 5
+_BULK_CHUNK = 200  # serials per bulk-revocation transaction
+_BULK_PAUSE = 0.1  # seconds between two chunks: other writers (issuance) take the write lock meanwhile
 HOLDER_PURPOSE = "holder"
 
 
@@ -145,6 +149,21 @@ class IssuedCertificate:
 
 
 _Planned = tuple[Profile, rsa.RSAPublicKey, bytes | None, int | None]  # profile, key, identifyData, partition
+
+
+@dataclass(frozen=True)
+class BulkRevocation:
+    """The outcome of :meth:`CertificateAuthority.revoke_many`."""
+
+    revoked: list[int]  # the listed serials now revoked by this run (their pairs are revoked too, not listed)
+    skipped: int  # unknown, pending or already revoked
+
+
+def _check_reason(reason: x509.ReasonFlags) -> None:
+    if reason in (x509.ReasonFlags.remove_from_crl, x509.ReasonFlags.certificate_hold):
+        raise InvalidInput(
+            "Certificate hold is not supported: revocation is final.", message_ko="보류는 지원하지 않습니다."
+        )
 
 
 def sha256(der: bytes) -> str:
@@ -224,7 +243,7 @@ class CertificateAuthority:
         self._profiles_now: EffectiveProfiles | None = None
         # CRL partitions: each certificate's distribution point names its partition's CRL (ca/crl.py)
         self._partitions = partitions if settings.crl_partition_size > 0 else None
-        self._listeners: list[Callable[[int], None]] = []
+        self._listeners: list[Callable[[Sequence[int]], None]] = []
         self._issued_listeners: list[Callable[[int], None]] = []
         self._hygiene = hygiene  # Debian weak keys and compromised keys (ca/key_hygiene.py)
 
@@ -270,8 +289,9 @@ class CertificateAuthority:
         """The issuing CA's slug (``class1``)."""
         return self.issuing.slug
 
-    def add_revocation_listener(self, listener: Callable[[int], None]) -> None:
-        """Call ``listener(serial)`` after every committed revocation (OCSP cache, CRL regeneration)."""
+    def add_revocation_listener(self, listener: Callable[[Sequence[int]], None]) -> None:
+        """Call ``listener(serials)`` after every committed revocation transaction with the serials it revoked (one
+        for a single revocation, up to a chunk for a bulk one): OCSP caches, sessions, CRL regeneration."""
         self._listeners.append(listener)
 
     def add_issuance_listener(self, listener: Callable[[int], None]) -> None:
@@ -473,8 +493,8 @@ class CertificateAuthority:
         self.counters.inc("certificates_issued", len(unit))
         for intended in unit:  # e.g. the pre-signed OCSP response of each new certificate (ca/ocsp_presign.py)
             self._notify(intended.serial, self._issued_listeners)
-        for old in superseded:
-            self._notify(old)
+        if superseded:
+            self._notify_revoked(superseded)
         older = self._superseded_signing(superseded)
         results = [
             IssuedCertificate(
@@ -504,8 +524,8 @@ class CertificateAuthority:
         superseded = self._store.supersede_older(
             self.slug, serial, at=self._clock.now(), supersede=self._superseded_event
         )
-        for old in superseded:
-            self._notify(old)
+        if superseded:
+            self._notify_revoked(superseded)
         return superseded
 
     def _superseded_event(self, serial: int) -> AuditEvent:
@@ -527,23 +547,52 @@ class CertificateAuthority:
 
     def revoke(self, serial: int, reason: x509.ReasonFlags, *, actor: str) -> None:
         """Revoke an issued certificate; ``CertificateNotFound`` / ``AlreadyRevoked`` otherwise."""
-        if reason in (x509.ReasonFlags.remove_from_crl, x509.ReasonFlags.certificate_hold):
-            raise InvalidInput(
-                "Certificate hold is not supported: revocation is final.", message_ko="보류는 지원하지 않습니다."
-            )
+        _check_reason(reason)
 
         def revoked(target: int, pair: int | None = None) -> AuditEvent:
-            data: dict[str, object] = {"serial": format(target, "x"), "reason": reason.value}
-            if pair is not None:
-                data["pair_of"] = format(pair, "x")  # revoked because the other certificate of its pair was
-            return self._event("certificate.revoked", actor, data)
+            return self._revoked_event(target, reason, actor, pair)
 
         record = self._store.revoke(
             self.slug, serial, reason, self._clock.now(), revoked(serial), pair_event=lambda p: revoked(p, serial)
         )
-        for target in (serial, *([] if record.pair_serial is None else [record.pair_serial])):
-            self.counters.inc("certificates_revoked")
-            self._notify(target)
+        targets = [serial, *([] if record.pair_serial is None else [record.pair_serial])]
+        self.counters.inc("certificates_revoked", len(targets))
+        self._notify_revoked(targets)
+
+    def revoke_many(
+        self, serials: Sequence[int], reason: x509.ReasonFlags, *, actor: str, chunk: int = _BULK_CHUNK
+    ) -> BulkRevocation:
+        """Revoke many certificates (a bulk revocation): one transaction per ``chunk`` serials, one audit entry per
+        certificate, the listeners told once per chunk. Unknown and already revoked serials are counted as
+        skipped; a serial revoked earlier in the same run as the pair of another counts as revoked."""
+        _check_reason(reason)
+        revoked: list[int] = []
+        pairs: set[int] = set()
+        for start in range(0, len(serials), chunk):
+            part = [s for s in serials[start : start + chunk] if s not in pairs]
+            done = self._store.revoke_many(
+                self.slug,
+                part,
+                reason,
+                self._clock.now(),
+                event=lambda s: self._revoked_event(s, reason, actor),
+                pair_event=lambda p, s: self._revoked_event(p, reason, actor, s),
+            )
+            revoked += done.revoked
+            pairs.update(done.pairs)
+            if done.revoked:
+                self.counters.inc("certificates_revoked", len(done.revoked) + len(done.pairs))
+                self._notify_revoked([*done.revoked, *done.pairs])
+            if start + chunk < len(serials):
+                _time.sleep(_BULK_PAUSE)  # SQLite's waiting writers retry every ≤ 100 ms; so does the audit head
+        listed_pairs = [s for s in serials if s in pairs]
+        return BulkRevocation(revoked + listed_pairs, len(serials) - len(revoked) - len(listed_pairs))
+
+    def _revoked_event(self, serial: int, reason: x509.ReasonFlags, actor: str, pair: int | None = None) -> AuditEvent:
+        data: dict[str, object] = {"serial": format(serial, "x"), "reason": reason.value}
+        if pair is not None:
+            data["pair_of"] = format(pair, "x")  # revoked because the other certificate of its pair was
+        return self._event("certificate.revoked", actor, data)
 
     def recover_stale(self, max_age: timedelta = timedelta(minutes=5), *, actor: str = "recovery") -> list[int]:
         """Void records left pending (never stored as signed) for longer than ``max_age``; they count as revoked."""
@@ -553,13 +602,20 @@ class CertificateAuthority:
             return self._event("certificate.voided", actor, {"serial": format(serial, "x")})
 
         voided = self._store.void_stale(self.slug, now - max_age, now, event)
-        for serial in voided:
-            self._notify(serial)
+        if voided:
+            self._notify_revoked(voided)
         return voided
 
-    def _notify(self, serial: int, listeners: list[Callable[[int], None]] | None = None) -> None:
-        for listener in self._listeners if listeners is None else listeners:
+    def _notify(self, serial: int, listeners: list[Callable[[int], None]]) -> None:
+        for listener in listeners:
             try:
                 listener(serial)
             except Exception:  # the change is committed; a failing listener must not undo or hide it
                 log.exception("certificate listener failed for serial %x", serial)
+
+    def _notify_revoked(self, serials: Sequence[int]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(serials)
+            except Exception:  # the revocation is committed; a failing listener must not undo or hide it
+                log.exception("revocation listener failed for %d serial(s)", len(serials))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -297,10 +297,10 @@ class CrlPublisher:
             made.append(self._regenerate_full(slug, actor, fresh))
         return made
 
-    def on_revocation(self, serial: int) -> None:
+    def on_revocation(self, serials: Sequence[int]) -> None:
         """Revocation listener reissuing the issuing CA's CRLs at once (a process without a scheduler, e.g. tests;
         ``build_services`` leaves it to the leader's :meth:`regenerate_dirty`)."""
-        del serial
+        del serials
         for slug in self._signers:
             if slug != "root":
                 self.regenerate(slug, actor="revocation")  # the dirty partitions first

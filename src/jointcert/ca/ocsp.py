@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -46,6 +46,7 @@ __all__ = ["MAX_NONCE", "MIN_NONCE", "OcspAnswer", "OcspResponder", "error_respo
 
 MIN_NONCE, MAX_NONCE = 1, 32  # RFC 8954 §2.1: a nonce of 1 to 32 octets
 _CACHE_LIMIT = 10_000
+_RESIGN_AT_ONCE = 16  # revoked serials whose pre-signed responses the revoking process re-signs itself
 
 
 def error_response(status: ocsp.OCSPResponseStatus) -> bytes:
@@ -264,12 +265,16 @@ class OcspResponder:
         if self.presigned is not None:
             self.presigned.use_signer(signer)
 
-    def invalidate(self, serial: int) -> None:
-        """Revocation listener: drop cached responses for ``serial`` and re-sign its pre-signed one."""
-        if self.presigned is not None:
-            self.presigned.resign(serial)
+    def invalidate(self, serials: Sequence[int]) -> None:
+        """Revocation listener: drop cached responses for ``serials``; re-sign the pre-signed responses of a few
+        at once (a bulk revocation's chunk is left to the leader's :meth:`PresignedOcsp.refresh` batches: until
+        then a request finds its stored response signed for the old status and signs one live)."""
+        gone = set(serials)
+        if self.presigned is not None and len(gone) <= _RESIGN_AT_ONCE:
+            for serial in gone:
+                self.presigned.resign(serial)
         with self._lock:
-            for key in [k for k in self._cache if k[2] == serial]:
+            for key in [k for k in self._cache if k[2] in gone]:
                 del self._cache[key]
-            for request_der in [r for r, k in self._known.items() if k[2] == serial]:
+            for request_der in [r for r, k in self._known.items() if k[2] in gone]:
                 del self._known[request_der]

@@ -18,6 +18,7 @@ __all__ = [
     "AuditEvent",
     "AuditStore",
     "AuthorityRecord",
+    "BulkRevoked",
     "CertificateRecord",
     "CertificateState",
     "CertificateStore",
@@ -83,6 +84,14 @@ class PendingRecord:
     request_key: str | None = None  # the caller's idempotency key (RA: session + attempt), unique per issuer
     crl_partition: int | None = None  # the CRL partition its distribution point names (None: the full CRL)
     pair_serial: int | None = None  # the other certificate of a sign + km pair (recorded in the same unit)
+
+
+@dataclass(frozen=True)
+class BulkRevoked:
+    """What one bulk revocation transaction revoked: the listed serials and the pairs revoked with them."""
+
+    revoked: list[int]
+    pairs: list[int]
 
 
 @dataclass(frozen=True)
@@ -234,6 +243,20 @@ class CertificateStore(Protocol):
         """Mark an issued certificate revoked, and the other certificate of its sign + km pair with it (same
         transaction, same reason, audited by ``pair_event``); ``CertificateNotFound`` / ``AlreadyRevoked``
         otherwise."""
+        ...
+
+    def revoke_many(
+        self,
+        issuer: str,
+        serials: Sequence[int],
+        reason: x509.ReasonFlags,
+        at: datetime,
+        *,
+        event: Callable[[int], AuditEvent],
+        pair_event: Callable[[int, int], AuditEvent],
+    ) -> BulkRevoked:
+        """Revoke the issued certificates among ``serials`` (and each one's pair: ``pair_event(pair, serial)``) in
+        one transaction; serials that are unknown or not issued are left alone."""
         ...
 
     def get(self, issuer: str, serial: int) -> CertificateRecord | None:

@@ -11,10 +11,10 @@ database, so they survive a restart and are shared by every process.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
-from jointcert.bank.model import NotificationEvent
+from jointcert.bank.model import Notice, NotificationEvent
 from jointcert.bank.ports import Accounts, Notifier
 from jointcert.clock import Clock
 from jointcert.config import RaSettings
@@ -53,6 +53,15 @@ class Notifications:
             log.exception("notification %s to customer %s failed", event.value, customer_id)
             return False
         return True
+
+    def send_many(self, notices: Sequence[Notice]) -> int:
+        """Notify in one batch; if the batch fails, each notice on its own. How many failed."""
+        try:
+            self._notifier.notify_many(notices)
+        except (JointcertError, OSError):
+            log.warning("a batch of %d notifications failed; sending them one by one", len(notices))
+            return sum(not self.send(n.customer_id, n.event, n.params) for n in notices)
+        return 0
 
 
 class Lockouts:

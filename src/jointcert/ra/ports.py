@@ -8,6 +8,7 @@ Storage adapters live in :mod:`jointcert.storage.repositories.ra`; the CA is
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -217,6 +218,10 @@ class CertificateRegistry(Protocol):
 
     def get(self, serial: int) -> RegisteredCertificate | None:
         """The record of one serial, or ``None`` (issued elsewhere, e.g. by ``jointcert issue``)."""
+        ...
+
+    def get_many(self, serials: Sequence[int]) -> dict[int, RegisteredCertificate]:
+        """The records of those serials the RA registered (one query per few hundred serials)."""
         ...
 
     def for_customer(self, customer_id: str) -> list[RegisteredCertificate]:

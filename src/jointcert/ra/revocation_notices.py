@@ -9,14 +9,16 @@ are counted as such. A failing gateway is logged and counted; it never undoes a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from jointcert.bank.model import NotificationEvent
+from jointcert.bank.model import Notice, NotificationEvent
 from jointcert.ra.policies import Notifications
 from jointcert.ra.ports import CertificateRegistry
 
 __all__ = ["NoticeCount", "RevocationNotices"]
+
+_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -38,17 +40,19 @@ class RevocationNotices:
     def __init__(self, registry: CertificateRegistry, notifications: Notifications) -> None:
         self._registry, self._notifications = registry, notifications
 
-    def revoked(self, serials: Iterable[int]) -> NoticeCount:
-        """Notify the customer of every serial the RA registered."""
+    def revoked(self, serials: Sequence[int]) -> NoticeCount:
+        """Notify the customer of every serial the RA registered, ``_BATCH`` notices per outbox transaction."""
         notified = no_customer = failed = 0
-        for serial in serials:
-            owner = self._registry.get(serial)
-            if owner is None:
-                no_customer += 1
-                continue
-            params = {"cert_type": owner.cert_type.label_ko}
-            if self._notifications.send(owner.customer_id, NotificationEvent.REVOKED, params):
-                notified += 1
-            else:
-                failed += 1
+        for start in range(0, len(serials), _BATCH):
+            part = serials[start : start + _BATCH]
+            owners = self._registry.get_many(part)
+            no_customer += len(part) - len(owners)
+            notices = [
+                Notice(owner.customer_id, NotificationEvent.REVOKED, {"cert_type": owner.cert_type.label_ko})
+                for owner in owners.values()
+            ]
+            if notices:
+                batch_failed = self._notifications.send_many(notices)
+                failed += batch_failed
+                notified += len(notices) - batch_failed
         return NoticeCount(notified, no_customer, failed)

@@ -6,6 +6,7 @@ read of a live session is one conditional UPDATE that moves its idle expiry (nev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -93,5 +94,10 @@ class SqlBankAppSessions:
 
     def delete_for_serial(self, serial: str) -> int:
         """End every session logged in with this certificate (hex serial); how many."""
+        return self.delete_for_serials([serial])
+
+    def delete_for_serials(self, serials: Sequence[str]) -> int:
+        """End every session logged in with one of these certificates (hex serials; a bulk revocation's chunk)."""
+        lowered = [serial.lower() for serial in serials]
         with self._db.session() as session:
-            return rowcount(session.execute(delete(BankAppSession).where(BankAppSession.serial == serial.lower())))
+            return rowcount(session.execute(delete(BankAppSession).where(BankAppSession.serial.in_(lowered))))

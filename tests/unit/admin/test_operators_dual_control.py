@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pyotp
@@ -22,6 +23,7 @@ from jointcert.admin.model import (
 )
 from jointcert.admin.operators import OperatorService
 from jointcert.admin.revocation import bulk_revocation
+from jointcert.ca.authority import BulkRevocation
 from jointcert.ca.errors import AlreadyRevoked
 from jointcert.clock import FakeClock
 from jointcert.pii import PiiProtector
@@ -34,7 +36,7 @@ PASSWORD = "correct horse battery"
 
 
 class FakeCa:
-    """The one CA call bulk revocation makes, remembering what it revoked (a Protocol fake)."""
+    """The CA calls revocation makes (one, or many at once), remembering what it revoked (a Protocol fake)."""
 
     def __init__(self) -> None:
         self.revoked: dict[int, tuple[x509.ReasonFlags, str]] = {}
@@ -43,6 +45,12 @@ class FakeCa:
         if serial in self.revoked:
             raise AlreadyRevoked(serial=format(serial, "x"))
         self.revoked[serial] = (reason, actor)
+
+    def revoke_many(self, serials: Sequence[int], reason: x509.ReasonFlags, *, actor: str) -> BulkRevocation:
+        done = [s for s in serials if s not in self.revoked]
+        for serial in done:
+            self.revoked[serial] = (reason, actor)
+        return BulkRevocation(done, len(serials) - len(done))
 
 
 def _services(database: Database, clock: FakeClock, ca: FakeCa) -> tuple[OperatorService, DualControl]:

@@ -3,7 +3,7 @@ stores (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 import pytest
@@ -15,7 +15,7 @@ from jointcert.admin.model import DualControlRefused, Operator, ProposalExpired,
 from jointcert.admin.operators import OperatorService
 from jointcert.admin.profile_change import profile_change, profile_rows
 from jointcert.admin.revocation import bulk_revocation
-from jointcert.bank.model import NotificationEvent
+from jointcert.bank.model import Notice, NotificationEvent
 from jointcert.ca.profile_settings import LiveProfiles, ProfileVersionMoved
 from jointcert.clock import FakeClock
 from jointcert.config import CaSettings
@@ -179,6 +179,9 @@ class _Registry:
             else RegisteredCertificate(serial, owner, CertType.GENERAL, "issued", None, FakeClock().now())
         )
 
+    def get_many(self, serials: Sequence[int]) -> dict[int, RegisteredCertificate]:
+        return {s: r for s in serials if (r := self.get(s)) is not None}
+
 
 class _Notifier:
     def __init__(self, broken: set[str]) -> None:
@@ -189,6 +192,11 @@ class _Notifier:
         if customer_id in self._broken:
             raise JointcertError("gateway down")
         self.sent.append((customer_id, event, dict(params)))
+
+    def notify_many(self, notices: Sequence[Notice]) -> None:
+        if any(n.customer_id in self._broken for n in notices):
+            raise JointcertError("gateway down")
+        self.sent += [(n.customer_id, n.event, dict(n.params)) for n in notices]
 
 
 def test_bulk_revocation_queues_a_notice_per_revoked_certificate(database: Database, clock: FakeClock) -> None:

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from jointcert.bank.errors import CustomerNotFound, MissingNotificationParams
-from jointcert.bank.model import NotificationChannel, NotificationEvent
+from jointcert.bank.model import Notice, NotificationChannel, NotificationEvent
 from jointcert.clock import FakeClock
 from jointcert.storage.bank_repository import SandboxBank
 
@@ -85,3 +85,20 @@ def test_notify_refuses_missing_params_and_unknown_customers(bank: SandboxBank) 
     with pytest.raises(CustomerNotFound):
         bank.notifier.notify("C9999", NotificationEvent.CONTACT_CHANGED, {})
     assert bank.outbox.messages() == []
+
+
+def test_notify_many_writes_every_notice_or_none(bank: SandboxBank) -> None:
+    revoked = {"cert_type": "범용"}
+    bank.notifier.notify_many([Notice(c, NotificationEvent.REVOKED, revoked) for c in ("C1005", "C1006", "C1005")])
+    messages = bank.outbox.messages()
+    assert [(m.customer_id, m.channel) for m in messages] == [
+        (c, channel)
+        for c in ("C1005", "C1006", "C1005")
+        for channel in (NotificationChannel.SMS, NotificationChannel.EMAIL)
+    ]
+    assert all("폐지" in m.body for m in messages)
+    with pytest.raises(CustomerNotFound):  # one unknown customer: the whole batch is refused, nothing written
+        bank.notifier.notify_many(
+            [Notice("C1001", NotificationEvent.REVOKED, revoked), Notice("C9999", NotificationEvent.REVOKED, revoked)]
+        )
+    assert len(bank.outbox.messages()) == len(messages)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from jointcert.bank.model import (
     Customer,
+    Notice,
     NotificationChannel,
     NotificationEvent,
     OutboxMessage,
@@ -31,6 +33,28 @@ def _sms_phone(customer: Customer) -> Phone | None:
     return next((p for p in customer.phones if p.kind is PhoneKind.MOBILE), None)
 
 
+def _letters(customer: Customer, notice: Notice, now: datetime) -> list[dict[str, object]]:
+    """The outbox rows of one notice: an SMS to the notification mobile (if any) and an e-mail."""
+    text = render(notice.event, customer.name, notice.params)
+    letters: list[tuple[NotificationChannel, str, str | None, str]] = [
+        (NotificationChannel.EMAIL, customer.email, text.email_subject, text.email_body)
+    ]
+    if (phone := _sms_phone(customer)) is not None:
+        letters.insert(0, (NotificationChannel.SMS, phone.number, None, text.sms))
+    return [
+        {
+            "customer_id": customer.id,
+            "event": notice.event.value,
+            "channel": channel.value,
+            "recipient": recipient,
+            "subject": subject,
+            "body": body,
+            "created_at": now,
+        }
+        for channel, recipient, subject, body in letters
+    ]
+
+
 class SqlNotifier:
     """:class:`~jointcert.bank.ports.Notifier` and :class:`~jointcert.bank.ports.NotificationOutbox` in one."""
 
@@ -40,28 +64,22 @@ class SqlNotifier:
 
     def notify(self, customer_id: str, event: NotificationEvent, params: Mapping[str, str]) -> None:
         """Write an SMS (to the notification mobile) and an e-mail for ``event`` into the outbox."""
+        self.notify_many([Notice(customer_id, event, params)])
+
+    def notify_many(self, notices: Sequence[Notice]) -> None:
+        """Write every notice's SMS and e-mail into the outbox in one transaction (each customer read once)."""
         now = self._clock.now()
         with self._db.session() as session:
-            customer = customer_value(session, customer_row(session, customer_id))
-            text = render(event, customer.name, params)
-            phone = _sms_phone(customer)
-            letters: list[tuple[NotificationChannel, str, str | None, str]] = [
-                (NotificationChannel.EMAIL, customer.email, text.email_subject, text.email_body)
-            ]
-            if phone is not None:
-                letters.insert(0, (NotificationChannel.SMS, phone.number, None, text.sms))
-            session.add_all(
-                BankOutboxMessage(
-                    customer_id=customer_id,
-                    event=event.value,
-                    channel=channel.value,
-                    recipient=recipient,
-                    subject=subject,
-                    body=body,
-                    created_at=now,
-                )
-                for channel, recipient, subject, body in letters
-            )
+            customers: dict[str, Customer] = {}
+            rows: list[dict[str, object]] = []
+            for notice in notices:
+                customer = customers.get(notice.customer_id)
+                if customer is None:
+                    customer = customer_value(session, customer_row(session, notice.customer_id))
+                    customers[notice.customer_id] = customer
+                rows += _letters(customer, notice, now)
+            if rows:
+                session.execute(insert(BankOutboxMessage), rows)
 
     def messages(
         self, customer_id: str | None = None, *, channel: NotificationChannel | None = None

@@ -25,6 +25,7 @@ from jointcert.ca.ports import (
     AuditEntry,
     AuditEvent,
     AuthorityRecord,
+    BulkRevoked,
     CertificateRecord,
     CertificateState,
     CrlRecord,
@@ -371,6 +372,43 @@ class SqlCertificateStore:
                 if reason is x509.ReasonFlags.key_compromise and row.der is not None:
                     _block_key(session, row, at)
             return _record(rows[0])
+
+    def revoke_many(
+        self,
+        issuer: str,
+        serials: Sequence[int],
+        reason: x509.ReasonFlags,
+        at: datetime,
+        *,
+        event: Callable[[int], AuditEvent],
+        pair_event: Callable[[int, int], AuditEvent],
+    ) -> BulkRevoked:
+        """Revoke the issued certificates among ``serials`` and the other certificate of each one's sign + km
+        pair, in one transaction (one audit entry each, one epoch bump); the rest (unknown, already revoked) are
+        left as they are and counted by the caller."""
+        revoked: list[int] = []
+        pairs: list[int] = []
+        with self._db.session() as session:
+            for serial in serials:
+                hex_serial = serial_key(serial)
+                if not self._set_revoked(session, issuer, hex_serial, reason, at):
+                    continue
+                append_audit(session, event(serial))
+                revoked.append(serial)
+                rows = [hex_serial]
+                for pair in self._pair_of(session, issuer, hex_serial):
+                    if self._set_revoked(session, issuer, pair, reason, at):
+                        append_audit(session, pair_event(int(pair, 16), serial))
+                        pairs.append(int(pair, 16))
+                        rows.append(pair)
+                if reason is x509.ReasonFlags.key_compromise:
+                    for hex_row in rows:
+                        row = self._row(session, issuer, hex_row)
+                        if row.der is not None:
+                            _block_key(session, row, at)
+            if revoked:
+                bump_epoch(session, issuer)
+        return BulkRevoked(revoked, pairs)
 
     @staticmethod
     def _row(session: Session, issuer: str, hex_serial: str) -> CaCertificate:

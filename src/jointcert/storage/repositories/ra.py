@@ -8,7 +8,7 @@ module-level Core statements (compiled once, cached by SQLAlchemy), run on the u
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -44,6 +44,7 @@ def _values(session: IssuanceSession) -> dict[str, Any]:
     }
 
 
+_IN_CHUNK = 500  # serials per IN (…) list
 _S = cast(Table, RaSession.__table__)
 _A = cast(Table, RaAttempt.__table__)
 _L = cast(Table, RaStepLog.__table__)
@@ -329,6 +330,16 @@ class SqlCertificateRegistry:
         with self._db.session() as db:
             row = db.get(RaCertificate, format(serial, "x"))
             return None if row is None else _registered(row)
+
+    def get_many(self, serials: Sequence[int]) -> dict[int, RegisteredCertificate]:
+        """The records of those serials that were registered."""
+        found: dict[int, RegisteredCertificate] = {}
+        with self._db.session() as db:
+            for start in range(0, len(serials), _IN_CHUNK):
+                keys = [format(serial, "x") for serial in serials[start : start + _IN_CHUNK]]
+                for row in db.scalars(select(RaCertificate).where(RaCertificate.serial_hex.in_(keys))):
+                    found[int(row.serial_hex, 16)] = _registered(row)
+        return found
 
     def for_customer(self, customer_id: str) -> list[RegisteredCertificate]:
         """Oldest first."""
