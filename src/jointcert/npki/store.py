@@ -162,7 +162,8 @@ class NpkiStore:
     """Certificates and key files in an NPKI folder tree rooted at ``root``."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        # absolute, so the folders list() returns stay loadable when the caller gave a relative root
+        self.root = Path(root).absolute()
 
     def folder_for(self, cert: x509.Certificate) -> Path:
         """Where ``cert`` lives (or would live) in this store."""

@@ -83,6 +83,20 @@ def test_write_list_load_delete(tmp_path: Path) -> None:
     assert not folder.exists() and store.list() == []
 
 
+def test_a_relative_root_gives_folders_that_stay_loadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `jointcert --npki-dir data/npki renew --self` listed a relative folder, then loaded root / folder (twice nested)
+    monkeypatch.chdir(tmp_path)
+    store = NpkiStore(Path("data") / "npki")
+    cert = factories.certificate()
+    key = encrypt_sign_pri(factories.bundle(), "Cert-pass1!", iterations=2)
+    folder = store.write(_der(cert), key)
+    listed = store.list()
+    assert [s.path for s in listed] == [folder] and folder.is_absolute()
+    assert store.load(listed[0].path) == (cert, key)
+    store.delete(listed[0].path)
+    assert store.list() == []
+
+
 def test_write_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
     store = NpkiStore(tmp_path)
     folder = store.write(YESSIGN_CERT, YESSIGN_KEY)
