@@ -13,6 +13,7 @@ import typer
 import uvicorn
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from rich.markup import escape
 from rich.table import Table
 
 from jointcert.app import Services, ensure_initialised
@@ -69,7 +70,8 @@ def _table(base_url: str) -> Table:
     for column in ("아이디 / user", "경로 / path", "자격 증명 / credentials"):
         table.add_column(column, overflow="fold")
     for demo in DEMO_CUSTOMERS:
-        lines = [f"{label}: {value}" for label, value in credential_lines(demo)[1:]]
+        # escaped: labels such as "account [dormant]" are text, not Rich markup (it dropped them silently)
+        lines = [escape(f"{label}: {value}") for label, value in credential_lines(demo)[1:]]
         if demo.spec.otp is not None:
             lines.append(f"OTP 코드 / code: {base_url}/sandbox/otp/{demo.spec.user_id}")
         table.add_row(demo.spec.user_id, f"{demo.path_ko}\n{demo.path_en}", "\n".join(lines))
@@ -117,8 +119,8 @@ def demo(
         say(f"[green]샌드박스 은행[/] sandbox bank: {len(seeded.created)} created, {len(seeded.existing)} existing")
         for customer in DEMO_CUSTOMERS:
             if customer.existing_certificate is not None:
-                say(f"  {_ensure_demo_certificate(services, customer, npki_root)}")
-        say(f"  demo NPKI folder {npki_root}  (signPri.key password: {DEMO_KEY_PASSWORD})")
+                say("  " + escape(_ensure_demo_certificate(services, customer, npki_root)))
+        say(escape(f"  demo NPKI folder {npki_root}  (signPri.key password: {DEMO_KEY_PASSWORD})"))
         console.print(_table(base_url))
         say(f"[bold]은행 앱 / bank app:[/] {base_url}/   (인증서 발급: {base_url}/bank/issuance)")
         say(f"다른 기관 / other institutions: {base_url}/rp/")
