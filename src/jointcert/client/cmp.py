@@ -125,7 +125,7 @@ class CmpClient:
             raise CmpRejected(
                 f"{exc.text_en} (failInfo: {bits})",
                 fail_info=exc.fail_info,
-                message_ko=f"CMP 서버가 요청을 거절했습니다. (failInfo: {bits})",
+                message_ko=f"{exc.text_ko} (failInfo: {bits})",
                 fail_infos=exc.details.get("fail_infos", []),
             ) from exc
         return reply

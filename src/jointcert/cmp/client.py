@@ -166,11 +166,24 @@ def check_response(request: PkiHeader, response: PkiMessage) -> None:
         raise CmpError("The response's recipNonce is wrong.", fail_info=FailInfo.BAD_RECIPIENT_NONCE)
 
 
+def _is_korean(text: str) -> bool:
+    return any("\uac00" <= char <= "\ud7a3" for char in text)
+
+
 def _rejected(status: StatusInfo) -> CmpRejected:
+    """The peer's rejection; its statusString texts (our server sends English, then Korean) split by language, so
+    the English message does not repeat the Korean one."""
     fail = min(status.fail_info) if status.fail_info else FailInfo.BAD_REQUEST
-    text = "; ".join(status.text) or "The CMP server rejected the request."
+    korean = [text for text in status.text if _is_korean(text)]
+    english = "; ".join(text for text in status.text if not _is_korean(text))
     bits = sorted(bit.rfc_name for bit in status.fail_info)
-    return CmpRejected(text, fail_info=fail, status=status.status.name.lower(), fail_infos=bits)
+    return CmpRejected(
+        english or "The CMP server rejected the request.",
+        fail_info=fail,
+        message_ko="; ".join(korean) or None,
+        status=status.status.name.lower(),
+        fail_infos=bits,
+    )
 
 
 def issued_certificate(response: PkiMessage, cert_req_id: int = 0) -> x509.Certificate:

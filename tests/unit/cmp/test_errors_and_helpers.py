@@ -14,6 +14,7 @@ from jointcert.cmp.model import (
     CertRepBody,
     CertResponse,
     CertTemplate,
+    ErrorBody,
     Extension,
     PkiConfBody,
     PkiHeader,
@@ -107,6 +108,20 @@ def test_client_checks_nonces_and_status(pki: Pki) -> None:
         issued_certificate(parse_message(encode_message(response_header(request), cert_rep_body(BodyType.IP, []))))
     with pytest.raises(CmpError):
         cert_rep_body(BodyType.IR, [])
+
+
+def test_a_rejection_keeps_the_english_and_the_korean_text_apart(pki: Pki) -> None:
+    request = request_header()
+    texts = ("The certificate can be renewed only within 30 days.", "인증서 갱신은 만료 30일 전부터 가능합니다.")
+    refused = ErrorBody(StatusInfo(PkiStatus.REJECTION, frozenset({FailInfo.NOT_AUTHORIZED}), texts))
+    with pytest.raises(CmpRejected) as rejected:
+        check_response(request, parse_message(encode_message(response_header(request), refused)))
+    assert rejected.value.text_en == texts[0] and rejected.value.text_ko == texts[1]
+    plain = ErrorBody(StatusInfo(PkiStatus.REJECTION, frozenset({FailInfo.BAD_REQUEST})))
+    with pytest.raises(CmpRejected) as rejected:
+        check_response(request, parse_message(encode_message(response_header(request), plain)))
+    assert rejected.value.text_en == "The CMP server rejected the request."
+    assert rejected.value.text_ko == CmpRejected.message_ko
 
 
 def test_http_constant() -> None:
