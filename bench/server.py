@@ -130,6 +130,10 @@ def launched(
         _wait_ready(port, server, workers, log_path)
         register(port, server.pid)
         yield
+    except Exception:  # a workload failed (e.g. a 500): the server's own account of it, before its log goes
+        print(f"--- the server's log ({log_path.name}), last lines ---", file=sys.stderr)
+        print("\n".join(log_path.read_text(errors="replace").splitlines()[-80:]), file=sys.stderr)
+        raise
     finally:
         unregister(port)
         server.terminate()

@@ -99,9 +99,9 @@ def _check_delegate(delegate: x509.Certificate, issuer: x509.Certificate, now: d
     except (InvalidSignature, TypeError, ValueError) as exc:
         raise OcspProblem("The OCSP responder certificate was not issued by the certificate's issuer.") from exc
     try:
-        usages = delegate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        usages = list(delegate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
     except x509.ExtensionNotFound:
-        usages = x509.ExtendedKeyUsage([])
+        usages = []  # (cryptography ≥ 51 refuses an empty ExtendedKeyUsage object)
     if ExtendedKeyUsageOID.OCSP_SIGNING not in usages:
         raise OcspProblem(
             "The OCSP responder certificate lacks id-kp-OCSPSigning.",

@@ -110,9 +110,12 @@ class _Builder:
         self.intermediates = [*anchors.intermediates, *extra]
         self.source = source
         self.bad_signature: tuple[x509.Certificate, x509.Certificate] | None = None
+        self.deepest: list[x509.Certificate] = []  # the longest partial path tried: where the chain broke off
 
     def build(self, path: list[x509.Certificate]) -> list[x509.Certificate] | None:
         cert = path[-1]
+        if len(path) > len(self.deepest):
+            self.deepest = path
         for root in self.anchors.roots:
             if self._try(cert, root):
                 return [*path, root]
@@ -156,13 +159,7 @@ def _chain_check(builder: _Builder, found: list[x509.Certificate] | None, ee: x5
                 f"The signature on {cert.subject.rfc4514_string()} does not verify with the key of "
                 f"{issuer.subject.rfc4514_string()}.",
             )
-        issuer_name = ee.issuer.rfc4514_string()
-        return Check.failed(
-            CheckName.CHAIN,
-            Reason.CHAIN_UNTRUSTED,
-            f"발급기관({issuer_name})이 신뢰하는 인증기관 목록에 없습니다.",
-            f"The issuer {issuer_name} is not among the trust anchors.",
-        )
+        return _untrusted(builder.deepest or [ee])
     problem = check_path(found)
     if problem is not None:
         return Check.failed(
@@ -170,6 +167,22 @@ def _chain_check(builder: _Builder, found: list[x509.Certificate] | None, ee: x5
         )
     anchor = found[-1].subject.rfc4514_string()
     return Check.passed(CheckName.CHAIN, f"신뢰하는 인증기관({anchor})까지 확인했습니다.", f"Chains to {anchor}.")
+
+
+def _untrusted(deepest: Sequence[x509.Certificate]) -> Check:
+    """No path: say where the chain broke off — the end entity's issuer, or an intermediate's missing issuer."""
+    issuer_name = deepest[-1].issuer.rfc4514_string()
+    if len(deepest) == 1:
+        ko = f"발급기관({issuer_name})이 신뢰하는 인증기관 목록에 없고, 그 인증서도 찾을 수 없습니다."
+        en = (
+            f"The issuer {issuer_name} is not among the trust anchors, and its certificate was neither given nor "
+            "found (intermediates, AIA caIssuers)."
+        )
+    else:
+        reached = deepest[-1].subject.rfc4514_string()
+        ko = f"상위 인증서({reached})의 발급기관({issuer_name})이 신뢰하는 인증기관 목록에 없습니다."
+        en = f"The chain reaches {reached}, whose issuer {issuer_name} is not among the trust anchors."
+    return Check.failed(CheckName.CHAIN, Reason.CHAIN_UNTRUSTED, ko, en)
 
 
 def _validity_check(path: Sequence[x509.Certificate], now: datetime) -> Check:

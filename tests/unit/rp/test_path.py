@@ -24,8 +24,19 @@ def test_kisa_profile_certificate_chains_to_the_root(pki: TestPki, anchors: Trus
 def test_intermediate_may_come_from_the_signed_data(pki: TestPki) -> None:
     ee = pki.issue()
     only_root = TrustAnchors(roots=(pki.root,))
-    assert validate_path(ee.cert, only_root, NOW).chain.code is Reason.CHAIN_UNTRUSTED
+    missing = validate_path(ee.cert, only_root, NOW).chain
+    assert missing.code is Reason.CHAIN_UNTRUSTED
+    assert "neither given nor found" in missing.message_en and pki.ca.subject.rfc4514_string() in missing.message_en
     assert validate_path(ee.cert, only_root, NOW, extra_intermediates=[pki.ca]).chain.code is Reason.OK
+
+
+def test_a_missing_root_is_named_past_the_intermediate_that_was_found(pki: TestPki) -> None:
+    ee = pki.issue()
+    other_root = TestPki(root_key=key(10), ca_key=key(11), root_cn="other RootCA").root
+    result = validate_path(ee.cert, TrustAnchors(roots=(other_root,)), NOW, extra_intermediates=[pki.ca]).chain
+    assert result.code is Reason.CHAIN_UNTRUSTED
+    assert f"The chain reaches {pki.ca.subject.rfc4514_string()}" in result.message_en
+    assert pki.root.subject.rfc4514_string() in result.message_en and "상위 인증서" in result.message_ko
 
 
 def test_issuing_ca_may_itself_be_the_anchor(pki: TestPki) -> None:
