@@ -9,6 +9,8 @@ before lending it, so the service recovers on its own once the database is back.
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -73,7 +75,10 @@ class DatabaseUnavailable(Unavailable):
 
 
 def _unreachable(error: BaseException) -> bool:
-    # connection refused/reset/closed, server shutting down, statement or lock timeout: all retryable
+    # connection refused/reset/closed, server shutting down, statement or lock timeout: all retryable; on SQLite
+    # the write lock not granted within the busy timeout ("database is locked")
+    if isinstance(error, sqlite3.OperationalError):
+        return "locked" in str(error) or "busy" in str(error)
     return isinstance(error, psycopg.OperationalError)
 
 
@@ -93,13 +98,16 @@ def rowcount(result: object) -> int:
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
 def _private_sqlite_file(url: str) -> None:
@@ -122,15 +130,22 @@ def _private_sqlite_file(url: str) -> None:
 class Database:
     """One database: an engine, a session factory and the Alembic migrations that build its schema."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, busy_timeout_ms: int = _SQLITE_BUSY_TIMEOUT_MS
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.busy_timeout_ms = busy_timeout_ms
+        # SQLite's busy handler polls (sleeps of up to 100 ms): with dozens of threads waiting for the write lock,
+        # one can lose every poll for the whole timeout. This process's writers queue here instead (blocking,
+        # woken at once), so only the other processes' writers meet the polling.
+        self._writer = threading.Lock()
         if self.is_sqlite:
             _private_sqlite_file(url)
             self.engine: Engine = create_engine(
-                url, echo=echo, connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000}
+                url, echo=echo, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
             )
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         else:
             self.engine = create_engine(
                 url,
@@ -166,7 +181,7 @@ class Database:
         if joined is not None:
             yield joined.connection
             return
-        with self.engine.connect() as connection:
+        with self._writer_turn(), self.engine.connect() as connection:
             unit = _Unit(self, connection)
             token = _UNIT.set(unit)
             try:
@@ -190,6 +205,19 @@ class Database:
                 _UNIT.reset(token)
                 if unit.orm is not None:
                     unit.orm.close()
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """On SQLite, this process's turn to write (see ``_writer``); given up within the busy timeout."""
+        if not self.is_sqlite:
+            yield
+            return
+        if not self._writer.acquire(timeout=self.busy_timeout_ms / 1000):
+            raise DatabaseUnavailable("The SQLite write lock was not granted within the busy timeout.")
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
