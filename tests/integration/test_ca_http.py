@@ -5,19 +5,23 @@ from __future__ import annotations
 import base64
 import os
 import urllib.parse
+from collections.abc import Callable
 from datetime import timedelta
 from email.utils import format_datetime
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 from fastapi.testclient import TestClient
+from starlette.concurrency import run_in_threadpool
 
 from jointcert.app import Services
 from jointcert.ca.audit import verify_store
 from jointcert.clock import FakeClock
 from jointcert.web.app import run_ocsp_presign
+from jointcert.web.routes import pki
 from tests.unit.ca.factories import make_request
 
 _KEY = rsa.generate_private_key(65537, 2048)
@@ -184,3 +188,31 @@ def test_the_leader_re_signs_due_responses_in_batches(services: Services, client
     assert second.headers["etag"] != first.headers["etag"]
     newer = ocsp.load_der_ocsp_response(second.content)
     assert newer.this_update_utc > ocsp.load_der_ocsp_response(first.content).this_update_utc
+
+
+def test_ocsp_from_memory_is_answered_without_a_threadpool_hop(
+    services: Services, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hops: list[str] = []
+
+    async def counted(function: Callable[..., object], *args: object) -> object:
+        hops.append(getattr(function, "__name__", "?"))
+        return await run_in_threadpool(function, *args)
+
+    monkeypatch.setattr(pki, "run_in_threadpool", counted)
+    issued = services.authority.issue(make_request(_KEY))
+    request = _ocsp_request(services, issued.serial)
+    path = "/ocsp/" + urllib.parse.quote(base64.b64encode(request).decode(), safe="")
+    first = client.get(path)
+    assert first.status_code == 200 and hops == ["answer"]  # parsed once, in a thread
+    for _ in range(3):
+        assert client.get(path).content == first.content
+        assert client.post("/ocsp", content=request).content == first.content
+    assert hops == ["answer"]  # every later one from memory, on the event loop
+    for _ in range(2):
+        nonce = client.post("/ocsp", content=_ocsp_request(services, issued.serial, nonce=True))
+        assert ocsp.load_der_ocsp_response(nonce.content).certificate_status is ocsp.OCSPCertStatus.GOOD
+    assert hops == ["answer"] * 3  # nonces signed live, in a thread
+    services.authority.revoke(issued.serial, x509.ReasonFlags.key_compromise, actor="test")
+    after = client.get(path)
+    assert ocsp.load_der_ocsp_response(after.content).certificate_status is ocsp.OCSPCertStatus.REVOKED

@@ -1,6 +1,7 @@
-"""The hot protocol endpoints (web/hot.py) answer ahead of the FastAPI router exactly as the router would: the same
-status, body and headers (problem documents included), counted under the same route template, and an unexpected
-error is still a 500 problem with the security headers."""
+"""The hot endpoints (web/hot.py: protocol endpoints and certificate logins) answer ahead of the FastAPI router
+exactly as the router would: the same status, body and headers (problem documents included, malformed JSON bodies
+among them), counted under the same route template, and an unexpected error is still a 500 problem with the security
+headers."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ import base64
 import os
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from fastapi.testclient import TestClient
+from starlette.types import Receive, Scope, Send
 
 from jointcert.app import Services
 from jointcert.relay.model import ID_DIGITS, MIN_ITERATIONS
+from jointcert.types import CertType
 from jointcert.web.app import create_app
-from jointcert.web.hot import PROTOCOL_ROUTES, HotDispatch, HotFront
+from jointcert.web.hot import HOT_ROUTES, HotDispatch, HotFront
 from jointcert.web.metrics import Metrics
 from jointcert.web.middleware import HardenedFastAPI
 from jointcert.web.routes.service import state_reader
+from tests.unit.ca.factories import make_request
 
 _VARYING = {"date", "content-length"}
 
@@ -44,7 +50,7 @@ def _dispatcher(client: TestClient) -> HotDispatch:
 def test_every_hot_route_is_a_route_of_the_app(services: Services) -> None:
     app = create_app(services)
     paths = app.openapi()["paths"]
-    for method, path, endpoint in PROTOCOL_ROUTES:
+    for method, path, endpoint in HOT_ROUTES:
         documented = paths.get(path.replace(":path}", "}"))
         assert documented is not None, path
         assert method.lower() in documented, (method, path)
@@ -62,6 +68,8 @@ def test_hot_paths_are_matched_and_the_rest_is_left_to_fastapi(both: tuple[TestC
         ("POST", "/cmp"): "/cmp",
         ("POST", "/.well-known/cmp"): "/.well-known/cmp",
         ("GET", "/api/v1/relay/transfers/123456"): "/api/v1/relay/transfers/{transfer_id}",
+        ("POST", "/rp/gov-portal/api/challenge"): "/rp/{site}/api/challenge",
+        ("POST", "/rp/gov-portal/api/login"): "/rp/{site}/api/login",
     }
     for (method, path), template in taken.items():
         found = dispatch.match(method, path)
@@ -73,6 +81,8 @@ def test_hot_paths_are_matched_and_the_rest_is_left_to_fastapi(both: tuple[TestC
         ("PUT", "/api/v1/relay/transfers/123456/payload"),
         ("GET", "/api/v1/relay/config"),
         ("GET", "/healthz"),
+        ("POST", "/rp/gov-portal/api/register"),
+        ("GET", "/rp/gov-portal"),
     ):
         assert dispatch.match(method, path) is None, (method, path)
 
@@ -154,3 +164,84 @@ def test_a_hot_endpoint_with_parameters_it_cannot_be_given_is_refused(services: 
 
 def _metrics(services: Services) -> Metrics:
     return Metrics(services.counters, state_reader(services))
+
+
+_LOGIN = "/rp/gov-portal/api/login"
+_JSON = {"Content-Type": "application/json"}
+_VALID = b'{"challenge": "abc", "certificate": "AAAA", "signature": "AAAA"}'
+MALFORMED_LOGINS: tuple[tuple[str, str, bytes, dict[str, str]], ...] = (
+    ("bad JSON", _LOGIN, b'{"challenge":', _JSON),
+    ("bad JSON, later", _LOGIN, b'{"challenge": "a",,}', _JSON),
+    ("not UTF-8", _LOGIN, b'{"challenge": "\xff\xfe"}', _JSON),
+    ("a JSON array", _LOGIN, b"[]", _JSON),
+    ("a JSON string", _LOGIN, b'"abc"', _JSON),
+    ("JSON null", _LOGIN, b"null", _JSON),
+    ("an empty object", _LOGIN, b"{}", _JSON),
+    ("empty body", _LOGIN, b"", _JSON),
+    ("challenge a number", _LOGIN, b'{"challenge": 5, "certificate": "AAAA", "signature": "AAAA"}', _JSON),
+    ("challenge empty", _LOGIN, b'{"challenge": "", "certificate": "AAAA", "signature": "AAAA"}', _JSON),
+    ("challenge too long", _LOGIN, b'{"challenge": "' + b"a" * 129 + b'", "signature": "AAAA"}', _JSON),
+    ("certificate a list", _LOGIN, b'{"challenge": "abc", "certificate": ["AAAA"], "signature": "AAAA"}', _JSON),
+    ("an unknown field", _LOGIN, b'{"challenge": "abc", "signed_data": "AAAA", "extra": 1}', _JSON),
+    ("text/plain", _LOGIN, _VALID, {"Content-Type": "text/plain"}),
+    ("a form", _LOGIN, b"challenge=abc", {"Content-Type": "application/x-www-form-urlencoded"}),
+    ("no content type", _LOGIN, _VALID, {}),
+    ("+json content type", _LOGIN, b'{"challenge": 5}', {"Content-Type": "application/problem+json; charset=utf-8"}),
+    ("huge body", _LOGIN, b'{"challenge": "' + b"a" * 2_000_000 + b'"}', _JSON),
+    ("neither certificate nor signed_data", _LOGIN, b'{"challenge": "abc"}', _JSON),
+    ("certificate not base64", _LOGIN, b'{"challenge": "abc", "certificate": "!!", "signature": "AAAA"}', _JSON),
+    ("site with bad characters", "/rp/Gov_Portal!/api/login", _VALID, _JSON),
+    ("site too long", "/rp/" + "a" * 65 + "/api/login", _VALID, _JSON),
+    ("unknown site", "/rp/no-such-site/api/login", _VALID, _JSON),
+    ("challenge, unknown site", "/rp/no-such-site/api/challenge", b"", {}),
+    ("challenge, bad site", "/rp/NO_SUCH/api/challenge", b"{}", _JSON),
+)
+
+
+@pytest.mark.parametrize("case", MALFORMED_LOGINS, ids=[case[0] for case in MALFORMED_LOGINS])
+def test_malformed_logins_get_the_routers_problem(
+    both: tuple[TestClient, TestClient], case: tuple[str, str, bytes, dict[str, str]]
+) -> None:
+    _, path, body, headers = case
+    hot, routed = both
+    assert _dispatcher(hot).match("POST", path) is not None or "/api/" not in path
+    a = hot.post(path, content=body, headers=headers)
+    b = routed.post(path, content=body, headers=headers)
+    assert a.status_code >= 400, (a.status_code, a.text[:200])
+    assert (a.status_code, a.content) == (b.status_code, b.content)
+    headers_a = sorted((k, v) for k, v in a.headers.multi_items() if k not in _VARYING)
+    headers_b = sorted((k, v) for k, v in b.headers.multi_items() if k not in _VARYING)
+    assert headers_a == headers_b
+
+
+def test_a_real_login_goes_through_the_hot_path(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[str] = []
+    serve = HotDispatch.serve
+
+    async def counting(self: HotDispatch, scope: Scope, receive: Receive, send: Send) -> None:
+        served.append(scope["route"].path)
+        await serve(self, scope, receive, send)
+
+    monkeypatch.setattr(HotDispatch, "serve", counting)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    certificate = services.authority.issue(make_request(key, cert_type=CertType.GENERAL)).certificate
+    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        issued = client.post("/rp/gov-portal/api/challenge")
+        assert issued.status_code == 200 and issued.headers["cache-control"] == "no-store"
+        assert (
+            "jc_rp_session=" in issued.headers["set-cookie"] and "Path=/rp/gov-portal" in issued.headers["set-cookie"]
+        )
+        assert issued.json()["institution"]["id"] == "gov-portal"
+        challenge = issued.json()["challenge"]
+        signature = key.sign(challenge.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        body = {"challenge": challenge, "certificate": _b64(der), "signature": _b64(signature)}
+        verdict = client.post("/rp/gov-portal/api/login", json=body)
+        assert verdict.status_code == 200 and verdict.json()["accepted"], verdict.text
+        replayed = client.post("/rp/gov-portal/api/login", json=body)
+        assert replayed.status_code == 200 and not replayed.json()["accepted"]  # the challenge is single-use
+    assert served == ["/rp/{site}/api/challenge", "/rp/{site}/api/login", "/rp/{site}/api/login"]
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

@@ -47,6 +47,8 @@ __all__ = ["MAX_NONCE", "MIN_NONCE", "OcspAnswer", "OcspResponder", "error_respo
 MIN_NONCE, MAX_NONCE = 1, 32  # RFC 8954 §2.1: a nonce of 1 to 32 octets
 _CACHE_LIMIT = 10_000
 _RESIGN_AT_ONCE = 16  # revoked serials whose pre-signed responses the revoking process re-signs itself
+_MEMORY_BACKOFF_SECONDS = 1.0  # after a failed epoch read, answer_from_memory steps aside (the event loop must not
+# wait on a database that stopped answering more than once a second)
 
 
 def error_response(status: ocsp.OCSPResponseStatus) -> bytes:
@@ -96,10 +98,30 @@ class OcspResponder:
         self._lock = threading.Lock()
         self.counters = counters or Counters()
         self.presigned = presigned
+        self._memory_off_until = 0.0
 
     def respond(self, request_der: bytes) -> bytes:
         """The DER OCSPResponse for a DER OCSPRequest."""
         return self.answer(request_der).der
+
+    def answer_from_memory(self, request_der: bytes) -> OcspAnswer | None:
+        """The pre-signed answer to a nonce-less SHA-1 request seen before when memory holds it under the revocation
+        epoch committed now: a dict lookup and the epoch read, no parsing, signing or other database read, so the
+        web layer calls it on the event loop. ``None``: ask :meth:`answer` (in a thread)."""
+        key = self._known.get(request_der)
+        if key is None or key[1] != "sha1" or self.presigned is None:
+            return None
+        if self._clock.monotonic() < self._memory_off_until:
+            return None
+        try:
+            hit = self.presigned.in_memory(key[0], key[2])
+        except Exception:  # the database is away: the threaded path reports it; do not retry on the loop at once
+            self._memory_off_until = self._clock.monotonic() + _MEMORY_BACKOFF_SECONDS
+            return None
+        if hit is not None:
+            self.counters.inc("ocsp_requests")
+            self.counters.inc("ocsp_cache_hits")
+        return hit
 
     def answer(self, request_der: bytes) -> OcspAnswer:
         """The response, with its validity when HTTP caches may keep it (a pre-signed one), bare otherwise."""

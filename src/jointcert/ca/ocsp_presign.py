@@ -207,6 +207,18 @@ class PresignedOcsp:
         self.counters.inc(entry.counter)
         return entry.answer
 
+    def in_memory(self, slug: str, serial: int) -> OcspAnswer | None:
+        """The answer only when memory holds it under the epoch committed now and it needs no reload: nothing is
+        read but the epoch (the event-loop path of :meth:`OcspResponder.answer_from_memory`); ``None`` otherwise.
+        The epoch read's error is raised."""
+        epoch = self._epochs.current()
+        entry = self._memory.get((slug, serial))
+        now = self._clock.now().timestamp()
+        if entry is None or entry.epoch != epoch or now >= entry.valid_until or now >= entry.deadline:
+            return None
+        self.counters.inc(entry.counter)
+        return entry.answer
+
     def _load(self, slug: str, serial: int, epoch: int, now: float) -> _Entry | None:
         stored = self._store.load(slug, serial)
         if stored is None or (self._signer_since is not None and stored.this_update < self._signer_since):

@@ -23,7 +23,7 @@ from jointcert import __version__
 from jointcert.app import Services
 from jointcert.web import openapi_schema
 from jointcert.web import throttle as throttle_web
-from jointcert.web.hot import PROTOCOL_ROUTES, HotFront
+from jointcert.web.hot import HOT_ROUTES, HotFront
 from jointcert.web.metrics import Metrics, MetricsMiddleware
 from jointcert.web.middleware import HardenedFastAPI
 from jointcert.web.problems import install_problem_handlers
@@ -247,7 +247,7 @@ def create_app(
     app.state.metrics = metrics  # the console's figures panel reads the same registry
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics, monotonic=services.clock.monotonic)
-    app.front = HotFront(PROTOCOL_ROUTES, metrics, services.clock.monotonic)  # OCSP, CMP, CRL: web/hot.py
+    app.front = HotFront(HOT_ROUTES, metrics, services.clock.monotonic)  # OCSP, CMP, CRL, logins: web/hot.py
     service_routes.install(app, services, metrics)  # /healthz, /readyz, /metrics
     throttle_web.install(app)  # anti-automation: 429 + Retry-After
     app.include_router(pki.router)

@@ -1,26 +1,43 @@
-"""The hot protocol endpoints (OCSP, CMP, CRL, relay status polling) dispatched ahead of the FastAPI router.
+"""The hot endpoints (OCSP, CMP, CRL, relay status polling, certificate logins) dispatched ahead of the FastAPI
+router.
 
 Each of these requests is small and frequent, and FastAPI's path through its middleware, router and dependency
 machinery costs several times the handler itself. :class:`HotDispatch` is a pure ASGI app that sits inside the
 security headers and the body limits (web/middleware.py) and in front of the whole FastAPI stack: a request whose
 method and path match one of the hot routes is answered by the route's own endpoint function, with the route's
 template as its metrics label, the app's exception handlers for its errors (the same problem documents and
-statuses) and the threadpool for synchronous endpoints, as FastAPI would; anything else goes to FastAPI.
+statuses) and the threadpool for synchronous endpoints, as FastAPI would; anything else goes to FastAPI. Path
+parameters and JSON bodies are validated by FastAPI's own dependency machinery (the route's ``Dependant``,
+``request_params_to_args``, ``request_body_to_args``) and a model returned is serialized through the route's
+response field, so a malformed request gets the very problem document FastAPI's router would give.
 
 The routes stay declared on the FastAPI routers too (OpenAPI, and a request the dispatcher does not take, e.g.
-``HEAD``); :data:`PROTOCOL_ROUTES` names the same templates, compiled the way Starlette compiles them.
+``HEAD``); :data:`HOT_ROUTES` names the same templates, compiled the way Starlette compiles them, and each is
+bound to its FastAPI route (dependant, response field, status code) when the middleware stack is built.
 """
 
 from __future__ import annotations
 
+import email.message
 import inspect
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from fastapi import FastAPI
-from pydantic import BaseModel
+from fastapi import FastAPI, HTTPException
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import (
+    _should_embed_body_fields,
+    get_dependant,
+    request_body_to_args,
+    request_params_to_args,
+)
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
+from fastapi.routing import APIRoute
+from pydantic_core import PydanticUndefined
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor
 from starlette.requests import Request
@@ -30,9 +47,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jointcert.cmp.http import WELL_KNOWN_PATH
 from jointcert.web.metrics import Metrics, MetricsMiddleware
-from jointcert.web.routes import cmp, pki, relay
+from jointcert.web.routes import cmp, pki, relay, rp
 
-__all__ = ["PROTOCOL_ROUTES", "HotDispatch", "HotFront", "HotRoute"]
+__all__ = ["HOT_ROUTES", "LOGIN_ROUTES", "PROTOCOL_ROUTES", "HotDispatch", "HotFront", "HotRoute"]
 
 PROTOCOL_ROUTES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
     ("POST", "/ocsp", pki.ocsp_post),
@@ -43,33 +60,66 @@ PROTOCOL_ROUTES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
     ("POST", WELL_KNOWN_PATH, cmp.cmp),
     ("GET", "/api/v1/relay/transfers/{transfer_id}", relay.status),  # the receiver polls it for the upload
 )
-"""(method, route template as declared on the FastAPI router, endpoint); tests/unit/web/test_hot.py checks
-each against the app's routes."""
+"""(method, route template as declared on the FastAPI router, endpoint); tests/integration/test_hot_dispatch.py
+checks each against the app's routes."""
+LOGIN_ROUTES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
+    ("POST", "/rp/{site}/api/challenge", rp.challenge),
+    ("POST", "/rp/{site}/api/login", rp.login),
+)
+"""The two requests of a certificate login at a relying party."""
+HOT_ROUTES = PROTOCOL_ROUTES + LOGIN_ROUTES
 Handler = Callable[[Request, Exception], Any]
 
 
 @dataclass(frozen=True)
 class HotRoute:
-    """One hot route: method, template (``path``, also the metrics label), compiled path and the endpoint."""
+    """One hot route: method, template (``path``, also the metrics label), compiled path, the endpoint and what
+    FastAPI knows of it (its dependant; once bound to the app's route, its response field and status code)."""
 
     method: str
     path: str
     endpoint: Callable[..., Any]
     regex: re.Pattern[str]
     convertors: dict[str, Convertor[Any]]
-    takes: frozenset[str]  # of "request", "response"
+    dependant: Dependant
+    embed: bool  # the body fields are embedded under their names (FastAPI's _embed_body_fields)
     threaded: bool  # a plain function: run in the threadpool, as FastAPI does
+    response_field: Any = None  # FastAPI's ModelField of the response model (fastapi._compat, not public)
+    status_code: int | None = None
+    strict_content_type: bool = True
 
     @classmethod
     def of(cls, method: str, path: str, endpoint: Callable[..., Any]) -> HotRoute:
-        """Compile ``path`` as Starlette does; refuse an endpoint whose parameters cannot be supplied."""
-        regex, _, convertors = compile_path(path)
-        names = set(inspect.signature(endpoint).parameters)
-        unknown = names - {"request", "response", *convertors}
+        """Compile ``path`` as Starlette does; refuse an endpoint needing more than path parameters, a JSON body,
+        the request and the response (queries, headers, cookies, dependencies)."""
+        regex, path_format, convertors = compile_path(path)
+        dependant = get_dependant(path=path_format, call=endpoint)
+        unknown = [p.name for p in (*dependant.query_params, *dependant.header_params, *dependant.cookie_params)]
+        unknown += [d.call.__name__ if d.call else "?" for d in dependant.dependencies]
+        if dependant.background_tasks_param_name or dependant.security_scopes_param_name:
+            unknown.append("background tasks or security scopes")
         if unknown:
-            raise TypeError(f"{path}: hot endpoints take path parameters, request and response; not {unknown}")
-        takes = frozenset(names & {"request", "response"})
-        return cls(method, path, endpoint, regex, convertors, takes, not inspect.iscoroutinefunction(endpoint))
+            raise TypeError(f"{path}: hot endpoints take path parameters, a body, request and response; not {unknown}")
+        embed = _should_embed_body_fields(dependant.body_params)
+        threaded = not inspect.iscoroutinefunction(endpoint)
+        return cls(method, path, endpoint, regex, convertors, dependant, embed, threaded)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Method and template."""
+        return self.method, self.path
+
+    def bound(self, route: APIRoute) -> HotRoute:
+        """This route with FastAPI's own dependant, body embedding, response field and status code of ``route``."""
+        strict = route.strict_content_type
+        return replace(
+            self,
+            dependant=route.dependant,
+            embed=route._embed_body_fields,
+            response_field=route.response_field,
+            status_code=route.status_code,
+            strict_content_type=strict if isinstance(strict, bool) else bool(strict.value),
+        )
 
 
 class HotFront:
@@ -90,8 +140,16 @@ class HotFront:
         self.routes.append(HotRoute.of(method, path, endpoint))
 
     def __call__(self, app: FastAPI, inner: ASGIApp) -> ASGIApp:
-        """The dispatcher for ``app`` (called when Starlette builds the middleware stack)."""
-        dispatch = HotDispatch(self.routes, inner, app.exception_handlers)
+        """The dispatcher for ``app`` (called when Starlette builds the middleware stack), each hot route bound to
+        the app's route of the same method and template when there is one."""
+        declared = {
+            (method, route.path): route
+            for route in app.routes
+            if isinstance(route, APIRoute)
+            for method in route.methods or ()
+        }
+        routes = [hot.bound(declared[hot.key]) if hot.key in declared else hot for hot in self.routes]
+        dispatch = HotDispatch(routes, inner, app.exception_handlers)
         dispatch.metered = MetricsMiddleware(dispatch.serve, metrics=self.metrics, monotonic=self.monotonic)
         return dispatch
 
@@ -173,23 +231,65 @@ async def _handled(handler: Handler, request: Request, exc: Exception) -> Respon
 
 
 async def _call(hot: HotRoute, request: Request, params: dict[str, Any]) -> Response:
-    """The endpoint's answer as FastAPI would make it: its Response, or its model as JSON with the headers (and
-    status) the endpoint set on the injected ``response``."""
-    kwargs: dict[str, Any] = dict(params)
+    """The endpoint's answer as FastAPI's request handler would make it: arguments validated by the route's
+    dependant (a :class:`RequestValidationError` with FastAPI's errors otherwise), its Response, or its result
+    serialized through the route's response field with the headers (and status) set on the injected response."""
+    dependant = hot.dependant
+    kwargs, errors = request_params_to_args(dependant.path_params, params)
+    body: Any = PydanticUndefined
+    if dependant.body_params:
+        body = await _json_body(request, strict=hot.strict_content_type)
+        values, body_errors = await request_body_to_args(dependant.body_params, body, hot.embed)
+        kwargs.update(values)
+        errors += body_errors
+    if errors:
+        raise RequestValidationError(errors, body=None if body is PydanticUndefined else body)
     sub = Response()
-    if "request" in hot.takes:
-        kwargs["request"] = request
-    if "response" in hot.takes:
+    if dependant.request_param_name:
+        kwargs[dependant.request_param_name] = request
+    if dependant.response_param_name:
         del sub.headers["content-length"]
         sub.status_code = None  # type: ignore[assignment]  # as FastAPI: set only if the endpoint sets it
-        kwargs["response"] = sub
+        kwargs[dependant.response_param_name] = sub
     if hot.threaded:
         result = await run_in_threadpool(hot.endpoint, **kwargs)
     else:
         result = await hot.endpoint(**kwargs)
     if isinstance(result, Response):
         return result
-    content = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-    answer = JSONResponse(content, status_code=sub.status_code or 200)
+    status = sub.status_code or hot.status_code or 200
+    if hot.response_field is None:
+        answer: Response = JSONResponse(jsonable_encoder(result), status_code=status)
+    else:
+        value, invalid = hot.response_field.validate(result, {}, loc=("response",))
+        if invalid:
+            raise ResponseValidationError(errors=invalid, body=result)
+        content = hot.response_field.serialize_json(value, by_alias=True)
+        answer = Response(content, media_type="application/json", status_code=status)
     answer.headers.raw.extend(sub.headers.raw)
     return answer
+
+
+async def _json_body(request: Request, *, strict: bool) -> Any:
+    """The body as FastAPI reads it for a JSON body parameter: parsed when the content type is JSON (or absent
+    and not strict), the bytes otherwise, undefined when empty; undecodable JSON is FastAPI's ``json_invalid``."""
+    raw = await request.body()
+    if not raw:
+        return PydanticUndefined
+    content_type = request.headers.get("content-type")
+    if content_type:
+        message = email.message.Message()
+        message["content-type"] = content_type
+        subtype = message.get_content_subtype()
+        json_type = message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+    else:
+        json_type = not strict
+    if not json_type:
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error", "input": {}}
+        raise RequestValidationError([{**error, "ctx": {"error": exc.msg}}], body=exc.doc) from exc
+    except Exception as exc:  # e.g. bytes that are not UTF-8
+        raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc

@@ -3,6 +3,8 @@ still reflects the certificate's current status (one indexed read per request)."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -81,3 +83,57 @@ def test_state_reads_only_the_status(env: CaEnv, subscriber_keys: list[rsa.RSAPr
     assert state.revocation_reason is x509.ReasonFlags.affiliation_changed
     assert state.revoked_at is not None and state.revoked_at.tzinfo is not None
     assert env.store.state("class1", 12345) is None
+
+
+def test_answer_from_memory_serves_only_requests_memory_holds(
+    env: CaEnv, subscriber_keys: list[rsa.RSAPrivateKey]
+) -> None:
+    issued = env.authority.issue(make_request(subscriber_keys[0]))
+    request, with_nonce = ocsp_request(env, issued.serial), ocsp_request(env, issued.serial, nonce=True)
+    assert env.ocsp.answer_from_memory(request) is None  # never seen: the threaded path parses it
+    first = env.ocsp.answer(request)
+    requests = env.counters.snapshot()["ocsp_requests"]
+    hit = env.ocsp.answer_from_memory(request)
+    assert hit is not None and hit.der == first.der and hit.etag == first.etag
+    assert env.counters.snapshot()["ocsp_requests"] == requests + 1
+    env.ocsp.answer(with_nonce)
+    assert env.ocsp.answer_from_memory(with_nonce) is None  # nonces are signed live, always
+    assert env.ocsp.answer_from_memory(ocsp_request(env, 2**90 + 1)) is None  # unknown serial
+
+
+def test_answer_from_memory_never_says_good_after_a_revocation_elsewhere(
+    env: CaEnv, subscriber_keys: list[rsa.RSAPrivateKey]
+) -> None:
+    issued = env.authority.issue(make_request(subscriber_keys[0]))
+    request = ocsp_request(env, issued.serial)
+    env.ocsp.answer(request)
+    good = env.ocsp.answer_from_memory(request)
+    assert good is not None and _status(good.der) is ocsp.OCSPCertStatus.GOOD
+    event = AuditEvent("t", "t", env.clock.now())  # straight into the database: no listener in this process
+    env.store.revoke("class1", issued.serial, x509.ReasonFlags.key_compromise, env.clock.now(), event)
+    assert env.ocsp.answer_from_memory(request) is None  # the epoch moved: memory is not trusted
+    assert _status(env.ocsp.answer(request).der) is ocsp.OCSPCertStatus.REVOKED
+    again = env.ocsp.answer_from_memory(request)
+    assert again is not None and _status(again.der) is ocsp.OCSPCertStatus.REVOKED
+
+
+def test_answer_from_memory_steps_aside_while_the_epoch_cannot_be_read(
+    env: CaEnv, subscriber_keys: list[rsa.RSAPrivateKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issued = env.authority.issue(make_request(subscriber_keys[0]))
+    request = ocsp_request(env, issued.serial)
+    env.ocsp.answer(request)
+    assert env.ocsp.presigned is not None
+    calls: list[int] = []
+
+    def unreadable(slug: str, serial: int) -> None:
+        calls.append(serial)
+        raise OSError("database away")
+
+    monkeypatch.setattr(env.ocsp.presigned, "in_memory", unreadable)
+    assert env.ocsp.answer_from_memory(request) is None
+    assert env.ocsp.answer_from_memory(request) is None
+    assert calls == [issued.serial]  # the second did not touch the database from the event loop
+    monkeypatch.undo()
+    env.clock.advance(timedelta(seconds=2))
+    assert env.ocsp.answer_from_memory(request) is not None

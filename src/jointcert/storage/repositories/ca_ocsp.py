@@ -1,14 +1,13 @@
 """Pre-signed OCSP responses (``ca_ocsp_responses``) and the per-request revocation epoch read of the OCSP hot path.
 
-:class:`LiveEpochReader` reads ``ca_revocation_epochs`` on a DBAPI connection of its own per thread (sqlite3 or
-psycopg in autocommit, outside the SQLAlchemy pool): each read sees what is committed at that moment, for a few
-microseconds on SQLite and one round trip of a prepared statement on PostgreSQL.
+:class:`LiveEpochReader` reads ``ca_revocation_epochs`` on DBAPI connections of its own (sqlite3 or psycopg in
+autocommit, outside the SQLAlchemy pool, a few kept idle between reads): each read sees what is committed at that
+moment, for a few microseconds on SQLite and one round trip of a prepared statement on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import contextlib
-import queue
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -113,45 +112,56 @@ class SqlOcspResponses:
 
 
 class LiveEpochReader:
-    """The sum of the revocation epochs as committed now, on a few DBAPI connections of its own (at most
-    ``connections``, reused last-in first-out; a thread waits for one rather than opening more)."""
+    """The sum of the revocation epochs as committed now, on DBAPI connections of its own: a read takes an idle one
+    (last in, first out) or opens one, and puts it back after the read while fewer than ``keep`` are idle (the
+    rest are closed). A read never waits for another thread's connection (it may run on the event loop), and a
+    connection whose read failed is closed and never put back."""
 
-    def __init__(self, database: Database, *, connections: int = 4) -> None:
+    def __init__(self, database: Database, *, keep: int = 4) -> None:
         self._db = database
         url = make_url(database.url)
         self._sqlite_path = url.database if database.is_sqlite else None
         self._conninfo = (
             None if database.is_sqlite else url.set(drivername="postgresql").render_as_string(hide_password=False)
         )
-        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
-        self._slots = threading.BoundedSemaphore(connections)
+        self._keep = keep
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+        self.opened = 0  # connections opened so far (the tests count reuse with it)
         self._private = self._conninfo is not None or bool(
             self._sqlite_path and self._sqlite_path != ":memory:" and not self._sqlite_path.startswith("file:")
         )
 
+    @property
+    def idle(self) -> int:
+        """How many connections are kept idle now."""
+        return len(self._idle)
+
     def current(self) -> int:
-        """One read; a connection that failed is closed (the next call opens another) and the error raised."""
+        """One read; a connection that failed is closed (the next read opens another) and the error raised."""
         if not self._private:  # no connection of our own possible (in-memory SQLite): through the pool
             with self._db.engine.connect() as pooled:
                 return int(pooled.exec_driver_sql(_EPOCH_SQL).scalar_one())
-        if not self._slots.acquire(timeout=CONNECT_TIMEOUT_SECONDS):
-            raise TimeoutError("no epoch connection free")
-        connection = None
+        with self._lock:
+            connection = self._idle.pop() if self._idle else None
+        if connection is None:
+            connection = self._connect()
+            with self._lock:
+                self.opened += 1
         try:
-            try:
-                connection = self._idle.get_nowait()
-            except queue.Empty:
-                connection = self._connect()
             row = connection.execute(_EPOCH_SQL).fetchone()
-            self._idle.put(connection)
-            return int(row[0]) if row is not None else 0
         except Exception:
-            if connection is not None:
-                with contextlib.suppress(Exception):
-                    connection.close()
+            with contextlib.suppress(Exception):
+                connection.close()
             raise
-        finally:
-            self._slots.release()
+        with self._lock:
+            kept = len(self._idle) < self._keep
+            if kept:
+                self._idle.append(connection)
+        if not kept:
+            with contextlib.suppress(Exception):
+                connection.close()
+        return int(row[0]) if row is not None else 0
 
     def _connect(self) -> Any:
         if self._conninfo is not None:
@@ -166,10 +176,8 @@ class LiveEpochReader:
 
     def close(self) -> None:
         """Close the idle connections."""
-        while True:
-            try:
-                connection = self._idle.get_nowait()
-            except queue.Empty:
-                return
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
             with contextlib.suppress(Exception):
                 connection.close()

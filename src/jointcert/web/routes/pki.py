@@ -10,6 +10,7 @@ from datetime import datetime
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.ocsp import OCSPResponseStatus
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from jointcert.app import Services
 from jointcert.ca.crl import PARTITION_NAME
@@ -32,14 +33,20 @@ def _services(request: Request) -> Services:
     return services
 
 
-def _ocsp(services: Services, body: bytes, *, cacheable: bool = False, if_none_match: str | None = None) -> Response:
+async def _ocsp(
+    services: Services, body: bytes, *, cacheable: bool = False, if_none_match: str | None = None
+) -> Response:
+    """Answered on the event loop when the responder's memory has it (no threadpool hop), otherwise in a thread
+    (parsing, database reads, signing)."""
     if not body or len(body) > MAX_OCSP_REQUEST:
         return Response(_MALFORMED, media_type=OCSP_RESPONSE, headers={"Cache-Control": "no-store"})
-    try:
-        answer = services.ocsp.answer(body)
-    except Unavailable:  # the database is away: RFC 6960 tryLater, unsigned, and nothing cached
-        headers = {"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER_SECONDS)}
-        return Response(error_response(OCSPResponseStatus.TRY_LATER), media_type=OCSP_RESPONSE, headers=headers)
+    answer = services.ocsp.answer_from_memory(body)
+    if answer is None:
+        try:
+            answer = await run_in_threadpool(services.ocsp.answer, body)
+        except Unavailable:  # the database is away: RFC 6960 tryLater, unsigned, and nothing cached
+            headers = {"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER_SECONDS)}
+            return Response(error_response(OCSPResponseStatus.TRY_LATER), media_type=OCSP_RESPONSE, headers=headers)
     cache = ocsp_cache_headers(answer, services.clock.now()) if cacheable else None
     if cache is None:
         return Response(answer.der, media_type=OCSP_RESPONSE, headers={"Cache-Control": "no-store"})
@@ -67,15 +74,15 @@ def ocsp_cache_headers(answer: OcspAnswer, now: datetime) -> dict[str, str] | No
 async def ocsp_post(request: Request) -> Response:
     """RFC 6960 A.1: the DER request is the body (answers are not cacheable by HTTP caches: RFC 5019 §5)."""
     body = await request.body()
-    return _ocsp(_services(request), body)
+    return await _ocsp(_services(request), body)
 
 
 @router.get("/ocsp/{encoded:path}", response_class=Response, summary="OCSP request, base64 in the URL")
-def ocsp_get(encoded: str, request: Request) -> Response:
+async def ocsp_get(encoded: str, request: Request) -> Response:
     """RFC 6960 A.1 / RFC 5019 §5: ``GET /ocsp/{url-encoding of base64 of the DER request}``; a pre-signed answer
     carries ``Cache-Control: max-age`` (until its nextUpdate), ``ETag``, ``Last-Modified`` and ``Expires``, and a
     matching ``If-None-Match`` gets 304."""
-    return _ocsp(
+    return await _ocsp(
         _services(request),
         _request_from_path(encoded),
         cacheable=True,

@@ -109,8 +109,9 @@ def sites(request: Request) -> list[InstitutionOut]:
     summary="A single-use challenge bound to this site and session",
     responses=problem_responses(UnknownSite),
 )
-def challenge(site: Site, request: Request, response: Response) -> ChallengeOut:
-    """Issue a challenge (and the session cookie when the client has none). Sign ``challenge`` as ASCII bytes."""
+async def challenge(site: Site, request: Request, response: Response) -> ChallengeOut:
+    """Issue a challenge (and the session cookie when the client has none). Sign ``challenge`` as ASCII bytes.
+    Nothing is stored (an HMAC-signed value), so it runs on the event loop."""
     verifier = _verifier(request, site)
     session_id = _session(request) or secrets.token_urlsafe(24)
     issued = _parties(request).challenges.issue(site, session_id)
