@@ -28,6 +28,7 @@ are listed on the CRL and answered ``revoked`` by OCSP — never ``good`` for so
 from __future__ import annotations
 
 import logging
+import threading
 import time as _time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -91,6 +92,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 _KST = timezone(timedelta(hours=9))
 _MAX_ATTEMPTS = 5
+_PARTITION_BLOCK = 64  # CRL partition places reserved per transaction
 _BULK_CHUNK = 200  # serials per bulk-revocation transaction
 _BULK_PAUSE = 0.1  # seconds between two chunks: other writers (issuance) take the write lock meanwhile
 HOLDER_PURPOSE = "holder"
@@ -236,6 +238,8 @@ class CertificateAuthority(UnitSteps):
             self._batcher = IssuanceBatcher(
                 self, batch_store, self.counters, max_size=settings.batch_max, window_seconds=window
             )
+        self._places: list[int] = []  # CRL partition places reserved for this process's next certificates
+        self._places_lock = threading.Lock()
         self._hygiene = hygiene  # Debian weak keys and compromised keys (ca/key_hygiene.py)
 
     def use_profiles(self, source: Callable[[], EffectiveProfiles]) -> None:
@@ -273,7 +277,11 @@ class CertificateAuthority(UnitSteps):
         """The CRL partition of the next certificate (None: partitions are off, the full CRL is its DP)."""
         if self._partitions is None:
             return None
-        return self._partitions.allocate(self.slug, self._settings.crl_partition_size)
+        size = self._settings.crl_partition_size
+        with self._places_lock:  # places are reserved in blocks: one transaction per block, not per certificate
+            if not self._places:
+                self._places = self._partitions.reserve(self.slug, size, min(_PARTITION_BLOCK, size))[::-1]
+            return self._places.pop()
 
     def add_revocation_listener(self, listener: Callable[[Sequence[int]], None]) -> None:
         """Call ``listener(serials)`` after every committed revocation transaction with the serials it revoked (one
