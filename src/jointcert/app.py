@@ -87,6 +87,7 @@ from jointcert.storage.repositories.admin import SqlOperatorStore, SqlProposalSt
 from jointcert.storage.repositories.admin import SqlSessionStore as SqlOperatorSessionStore
 from jointcert.storage.repositories.admin_directory import SqlDirectory
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
+from jointcert.storage.repositories.ca_batch import SqlBatchStore
 from jointcert.storage.repositories.ca_epoch import SqlRevocationEpochs
 from jointcert.storage.repositories.ca_ocsp import LiveEpochReader, SqlOcspResponses
 from jointcert.storage.repositories.ca_partitions import SqlCrlPartitions
@@ -257,6 +258,7 @@ def build_services(
             WeakKeyBlocklist.from_file(settings.ca.weak_key_blocklist or DEBIAN_BLOCKLIST), certificates
         ),
         partitions=partitions,
+        batch_store=SqlBatchStore(database),  # concurrent issuances share their transactions (ca/batcher.py)
     )
     profiles = LiveProfiles(settings.ca, SqlProfileSettings(database))  # operators' profile changes, every node
     authority.use_profiles(profiles.current)
@@ -291,7 +293,9 @@ def build_services(
         presigned=presigned,
     )
     authority.add_revocation_listener(ocsp.invalidate)  # and re-signs a few serials' pre-signed responses at once
-    authority.add_issuance_listener(presigned.resign)  # the CRL: the leader's regenerate_dirty (ca/crl.py)
+    authority.add_issued_batch_listener(
+        presigned.resign_many
+    )  # one save per store transaction; the CRL: the leader's regenerate_dirty (ca/crl.py)
     relying_parties = build_relying_parties(
         settings,
         clock,

@@ -138,6 +138,11 @@ class CaSettings(_Group):
     # mutation corpus), re-linting lint_sample_rate of the issued certificates in the background
     lint: Literal["full", "template"] = "template"
     lint_sample_rate: float = Field(default=0.01, ge=0.0, le=1.0)
+    # batched issuance (ca/batcher.py): concurrent issuances recorded, signed and stored together; a lone caller
+    # takes the single-unit path. The window is waited only after a batch of two or more, while callers prepare
+    batch: bool = True
+    batch_max: int = Field(default=64, ge=1)  # units per batch
+    batch_window_ms: float = Field(default=2.0, ge=0.0)
 
 
 class CmpSettings(_Group):

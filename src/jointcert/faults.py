@@ -24,6 +24,8 @@ POINTS = (
     "after_record",  # the intended certificate is committed pending; nothing signed
     "after_sign",  # signed, not stored
     "after_store",  # stored issued; the caller has not seen it
+    "batch_after_record",  # a batch of units (ca/batcher.py) committed pending in one transaction; nothing signed
+    "batch_after_sign",  # the batch signed, not stored
     # RA saga, JSON enrollment
     "after_claim",  # session ISSUING, CA not asked yet
     "after_charge",  # fee debited and in the fee ledger; session still ISSUING

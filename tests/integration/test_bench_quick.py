@@ -26,6 +26,7 @@ WORKLOADS = (
     "flow step: enrollment",
     "CA pipeline in-process, with pkilint",
     "CA pipeline in-process, template lint",
+    "CA pipeline in-process, template lint, batched",
     "CA pipeline in-process, without pkilint",
     "CRLs of 1,000 revocations, partitioned",
     "jointcert CA pipeline, 1 thread, template lint",

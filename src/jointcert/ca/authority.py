@@ -27,10 +27,11 @@ are listed on the CRL and answered ``revoked`` by OCSP — never ``good`` for so
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import threading
 import time as _time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 
@@ -39,7 +40,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from jointcert import faults
+from jointcert.ca.batcher import BatchStore, IssuanceBatcher
 from jointcert.ca.errors import (
     AlreadyRevoked,
     CertificateExpired,
@@ -65,9 +66,10 @@ from jointcert.ca.ports import (
 from jointcert.ca.presets import preset_for
 from jointcert.ca.profile_settings import EffectiveProfiles
 from jointcert.ca.profiles import ALL_PROFILES, Profile, UrlSet, km_profile_of
+from jointcert.ca.records import IssuedCertificate, UnitSteps, sha256
 from jointcert.ca.stats import Counters
-from jointcert.ca.tbs import SubscriberFields, assemble_certificate, der_length, profile_builder, subscriber_builder
-from jointcert.ca.unit import IntendedCertificate, pair_up, pending_records
+from jointcert.ca.tbs import SubscriberFields, der_length, profile_builder, subscriber_builder
+from jointcert.ca.unit import IntendedCertificate, UnitJob, pair_up
 from jointcert.ca.validate import CHANNELS, ValidRequest, validate_km_key, validate_parts, validate_request
 from jointcert.clock import Clock
 from jointcert.config import CaSettings
@@ -84,11 +86,13 @@ __all__ = [
     "IssuedCertificate",
     "RenewalRequest",
     "SignatureProof",
+    "sha256",
 ]
 
 log = logging.getLogger(__name__)
 _KST = timezone(timedelta(hours=9))
 _MAX_ATTEMPTS = 5
+_PARTITION_BLOCK = 64  # CRL partition places reserved per transaction
 _BULK_CHUNK = 200  # serials per bulk-revocation transaction
 _BULK_PAUSE = 0.1  # seconds between two chunks: other writers (issuance) take the write lock meanwhile
 HOLDER_PURPOSE = "holder"
@@ -134,20 +138,6 @@ class RenewalRequest:
     km_pop: SignatureProof | None = None
 
 
-@dataclass(frozen=True)
-class IssuedCertificate:
-    """The outcome of a successful issuance."""
-
-    serial: int
-    certificate: x509.Certificate
-    der: bytes
-    cert_type: CertType
-    not_before: datetime
-    not_after: datetime
-    superseded_serial: int | None
-    km: IssuedCertificate | None = None  # the encryption certificate issued with it (kmCert.der)
-
-
 _Planned = tuple[Profile, rsa.RSAPublicKey, bytes | None, int | None]  # profile, key, identifyData, partition
 
 
@@ -164,11 +154,6 @@ def _check_reason(reason: x509.ReasonFlags) -> None:
         raise InvalidInput(
             "Certificate hold is not supported: revocation is final.", message_ko="보류는 지원하지 않습니다."
         )
-
-
-def sha256(der: bytes) -> str:
-    """The hex SHA-256 fingerprint written into the ``certificate.issued`` audit entry."""
-    return hashlib.sha256(der).hexdigest()
 
 
 def _identify_data(real_name: str, rrn: str, random_num: bytes | None) -> bytes:
@@ -197,7 +182,7 @@ def _bank_unit_of(cert: x509.Certificate) -> str:
     return units[-1]
 
 
-class CertificateAuthority:
+class CertificateAuthority(UnitSteps):
     """Issues, looks up and revokes subscriber certificates of the issuing CA."""
 
     def __init__(
@@ -214,6 +199,7 @@ class CertificateAuthority:
         counters: Counters | None = None,
         hygiene: KeyHygiene | None = None,
         partitions: CrlPartitions | None = None,
+        batch_store: BatchStore | None = None,
     ) -> None:
         if settings.validity_days < 1:
             raise ValueError("validity_days must be positive")
@@ -245,6 +231,15 @@ class CertificateAuthority:
         self._partitions = partitions if settings.crl_partition_size > 0 else None
         self._listeners: list[Callable[[Sequence[int]], None]] = []
         self._issued_listeners: list[Callable[[int], None]] = []
+        self._issued_batch_listeners: list[Callable[[Sequence[int]], None]] = []
+        self._batcher: IssuanceBatcher[IssuedCertificate] | None = None
+        if batch_store is not None and settings.batch:  # concurrent issuances share their transactions
+            window = settings.batch_window_ms / 1000
+            self._batcher = IssuanceBatcher(
+                self, batch_store, self.counters, max_size=settings.batch_max, window_seconds=window
+            )
+        self._places: list[int] = []  # CRL partition places reserved for this process's next certificates
+        self._places_lock = threading.Lock()
         self._hygiene = hygiene  # Debian weak keys and compromised keys (ca/key_hygiene.py)
 
     def use_profiles(self, source: Callable[[], EffectiveProfiles]) -> None:
@@ -282,12 +277,11 @@ class CertificateAuthority:
         """The CRL partition of the next certificate (None: partitions are off, the full CRL is its DP)."""
         if self._partitions is None:
             return None
-        return self._partitions.allocate(self.slug, self._settings.crl_partition_size)
-
-    @property
-    def slug(self) -> str:
-        """The issuing CA's slug (``class1``)."""
-        return self.issuing.slug
+        size = self._settings.crl_partition_size
+        with self._places_lock:  # places are reserved in blocks: one transaction per block, not per certificate
+            if not self._places:
+                self._places = self._partitions.reserve(self.slug, size, min(_PARTITION_BLOCK, size))[::-1]
+            return self._places.pop()
 
     def add_revocation_listener(self, listener: Callable[[Sequence[int]], None]) -> None:
         """Call ``listener(serials)`` after every committed revocation transaction with the serials it revoked (one
@@ -298,6 +292,19 @@ class CertificateAuthority:
         """Call ``listener(serial)`` after a signed certificate is stored (its pre-signed OCSP response)."""
         self._issued_listeners.append(listener)
 
+    def add_issued_batch_listener(self, listener: Callable[[Sequence[int]], None]) -> None:
+        """Call ``listener(serials)`` once per store transaction with the serials it stored (a whole batch)."""
+        self._issued_batch_listeners.append(listener)
+
+    @property
+    def batcher(self) -> IssuanceBatcher[IssuedCertificate] | None:
+        """The batcher of concurrent issuances (``None``: every issuance takes the single-unit path)."""
+        return self._batcher
+
+    def _preparing(self) -> AbstractContextManager[None]:
+        """While a caller validates, builds and lints, a batch leader may wait for it (ca/batcher.py)."""
+        return nullcontext() if self._batcher is None else self._batcher.preparing()
+
     # --- the pipeline ----------------------------------------------------------------------------------------
     def issue(self, request: IssuanceRequest) -> IssuedCertificate:
         """Run the pipeline; typed errors for bad input, and then nothing is recorded or signed.
@@ -306,15 +313,16 @@ class CertificateAuthority:
         ``RecordCollision`` if its record never got signed (the caller must use a new key)."""
         if request.request_key is not None and (done := self.issued_for(request.request_key)) is not None:
             return done
-        try:
-            valid = validate_request(request, self._settings)  # 1. validate
-        except Exception:
-            self.counters.inc("issuance_rejected")
-            raise
-        holder = self._pii.lookup_hash(request.rrn, HOLDER_PURPOSE)
-        identify = _identify_data(valid.real_name, request.rrn, request.random_num)
-        supersede = not request.confirm_later
-        return self._run(valid, holder, identify, request.channel, supersede=supersede, key=request.request_key)
+        with self._preparing():
+            try:
+                valid = validate_request(request, self._settings)  # 1. validate
+            except Exception:
+                self.counters.inc("issuance_rejected")
+                raise
+            holder = self._pii.lookup_hash(request.rrn, HOLDER_PURPOSE)
+            identify = _identify_data(valid.real_name, request.rrn, request.random_num)
+            supersede = not request.confirm_later
+            return self._run(valid, holder, identify, request.channel, supersede=supersede, key=request.request_key)
 
     def issued_for(self, request_key: str) -> IssuedCertificate | None:
         """The certificate issued for ``request_key``; ``None`` if nothing was recorded for it;
@@ -346,12 +354,13 @@ class CertificateAuthority:
         """Issue a successor of an issued, unexpired certificate for a new key, copying its identifyData (VID)
         and holder: the client keeps the same R. ``CertificateNotFound`` / ``AlreadyRevoked`` /
         ``CertificateExpired`` / ``KeyReused`` or a validation error otherwise."""
-        try:
-            old, valid, identify = self._validate_renewal(request)
-        except Exception:
-            self.counters.inc("issuance_rejected")
-            raise
-        return self._run(valid, old.holder_hash, identify, request.channel, supersede=not request.confirm_later)
+        with self._preparing():
+            try:
+                old, valid, identify = self._validate_renewal(request)
+            except Exception:
+                self.counters.inc("issuance_rejected")
+                raise
+            return self._run(valid, old.holder_hash, identify, request.channel, supersede=not request.confirm_later)
 
     def pair_of(self, serial: int) -> CertificateRecord | None:
         """The other certificate of a sign + km pair (``None`` for a single certificate)."""
@@ -413,19 +422,11 @@ class CertificateAuthority:
             plan.append((km_profile_of(sign_profile), valid.km_key, None, self._partition()))
         for attempt in range(_MAX_ATTEMPTS):
             unit = pair_up([self._lint(p) for p in self._build(valid, plan)])  # 2. build, 3. lint
-            try:
-                self._record(unit, holder, channel, key)  # 4. record the whole unit (one transaction)
+            job = UnitJob(unit, holder, channel, key, supersede)
+            try:  # 4. record, 5. sign, 6. store: alone, or in a batch with concurrent callers (ca/batcher.py)
+                return self.issue_unit(job) if self._batcher is None else self._batcher.submit(job)
             except RecordCollision:
                 log.warning("serial or unique id collision (attempt %d); rebuilding", attempt + 1)
-                continue
-            faults.point("after_record")
-            ders = [assemble_certificate(p.tbs, self.issuing.sign_tbs(p.tbs)) for p in unit]  # 5. sign
-            faults.point("after_sign")
-            issued = self._store_issued(unit, ders, supersede=supersede)  # 6. store (one transaction)
-            faults.point("after_store")
-            for intended, der in zip(unit, ders, strict=True):  # the background sample (template linting)
-                self.lint_gate.issued(intended.fields.serial, der, intended.profile)
-            return issued
         raise RecordCollision("Could not allocate a unique serial number.")
 
     def _check_hygiene(self, valid: ValidRequest) -> None:
@@ -469,71 +470,15 @@ class CertificateAuthority:
             raise LintFailed(findings=problems)
         return replace(intended, tbs=lint_cert.tbs_certificate_bytes)
 
-    def _record(self, unit: list[IntendedCertificate], holder: bytes | None, channel: str, key: str | None) -> None:
-        now = self._clock.now()
-        records, events = pending_records(
-            unit, issuer=self.slug, holder=holder, channel=channel, request_key=key, now=now
-        )
-        self._store.record_unit(records, events)
-
-    def _store_issued(
-        self, unit: list[IntendedCertificate], ders: list[bytes], *, supersede: bool
-    ) -> IssuedCertificate:
-        events = [
-            self._event("certificate.issued", "ca", {"serial": format(p.serial, "x"), "sha256": sha256(der)})
-            for p, der in zip(unit, ders, strict=True)
-        ]
-        superseded = self._store.mark_unit_issued(
-            self.slug,
-            [(p.serial, der) for p, der in zip(unit, ders, strict=True)],
-            at=self._clock.now(),
-            events=events,
-            supersede=self._superseded_event if supersede else None,
-        )
-        self.counters.inc("certificates_issued", len(unit))
-        for intended in unit:  # e.g. the pre-signed OCSP response of each new certificate (ca/ocsp_presign.py)
-            self._notify(intended.serial, self._issued_listeners)
-        if superseded:
-            self._notify_revoked(superseded)
-        older = self._superseded_signing(superseded)
-        results = [
-            IssuedCertificate(
-                serial=p.serial,
-                certificate=x509.load_der_x509_certificate(der),
-                der=der,
-                cert_type=p.profile.cert_type,
-                not_before=p.fields.not_before,
-                not_after=p.fields.not_after,
-                superseded_serial=older,
-            )
-            for p, der in zip(unit, ders, strict=True)
-        ]
-        return replace(results[0], km=results[1] if len(results) > 1 else None)
-
-    def _superseded_signing(self, superseded: list[int]) -> int | None:
-        """The newest superseded signing certificate among ``superseded`` (which may hold km certificates)."""
-        for serial in reversed(superseded):
-            record = self._store.get(self.slug, serial)
-            if record is not None and not record.is_km:
-                return serial
-        return None
-
     def confirm(self, serial: int) -> list[int]:
         """The requester accepted ``serial`` (issued with ``confirm_later``): revoke the holder's older
         certificates of the same type as superseded; return their serials."""
         superseded = self._store.supersede_older(
-            self.slug, serial, at=self._clock.now(), supersede=self._superseded_event
+            self.slug, serial, at=self._clock.now(), supersede=self.superseded_event
         )
         if superseded:
             self._notify_revoked(superseded)
         return superseded
-
-    def _superseded_event(self, serial: int) -> AuditEvent:
-        self.counters.inc("certificates_revoked")
-        return self._event("certificate.revoked", "ca", {"serial": format(serial, "x"), "reason": "superseded"})
-
-    def _event(self, kind: str, actor: str, data: Mapping[str, object]) -> AuditEvent:
-        return AuditEvent(type=kind, actor=actor, at=self._clock.now(), data={"issuer": self.slug, **data})
 
     # --- lookups and revocation ------------------------------------------------------------------------------
     def certificate(self, serial: int) -> CertificateRecord | None:
@@ -605,17 +550,3 @@ class CertificateAuthority:
         if voided:
             self._notify_revoked(voided)
         return voided
-
-    def _notify(self, serial: int, listeners: list[Callable[[int], None]]) -> None:
-        for listener in listeners:
-            try:
-                listener(serial)
-            except Exception:  # the change is committed; a failing listener must not undo or hide it
-                log.exception("certificate listener failed for serial %x", serial)
-
-    def _notify_revoked(self, serials: Sequence[int]) -> None:
-        for listener in self._listeners:
-            try:
-                listener(serials)
-            except Exception:  # the revocation is committed; a failing listener must not undo or hide it
-                log.exception("revocation listener failed for %d serial(s)", len(serials))

@@ -257,6 +257,21 @@ class PresignedOcsp:
             epoch = self.epoch()  # read before the status: an entry never claims a newer epoch than its status
             self.fill(slug, serial, self._certificates.state(slug, serial), epoch)
 
+    def resign_many(self, serials: Sequence[int]) -> None:
+        """Batch issuance listener: sign the responses of ``serials`` for their current status, store them in one
+        transaction per issuer."""
+        for slug in self._issuers:
+            epoch = self.epoch()  # read before the statuses, as in resign
+            rows = [self._sign(slug, serial, self._certificates.state(slug, serial)) for serial in serials]
+            stored = [row for row in rows if row is not None]
+            if not stored:
+                continue
+            self._store.save(stored)
+            if epoch is not None:
+                now = self._clock.now().timestamp()
+                for row in stored:
+                    self._remember(row, epoch, now)
+
     def refresh(self, *, limit: int = 500) -> int:
         """The leader's batch: sign up to ``limit`` due responses per issuer, store them in one transaction each;
         how many were signed."""

@@ -313,6 +313,12 @@ class CrlPartitions(Protocol):
         (committed at once, so a partition never gets more than ``size`` certificates)."""
         ...
 
+    def reserve(self, issuer: str, size: int, count: int) -> list[int]:
+        """The partitions of ``count`` new certificates, reserved in one transaction (the rest of the newest
+        partition, then new ones of at most ``size``); a place reserved but never used leaves its partition
+        smaller, never larger."""
+        ...
+
     def numbers(self, issuer: str) -> list[int]:
         """Every partition of the issuer, ascending."""
         ...

@@ -28,6 +28,10 @@ WELL_KNOWN = (  # exported from the start (at 0) so dashboards and alerts find t
     "ocsp_requests",
     "ocsp_signatures",
     "crls_issued",
+    "issuance_batches",  # batches of two or more units recorded, signed and stored together (ca/batcher.py)
+    "batched_units",  # units issued in those batches
+    "batch_waits",  # a batch leader waited (the window) for callers still preparing
+    "batch_fallbacks",  # a batch recorded or stored one unit at a time (a collision, a voided unit)
 )
 
 

@@ -18,7 +18,7 @@ from jointcert.ca.ports import AuditEvent, PendingRecord
 from jointcert.ca.profiles import Profile
 from jointcert.ca.tbs import SubscriberFields
 
-__all__ = ["IntendedCertificate", "pair_up", "pending_records"]
+__all__ = ["IntendedCertificate", "UnitJob", "pair_up", "pending_records"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,17 @@ class IntendedCertificate:
     def serial(self) -> int:
         """The certificate's serial number."""
         return self.fields.serial
+
+
+@dataclass(frozen=True)
+class UnitJob:
+    """A unit built and linted, ready to be recorded, signed and stored (alone or in a batch, ``ca/batcher.py``)."""
+
+    unit: list[IntendedCertificate]
+    holder: bytes | None
+    channel: str
+    request_key: str | None
+    supersede: bool  # revoke the holder's older certificates of the same profiles when stored
 
 
 def pair_up(unit: Sequence[IntendedCertificate]) -> list[IntendedCertificate]:

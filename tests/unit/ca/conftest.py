@@ -25,6 +25,7 @@ from jointcert.config import CaSettings
 from jointcert.pii import PiiProtector
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
+from jointcert.storage.repositories.ca_batch import SqlBatchStore
 from jointcert.storage.repositories.ca_ocsp import LiveEpochReader, SqlOcspResponses
 from jointcert.storage.repositories.ca_partitions import SqlCrlPartitions
 
@@ -76,6 +77,7 @@ def build_env(
     key_dir: Path,
     *,
     settings: CaSettings = CA_SETTINGS,
+    batch: bool = False,
 ) -> CaEnv:
     """Install the hierarchy into ``database`` and wire the services like ``app.build_services`` does."""
     store, audit, counters = SqlCertificateStore(database), SqlAuditStore(database), Counters()
@@ -94,6 +96,7 @@ def build_env(
         counters=counters,
         hygiene=KeyHygiene(WeakKeyBlocklist(), store),
         partitions=partitions,
+        batch_store=SqlBatchStore(database) if batch else None,
     )
     crl = CrlPublisher(
         store=store,
@@ -125,7 +128,10 @@ def build_env(
         presigned=presigned,
     )
     authority.add_revocation_listener(ocsp.invalidate)
-    authority.add_issuance_listener(presigned.resign)
+    if batch:  # as app.build_services wires it
+        authority.add_issued_batch_listener(presigned.resign_many)
+    else:
+        authority.add_issuance_listener(presigned.resign)
     authority.add_revocation_listener(crl.on_revocation)
     return CaEnv(database, clock, hierarchy, store, audit, pii, authority, crl, ocsp, counters, partitions, ocsp_store)
 

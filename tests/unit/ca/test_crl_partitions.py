@@ -213,3 +213,28 @@ def test_thousands_of_revocations_publish_in_partitions(env: CaEnv, tmp_path: Pa
 @pytest.mark.skipif(not os.environ.get("JOINTCERT_SLOW"), reason="a million revocations: set JOINTCERT_SLOW=1")
 def test_a_million_revocations_publish_within_ten_seconds(env: CaEnv, tmp_path: Path) -> None:
     _publish(env, tmp_path, 1_000_000, CA_SETTINGS.crl_partition_size, lint_all=False)
+
+
+def test_places_are_reserved_in_blocks_never_past_the_partition_size(env: CaEnv) -> None:
+    assert env.partitions.reserve("class1", 3, 5) == [0, 0, 0, 1, 1]
+    assert env.partitions.reserve("class1", 3, 2) == [1, 2]  # the rest of the newest, then a new one
+    assert env.partitions.allocate("class1", 3) == 2
+    assert env.partitions.numbers("class1") == [0, 1, 2]
+    assert env.partitions.reserve("class1", 3, 2) == [2, 3]  # 2 is full after one more place
+
+
+def test_the_authority_reserves_partition_places_a_block_at_a_time(
+    env: CaEnv, subscriber_keys: list[rsa.RSAPrivateKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    reserve = env.partitions.reserve
+
+    def counting(issuer: str, size: int, count: int) -> list[int]:
+        calls.append(count)
+        return reserve(issuer, size, count)
+
+    monkeypatch.setattr(env.partitions, "reserve", counting)
+    serials = [env.authority.issue(make_request(subscriber_keys[0])).serial for _ in range(3)]
+    assert calls == [64]  # one transaction for the three certificates (and 61 more)
+    records = [env.authority.certificate(s) for s in serials]
+    assert [r.crl_partition for r in records if r is not None] == [0, 0, 0]

@@ -48,7 +48,7 @@ from jointcert.storage.tables.ca import (
     CaRequestKey,
 )
 
-__all__ = ["SqlAuditStore", "SqlCertificateStore", "serial_key"]
+__all__ = ["SqlAuditStore", "SqlCertificateStore", "append_audit", "pending_values", "serial_key", "supersede_in"]
 
 _HEAD_ID = 1
 _REASONS = {flag.value: flag for flag in x509.ReasonFlags}
@@ -96,7 +96,12 @@ def _record(row: CaCertificate) -> CertificateRecord:
 
 
 def _pending_row(record: PendingRecord) -> CaCertificate:
-    return CaCertificate(
+    return CaCertificate(**pending_values(record))
+
+
+def pending_values(record: PendingRecord) -> dict[str, object]:
+    """The ``ca_certificates`` columns of a pending record (for an ORM row or a multi-row insert)."""
+    return dict(
         issuer=record.issuer,
         serial_hex=serial_key(record.serial),
         status=RecordStatus.PENDING.value,
@@ -141,6 +146,38 @@ def append_audit(session: Session, event: AuditEvent) -> AuditEntry:
         )
     )
     return AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest, mac)
+
+
+def supersede_in(
+    session: Session, issuer: str, serial: int, at: datetime, event: Callable[[int], AuditEvent]
+) -> list[int]:
+    """Inside ``session``: revoke (superseded) the holder's issued certificates of ``serial``'s profile recorded
+    before it, with their pairs (never ``serial``'s own pair); the revoked serials."""
+    mine = session.scalars(
+        select(CaCertificate).where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial))
+    ).one()
+    if mine.holder_hash is None:
+        return []
+    older = session.scalars(
+        select(CaCertificate.serial_hex).where(
+            CaCertificate.issuer == issuer,
+            CaCertificate.holder_hash == mine.holder_hash,
+            CaCertificate.profile == mine.profile,
+            CaCertificate.status == RecordStatus.ISSUED.value,
+            CaCertificate.id < mine.id,
+        )
+    ).all()
+    revoked: list[int] = []
+    for hex_serial in older:
+        for target in (hex_serial, *SqlCertificateStore._pair_of(session, issuer, hex_serial)):
+            if target != mine.pair_serial_hex and SqlCertificateStore._set_revoked(
+                session, issuer, target, x509.ReasonFlags.superseded, at
+            ):
+                revoked.append(int(target, 16))
+                append_audit(session, event(int(target, 16)))
+    if revoked:
+        bump_epoch(session, issuer)  # every node's caches and the CRL see it (storage/repositories/ca_epoch.py)
+    return revoked
 
 
 def _block_key(session: Session, row: CaCertificate, at: datetime) -> None:
@@ -276,31 +313,7 @@ class SqlCertificateStore:
     def _supersede(
         self, session: Session, issuer: str, serial: int, at: datetime, event: Callable[[int], AuditEvent]
     ) -> list[int]:
-        mine = session.scalars(
-            select(CaCertificate).where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial))
-        ).one()
-        if mine.holder_hash is None:
-            return []
-        older = session.scalars(
-            select(CaCertificate.serial_hex).where(
-                CaCertificate.issuer == issuer,
-                CaCertificate.holder_hash == mine.holder_hash,
-                CaCertificate.profile == mine.profile,
-                CaCertificate.status == RecordStatus.ISSUED.value,
-                CaCertificate.id < mine.id,
-            )
-        ).all()
-        revoked: list[int] = []
-        for hex_serial in older:
-            for target in (hex_serial, *self._pair_of(session, issuer, hex_serial)):
-                if target != mine.pair_serial_hex and self._set_revoked(
-                    session, issuer, target, x509.ReasonFlags.superseded, at
-                ):
-                    revoked.append(int(target, 16))
-                    append_audit(session, event(int(target, 16)))
-        if revoked:
-            bump_epoch(session, issuer)  # every node's caches and the CRL see it (storage/repositories/ca_epoch.py)
-        return revoked
+        return supersede_in(session, issuer, serial, at, event)
 
     def supersede_older(
         self, issuer: str, serial: int, *, at: datetime, supersede: Callable[[int], AuditEvent]

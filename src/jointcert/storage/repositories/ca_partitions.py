@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, LargeBinary, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from jointcert.ca.errors import RecordCollision
 from jointcert.ca.ports import AuditEvent, CrlRecord
@@ -20,6 +21,10 @@ from jointcert.storage.repositories.ca import append_audit
 from jointcert.storage.tables.ca import CaCertificate, CaCrlEntry, CaCrlPartition
 
 __all__ = ["SqlCrlPartitions"]
+
+
+class _Raced(Exception):
+    """Another transaction changed the newest partition between the read and the update."""
 
 
 class SqlCrlPartitions:
@@ -56,6 +61,51 @@ class SqlCrlPartitions:
             except IntegrityError:
                 continue  # another issuance opened the same partition first
         raise RecordCollision("Could not assign a CRL partition.")
+
+    def reserve(self, issuer: str, size: int, count: int) -> list[int]:
+        """``count`` places in one transaction: the rest of the newest partition, then new ones (each at most
+        ``size``); the partition of each place, in order."""
+        if size < 1 or count < 1:
+            raise ValueError("the partition size and the count must be positive")
+        for _ in range(10):
+            try:
+                with self._db.session() as session:
+                    return self._reserve(session, issuer, size, count)
+            except (IntegrityError, _Raced):
+                continue  # another process took the same places first: read again
+        raise RecordCollision("Could not assign a CRL partition.")
+
+    @staticmethod
+    def _reserve(session: Session, issuer: str, size: int, count: int) -> list[int]:
+        places: list[int] = []
+        newest = session.execute(
+            select(CaCrlPartition.partition, CaCrlPartition.assigned)
+            .where(CaCrlPartition.issuer == issuer)
+            .order_by(CaCrlPartition.partition.desc())
+            .limit(1)
+        ).first()
+        top = None if newest is None else int(newest[0])
+        if newest is not None and int(newest[1]) < size:
+            taken = min(count, size - int(newest[1]))
+            moved = session.execute(
+                update(CaCrlPartition)
+                .where(CaCrlPartition.issuer == issuer, CaCrlPartition.partition == top)
+                .where(CaCrlPartition.assigned == newest[1])  # compare and set: nobody took places meanwhile
+                .values(assigned=int(newest[1]) + taken)
+            )
+            if rowcount(moved) != 1:
+                raise _Raced()
+            places += [int(newest[0])] * taken
+        while len(places) < count:
+            new = 0 if top is None else top + 1
+            taken = min(count - len(places), size)
+            # epoch 1 > crl_epoch 0: the leader publishes the new partition's (empty) CRL within seconds
+            session.execute(
+                insert(CaCrlPartition).values(issuer=issuer, partition=new, assigned=taken, epoch=1, crl_epoch=0)
+            )
+            places += [new] * taken
+            top = new
+        return places
 
     def numbers(self, issuer: str) -> list[int]:
         """Every partition of the issuer."""

@@ -1,0 +1,137 @@
+"""The two transactions of a batch of issuance units (``ca/batcher.py``), as multi-row Core statements.
+
+* record: every unit's pending records in one multi-row ``INSERT`` (and one for their request keys), their audit
+  entries appended with one bump of the chain head and one multi-row ``INSERT``, committed together;
+* store: every record pending → issued in one ``UPDATE`` (the DER chosen per serial by a ``CASE``) whose row count
+  proves none was voided meanwhile, the ``certificate.issued`` entries appended the same way, the supersessions of
+  the units that ask for them, committed together.
+
+The chain is the same as one :func:`append_audit` per event would make (same sequence numbers, hashes and MACs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import case, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from jointcert.ca.audit import GENESIS_HASH, canonical_payload, chain_hash, entry_mac
+from jointcert.ca.batcher import StoredUnit
+from jointcert.ca.errors import AlreadyRevoked, RecordCollision
+from jointcert.ca.ports import AuditEntry, AuditEvent, PendingRecord, RecordStatus
+from jointcert.storage.db import AUDIT_KEY, Database, rowcount
+from jointcert.storage.repositories.ca import pending_values, serial_key, supersede_in
+from jointcert.storage.tables.ca import CaAuditHead, CaAuditLog, CaCertificate, CaRequestKey
+
+__all__ = ["SqlBatchStore", "append_audit_many"]
+
+_HEAD_ID = 1
+
+
+def append_audit_many(session: Session, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+    """Append ``events`` to the chain inside ``session``'s transaction: the head bumped once by their number
+    (serialising writers like :func:`append_audit`), the entries inserted in one statement."""
+    if not events:
+        return []
+    last, prev, prev_mac = session.execute(
+        update(CaAuditHead)
+        .where(CaAuditHead.id == _HEAD_ID)
+        .values(seq=CaAuditHead.seq + len(events))
+        .returning(CaAuditHead.seq, CaAuditHead.hash, CaAuditHead.mac)
+    ).one()
+    key: bytes | None = session.info.get(AUDIT_KEY)
+    entries: list[AuditEntry] = []
+    for seq, event in enumerate(events, start=int(last) - len(events) + 1):
+        payload = canonical_payload(seq, event)
+        digest = chain_hash(prev, payload)
+        entry = AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest)
+        mac = None if key is None else entry_mac(key, prev_mac or GENESIS_HASH, entry)
+        entries.append(AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest, mac))
+        prev, prev_mac = digest, mac
+    session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(hash=prev, mac=prev_mac))
+    session.execute(
+        insert(CaAuditLog),
+        [
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "type": e.type,
+                "actor": e.actor,
+                "payload": e.payload,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+                "mac": e.mac,
+            }
+            for e in entries
+        ],
+    )
+    return entries
+
+
+class SqlBatchStore:
+    """:class:`jointcert.ca.batcher.BatchStore` on the CA's database."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def record_units(self, units: Sequence[tuple[Sequence[PendingRecord], Sequence[AuditEvent]]]) -> None:
+        """Every unit's records, request keys and audit entries in one transaction; a taken serial, unique id or
+        request key raises ``RecordCollision`` and records nothing."""
+        records = [record for unit_records, _ in units for record in unit_records]
+        events = [event for _, unit_events in units for event in unit_events]
+        keys = [
+            {
+                "issuer": r.issuer,
+                "request_key": r.request_key,
+                "serial_hex": serial_key(r.serial),
+                "created_at": r.created_at,
+            }
+            for r in records
+            if r.request_key is not None
+        ]
+        try:
+            with self._db.session() as session:
+                session.execute(insert(CaCertificate), [pending_values(r) for r in records])
+                if keys:
+                    session.execute(insert(CaRequestKey), keys)
+                append_audit_many(session, events)
+        except IntegrityError as exc:
+            raise RecordCollision() from exc
+
+    def mark_units_issued(
+        self,
+        issuer: str,
+        units: Sequence[StoredUnit],
+        *,
+        at: datetime,
+        supersede: Callable[[int], AuditEvent],
+    ) -> list[list[int]]:
+        """Every unit pending → issued in one transaction (all or nothing: ``AlreadyRevoked`` when any record was
+        voided meanwhile); the supersessions of the units that ask for them; each unit's superseded serials."""
+        ders = {serial_key(serial): der for unit in units for serial, der in unit.issued}
+        with self._db.session() as session:
+            done = session.execute(
+                update(CaCertificate)
+                .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex.in_(list(ders)))
+                .where(CaCertificate.status == RecordStatus.PENDING.value)
+                .values(
+                    status=RecordStatus.ISSUED.value,
+                    der=case(ders, value=CaCertificate.serial_hex),
+                    issued_at=at,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if rowcount(done) != len(ders):  # the exception rolls the whole batch back
+                raise AlreadyRevoked("A record of the batch is no longer pending (voided by recovery?).")
+            append_audit_many(session, [event for unit in units for event in unit.events])
+            superseded: list[list[int]] = []
+            for unit in units:
+                revoked: list[int] = []
+                if unit.supersede:
+                    for serial, _ in unit.issued:
+                        revoked += supersede_in(session, issuer, serial, at, supersede)
+                superseded.append(revoked)
+            return superseded
