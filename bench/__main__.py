@@ -11,6 +11,9 @@ in-process CA pipeline; once per run: django-ca side by side and CRL generation 
 
 ``--quick`` runs a tiny version of everything on SQLite only (unless ``--backend`` says otherwise), one round, so
 that a test can keep the benchmark code working; its numbers mean nothing. ``--only`` picks workloads by name.
+
+``--app-steps`` runs only the customer's screens in Chromium at 390 px instead (bench/app_steps.py: per screen of
+the issuance flow, the time from the customer's action to the next screen being ready, median of ``--walks``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from bench import bare, baseline, cmp, crl, djangoca, flow, issue, login, ocsp, stack
+from bench import app_steps, bare, baseline, cmp, crl, djangoca, flow, issue, login, ocsp, stack
 from bench.context import Context, Scale, served
 from bench.report import Row, median_rows, render
 
@@ -104,7 +107,14 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), action="append", help="repeatable")
     parser.add_argument("--rounds", type=int, default=None, help="rounds of the served workloads (3; --quick: 1)")
     parser.add_argument("--only", default=None, help=f"comma-separated subset of {','.join([*SERVED, *ONCE])}")
+    parser.add_argument("--app-steps", action="store_true", help="only the customer's screens in Chromium (390 px)")
+    parser.add_argument("--walks", type=int, default=5, help="--app-steps: customers walked (the median of them)")
     args = parser.parse_args()
+    if args.app_steps:
+        walks = 1 if args.quick else args.walks
+        load_before, workers = _load(), args.workers or 1
+        print(render(app_steps.measure(walks, workers), app_steps.header(walks, workers, load_before)))
+        return
     scale = Scale.of(args.quick, args.workers)
     if args.rounds:
         scale = dataclasses.replace(scale, median_of=args.rounds)

@@ -77,6 +77,7 @@ class Instance:
     data_dir: Path
     database_url: str | None
     port: int
+    sandbox: bool = False  # the sandbox devices (virtual phone, OTP) mounted, for the browser walk
 
     @property
     def url(self) -> str:
@@ -99,6 +100,8 @@ class Instance:
         )
         if self.database_url:
             env["JOINTCERT_DATABASE_URL"] = self.database_url
+        if self.sandbox:
+            env["JOINTCERT_SANDBOX__ENABLED"] = "true"
         return env
 
     @contextmanager

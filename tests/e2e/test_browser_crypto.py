@@ -300,3 +300,32 @@ def _binary_values(value: Any) -> list[dict[str, str]]:
 
 def _found(haystack: bytes, needles: dict[str, bytes]) -> bool:
     return any(needle in haystack for needle in needles.values())
+
+
+def test_save_with_a_password_key_derived_ahead(harness: Page, ca: FakeCa) -> None:
+    """kdf.prepareKey (the issuance page starts PBKDF2 while the customer confirms the password): the vault seals
+    under it for the same password, and derives its own for another; both open with the password saved under."""
+    script = """async (m, pkcs8, r, cert, password, preparedFor) => {
+        const vault = await m.vault.openVault();
+        try {
+            const prepared = m.kdf.prepareKey(preparedFor);
+            const saved = await vault.saveCredential({ pkcs8: m.bytes.fromBase64(pkcs8),
+                randomNum: m.bytes.fromBase64(r), certificateDer: m.bytes.fromBase64(cert) }, password, { prepared });
+            const opened = await vault.exportPkcs8(saved.id, password);
+            const db = await m.idb.openStore(m.vault.DEFAULT_DB_NAME, "credentials", "id");
+            const record = await new Promise((resolve) => {
+                const request = db.transaction("credentials").objectStore("credentials").get(saved.id);
+                request.onsuccess = () => resolve(request.result);
+            });
+            db.close();
+            await vault.deleteCredential(saved.id);
+            return { sameSalt: m.bytes.toBase64(record.kdf.salt) === m.bytes.toBase64(prepared.salt),
+                     iterations: record.kdf.iterations, pkcs8: m.bytes.toBase64(opened.pkcs8) };
+        } finally { vault.close(); }
+    }"""
+    for prepared_for, same in ((PASSWORD, True), (NEW_PASSWORD, False)):
+        key = new_key(harness, ca)
+        result = js(harness, script, b64(key.pkcs8), b64(key.random_num), b64(key.cert), PASSWORD, prepared_for)
+        assert result["sameSalt"] is same
+        assert result["iterations"] >= 600_000
+        assert unb64(result["pkcs8"]) == key.pkcs8

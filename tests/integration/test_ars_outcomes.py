@@ -4,7 +4,9 @@ by an operator (``jointcert ra unlock``); a ringing call shows its time left."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import sys
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -149,3 +151,32 @@ def test_abandoned_or_cancelled_calls_give_their_attempts_back(
     assert fresh.call("DELETE", "").status_code == 200  # 취소 while it rings
     assert _failures(ra_services) == (0, False)
     assert Flow(http).to_identified(USER) and _failures(ra_services) == (0, False)
+
+
+def test_long_poll_answers_when_the_call_ends_with_one_step_log_entry(http: TestClient, ra_services: Services) -> None:
+    """``ars/confirm?wait=…`` waits while the call rings and answers once it is over; the waiting is not logged
+    poll by poll (one entry per answer)."""
+    flow = Flow(http)
+    flow.to_identified(USER)
+    code = flow.ok("/ars/call", {"phone_id": P1})["code"]
+    logged = len(ra_services.ra.steps_of(flow.session_id))
+    ringing = flow.ok("/ars/confirm?wait=0.3")  # nobody answers (the fake clock stands still): still ringing
+    assert ringing["status"] == "ringing" and ringing["remaining_seconds"] > 0
+    assert len(ra_services.ra.steps_of(flow.session_id)) == logged + 1
+
+    answered = threading.Event()
+
+    def answer() -> None:
+        call_id = _ringing(flow, N1)
+        reply = http.post(f"/api/v1/sandbox/phone/{N1}/calls/{call_id}/answer", json={"digits": code + "#"})
+        assert reply.status_code == 200
+        answered.set()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(flow.ok, "/ars/confirm?wait=10")
+        answer()
+        confirmed = waiting.result(timeout=60)
+    assert answered.is_set()
+    assert confirmed["status"] == "confirmed" and confirmed["name"]
+    assert len(ra_services.ra.steps_of(flow.session_id)) == logged + 2
+    assert flow.ok("", method="GET")["state"] == "identity_confirmed"

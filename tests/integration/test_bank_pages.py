@@ -153,3 +153,13 @@ def test_inbox_text_links_only_its_addresses() -> None:
     assert '<a href="http://127.0.0.1:8000/bank/wallet">http://127.0.0.1:8000/bank/wallet</a>.' in html
     assert "&lt;script&gt;" in html and "<script>" not in html
     assert html.count("<a ") == 1  # a javascript: "address" is not linked
+
+
+def test_issuance_screens_preload_their_modules_and_the_next_screens(client: TestClient) -> None:
+    """Each screen lists its module graph, and the one the next screen loads lazily, as modulepreload links."""
+    notice = client.get("/bank/issuance").text
+    assert '<link rel="modulepreload" href="/static/js/issuance.js">' in notice  # the terms screen's code
+    typed = client.get("/bank/issuance/type").text
+    for module in ("issuance.js", "issuance-common.js", "issuance-enroll.js", "vault.js", "keys.js"):
+        assert f'<link rel="modulepreload" href="/static/js/{module}">' in typed
+    assert "issuance-enroll.js" not in client.get("/bank/issuance/terms").text

@@ -262,6 +262,10 @@ class RegistrationAuthority:
         """Step 5a: poll the call."""
         return self._value(session_id, token, Step.ARS_CONFIRM, lambda s: ars.confirm(self.ctx, s))
 
+    def ars_ringing(self, session_id: str, token: str | None) -> bool:
+        """Step 5a, between the checks of a long poll: the call still rings (a read; no step-log entry)."""
+        return ars.still_ringing(self.ctx, self._load(session_id, token))
+
     def abroad_check(self, session_id: str, token: str | None) -> Stepped[abroad.AbroadConfirmed]:
         """Step 5b."""
         return self._value(session_id, token, Step.ABROAD_CHECK, lambda s: abroad.check(self.ctx, s))

@@ -11,7 +11,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-__all__ = ["PAGE_HEADERS", "STATIC_DIR", "TEMPLATE_DIR", "install_pages", "linkify", "templates_of"]
+from jointcert.web.module_graph import ModuleGraph
+
+__all__ = ["PAGE_HEADERS", "STATIC_DIR", "TEMPLATE_DIR", "install_pages", "linkify", "module_preloads", "templates_of"]
 
 WEB_DIR = Path(__file__).parent
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -49,8 +51,16 @@ def install_pages(app: FastAPI) -> None:
     if getattr(app.state, "templates", None) is None:
         app.state.templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
         app.state.templates.env.filters["linkify"] = linkify
+    if getattr(app.state, "module_graph", None) is None:
+        app.state.module_graph = ModuleGraph.read(STATIC_DIR / "js")
     if not any(getattr(route, "name", None) == "static" for route in app.routes):
         app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+
+def module_preloads(request: Request, *entries: str | None) -> list[str]:
+    """The ``<link rel="modulepreload">`` URLs of these modules' graph (``static/js`` names, e.g. ``issuance.js``)."""
+    graph: ModuleGraph = request.app.state.module_graph
+    return graph.preloads(entries)
 
 
 def templates_of(request: Request) -> Jinja2Templates:

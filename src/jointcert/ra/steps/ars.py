@@ -39,7 +39,7 @@ from jointcert.ra.ports import Credential
 from jointcert.ra.session import IssuanceSession
 from jointcert.ra.workflow import State
 
-__all__ = ["ArsCall", "ArsStatus", "call", "confirm", "settle_pending"]
+__all__ = ["ArsCall", "ArsStatus", "call", "confirm", "settle_pending", "still_ringing"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,13 @@ def settle_pending(ctx: StepContext, session: IssuanceSession) -> CallStatus | N
     else:
         ctx.lockouts.release(Credential.ARS, session.customer_id)
     return status
+
+
+def still_ringing(ctx: StepContext, session: IssuanceSession) -> bool:
+    """Whether the session's call still rings: a read between the checks of a long poll (nothing recorded)."""
+    if session.state is not State.ARS_CALLING or not session.data.call_id:
+        return False
+    return ctx.bank.telephony.call_status(session.data.call_id) is CallStatus.RINGING
 
 
 def confirm(ctx: StepContext, session: IssuanceSession) -> Outcome[ArsStatus]:

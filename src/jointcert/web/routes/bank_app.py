@@ -18,7 +18,7 @@ from jointcert.app import Services
 from jointcert.ra.steps.terms import TERMS
 from jointcert.ra.steps.terms_text import TERM_TEXTS
 from jointcert.web.routes import bank_login
-from jointcert.web.templates import PAGE_HEADERS, install_pages, templates_of
+from jointcert.web.templates import PAGE_HEADERS, install_pages, module_preloads, templates_of
 
 __all__ = ["BANK_SESSION_COOKIE", "ISSUANCE_STEPS", "app_logged_in", "install", "not_found", "router"]
 
@@ -56,7 +56,11 @@ STEP_NAMES: dict[str, tuple[str, str]] = {
     "password": ("비밀번호 설정", "Password"),
     "done": ("발급 완료", "Issued"),
 }
-ARS_POLL_MS = 1500
+# The customer's screens in order, and the module each loads when needed: a screen preloads its own module graph
+# and the next screen's (web/module_graph.py), so no screen waits for its code import by import.
+FLOW_ORDER = ("start", "terms", "identity", "verify", "account", "second-factor", "contact", "type", "password", "done")
+STEP_MODULES = {"second-factor": "issuance-factors.js", "password": "issuance-enroll.js", "done": "issuance-done.js"}
+ARS_WAIT_SECONDS = 8  # the long poll of ars/confirm (the server looks at the call every 100 ms)
 
 
 def install(app: FastAPI) -> None:
@@ -118,7 +122,16 @@ def logout(request: Request) -> RedirectResponse:
 @router.get("/bank/issuance", response_class=HTMLResponse)
 def issuance_notice(request: Request) -> HTMLResponse:
     """Step 1: the notice offering the bank's own app certificate, and "공동인증서 발급 계속"."""
-    return _page(request, "bank/issuance/notice.html", {"back_href": "/bank/certificates", "step": "notice"})
+    preloads = module_preloads(request, "issuance-notice.js", "issuance.js")  # and the terms screen's code
+    context = {"back_href": "/bank/certificates", "step": "notice", "module_preloads": preloads}
+    return _page(request, "bank/issuance/notice.html", context)
+
+
+def _next_module(step: str) -> str | None:
+    """The module the screen after ``step`` loads when needed (None for none)."""
+    if step not in FLOW_ORDER or step == FLOW_ORDER[-1]:
+        return None
+    return STEP_MODULES.get(FLOW_ORDER[FLOW_ORDER.index(step) + 1])
 
 
 @router.get("/bank/issuance/{step:path}", response_class=HTMLResponse)
@@ -131,7 +144,7 @@ def issuance_step(step: str, request: Request) -> HTMLResponse:
     config = {
         "step": step,
         "appLoggedIn": app_logged_in(request),
-        "arsPollMs": ARS_POLL_MS,
+        "arsWaitSeconds": ARS_WAIT_SECONDS,
         "now": services.clock.now().isoformat(),  # the session timer follows the server's clock
     }
     context: dict[str, Any] = {
@@ -141,6 +154,7 @@ def issuance_step(step: str, request: Request) -> HTMLResponse:
         "step_name": STEP_NAMES.get(step, ("", "")),
         "config": config,
         "back_href": "/bank/certificates" if step == "done" else "/bank/issuance",
+        "module_preloads": module_preloads(request, "issuance.js", STEP_MODULES.get(step), _next_module(step)),
     }
     if step == "terms":
         context["terms"] = TERMS

@@ -6,9 +6,11 @@ Handlers only translate JSON to the RA's calls and back; the RA enforces the ord
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Path, Query, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from jointcert.app import Services
 from jointcert.bank.errors import (
@@ -20,6 +22,7 @@ from jointcert.bank.errors import (
     InvalidContact,
 )
 from jointcert.ca.errors import BadProofOfPossession, UnknownProfile, WeakKey
+from jointcert.errors import JointcertError
 from jointcert.npki.password_policy import policy_rules
 from jointcert.npki.resident_number import InvalidResidentNumber
 from jointcert.ra import errors as ra
@@ -45,6 +48,8 @@ _SESSION = (
     ra.SessionBusy,
 )
 _LOCKABLE = (ra.WrongCredential, ra.CredentialLocked)
+ARS_CHECK_SECONDS = 0.1  # the long poll of ars/confirm looks at the call this often
+ARS_MAX_WAIT_SECONDS = 10.0
 
 
 def _services(request: Request) -> Services:
@@ -191,14 +196,28 @@ def ars_call(session_id: SessionId, body: m.ArsCallIn, request: Request, token: 
 
 @router.post(
     "/sessions/{session_id}/ars/confirm",
-    summary="5a. ARS: poll the call",
+    summary="5a. ARS: poll the call (long poll with ``wait``)",
     responses=_errors(ra.ArsWrongCode, ra.ArsUnanswered, ra.ArsDeclined, ra.ArsLocked),
 )
-def ars_confirm(session_id: SessionId, request: Request, token: Token = None) -> m.ArsStatusOut:
+async def ars_confirm(
+    session_id: SessionId,
+    request: Request,
+    token: Token = None,
+    wait: Annotated[float, Query(ge=0, description="Long poll: seconds to wait while the call rings (max 10).")] = 0,
+) -> m.ArsStatusOut:
     """``ringing`` (with ``expires_at`` and ``remaining_seconds``) → poll again; ``confirmed`` (with ``name``) → next
     step; ``ra_ars_wrong_code`` (counts toward the lock), ``ra_ars_unanswered`` and ``ra_ars_declined`` (do not
-    count), ``ra_ars_locked`` → back to choosing (``IDENTIFIED``)."""
-    done = _ra(request).ars_confirm(session_id, token)
+    count), ``ra_ars_locked`` → back to choosing (``IDENTIFIED``). With ``wait`` the answer comes as soon as the
+    call stops ringing (looked at every 100 ms, one step-log entry per answer), or after ``wait`` seconds."""
+    authority = _ra(request)
+    for _ in range(round(min(wait, ARS_MAX_WAIT_SECONDS) / ARS_CHECK_SECONDS)):
+        try:
+            if not await run_in_threadpool(authority.ars_ringing, session_id, token):
+                break
+        except JointcertError:
+            break  # the step itself answers with the error
+        await asyncio.sleep(ARS_CHECK_SECONDS)
+    done = await run_in_threadpool(authority.ars_confirm, session_id, token)
     value = done.value
     return m.ArsStatusOut(
         session=m.session_out(done.session),

@@ -19,6 +19,7 @@ import { clearInputs, guarded, loadFlow, saveFlow, goTo } from "./issuance-commo
 import { generateKeyPair, randomNum, sign } from "./keys.js";
 import { checkPassword } from "./password-policy.js";
 import { openVault, requestPersistentStorage } from "./vault.js";
+import { prepareKey } from "./kdf.js";
 import { receiptOf } from "./receipt.js";
 
 /** @typedef {import("./issuance.js").Screen} Screen */
@@ -82,7 +83,16 @@ export async function runPassword({ api, flow }) {
   const confirm = /** @type {HTMLInputElement} */ ($("cert-password-confirm"));
   const check = () => checkPassword(password.value, { userId: flow.userId, birthDate: flow.birthDate,
     confirmation: confirm.value }, checklistRules);
-  const redraw = () => drawChecklist(check());
+  let pairs = keyPairs(); // made while the customer types
+  /** @type {import("./kdf.js").PreparedKey | null} */
+  let prepared = null; // the wallet's password key, derived as soon as the password is valid and confirmed
+  const redraw = () => {
+    const result = check();
+    drawChecklist(result);
+    if (password.value && !result.failed.length && prepared?.password !== password.value) {
+      prepared = prepareKey(password.value);
+    }
+  };
   password.addEventListener("input", () => { clearError("password-error"); redraw(); });
   confirm.addEventListener("input", () => { clearError("confirm-error"); redraw(); });
   redraw();
@@ -106,29 +116,45 @@ export async function runPassword({ api, flow }) {
         "The passwords do not match; enter the confirmation again."], { field: "cert-password-confirm" });
       return;
     }
-    guarded(["password-submit"], "enroll-error", () => issue(api, password.value).finally(() => {
-      clearInputs("cert-password", "cert-password-confirm");
-      say($("enroll-status"), "", "");
-      redraw();
-    }), { api });
+    const made = pairs;
+    pairs = keyPairs(); // a retry gets new ones
+    const key = prepared?.password === password.value ? prepared : prepareKey(password.value);
+    guarded(["password-submit"], "enroll-error", () => issue(api, password.value, challenge.challenge, made, key)
+      .finally(() => {
+        prepared = null;
+        clearInputs("cert-password", "cert-password-confirm");
+        say($("enroll-status"), "", "");
+        redraw();
+      }), { api });
   });
 }
 
 /**
- * Key pair and R in the browser, proof of possession, enrollment, then the wallet.
+ * The signing pair and the encryption (km) pair (kmCert.der + kmPri.key, no R), made side by side in the background.
+ * @returns {Promise<Awaited<ReturnType<typeof generateKeyPair>>[]>}
+ */
+function keyPairs() {
+  const made = Promise.all([generateKeyPair(), generateKeyPair()]);
+  made.catch(() => null); // a failure surfaces when issue() awaits it
+  return made;
+}
+
+/**
+ * Key pairs and R in the browser, proof of possession, enrollment, then the wallet.
  * @param {Screen["api"]} api
  * @param {string} password
+ * @param {string} challenge the session's enrollment challenge (the same for every call)
+ * @param {ReturnType<typeof keyPairs>} pairs
+ * @param {import("./kdf.js").PreparedKey} prepared the wallet's password key, derived ahead
  */
-async function issue(api, password) {
+async function issue(api, password, challenge, pairs, prepared) {
   const status = $("enroll-status");
   say(status, "이 기기에서 키를 만드는 중…", "Making the key pairs on this device…");
-  const { privateKey, spki } = await generateKeyPair();
-  const km = await generateKeyPair(); // the encryption (km) pair: kmCert.der + kmPri.key, no R
+  const [{ privateKey, spki }, km] = await pairs;
   const r = randomNum();
   try {
-    const { challenge } = await api.post("/enrollment/challenge", {});
-    const signature = await sign(privateKey, utf8(challenge));
-    const kmSignature = await sign(km.privateKey, utf8(challenge));
+    const [signature, kmSignature] = await Promise.all([sign(privateKey, utf8(challenge)),
+      sign(km.privateKey, utf8(challenge))]);
     say(status, "인증서를 발급하는 중…", "Issuing the certificate…");
     const issued = await api.post("/enrollment", {
       public_key: toBase64(spki), random_num: toBase64(r), signature: toBase64(signature),
@@ -142,13 +168,12 @@ async function issue(api, password) {
         ? { km: { privateKey: km.privateKey, certificateDer: fromBase64(issued.km_certificate) } } : {};
       saved = await vault.saveCredential({ privateKey, randomNum: r, certificateDer: fromBase64(issued.certificate),
         ...kmPart, meta: { type: issued.cert_type, serial: issued.serial, source: "issuance", bank: "HANBIT",
-          receipt: receiptOf(issued), kmSerial: issued.km_serial ?? null } }, password);
+          receipt: receiptOf(issued), kmSerial: issued.km_serial ?? null } }, password, { prepared });
     } finally {
       vault.close();
     }
-    await requestPersistentStorage();
     say(status, "발급을 확정하는 중…", "Confirming the issuance…");
-    await confirmSaved(api, privateKey, challenge, issued.serial);
+    await Promise.all([requestPersistentStorage(), confirmSaved(api, privateKey, challenge, issued.serial)]);
     saveFlow({ token: null, call: null, issued: {
       credentialId: saved.id, serial: issued.serial, certType: issued.cert_type, labelKo: issued.label_ko,
       labelEn: issued.label_en, subject: issued.subject, notBefore: issued.not_before, notAfter: issued.not_after,

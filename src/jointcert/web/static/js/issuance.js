@@ -255,11 +255,11 @@ function runVerify({ api, flow, session, config }) {
       `Calling ${call.phone}. Answer, key in the code, then press #.`);
     $("virtual-phone").setAttribute("href",
       `/sandbox/phone-of/${encodeURIComponent(flow.userId ?? "")}/${encodeURIComponent(call.phoneId)}`);
-    for (;;) {
-      await sleep(config.arsPollMs ?? 1500);
+    for (let first = true; ; first = false) {
+      if (!first) await sleep(200); // a ringing answer came after the server's wait: ask again at once
       if (mine !== generation) return;
-      try {
-        const status = await api.post("/ars/confirm", {});
+      try { // a long poll: the server answers as soon as the call stops ringing (or after the wait)
+        const status = await api.post(`/ars/confirm?wait=${config.arsWaitSeconds ?? 8}`, {});
         if (mine !== generation) return;
         if (status.status === "confirmed") {
           generation++;

@@ -79,3 +79,22 @@ export async function timePbkdf2(iterations = DEFAULT_ITERATIONS) {
   await subtle().deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: newSalt(), iterations }, base, 256);
   return performance.now() - start;
 }
+
+/**
+ * A password key derived ahead of saving (PBKDF2 takes a while: start it as soon as the password is final). The
+ * vault uses it only for the same password and iteration count, otherwise it derives its own.
+ * @typedef {{password: string, salt: Uint8Array, iterations: number, key: Promise<CryptoKey>}} PreparedKey
+ */
+
+/**
+ * Start deriving the key a new credential will be sealed under.
+ * @param {string} password
+ * @param {number} [iterations]
+ * @returns {PreparedKey}
+ */
+export function prepareKey(password, iterations = DEFAULT_ITERATIONS) {
+  const salt = newSalt();
+  const key = deriveVaultKey(password, salt, iterations);
+  key.catch(() => null); // a failure surfaces when the vault awaits it
+  return { password, salt, iterations, key };
+}

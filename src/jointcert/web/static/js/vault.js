@@ -103,12 +103,14 @@ function isTagFailure(err) {
  * @param {string} password
  * @param {number} iterations
  * @param {{privateKey?: CryptoKey, pkcs8?: Uint8Array} | null} [kmKey] the km key of a pair
+ * @param {import("./kdf.js").PreparedKey} [prepared] the password key derived ahead (kdf.prepareKey)
  */
-async function seal(id, key, randomNum, password, iterations, kmKey = null) {
-  const salt = newSalt();
+async function seal(id, key, randomNum, password, iterations, kmKey = null, prepared = undefined) {
+  const ready = prepared?.password === password && prepared.iterations === iterations ? prepared : null;
+  const salt = ready ? ready.salt : newSalt();
   const keyIv = newIv();
   const randomNumIv = newIv();
-  const aesKey = await deriveVaultKey(password, salt, iterations);
+  const aesKey = await (ready ? ready.key : deriveVaultKey(password, salt, iterations));
   const wrappedKey = key.privateKey
     ? await subtle().wrapKey("pkcs8", key.privateKey, aesKey, gcm(id, keyIv, "key"))
     : await subtle().encrypt(gcm(id, keyIv, "key"), aesKey, /** @type {Uint8Array} */ (key.pkcs8));
@@ -277,10 +279,11 @@ export class Vault {
    * Store a credential encrypted under `password`. Checks that the certificate's key is this private key.
    * @param {NewCredential} credential
    * @param {string} password the certificate password (check it against the password policy first)
+   * @param {{prepared?: import("./kdf.js").PreparedKey}} [options] its key derived ahead (kdf.prepareKey)
    * @returns {Promise<CredentialSummary>}
    * @throws {KeyMismatchError | CredentialExistsError | InvalidInputError | import("./errors.js").Asn1Error}
    */
-  async saveCredential(credential, password) {
+  async saveCredential(credential, password, { prepared } = {}) {
     checkPasswordGiven(password);
     const certificateDer = asBytes(credential.certificateDer).slice();
     const info = parseCertificate(certificateDer);
@@ -289,7 +292,7 @@ export class Vault {
     const km = await kmInput(credential.km);
     const id = toHex(await subtle().digest("SHA-256", certificateDer));
     const now = new Date();
-    const sealed = await seal(id, key, randomNum, password, this.iterations, km?.key);
+    const sealed = await seal(id, key, randomNum, password, this.iterations, km?.key, prepared);
     wipe(key.pkcs8); // our attribute-free copy; the caller's bytes are theirs to wipe
     wipe(km?.key.pkcs8);
     const record = {
