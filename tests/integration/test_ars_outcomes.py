@@ -160,6 +160,8 @@ def test_long_poll_answers_when_the_call_ends_with_one_step_log_entry(http: Test
     flow.to_identified(USER)
     code = flow.ok("/ars/call", {"phone_id": P1})["code"]
     logged = len(ra_services.ra.steps_of(flow.session_id))
+    for bad in ("nan", "inf", "-1"):  # refused before any waiting
+        assert flow.post(f"/ars/confirm?wait={bad}").status_code == 422
     ringing = flow.ok("/ars/confirm?wait=0.3")  # nobody answers (the fake clock stands still): still ringing
     assert ringing["status"] == "ringing" and ringing["remaining_seconds"] > 0
     assert len(ra_services.ra.steps_of(flow.session_id)) == logged + 1

@@ -203,7 +203,9 @@ async def ars_confirm(
     session_id: SessionId,
     request: Request,
     token: Token = None,
-    wait: Annotated[float, Query(ge=0, description="Long poll: seconds to wait while the call rings (max 10).")] = 0,
+    wait: Annotated[
+        float, Query(ge=0, allow_inf_nan=False, description="Long poll: seconds to wait while the call rings (max 10).")
+    ] = 0,
 ) -> m.ArsStatusOut:
     """``ringing`` (with ``expires_at`` and ``remaining_seconds``) → poll again; ``confirmed`` (with ``name``) → next
     step; ``ra_ars_wrong_code`` (counts toward the lock), ``ra_ars_unanswered`` and ``ra_ars_declined`` (do not
