@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, params
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import (
     _should_embed_body_fields,
@@ -94,13 +94,7 @@ class HotRoute:
         """Compile ``path`` as Starlette does; refuse an endpoint needing more than path parameters, a JSON body,
         the request and the response (queries, headers, cookies, dependencies)."""
         regex, path_format, convertors = compile_path(path)
-        dependant = get_dependant(path=path_format, call=endpoint)
-        unknown = [p.name for p in (*dependant.query_params, *dependant.header_params, *dependant.cookie_params)]
-        unknown += [d.call.__name__ if d.call else "?" for d in dependant.dependencies]
-        if dependant.background_tasks_param_name or dependant.security_scopes_param_name:
-            unknown.append("background tasks or security scopes")
-        if unknown:
-            raise TypeError(f"{path}: hot endpoints take path parameters, a body, request and response; not {unknown}")
+        dependant = _supported(path, get_dependant(path=path_format, call=endpoint))
         embed = _should_embed_body_fields(dependant.body_params)
         threaded = not inspect.iscoroutinefunction(endpoint)
         plain = _plain_path(dependant)
@@ -120,13 +114,26 @@ class HotRoute:
         strict = route.strict_content_type
         return replace(
             self,
-            dependant=route.dependant,
+            dependant=_supported(route.path, route.dependant),
             plain_path=_plain_path(route.dependant),
             embed=route._embed_body_fields,
             response_field=route.response_field,
             status_code=route.status_code,
             strict_content_type=strict if isinstance(strict, bool) else bool(strict.value),
         )
+
+
+def _supported(path: str, dependant: Dependant) -> Dependant:
+    """``dependant`` unless it needs what the hot path does not supply: queries, headers, cookies, dependencies
+    (the route's own or the router's), background tasks, security scopes, form bodies."""
+    unknown = [p.name for p in (*dependant.query_params, *dependant.header_params, *dependant.cookie_params)]
+    unknown += [d.call.__name__ if d.call else "?" for d in dependant.dependencies]
+    unknown += [f.name for f in dependant.body_params if isinstance(f.field_info, params.Form)]
+    if dependant.background_tasks_param_name or dependant.security_scopes_param_name:
+        unknown.append("background tasks or security scopes")
+    if unknown:
+        raise TypeError(f"{path}: hot endpoints take path parameters, a JSON body, request and response; not {unknown}")
+    return dependant
 
 
 def _plain_path(dependant: Dependant) -> bool:
