@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 import os
+from typing import Annotated
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from fastapi import Form
 from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
@@ -157,9 +159,14 @@ def test_a_hot_endpoint_with_parameters_it_cannot_be_given_is_refused(services: 
     def needs_a_query(ca: str, limit: int) -> None:
         del ca, limit
 
+    def needs_a_form(site: str, field: Annotated[str, Form()]) -> None:
+        del site, field
+
     front = HotFront([], _metrics(services), services.clock.monotonic)
     with pytest.raises(TypeError, match="limit"):
         front.add("GET", "/crl/{ca}.crl", needs_a_query)
+    with pytest.raises(TypeError, match="field"):  # a form body would be read as JSON
+        front.add("POST", "/rp/{site}/api/login", needs_a_form)
 
 
 def _metrics(services: Services) -> Metrics:

@@ -47,8 +47,8 @@ __all__ = ["MAX_NONCE", "MIN_NONCE", "OcspAnswer", "OcspResponder", "error_respo
 MIN_NONCE, MAX_NONCE = 1, 32  # RFC 8954 §2.1: a nonce of 1 to 32 octets
 _CACHE_LIMIT = 10_000
 _RESIGN_AT_ONCE = 16  # revoked serials whose pre-signed responses the revoking process re-signs itself
-_MEMORY_BACKOFF_SECONDS = 1.0  # after a failed epoch read, answer_from_memory steps aside (the event loop must not
-# wait on a database that stopped answering more than once a second)
+_MEMORY_BACKOFF_SECONDS = 5.0  # after a failed epoch read, answer_from_memory steps aside (the event loop must not
+# wait on a database that stopped answering; the reader's own timeouts bound one wait to about a second)
 
 
 def error_response(status: ocsp.OCSPResponseStatus) -> bytes:

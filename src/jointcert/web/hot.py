@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, params
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import (
     _should_embed_body_fields,
@@ -87,22 +87,18 @@ class HotRoute:
     response_field: Any = None  # FastAPI's ModelField of the response model (fastapi._compat, not public)
     status_code: int | None = None
     strict_content_type: bool = True
+    plain_path: bool = False  # every path parameter a bare str: FastAPI's validation would return it as is
 
     @classmethod
     def of(cls, method: str, path: str, endpoint: Callable[..., Any]) -> HotRoute:
         """Compile ``path`` as Starlette does; refuse an endpoint needing more than path parameters, a JSON body,
         the request and the response (queries, headers, cookies, dependencies)."""
         regex, path_format, convertors = compile_path(path)
-        dependant = get_dependant(path=path_format, call=endpoint)
-        unknown = [p.name for p in (*dependant.query_params, *dependant.header_params, *dependant.cookie_params)]
-        unknown += [d.call.__name__ if d.call else "?" for d in dependant.dependencies]
-        if dependant.background_tasks_param_name or dependant.security_scopes_param_name:
-            unknown.append("background tasks or security scopes")
-        if unknown:
-            raise TypeError(f"{path}: hot endpoints take path parameters, a body, request and response; not {unknown}")
+        dependant = _supported(path, get_dependant(path=path_format, call=endpoint))
         embed = _should_embed_body_fields(dependant.body_params)
         threaded = not inspect.iscoroutinefunction(endpoint)
-        return cls(method, path, endpoint, regex, convertors, dependant, embed, threaded)
+        plain = _plain_path(dependant)
+        return cls(method, path, endpoint, regex, convertors, dependant, embed, threaded, plain_path=plain)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -110,16 +106,41 @@ class HotRoute:
         return self.method, self.path
 
     def bound(self, route: APIRoute) -> HotRoute:
-        """This route with FastAPI's own dependant, body embedding, response field and status code of ``route``."""
+        """This route with FastAPI's own dependant, body embedding, response field and status code of ``route``
+        (whose response options the hot path does not apply must be left at their defaults)."""
+        options = (route.response_model_include, route.response_model_exclude, route.response_model_exclude_unset)
+        if any(options) or route.response_model_exclude_defaults or route.response_model_exclude_none:
+            raise TypeError(f"{route.path}: hot routes serialize the whole response model")
         strict = route.strict_content_type
         return replace(
             self,
-            dependant=route.dependant,
+            dependant=_supported(route.path, route.dependant),
+            plain_path=_plain_path(route.dependant),
             embed=route._embed_body_fields,
             response_field=route.response_field,
             status_code=route.status_code,
             strict_content_type=strict if isinstance(strict, bool) else bool(strict.value),
         )
+
+
+def _supported(path: str, dependant: Dependant) -> Dependant:
+    """``dependant`` unless it needs what the hot path does not supply: queries, headers, cookies, dependencies
+    (the route's own or the router's), background tasks, security scopes, form bodies."""
+    unknown = [p.name for p in (*dependant.query_params, *dependant.header_params, *dependant.cookie_params)]
+    unknown += [d.call.__name__ if d.call else "?" for d in dependant.dependencies]
+    unknown += [f.name for f in dependant.body_params if isinstance(f.field_info, params.Form)]
+    if dependant.background_tasks_param_name or dependant.security_scopes_param_name:
+        unknown.append("background tasks or security scopes")
+    if unknown:
+        raise TypeError(f"{path}: hot endpoints take path parameters, a JSON body, request and response; not {unknown}")
+    return dependant
+
+
+def _plain_path(dependant: Dependant) -> bool:
+    return all(
+        f.field_info.annotation is str and not f.field_info.metadata and f.alias == f.name
+        for f in dependant.path_params
+    )
 
 
 class HotFront:
@@ -235,7 +256,7 @@ async def _call(hot: HotRoute, request: Request, params: dict[str, Any]) -> Resp
     dependant (a :class:`RequestValidationError` with FastAPI's errors otherwise), its Response, or its result
     serialized through the route's response field with the headers (and status) set on the injected response."""
     dependant = hot.dependant
-    kwargs, errors = request_params_to_args(dependant.path_params, params)
+    kwargs, errors = (dict(params), []) if hot.plain_path else request_params_to_args(dependant.path_params, params)
     body: Any = PydanticUndefined
     if dependant.body_params:
         body = await _json_body(request, strict=hot.strict_content_type)

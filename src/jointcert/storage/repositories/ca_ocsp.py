@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from jointcert.ca.ocsp_presign import StoredResponse
 from jointcert.ca.ports import CertificateState, RecordStatus
-from jointcert.storage.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS, Database
+from jointcert.storage.db import CONNECT_TIMEOUT_SECONDS, Database
 from jointcert.storage.repositories.ca import serial_key
 from jointcert.storage.tables.ca import CaCertificate
 from jointcert.storage.tables.ca_ocsp import CaOcspResponse
@@ -36,6 +36,7 @@ _LOAD = (  # only while the certificate still has the status the response was si
     .where(_R.issuer == bindparam("issuer"), _R.serial_hex == bindparam("serial"))
 )
 _EPOCH_SQL = "SELECT coalesce(sum(epoch), 0) FROM ca_revocation_epochs"
+EPOCH_TIMEOUT_MS = 1_000  # a primary-key read of a few rows; past this the caller takes its slow path
 
 
 class SqlOcspResponses:
@@ -165,12 +166,12 @@ class LiveEpochReader:
 
     def _connect(self) -> Any:
         if self._conninfo is not None:
-            return psycopg.connect(  # the engine's timeouts, and no hanging on a connection that stopped answering
+            return psycopg.connect(  # short timeouts: a read may hold the event loop while the database hangs
                 self._conninfo,
                 autocommit=True,
-                connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
-                tcp_user_timeout=STATEMENT_TIMEOUT_MS,
+                connect_timeout=min(CONNECT_TIMEOUT_SECONDS, 2),  # libpq's minimum
+                options=f"-c statement_timeout={EPOCH_TIMEOUT_MS}",
+                tcp_user_timeout=EPOCH_TIMEOUT_MS,
             )
         return sqlite3.connect(str(self._sqlite_path), timeout=30, isolation_level=None, check_same_thread=False)
 
