@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 from sqlalchemy import select, update
@@ -318,3 +319,20 @@ def test_batched_certificates_get_their_presigned_ocsp_response(
         answer = ocsp.load_der_ocsp_response(benv.ocsp.respond(ocsp_request(benv, one.serial)))
         assert answer.certificate_status is ocsp.OCSPCertStatus.GOOD
     assert benv.counters.snapshot().get("ocsp_signatures", 0) == before  # served pre-signed, none signed live
+
+
+def test_a_batched_unit_supersedes_the_holders_older_certificate(
+    benv: CaEnv, subscriber_keys: list[rsa.RSAPrivateKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    older = benv.authority.issue(make_request(subscriber_keys[0], rrn="9001011000777"))
+    requests = _requests(subscriber_keys, 4)
+    requests[2] = make_request(subscriber_keys[1], rrn="9001011000777")
+    outcomes = _concurrent(benv, monkeypatch, requests)
+    newer = outcomes[2]
+    assert isinstance(newer, IssuedCertificate) and newer.superseded_serial == older.serial
+    record = benv.authority.certificate(older.serial)
+    assert record is not None and record.status is RecordStatus.REVOKED
+    assert record.revocation_reason is x509.ReasonFlags.superseded
+    others = [o for i, o in enumerate(outcomes) if i != 2]
+    assert all(isinstance(o, IssuedCertificate) and o.superseded_serial is None for o in others)
+    assert benv.counters.snapshot()["issuance_batches"] == 1
