@@ -51,7 +51,8 @@ def _ours(count: int) -> tuple[float, list[float]]:
     from bench.issue import _pipeline_rate  # the in-process pipeline of bench/issue.py, here in one thread
 
     with tempfile.TemporaryDirectory(prefix="jointcert-djangoca-ours-") as tmp:
-        result = _pipeline_rate(None, Path(tmp), count, 1, None, lint="template")  # the default lint gate
+        # the default lint gate; one thread: every issuance is a lone caller (the single-unit path)
+        result, _ = _pipeline_rate(None, Path(tmp), count, 1, None, lint="template", batch=True)
     return result.rate, result.latencies
 
 

@@ -20,6 +20,11 @@ A request that carries a second (encryption) key is issued as a sign + km pair i
 intended certificates are recorded with their audit entries in one transaction, both signed, both stored in one
 transaction; revoking either revokes the pair, renewing the signing one with a new km key renews both.
 
+Concurrent callers share steps 4 and 6 (one record and one store transaction for a batch, ``ca/batcher.py``).
+The module is split by job: requests and identifyData helpers in ``ca/requests.py``, steps 4–6 in
+``ca/records.py``, confirmation, lookups, revocation and recovery in ``ca/revocation.py`` (mixins of
+:class:`CertificateAuthority`; every name stays importable from here).
+
 Nothing is signed without a committed record. A record left ``pending`` by a crash between steps 4 and 6 is
 made ``void`` by :meth:`CertificateAuthority.recover_stale` (run by ``serve`` and before every CRL): void serials
 are listed on the CRL and answered ``revoked`` by OCSP — never ``good`` for something the CA cannot show.
@@ -29,16 +34,14 @@ from __future__ import annotations
 
 import logging
 import threading
-import time as _time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from jointcert.ca.batcher import BatchStore, IssuanceBatcher
 from jointcert.ca.errors import (
@@ -56,7 +59,6 @@ from jointcert.ca.lint import PkixLinter
 from jointcert.ca.lint_gate import build_lint_gate
 from jointcert.ca.names import bank_code_of, new_unique_id, subscriber_subject
 from jointcert.ca.ports import (
-    AuditEvent,
     AuditStore,
     CertificateRecord,
     CertificateStore,
@@ -66,20 +68,29 @@ from jointcert.ca.ports import (
 from jointcert.ca.presets import preset_for
 from jointcert.ca.profile_settings import EffectiveProfiles
 from jointcert.ca.profiles import ALL_PROFILES, Profile, UrlSet, km_profile_of
-from jointcert.ca.records import IssuedCertificate, UnitSteps, sha256
+from jointcert.ca.records import IssuedCertificate, sha256
+from jointcert.ca.requests import (
+    IssuanceRequest,
+    RenewalRequest,
+    SignatureProof,
+    bank_unit_of,
+    identify_data,
+    identify_data_of,
+)
+from jointcert.ca.revocation import HOLDER_PURPOSE, BulkRevocation, Revocation
 from jointcert.ca.stats import Counters
-from jointcert.ca.tbs import SubscriberFields, der_length, profile_builder, subscriber_builder
+from jointcert.ca.tbs import SubscriberFields, profile_builder, subscriber_builder
 from jointcert.ca.unit import IntendedCertificate, UnitJob, pair_up
 from jointcert.ca.validate import CHANNELS, ValidRequest, validate_km_key, validate_parts, validate_request
 from jointcert.clock import Clock
 from jointcert.config import CaSettings
 from jointcert.errors import InvalidInput
-from jointcert.npki.oids import ID_KISA_IDENTIFY_DATA
-from jointcert.npki.vid import build_identify_data, compute_vid, parse_identify_data
+from jointcert.npki.vid import parse_identify_data
 from jointcert.pii import PiiProtector
 from jointcert.types import CertType
 
 __all__ = [
+    "HOLDER_PURPOSE",
     "BulkRevocation",
     "CertificateAuthority",
     "IssuanceRequest",
@@ -93,96 +104,12 @@ log = logging.getLogger(__name__)
 _KST = timezone(timedelta(hours=9))
 _MAX_ATTEMPTS = 5
 _PARTITION_BLOCK = 64  # CRL partition places reserved per transaction
-_BULK_CHUNK = 200  # serials per bulk-revocation transaction
-_BULK_PAUSE = 0.1  # seconds between two chunks: other writers (issuance) take the write lock meanwhile
-HOLDER_PURPOSE = "holder"
-
-
-@dataclass(frozen=True)
-class SignatureProof:
-    """Proof of possession: ``signature`` by the requested key over ``message`` (RSASSA-PKCS1-v1_5, SHA-256)."""
-
-    message: bytes
-    signature: bytes
-
-
-@dataclass(frozen=True)
-class IssuanceRequest:
-    """Everything the CA needs to issue one subscriber certificate (the RRN is used, never stored)."""
-
-    cert_type: CertType
-    real_name: str
-    rrn: str
-    random_num: bytes | None
-    public_key_der: bytes  # SubjectPublicKeyInfo DER
-    pop: SignatureProof
-    channel: str  # "cli" | "cmp" | "api" — for the audit log
-    bank_unit: str | None = None
-    bank_code: str | None = None
-    confirm_later: bool = False  # supersede older certificates only at confirm() (CMP certConf)
-    request_key: str | None = None  # idempotency key: the same key returns the certificate issued for it
-    km_public_key_der: bytes | None = None  # the encryption key: issue a sign + km pair (kmCert.der)
-    km_pop: SignatureProof | None = None  # its proof of possession (a signature by the km key)
-
-
-@dataclass(frozen=True)
-class RenewalRequest:
-    """Renew an issued certificate of ours for a new key: same holder, type, name, bank and identifyData."""
-
-    old_serial: int
-    public_key_der: bytes  # SubjectPublicKeyInfo DER of the new key
-    pop: SignatureProof
-    channel: str
-    confirm_later: bool = False
-    km_public_key_der: bytes | None = None  # a new encryption key: renew the sign + km pair
-    km_pop: SignatureProof | None = None
 
 
 _Planned = tuple[Profile, rsa.RSAPublicKey, bytes | None, int | None]  # profile, key, identifyData, partition
 
 
-@dataclass(frozen=True)
-class BulkRevocation:
-    """The outcome of :meth:`CertificateAuthority.revoke_many`."""
-
-    revoked: list[int]  # the listed serials now revoked by this run (their pairs are revoked too, not listed)
-    skipped: int  # unknown, pending or already revoked
-
-
-def _check_reason(reason: x509.ReasonFlags) -> None:
-    if reason in (x509.ReasonFlags.remove_from_crl, x509.ReasonFlags.certificate_hold):
-        raise InvalidInput(
-            "Certificate hold is not supported: revocation is final.", message_ko="보류는 지원하지 않습니다."
-        )
-
-
-def _identify_data(real_name: str, rrn: str, random_num: bytes | None) -> bytes:
-    if random_num is None:  # no R from the client: identifyData carries the real name only (no VID)
-        name = real_name.encode()
-        inner = b"\x0c" + der_length(len(name)) + name
-        return b"\x30" + der_length(len(inner)) + inner
-    return build_identify_data(real_name, compute_vid(rrn, random_num))
-
-
-def _identify_data_of(cert: x509.Certificate) -> bytes:
-    """The DER identifyData (otherName value) of one of our subscriber certificates."""
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        san = x509.SubjectAlternativeName([])
-    for other in san.get_values_for_type(x509.OtherName):
-        if other.type_id.dotted_string == ID_KISA_IDENTIFY_DATA:
-            return other.value
-    raise CertificateNotFound("The certificate carries no identifyData.", serial=format(cert.serial_number, "x"))
-
-
-def _bank_unit_of(cert: x509.Certificate) -> str:
-    """``ou=<bank>``: the second organizationalUnitName of a subscriber subject (after ``personal4IB``)."""
-    units = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
-    return units[-1]
-
-
-class CertificateAuthority(UnitSteps):
+class CertificateAuthority(Revocation):
     """Issues, looks up and revokes subscriber certificates of the issuing CA."""
 
     def __init__(
@@ -320,7 +247,7 @@ class CertificateAuthority(UnitSteps):
                 self.counters.inc("issuance_rejected")
                 raise
             holder = self._pii.lookup_hash(request.rrn, HOLDER_PURPOSE)
-            identify = _identify_data(valid.real_name, request.rrn, request.random_num)
+            identify = identify_data(valid.real_name, request.rrn, request.random_num)
             supersede = not request.confirm_later
             return self._run(valid, holder, identify, request.channel, supersede=supersede, key=request.request_key)
 
@@ -380,11 +307,11 @@ class CertificateAuthority(UnitSteps):
         if self._clock.now() >= old.not_after:
             raise CertificateExpired(serial=format(request.old_serial, "x"))
         cert = x509.load_der_x509_certificate(old.der)
-        identify = _identify_data_of(cert)
+        identify = identify_data_of(cert)
         valid = validate_parts(
             cert_type=old.cert_type,
             real_name=parse_identify_data(identify).real_name,
-            bank_unit=_bank_unit_of(cert),
+            bank_unit=bank_unit_of(cert),
             bank_code=bank_code_of(old.unique_id),
             public_key_der=request.public_key_der,
             message=request.pop.message,
@@ -469,84 +396,3 @@ class CertificateAuthority(UnitSteps):
             self.counters.inc("lint_failures")
             raise LintFailed(findings=problems)
         return replace(intended, tbs=lint_cert.tbs_certificate_bytes)
-
-    def confirm(self, serial: int) -> list[int]:
-        """The requester accepted ``serial`` (issued with ``confirm_later``): revoke the holder's older
-        certificates of the same type as superseded; return their serials."""
-        superseded = self._store.supersede_older(
-            self.slug, serial, at=self._clock.now(), supersede=self.superseded_event
-        )
-        if superseded:
-            self._notify_revoked(superseded)
-        return superseded
-
-    # --- lookups and revocation ------------------------------------------------------------------------------
-    def certificate(self, serial: int) -> CertificateRecord | None:
-        """The record of one serial number of the issuing CA."""
-        return self._store.get(self.slug, serial)
-
-    def active_for_holder(self, rrn: str, cert_type: CertType) -> CertificateRecord | None:
-        """The holder's current (issued, unexpired) certificate of that type."""
-        holder = self._pii.lookup_hash(rrn, HOLDER_PURPOSE)
-        return self._store.find_active(self.slug, holder, cert_type.value, self._clock.now())
-
-    def revoke(self, serial: int, reason: x509.ReasonFlags, *, actor: str) -> None:
-        """Revoke an issued certificate; ``CertificateNotFound`` / ``AlreadyRevoked`` otherwise."""
-        _check_reason(reason)
-
-        def revoked(target: int, pair: int | None = None) -> AuditEvent:
-            return self._revoked_event(target, reason, actor, pair)
-
-        record = self._store.revoke(
-            self.slug, serial, reason, self._clock.now(), revoked(serial), pair_event=lambda p: revoked(p, serial)
-        )
-        targets = [serial, *([] if record.pair_serial is None else [record.pair_serial])]
-        self.counters.inc("certificates_revoked", len(targets))
-        self._notify_revoked(targets)
-
-    def revoke_many(
-        self, serials: Sequence[int], reason: x509.ReasonFlags, *, actor: str, chunk: int = _BULK_CHUNK
-    ) -> BulkRevocation:
-        """Revoke many certificates (a bulk revocation): one transaction per ``chunk`` serials, one audit entry per
-        certificate, the listeners told once per chunk. Unknown and already revoked serials are counted as
-        skipped; a serial revoked earlier in the same run as the pair of another counts as revoked."""
-        _check_reason(reason)
-        revoked: list[int] = []
-        pairs: set[int] = set()
-        for start in range(0, len(serials), chunk):
-            part = [s for s in serials[start : start + chunk] if s not in pairs]
-            done = self._store.revoke_many(
-                self.slug,
-                part,
-                reason,
-                self._clock.now(),
-                event=lambda s: self._revoked_event(s, reason, actor),
-                pair_event=lambda p, s: self._revoked_event(p, reason, actor, s),
-            )
-            revoked += done.revoked
-            pairs.update(done.pairs)
-            if done.revoked:
-                self.counters.inc("certificates_revoked", len(done.revoked) + len(done.pairs))
-                self._notify_revoked([*done.revoked, *done.pairs])
-            if start + chunk < len(serials):
-                _time.sleep(_BULK_PAUSE)  # SQLite's waiting writers retry every ≤ 100 ms; so does the audit head
-        listed_pairs = [s for s in serials if s in pairs]
-        return BulkRevocation(revoked + listed_pairs, len(serials) - len(revoked) - len(listed_pairs))
-
-    def _revoked_event(self, serial: int, reason: x509.ReasonFlags, actor: str, pair: int | None = None) -> AuditEvent:
-        data: dict[str, object] = {"serial": format(serial, "x"), "reason": reason.value}
-        if pair is not None:
-            data["pair_of"] = format(pair, "x")  # revoked because the other certificate of its pair was
-        return self._event("certificate.revoked", actor, data)
-
-    def recover_stale(self, max_age: timedelta = timedelta(minutes=5), *, actor: str = "recovery") -> list[int]:
-        """Void records left pending (never stored as signed) for longer than ``max_age``; they count as revoked."""
-        now = self._clock.now()
-
-        def event(serial: int) -> AuditEvent:
-            return self._event("certificate.voided", actor, {"serial": format(serial, "x")})
-
-        voided = self._store.void_stale(self.slug, now - max_age, now, event)
-        if voided:
-            self._notify_revoked(voided)
-        return voided

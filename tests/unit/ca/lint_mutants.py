@@ -591,11 +591,11 @@ CORPUS: list[Mutant] = [
     _v("variable: SKI not matching the key", _pipeline_ski_from_issuer),
     _v(
         "variable: identifyData of another name",
-        lambda mp: mp.setattr(authority, "_identify_data", lambda n, r, x: build_identify_data("김철수", bytes(32))),
+        lambda mp: mp.setattr(authority, "identify_data", lambda n, r, x: build_identify_data("김철수", bytes(32))),
     ),
     _v(
         "variable: identifyData not identifyData",
-        lambda mp: mp.setattr(authority, "_identify_data", lambda n, r, x: b"\x30\x03\x02\x01\x05"),
+        lambda mp: mp.setattr(authority, "identify_data", lambda n, r, x: b"\x30\x03\x02\x01\x05"),
     ),
     _v("variable: validity starts tomorrow", _build_shifted(timedelta(days=1), start=True), caught=False),
     _v("variable: name with a digit", _nothing, _with_name("홍길동2"), caught=False),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 from sqlalchemy import select, update
@@ -25,6 +26,8 @@ from jointcert.ca.errors import AlreadyRevoked, RecordCollision
 from jointcert.ca.hierarchy import Hierarchy
 from jointcert.ca.lint import PkixLinter
 from jointcert.ca.ports import RecordStatus
+from jointcert.ca.stats import Counters
+from jointcert.ca.unit import UnitJob
 from jointcert.clock import FakeClock
 from jointcert.storage.db import Database
 from jointcert.storage.tables.ca import CaCertificate
@@ -318,3 +321,97 @@ def test_batched_certificates_get_their_presigned_ocsp_response(
         answer = ocsp.load_der_ocsp_response(benv.ocsp.respond(ocsp_request(benv, one.serial)))
         assert answer.certificate_status is ocsp.OCSPCertStatus.GOOD
     assert benv.counters.snapshot().get("ocsp_signatures", 0) == before  # served pre-signed, none signed live
+
+
+def test_a_batched_unit_supersedes_the_holders_older_certificate(
+    benv: CaEnv, subscriber_keys: list[rsa.RSAPrivateKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    older = benv.authority.issue(make_request(subscriber_keys[0], rrn="9001011000777"))
+    requests = _requests(subscriber_keys, 4)
+    requests[2] = make_request(subscriber_keys[1], rrn="9001011000777")
+    outcomes = _concurrent(benv, monkeypatch, requests)
+    newer = outcomes[2]
+    assert isinstance(newer, IssuedCertificate) and newer.superseded_serial == older.serial
+    record = benv.authority.certificate(older.serial)
+    assert record is not None and record.status is RecordStatus.REVOKED
+    assert record.revocation_reason is x509.ReasonFlags.superseded
+    others = [o for i, o in enumerate(outcomes) if i != 2]
+    assert all(isinstance(o, IssuedCertificate) and o.superseded_serial is None for o in others)
+    assert benv.counters.snapshot()["issuance_batches"] == 1
+
+
+class _FakePipeline:
+    """The authority's steps, doing nothing: the batcher's own logic alone."""
+
+    slug = "class1"
+
+    def issue_unit(self, job: UnitJob) -> str:
+        return f"alone:{job.channel}"
+
+    def unit_records(self, job: UnitJob) -> tuple[list[Any], list[Any]]:
+        return [], []
+
+    def sign_unit(self, job: UnitJob) -> list[bytes]:
+        return []
+
+    def stored_events(self, job: UnitJob, ders: Any) -> list[Any]:
+        return []
+
+    def superseded_event(self, serial: int) -> Any:
+        raise AssertionError("nothing is superseded here")
+
+    def store_unit(self, job: UnitJob, ders: Any) -> list[int]:
+        return []
+
+    def finish_units(self, done: Any) -> list[str]:
+        return [f"batched:{job.channel}" for job, _, _ in done]
+
+    def now(self) -> Any:
+        return None
+
+
+class _FakeStore:
+    def record_units(self, units: Any) -> None:
+        pass
+
+    def mark_units_issued(self, issuer: str, units: Any, **_: Any) -> list[list[int]]:
+        return [[] for _ in units]
+
+
+def test_after_a_batch_the_leader_waits_for_a_caller_still_preparing() -> None:
+    counters = Counters()
+    batcher: IssuanceBatcher[str] = IssuanceBatcher(_FakePipeline(), _FakeStore(), counters, window_seconds=60)
+    batcher._last_multi = True  # the previous batch had two units: callers are concurrent
+    prepared = threading.Event()
+    answers: dict[str, str] = {}
+
+    def late_caller() -> None:
+        with batcher.preparing():
+            assert prepared.wait(60)
+            answers["late"] = batcher.submit(UnitJob([], None, "late", None, False))
+
+    thread = threading.Thread(target=late_caller)
+    thread.start()
+    while batcher._preparing == 0:  # the late caller is preparing
+        threading.Event().wait(0.01)
+    leader = threading.Thread(
+        target=lambda: answers.update(first=batcher.submit(UnitJob([], None, "first", None, False)))
+    )
+    leader.start()
+    while counters.snapshot().get("batch_waits", 0) == 0:  # the leader is in its window
+        threading.Event().wait(0.01)
+    prepared.set()
+    thread.join(60)
+    leader.join(60)
+    assert answers == {"first": "batched:first", "late": "batched:late"}  # one batch of both, not two lone units
+    assert counters.snapshot() == {"batch_waits": 1, "issuance_batches": 1, "batched_units": 2}
+
+
+def test_a_quiet_batcher_never_waits() -> None:
+    counters = Counters()
+    batcher: IssuanceBatcher[str] = IssuanceBatcher(_FakePipeline(), _FakeStore(), counters, window_seconds=60)
+    with batcher.preparing():
+        assert batcher.submit(UnitJob([], None, "only", None, False)) == "alone:only"
+    batcher._last_multi = True  # even after a batch: nobody else is preparing
+    assert batcher.submit(UnitJob([], None, "next", None, False)) == "alone:next"
+    assert counters.snapshot() == {}

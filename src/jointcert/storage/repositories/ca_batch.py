@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import case, insert, update
+from sqlalchemy import Table, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,10 @@ from jointcert.storage.tables.ca import CaAuditHead, CaAuditLog, CaCertificate, 
 __all__ = ["SqlBatchStore", "append_audit_many"]
 
 _HEAD_ID = 1
+# the tables themselves: Core statements on the session's connection skip the ORM's bulk-statement handling
+_CERTS = cast(Table, CaCertificate.__table__)
+_KEYS = cast(Table, CaRequestKey.__table__)
+_LOG = cast(Table, CaAuditLog.__table__)
 
 
 def append_audit_many(session: Session, events: Sequence[AuditEvent]) -> list[AuditEntry]:
@@ -52,8 +57,8 @@ def append_audit_many(session: Session, events: Sequence[AuditEvent]) -> list[Au
         entries.append(AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest, mac))
         prev, prev_mac = digest, mac
     session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(hash=prev, mac=prev_mac))
-    session.execute(
-        insert(CaAuditLog),
+    session.connection().execute(
+        insert(_LOG),
         [
             {
                 "seq": e.seq,
@@ -94,9 +99,10 @@ class SqlBatchStore:
         ]
         try:
             with self._db.session() as session:
-                session.execute(insert(CaCertificate), [pending_values(r) for r in records])
+                connection = session.connection()
+                connection.execute(insert(_CERTS), [pending_values(r) for r in records])
                 if keys:
-                    session.execute(insert(CaRequestKey), keys)
+                    connection.execute(insert(_KEYS), keys)
                 append_audit_many(session, events)
         except IntegrityError as exc:
             raise RecordCollision() from exc
@@ -113,25 +119,53 @@ class SqlBatchStore:
         voided meanwhile); the supersessions of the units that ask for them; each unit's superseded serials."""
         ders = {serial_key(serial): der for unit in units for serial, der in unit.issued}
         with self._db.session() as session:
-            done = session.execute(
-                update(CaCertificate)
-                .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex.in_(list(ders)))
-                .where(CaCertificate.status == RecordStatus.PENDING.value)
-                .values(
-                    status=RecordStatus.ISSUED.value,
-                    der=case(ders, value=CaCertificate.serial_hex),
-                    issued_at=at,
-                )
-                .execution_options(synchronize_session=False)
+            done = session.connection().execute(
+                update(_CERTS)
+                .where(_CERTS.c.issuer == issuer, _CERTS.c.serial_hex.in_(list(ders)))
+                .where(_CERTS.c.status == RecordStatus.PENDING.value)
+                .values(status=RecordStatus.ISSUED.value, der=case(ders, value=_CERTS.c.serial_hex), issued_at=at)
             )
             if rowcount(done) != len(ders):  # the exception rolls the whole batch back
                 raise AlreadyRevoked("A record of the batch is no longer pending (voided by recovery?).")
             append_audit_many(session, [event for unit in units for event in unit.events])
+            wanted = [serial for unit in units if unit.supersede for serial, _ in unit.issued]
+            older = _with_older(session, issuer, wanted) if wanted else set()
             superseded: list[list[int]] = []
             for unit in units:
                 revoked: list[int] = []
                 if unit.supersede:
                     for serial, _ in unit.issued:
-                        revoked += supersede_in(session, issuer, serial, at, supersede)
+                        if serial_key(serial) in older:
+                            revoked += supersede_in(session, issuer, serial, at, supersede)
                 superseded.append(revoked)
             return superseded
+
+
+def _with_older(session: Session, issuer: str, serials: Sequence[int]) -> set[str]:
+    """Which of ``serials`` have an issued certificate of the same holder and profile recorded before them (two
+    statements for the batch; only those go through :func:`supersede_in`, as one at a time would)."""
+    connection = session.connection()
+    mine = connection.execute(
+        select(_CERTS.c.serial_hex, _CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
+            _CERTS.c.issuer == issuer, _CERTS.c.serial_hex.in_([serial_key(s) for s in serials])
+        )
+    ).all()
+    holders = {row.holder_hash for row in mine if row.holder_hash is not None}
+    if not holders:
+        return set()
+    issued = connection.execute(
+        select(_CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
+            _CERTS.c.issuer == issuer,
+            _CERTS.c.status == RecordStatus.ISSUED.value,
+            _CERTS.c.holder_hash.in_(holders),
+        )
+    ).all()
+    earliest: dict[tuple[bytes, str], int] = {}
+    for row in issued:
+        key = (bytes(row.holder_hash), row.profile)
+        earliest[key] = min(earliest.get(key, row.id), row.id)
+    return {
+        row.serial_hex
+        for row in mine
+        if row.holder_hash is not None and earliest.get((bytes(row.holder_hash), row.profile), row.id) < row.id
+    }
