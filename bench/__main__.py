@@ -89,7 +89,7 @@ def run(backends: list[str], scale: Scale, crl_sizes: tuple[int, ...], names: Se
                 rounds = [_round(ctx, served_names, index == 0) for _ in range(scale.median_of)]
             rows += median_rows(rounds)
         if "pipeline" in names:
-            rows += stamped(issue.measure(backend, None, 10 if scale.quick else 200, scale.workers))
+            rows += stamped(issue.measure(backend, None, 10 if scale.quick else 400, 8))  # issue 19: 8 requesters
         print(render(rows, f"(so far, after {backend})"), flush=True)
     if "djangoca" in names:
         rows += stamped(djangoca.measure(5 if scale.quick else 50, quick=scale.quick))
