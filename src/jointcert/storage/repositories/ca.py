@@ -18,7 +18,7 @@ from sqlalchemy import String, bindparam, func, insert, select, type_coerce, upd
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jointcert.ca.audit import GENESIS_HASH, canonical_payload, chain_hash, entry_mac
+from jointcert.ca.audit import GENESIS_HASH
 from jointcert.ca.crl_der import encode_entry
 from jointcert.ca.errors import AlreadyRevoked, CertificateNotFound, RecordCollision
 from jointcert.ca.ports import (
@@ -34,7 +34,9 @@ from jointcert.ca.ports import (
     RevokedEntry,
 )
 from jointcert.errors import NotFound
-from jointcert.storage.db import AUDIT_KEY, Database, rowcount
+from jointcert.storage.db import Database, rowcount
+from jointcert.storage.repositories.ca_chain import HEAD_ID as _HEAD_ID
+from jointcert.storage.repositories.ca_chain import append_audit
 from jointcert.storage.repositories.ca_epoch import bump_epoch, bump_partition
 from jointcert.storage.tables.ca import (
     CaAuditHead,
@@ -50,7 +52,6 @@ from jointcert.storage.tables.ca import (
 
 __all__ = ["SqlAuditStore", "SqlCertificateStore", "append_audit", "pending_values", "serial_key", "supersede_in"]
 
-_HEAD_ID = 1
 _REASONS = {flag.value: flag for flag in x509.ReasonFlags}
 # built once: SQLAlchemy reuses its compiled form, psycopg prepares it on the server after a few executions
 _STATE = select(
@@ -117,35 +118,6 @@ def pending_values(record: PendingRecord) -> dict[str, object]:
         crl_partition=record.crl_partition,
         pair_serial_hex=None if record.pair_serial is None else serial_key(record.pair_serial),
     )
-
-
-def append_audit(session: Session, event: AuditEvent) -> AuditEntry:
-    """Append ``event`` to the chain inside ``session``'s transaction (head row updated first to serialise)."""
-    seq, prev, prev_mac = session.execute(  # one round trip: bump and read the head (UPDATE … RETURNING)
-        update(CaAuditHead)
-        .where(CaAuditHead.id == _HEAD_ID)
-        .values(seq=CaAuditHead.seq + 1)
-        .returning(CaAuditHead.seq, CaAuditHead.hash, CaAuditHead.mac)
-    ).one()
-    payload = canonical_payload(seq, event)
-    digest = chain_hash(prev, payload)
-    entry = AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest)
-    key: bytes | None = session.info.get(AUDIT_KEY)  # set by Database.session from the instance secret
-    mac = None if key is None else entry_mac(key, prev_mac or GENESIS_HASH, entry)
-    session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(hash=digest, mac=mac))
-    session.execute(
-        insert(CaAuditLog).values(
-            seq=seq,
-            at=event.at,
-            type=event.type,
-            actor=event.actor,
-            payload=payload,
-            prev_hash=prev,
-            hash=digest,
-            mac=mac,
-        )
-    )
-    return AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest, mac)
 
 
 def supersede_in(

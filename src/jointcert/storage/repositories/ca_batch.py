@@ -6,7 +6,8 @@
   proves none was voided meanwhile, the ``certificate.issued`` entries appended the same way, the supersessions of
   the units that ask for them, committed together.
 
-The chain is the same as one :func:`append_audit` per event would make (same sequence numbers, hashes and MACs).
+The audit entries go through :func:`~jointcert.storage.repositories.ca_chain.append_audit_many`, the chain append
+every other audited change uses too.
 """
 
 from __future__ import annotations
@@ -19,61 +20,19 @@ from sqlalchemy import Table, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jointcert.ca.audit import GENESIS_HASH, canonical_payload, chain_hash, entry_mac
 from jointcert.ca.batcher import StoredUnit
 from jointcert.ca.errors import AlreadyRevoked, RecordCollision
-from jointcert.ca.ports import AuditEntry, AuditEvent, PendingRecord, RecordStatus
-from jointcert.storage.db import AUDIT_KEY, Database, rowcount
+from jointcert.ca.ports import AuditEvent, PendingRecord, RecordStatus
+from jointcert.storage.db import Database, rowcount
 from jointcert.storage.repositories.ca import pending_values, serial_key, supersede_in
-from jointcert.storage.tables.ca import CaAuditHead, CaAuditLog, CaCertificate, CaRequestKey
+from jointcert.storage.repositories.ca_chain import append_audit_many
+from jointcert.storage.tables.ca import CaCertificate, CaRequestKey
 
-__all__ = ["SqlBatchStore", "append_audit_many"]
+__all__ = ["SqlBatchStore"]
 
-_HEAD_ID = 1
 # the tables themselves: Core statements on the session's connection skip the ORM's bulk-statement handling
 _CERTS = cast(Table, CaCertificate.__table__)
 _KEYS = cast(Table, CaRequestKey.__table__)
-_LOG = cast(Table, CaAuditLog.__table__)
-
-
-def append_audit_many(session: Session, events: Sequence[AuditEvent]) -> list[AuditEntry]:
-    """Append ``events`` to the chain inside ``session``'s transaction: the head bumped once by their number
-    (serialising writers like :func:`append_audit`), the entries inserted in one statement."""
-    if not events:
-        return []
-    last, prev, prev_mac = session.execute(
-        update(CaAuditHead)
-        .where(CaAuditHead.id == _HEAD_ID)
-        .values(seq=CaAuditHead.seq + len(events))
-        .returning(CaAuditHead.seq, CaAuditHead.hash, CaAuditHead.mac)
-    ).one()
-    key: bytes | None = session.info.get(AUDIT_KEY)
-    entries: list[AuditEntry] = []
-    for seq, event in enumerate(events, start=int(last) - len(events) + 1):
-        payload = canonical_payload(seq, event)
-        digest = chain_hash(prev, payload)
-        entry = AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest)
-        mac = None if key is None else entry_mac(key, prev_mac or GENESIS_HASH, entry)
-        entries.append(AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest, mac))
-        prev, prev_mac = digest, mac
-    session.execute(update(CaAuditHead).where(CaAuditHead.id == _HEAD_ID).values(hash=prev, mac=prev_mac))
-    session.connection().execute(
-        insert(_LOG),
-        [
-            {
-                "seq": e.seq,
-                "at": e.at,
-                "type": e.type,
-                "actor": e.actor,
-                "payload": e.payload,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-                "mac": e.mac,
-            }
-            for e in entries
-        ],
-    )
-    return entries
 
 
 class SqlBatchStore:
