@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -118,6 +118,11 @@ class _Entry:
     deadline: float  # never served after this (nextUpdate minus a quarter of the validity)
 
 
+def _current(entry: _Entry | None, epoch: int, now: float) -> TypeGuard[_Entry]:
+    """Whether memory's ``entry`` may answer without a reload: signed under ``epoch`` and not due for a re-check."""
+    return entry is not None and entry.epoch == epoch and now < entry.valid_until
+
+
 def cert_status(state: CertificateState | None) -> tuple[ocsp.OCSPCertStatus, datetime | None, x509.ReasonFlags | None]:
     """The OCSP status of a record: unknown while pending or absent, revoked when revoked or void."""
     if state is None or state.status is RecordStatus.PENDING:
@@ -196,7 +201,7 @@ class PresignedOcsp:
         now = self._clock.now().timestamp()
         key = (slug, serial)
         entry = self._memory.get(key)
-        if entry is None or entry.epoch != epoch or now >= entry.valid_until:
+        if not _current(entry, epoch, now):
             entry = self._load(slug, serial, epoch, now)
         if entry is None:
             return None
@@ -214,7 +219,7 @@ class PresignedOcsp:
         epoch = self._epochs.current()
         entry = self._memory.get((slug, serial))
         now = self._clock.now().timestamp()
-        if entry is None or entry.epoch != epoch or now >= entry.valid_until or now >= entry.deadline:
+        if not _current(entry, epoch, now) or now >= entry.deadline:
             return None
         self.counters.inc(entry.counter)
         return entry.answer
@@ -253,15 +258,13 @@ class PresignedOcsp:
 
     def resign(self, serial: int) -> None:
         """Issuance and revocation listener: sign ``serial``'s response for its current status now."""
-        for slug in self._issuers:
-            epoch = self.epoch()  # read before the status: an entry never claims a newer epoch than its status
-            self.fill(slug, serial, self._certificates.state(slug, serial), epoch)
+        self.resign_many([serial])
 
     def resign_many(self, serials: Sequence[int]) -> None:
         """Batch issuance listener: sign the responses of ``serials`` for their current status, store them in one
         transaction per issuer."""
         for slug in self._issuers:
-            epoch = self.epoch()  # read before the statuses, as in resign
+            epoch = self.epoch()  # read before the statuses: an entry never claims a newer epoch than its status
             rows = [self._sign(slug, serial, self._certificates.state(slug, serial)) for serial in serials]
             stored = [row for row in rows if row is not None]
             if not stored:
