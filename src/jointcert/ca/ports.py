@@ -308,11 +308,6 @@ class CrlPartitions(Protocol):
     """CRL partitions (``storage.repositories.ca_partitions``): assignment at issuance, per-partition dirty marks
     (every revoking transaction bumps its partition's epoch), the stored DER entries and each partition's CRL."""
 
-    def allocate(self, issuer: str, size: int) -> int:
-        """The partition of one new certificate: the newest one while it holds fewer than ``size``, else a new one
-        (committed at once, so a partition never gets more than ``size`` certificates)."""
-        ...
-
     def reserve(self, issuer: str, size: int, count: int) -> list[int]:
         """The partitions of ``count`` new certificates, reserved in one transaction (the rest of the newest
         partition, then new ones of at most ``size``); a place reserved but never used leaves its partition

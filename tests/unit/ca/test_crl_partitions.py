@@ -218,7 +218,7 @@ def test_a_million_revocations_publish_within_ten_seconds(env: CaEnv, tmp_path: 
 def test_places_are_reserved_in_blocks_never_past_the_partition_size(env: CaEnv) -> None:
     assert env.partitions.reserve("class1", 3, 5) == [0, 0, 0, 1, 1]
     assert env.partitions.reserve("class1", 3, 2) == [1, 2]  # the rest of the newest, then a new one
-    assert env.partitions.allocate("class1", 3) == 2
+    assert env.partitions.reserve("class1", 3, 1) == [2]  # one place: the newest partition while it has room
     assert env.partitions.numbers("class1") == [0, 1, 2]
     assert env.partitions.reserve("class1", 3, 2) == [2, 3]  # 2 is full after one more place
 

@@ -33,35 +33,6 @@ class SqlCrlPartitions:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def allocate(self, issuer: str, size: int) -> int:
-        """The newest partition while it holds fewer than ``size`` certificates, else a new one (committed)."""
-        if size < 1:
-            raise ValueError("the partition size must be positive")
-        for _ in range(5):
-            try:
-                with self._db.session() as session:
-                    top = session.scalar(
-                        select(func.max(CaCrlPartition.partition)).where(CaCrlPartition.issuer == issuer)
-                    )
-                    if top is not None:
-                        taken = session.execute(
-                            update(CaCrlPartition)
-                            .where(CaCrlPartition.issuer == issuer, CaCrlPartition.partition == top)
-                            .where(CaCrlPartition.assigned < size)
-                            .values(assigned=CaCrlPartition.assigned + 1)
-                        )
-                        if rowcount(taken) == 1:
-                            return int(top)
-                    new = 0 if top is None else int(top) + 1
-                    # epoch 1 > crl_epoch 0: the leader publishes the new partition's (empty) CRL within seconds
-                    session.execute(
-                        insert(CaCrlPartition).values(issuer=issuer, partition=new, assigned=1, epoch=1, crl_epoch=0)
-                    )
-                    return new
-            except IntegrityError:
-                continue  # another issuance opened the same partition first
-        raise RecordCollision("Could not assign a CRL partition.")
-
     def reserve(self, issuer: str, size: int, count: int) -> list[int]:
         """``count`` places in one transaction: the rest of the newest partition, then new ones (each at most
         ``size``); the partition of each place, in order."""
