@@ -15,6 +15,7 @@ from jointcert.clock import SystemClock
 from jointcert.storage.bank_repository.seeding import SqlBankSeeder
 from jointcert.web.app import create_app
 from tests.e2e.harness.bank import fresh_instance
+from tests.e2e.test_bank_issuance import wallet_size
 from tests.integration.issuance_flow import cheap_hasher
 
 pytestmark = pytest.mark.browser
@@ -39,14 +40,5 @@ def test_one_walk_measures_every_screen(
 
     assert list(times) == list(SCREENS)
     assert all(ms > 0 for ms in times.values()), times  # each screen was ready after the action that led to it
-    count = page.evaluate(
-        """async () => {
-            const { openVault } = await import("/static/js/vault.js");
-            const vault = await openVault();
-            const all = await vault.listCredentials();
-            vault.close();
-            return all.length;
-        }"""
-    )
-    assert count == 1
+    assert wallet_size(page) == 1
     report("app steps (one walk, not asserted): " + ", ".join(f"{k} {v:.0f} ms" for k, v in times.items()))
