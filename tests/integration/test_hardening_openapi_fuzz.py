@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.checks import not_a_server_error
 from schemathesis.config._phases import InferenceConfig
 from schemathesis.generation.modes import GenerationMode
@@ -62,6 +63,7 @@ class Tally:
     gated: Counter[int] = field(default_factory=Counter)
     reached: set[str] = field(default_factory=set)  # gated operations that answered past the gate
     failures: list[str] = field(default_factory=list)
+    replays_given_up: int = 0  # state-machine runs Hypothesis abandoned (FlakyStrategyDefinition)
 
     def record(self, case: schemathesis.Case, response: Any) -> None:
         status = response.status_code
@@ -93,7 +95,7 @@ class Tally:
             f"{name}: {self.requests} requests in {seconds:.1f} s, {len(self.failures)} failures; "
             f"401/403 {self.share_401_403():.1%}; gated operations: {sum(self.gated.values())} requests, "
             f"{self.gate_share():.1%} refused at the gate (401/403/404), {len(self.reached)} reached; "
-            f"statuses {dict(sorted(self.statuses.items()))}"
+            f"statuses {dict(sorted(self.statuses.items()))}; state-machine runs given up: {self.replays_given_up}"
         )
 
 
@@ -116,6 +118,9 @@ def _stateless(services: Services, examples: int) -> Tally:
     return tally
 
 
+_STATEFUL_ATTEMPTS = 3  # Hypothesis runs of the state machine at most (see the FlakyStrategyDefinition below)
+
+
 def _stateful(services: Services, scenarios: int, steps: int) -> Tally:
     schema, tally = _schema(services), Tally()
     schema.config.generation.update(modes=[GenerationMode.POSITIVE])  # the flow, not the validation (stateless)
@@ -127,15 +132,24 @@ def _stateful(services: Services, scenarios: int, steps: int) -> Tally:
         def validate_response(self, response: Any, case: schemathesis.Case, *args: Any, **kwargs: Any) -> None:
             tally.record(case, response)
 
-    Workflow.run(
-        settings=settings(
-            max_examples=scenarios,
-            stateful_step_count=steps,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-            deadline=None,
-        )
-    )
+    for _ in range(_STATEFUL_ATTEMPTS):
+        try:
+            Workflow.run(
+                settings=settings(
+                    max_examples=scenarios,
+                    stateful_step_count=steps,
+                    suppress_health_check=list(HealthCheck),
+                    database=None,
+                    deadline=None,
+                )
+            )
+        except FlakyStrategyDefinition:
+            # The server is stateful (sessions, throttle counters): a replayed prefix can meet other answers, so
+            # other links are enabled and Hypothesis gives up on its own bookkeeping. Not a server failure — the
+            # answers so far are in the tally (and checked); the run goes on with fresh draws.
+            tally.replays_given_up += 1
+            continue
+        break
     return tally
 
 
