@@ -292,9 +292,11 @@ class OcspResponder:
         at once (a bulk revocation's chunk is left to the leader's :meth:`PresignedOcsp.refresh` batches: until
         then a request finds its stored response signed for the old status and signs one live)."""
         gone = set(serials)
-        if self.presigned is not None and len(gone) <= _RESIGN_AT_ONCE:
-            for serial in gone:
-                self.presigned.resign(serial)
+        if self.presigned is not None:
+            self.presigned.forget(list(gone))
+            if len(gone) <= _RESIGN_AT_ONCE:
+                for serial in gone:
+                    self.presigned.resign(serial)
         with self._lock:
             for key in [k for k in self._cache if k[2] in gone]:
                 del self._cache[key]

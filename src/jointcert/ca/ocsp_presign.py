@@ -315,6 +315,14 @@ class PresignedOcsp:
         except Exception:
             return None
 
+    def forget(self, serials: Sequence[int]) -> None:
+        """Drop memory's entries for ``serials`` (just revoked here): this process reloads them from the database
+        without waiting for the epoch to reach it (on PostgreSQL the epoch comes by notification)."""
+        with self._lock:
+            for slug in self._issuers:
+                for serial in serials:
+                    self._memory.pop((slug, serial), None)
+
     def use_signer(self, signer: CaSigner) -> int:
         """Sign with ``signer`` from now on: memory is dropped, every stored response made due (the leader
         re-signs them in batches) and, in this process, a response signed before now is re-signed when asked for;
