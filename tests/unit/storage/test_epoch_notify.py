@@ -1,10 +1,15 @@
-"""The notified revocation-epoch reader of the OCSP hot path on PostgreSQL (storage/repositories/ca_epoch_notify.py):
-it answers from the epoch its listener read without touching the database, honours a notification waiting on the
-socket at once, and falls back to the per-request read while its listener is down (terminated by the server)."""
+"""The revocation-epoch readers of the OCSP hot path (storage/repositories/ca_epoch_notify.py). PostgreSQL: the
+notified reader answers from the epoch its listener read without touching the database, honours a notification
+waiting on the socket at once, and falls back to the per-request read while its listener is down (terminated by the
+server). SQLite: the versioned reader reads the epoch only after another connection (or process) committed."""
 
 from __future__ import annotations
 
 import socket
+import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,8 +20,8 @@ from sqlalchemy import make_url
 
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca_epoch import bump_epoch
-from jointcert.storage.repositories.ca_epoch_notify import NotifiedEpochReader, epoch_reader
-from jointcert.storage.repositories.ca_ocsp import LiveEpochReader
+from jointcert.storage.repositories.ca_epoch_notify import NotifiedEpochReader, VersionedEpochReader, epoch_reader
+from jointcert.storage.repositories.ca_ocsp import EPOCH_SQL, LiveEpochReader
 
 WAIT_SECONDS = 20  # bounded waits for the listener thread (a loaded machine); never a timing assertion
 
@@ -71,10 +76,10 @@ def _listening(reader: NotifiedEpochReader) -> None:
     assert reader.listening.wait(WAIT_SECONDS)
 
 
-def test_sqlite_keeps_the_per_request_read(database: Database) -> None:
+def test_each_backend_gets_its_reader(database: Database) -> None:
     chosen = epoch_reader(database)
     try:
-        assert isinstance(chosen, LiveEpochReader if database.is_sqlite else NotifiedEpochReader)
+        assert isinstance(chosen, VersionedEpochReader if database.is_sqlite else NotifiedEpochReader)
     finally:
         chosen.close()
 
@@ -164,3 +169,60 @@ def test_close_stops_the_listener(postgres: Database) -> None:
     reader.close()
     assert thread is not None and not thread.is_alive()
     assert not reader.listening.is_set()
+
+
+@pytest.fixture
+def sqlite_file(database: Database) -> Database:
+    if not database.is_sqlite:
+        pytest.skip("PRAGMA data_version is SQLite's")
+    return database
+
+
+def test_sqlite_reads_the_epoch_again_only_after_a_commit_elsewhere(sqlite_file: Database) -> None:
+    reader = VersionedEpochReader(sqlite_file)
+    try:
+        before = reader.current()
+        statements: list[str] = []
+        reader._local.connection.set_trace_callback(statements.append)
+        assert [reader.current() for _ in range(3)] == [before] * 3
+        assert statements == ["PRAGMA data_version"] * 3  # nothing committed: the epoch is not read
+        statements.clear()
+        _bump(sqlite_file)  # another connection of this process
+        assert reader.current() == before + 1
+        assert statements == ["PRAGMA data_version", EPOCH_SQL]
+        path = make_url(sqlite_file.url).database
+        bumped = subprocess.run(  # another process, committing through its own sqlite3 connection
+            [sys.executable, "-c", _BUMP_ELSEWHERE, str(path)], check=False, capture_output=True, text=True, timeout=60
+        )
+        assert bumped.returncode == 0, bumped.stderr
+        assert reader.current() == before + 2
+    finally:
+        reader.close()
+
+
+_BUMP_ELSEWHERE = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], timeout=30)
+with connection:
+    connection.execute("UPDATE ca_revocation_epochs SET epoch = epoch + 1 WHERE issuer = 'class1'")
+connection.close()
+"""
+
+
+def test_sqlite_each_thread_has_its_connection_and_a_failed_one_is_replaced(sqlite_file: Database) -> None:
+    reader = VersionedEpochReader(sqlite_file)
+    try:
+        first = reader.current()
+        other: list[int] = []
+        thread = threading.Thread(target=lambda: other.append(reader.current()))
+        thread.start()
+        thread.join()
+        assert other == [first] and len(reader._all) == 2
+        reader._local.connection.close()  # e.g. closed under it
+        with pytest.raises(sqlite3.ProgrammingError):
+            reader.current()
+        _bump(sqlite_file)
+        assert reader.current() == first + 1 and len(reader._all) == 3
+    finally:
+        reader.close()
+    assert reader._all == []

@@ -25,6 +25,7 @@ import contextlib
 import logging
 import os
 import select
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -37,10 +38,11 @@ from jointcert.storage.db import CONNECT_TIMEOUT_SECONDS, Database
 from jointcert.storage.repositories.ca_epoch import EPOCH_CHANNEL
 from jointcert.storage.repositories.ca_ocsp import EPOCH_SQL, EPOCH_TIMEOUT_MS, LiveEpochReader
 
-__all__ = ["NotifiedEpochReader", "epoch_reader"]
+__all__ = ["NotifiedEpochReader", "VersionedEpochReader", "epoch_reader"]
 
 log = logging.getLogger(__name__)
 
+_VERSION_SQL = "PRAGMA data_version"
 _RECONNECT_SECONDS = (0.1, 0.5, 1.0, 2.0)  # back-off between the listener's connection attempts
 
 
@@ -159,6 +161,62 @@ class NotifiedEpochReader:
         self._fallback.close()
 
 
-def epoch_reader(database: Database) -> LiveEpochReader | NotifiedEpochReader:
-    """The OCSP hot path's epoch reader for ``database``: notified on PostgreSQL, read per request on SQLite."""
-    return LiveEpochReader(database) if database.is_sqlite else NotifiedEpochReader(database)
+class VersionedEpochReader:
+    """:class:`jointcert.ca.ocsp_presign.EpochReader` on an SQLite file: a connection of its own per thread, never
+    written through, remembers the epoch it read with the ``PRAGMA data_version`` it read it under. That number
+    changes whenever another connection (any process) committed, so a request re-reads the epoch only then, and an
+    unchanged version means exactly that nothing was committed since the read. ``PRAGMA data_version`` begins a
+    read like any query, so a commit is seen by the first request after it, as with the per-request read."""
+
+    def __init__(self, database: Database) -> None:
+        path = make_url(database.url).database
+        if not database.is_sqlite or not path or path == ":memory:" or path.startswith("file:"):
+            raise ValueError("a file SQLite database")
+        self._path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def current(self) -> int:
+        """The epoch committed now (the read's error is raised and the thread's connection replaced)."""
+        local = self._local
+        connection: sqlite3.Connection | None = getattr(local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+            with self._lock:
+                self._all.append(connection)
+            local.connection, local.known = connection, None
+        try:
+            version = connection.execute(_VERSION_SQL).fetchone()
+            known: tuple[Any, int] | None = local.known
+            if known is not None and known[0] == version:
+                return known[1]
+            row = connection.execute(EPOCH_SQL).fetchone()
+        except Exception:
+            local.connection = None
+            with contextlib.suppress(Exception):
+                connection.close()
+            raise
+        epoch = int(row[0]) if row is not None else 0
+        local.known = (version, epoch)  # the version read first: a commit between the two reads re-reads next time
+        return epoch
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            connections, self._all = self._all, []
+        for connection in connections:
+            with contextlib.suppress(Exception):
+                connection.close()
+        self._local = threading.local()
+
+
+def epoch_reader(database: Database) -> LiveEpochReader | NotifiedEpochReader | VersionedEpochReader:
+    """The OCSP hot path's epoch reader for ``database``: notified on PostgreSQL, versioned on an SQLite file, read
+    per request otherwise (in-memory SQLite)."""
+    if not database.is_sqlite:
+        return NotifiedEpochReader(database)
+    try:
+        return VersionedEpochReader(database)
+    except ValueError:
+        return LiveEpochReader(database)
