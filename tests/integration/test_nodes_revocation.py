@@ -113,8 +113,9 @@ def _assert_leader_reissues_the_crl(client: httpx.Client, node: Node, services: 
 
 def test_the_servers_pre_signed_ocsp_answer_is_revoked_on_the_first_request_after_a_cli_revocation(node: Node) -> None:
     """The server answers from its pre-signed responses (no status read per request); the first request after
-    ``jointcert revoke`` returned — in another process — already says revoked (the epoch read per request), by POST
-    and by the cacheable GET, whose ETag changes with it."""
+    ``jointcert revoke`` returned — in another process — already says revoked, by POST and by the cacheable GET,
+    whose ETag changes with it (SQLite: the epoch's data version checked per request; PostgreSQL: the commit's
+    notification reached the server before the revoking process had even exited)."""
     deployment = node.deployment
     services = deployment.services()
     holder = issue(services, CertType.GENERAL, name="박에폭")

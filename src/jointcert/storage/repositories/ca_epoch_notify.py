@@ -1,4 +1,8 @@
-"""The revocation epoch of the OCSP hot path on PostgreSQL, learnt by ``LISTEN`` instead of read per request.
+"""The revocation epoch of the OCSP hot path, without a query per request while nothing was committed: on
+PostgreSQL learnt by ``LISTEN`` (:class:`NotifiedEpochReader`), on an SQLite file re-read only when ``PRAGMA
+data_version`` moved (:class:`VersionedEpochReader`); :func:`epoch_reader` picks one.
+
+PostgreSQL:
 
 Every revoking transaction bumps the epoch and sends ``NOTIFY`` (:func:`~jointcert.storage.repositories.ca_epoch.
 bump_epoch`); PostgreSQL delivers the notification to every listening connection when the commit completes.
