@@ -89,7 +89,8 @@ from jointcert.storage.repositories.admin_directory import SqlDirectory
 from jointcert.storage.repositories.ca import SqlAuditStore, SqlCertificateStore
 from jointcert.storage.repositories.ca_batch import SqlBatchStore
 from jointcert.storage.repositories.ca_epoch import SqlRevocationEpochs
-from jointcert.storage.repositories.ca_ocsp import LiveEpochReader, SqlOcspResponses
+from jointcert.storage.repositories.ca_epoch_notify import epoch_reader
+from jointcert.storage.repositories.ca_ocsp import SqlOcspResponses
 from jointcert.storage.repositories.ca_partitions import SqlCrlPartitions
 from jointcert.storage.repositories.ca_profiles import SqlProfileSettings
 from jointcert.storage.repositories.cmp import SqlRegistrationStore as SqlCmpRegistrationStore
@@ -276,7 +277,7 @@ def build_services(
     presigned = PresignedOcsp(  # RFC 5019 responses signed ahead, shared through the database (ca/ocsp_presign.py)
         store=SqlOcspResponses(database),
         certificates=certificates,
-        epochs=LiveEpochReader(database),
+        epochs=epoch_reader(database),  # LISTEN/NOTIFY on PostgreSQL
         issuers={ISSUING: signers[ISSUING]},
         signer=signers[OCSP],
         clock=clock,

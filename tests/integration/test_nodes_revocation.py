@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from cryptography import x509
 from cryptography.x509 import ocsp
@@ -112,8 +113,9 @@ def _assert_leader_reissues_the_crl(client: httpx.Client, node: Node, services: 
 
 def test_the_servers_pre_signed_ocsp_answer_is_revoked_on_the_first_request_after_a_cli_revocation(node: Node) -> None:
     """The server answers from its pre-signed responses (no status read per request); the first request after
-    ``jointcert revoke`` returned — in another process — already says revoked (the epoch read per request), by POST
-    and by the cacheable GET, whose ETag changes with it."""
+    ``jointcert revoke`` returned — in another process — already says revoked, by POST and by the cacheable GET,
+    whose ETag changes with it (SQLite: the epoch's data version checked per request; PostgreSQL: the commit's
+    notification reached the server before the revoking process had even exited)."""
     deployment = node.deployment
     services = deployment.services()
     holder = issue(services, CertType.GENERAL, name="박에폭")
@@ -131,3 +133,46 @@ def test_the_servers_pre_signed_ocsp_answer_is_revoked_on_the_first_request_afte
         assert fetched.status_code == 200 and fetched.headers["etag"] != good.headers["etag"]
         status = ocsp.load_der_ocsp_response(fetched.content).certificate_status
         assert status is ocsp.OCSPCertStatus.REVOKED
+
+
+LISTENERS = (
+    "SELECT pid FROM pg_stat_activity"
+    " WHERE application_name = 'jointcert-epoch-listener' AND datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+@pytest.mark.postgres
+def test_with_its_epoch_listeners_terminated_the_server_still_answers_revoked_at_once(node: Node) -> None:
+    """PostgreSQL: the server's workers learn the epoch by LISTEN (storage/repositories/ca_epoch_notify.py).
+    Their listening connections are terminated by the database (``pg_terminate_backend``, waiting until they are
+    gone) and a revocation is committed at once by another process, whose notification nobody hears: the next
+    answer is still revoked (the requests read the epoch themselves until a listener is back)."""
+    deployment = node.deployment
+    if deployment.database_url is None:
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    services = deployment.services()
+    holder = issue(services, CertType.GENERAL, name="최청취")
+    issuer = services.signers["class1"].certificate
+    admin = deployment.database_url.replace("+psycopg", "")
+    with (
+        contextlib.closing(services),
+        httpx.Client(timeout=60) as client,
+        psycopg.connect(admin, autocommit=True) as db,
+    ):
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not db.execute(LISTENERS).fetchall() and time.monotonic() < deadline:
+            assert ocsp_status(client, node.url, holder.cert, issuer) == "good"  # starts the listeners
+            time.sleep(0.05)
+        listeners = [pid for (pid,) in db.execute(LISTENERS).fetchall()]
+        assert listeners
+        for pid in listeners:
+            assert db.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone() == (True,)
+        services.authority.revoke(holder.cert.serial_number, x509.ReasonFlags.key_compromise, actor="test")
+        back = [pid for (pid,) in db.execute(LISTENERS).fetchall()]
+        print(f"\nlisteners terminated: {len(listeners)}; reconnected before the revocation's commit: {len(back)}")
+        assert ocsp_status(client, node.url, holder.cert, issuer) == "revoked"
+        deadline = time.monotonic() + WAIT_SECONDS
+        while len(db.execute(LISTENERS).fetchall()) < len(listeners) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(db.execute(LISTENERS).fetchall()) == len(listeners)  # listening again, in the background
+        assert ocsp_status(client, node.url, holder.cert, issuer) == "revoked"

@@ -3,7 +3,7 @@
 * A request with a nonce gets a freshly signed response echoing the nonce.
 * A nonce-less request with a SHA-1 CertID (the RFC 5019 profile every client we know sends) is answered with the
   certificate's pre-signed response (:mod:`jointcert.ca.ocsp_presign`) when the responder has them: no signature,
-  no status read — the revocation epoch read per request stands in for it. A serial without one (unknown,
+  no status read — the revocation epoch checked per request stands in for it. A serial without one (unknown,
   pending, or its response not signed yet) takes the path below, which signs it and stores it for next time.
 * Otherwise (another CertID hash algorithm, or no pre-signed responses) the response comes from a cache (per
   issuer, CertID hash algorithm and serial) that is reused for ``CaSettings.ocsp_cache_seconds`` — well before
@@ -292,9 +292,11 @@ class OcspResponder:
         at once (a bulk revocation's chunk is left to the leader's :meth:`PresignedOcsp.refresh` batches: until
         then a request finds its stored response signed for the old status and signs one live)."""
         gone = set(serials)
-        if self.presigned is not None and len(gone) <= _RESIGN_AT_ONCE:
-            for serial in gone:
-                self.presigned.resign(serial)
+        if self.presigned is not None:
+            self.presigned.forget(list(gone))
+            if len(gone) <= _RESIGN_AT_ONCE:
+                for serial in gone:
+                    self.presigned.resign(serial)
         with self._lock:
             for key in [k for k in self._cache if k[2] in gone]:
                 del self._cache[key]

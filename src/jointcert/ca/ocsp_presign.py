@@ -6,10 +6,13 @@ certificate, kept in the database (``ca_ocsp_responses``, shared by every node) 
 * A stored response names the record status it was signed for; the database hands it out only while the
   certificate still has that status (a row signed as ``good`` just before a revocation is never served).
 * Memory entries are tagged with the revocation epoch (:mod:`jointcert.ca.epoch`) read when they were loaded, and
-  every request reads the epoch again (one primary-key read of a table of one row per issuer, on a connection kept
-  per thread): a revocation committed anywhere moves the epoch in the same transaction, so the very next request in
-  any process finds its entries stale and reloads from the database. That is what keeps "revoked at once in every
-  process" without reading the certificate's status on every request.
+  every request checks the epoch committed now (:class:`EpochReader`; ``storage/repositories/ca_epoch_notify.py``:
+  on SQLite ``PRAGMA data_version`` says whether anything was committed since the last read, on PostgreSQL a
+  ``LISTEN`` connection is told of every bump): a revocation committed anywhere moves the epoch in the same
+  transaction, so a request that sees the new epoch finds its entries stale and reloads from the database. On SQLite
+  that is the first request after the commit; on PostgreSQL the first once the commit's notification has reached
+  the process (never later than two seconds after the commit) — see docs/ca.md. That is what keeps revocations
+  visible in every process without reading the certificate's status on every request.
 """
 
 from __future__ import annotations
@@ -98,7 +101,8 @@ class OcspResponseStore(Protocol):
 
 
 class EpochReader(Protocol):
-    """The revocation epoch as committed now (not a cached value)."""
+    """The revocation epoch as committed now: a value kept by the reader only while it knows nothing was committed
+    since (SQLite's data version; PostgreSQL's notifications, within their delivery bound)."""
 
     def current(self) -> int:
         """Changes in every transaction that revokes or voids a record."""
@@ -314,6 +318,14 @@ class PresignedOcsp:
             return self._epochs.current()
         except Exception:
             return None
+
+    def forget(self, serials: Sequence[int]) -> None:
+        """Drop memory's entries for ``serials`` (just revoked here): this process reloads them from the database
+        without waiting for the epoch to reach it (on PostgreSQL the epoch comes by notification)."""
+        with self._lock:
+            for slug in self._issuers:
+                for serial in serials:
+                    self._memory.pop((slug, serial), None)
 
     def use_signer(self, signer: CaSigner) -> int:
         """Sign with ``signer`` from now on: memory is dropped, every stored response made due (the leader

@@ -265,10 +265,11 @@ async def _call(hot: HotRoute, request: Request, params: dict[str, Any]) -> Resp
         errors += body_errors
     if errors:
         raise RequestValidationError(errors, body=None if body is PydanticUndefined else body)
-    sub = Response()
+    sub: Response | None = None  # made only for an endpoint that takes it (OCSP's returns its own Response)
     if dependant.request_param_name:
         kwargs[dependant.request_param_name] = request
     if dependant.response_param_name:
+        sub = Response()
         del sub.headers["content-length"]
         sub.status_code = None  # type: ignore[assignment]  # as FastAPI: set only if the endpoint sets it
         kwargs[dependant.response_param_name] = sub
@@ -278,7 +279,7 @@ async def _call(hot: HotRoute, request: Request, params: dict[str, Any]) -> Resp
         result = await hot.endpoint(**kwargs)
     if isinstance(result, Response):
         return result
-    status = sub.status_code or hot.status_code or 200
+    status = (sub.status_code if sub is not None else None) or hot.status_code or 200
     if hot.response_field is None:
         answer: Response = JSONResponse(jsonable_encoder(result), status_code=status)
     else:
@@ -287,7 +288,8 @@ async def _call(hot: HotRoute, request: Request, params: dict[str, Any]) -> Resp
             raise ResponseValidationError(errors=invalid, body=result)
         content = hot.response_field.serialize_json(value, by_alias=True)
         answer = Response(content, media_type="application/json", status_code=status)
-    answer.headers.raw.extend(sub.headers.raw)
+    if sub is not None:
+        answer.headers.raw.extend(sub.headers.raw)
     return answer
 
 

@@ -111,6 +111,7 @@ class Metrics:
         self.registry.register(_StateCollector(state))
         self._state = state
         self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}  # labelled series per request kind
+        self._events: dict[str, tuple[Any, Any]] = {}  # per service event: its labelled and its named series
         for name in WELL_KNOWN:
             self.events.labels(name)
         for area in {a for _, a in _AREAS} | {"login", "other"}:
@@ -119,11 +120,13 @@ class Metrics:
             self.count(name, value)
 
     def count(self, name: str, amount: int) -> None:
-        """Mirror one service event (a :class:`Counters` listener)."""
-        self.events.labels(name).inc(amount)
-        named = self.named.get(name)
-        if named is not None:
-            named.inc(amount)
+        """Mirror one service event (a :class:`Counters` listener; the series of each name looked up once)."""
+        series = self._events.get(name)
+        if series is None:
+            series = self._events[name] = (self.events.labels(name), self.named.get(name))
+        series[0].inc(amount)
+        if series[1] is not None:
+            series[1].inc(amount)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one finished request (the labelled series are looked up once per method, route and status: the

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -13,20 +13,26 @@ from jointcert.storage.db import Database
 from jointcert.storage.tables.ca import CaCrlPartition
 from jointcert.storage.tables.ca_epoch import CaRevocationEpoch
 
-__all__ = ["SqlRevocationEpochs", "bump_epoch", "bump_partition"]
+__all__ = ["EPOCH_CHANNEL", "SqlRevocationEpochs", "bump_epoch", "bump_partition"]
 
+EPOCH_CHANNEL = "jointcert_revocation_epoch"
 _TOTAL = select(func.coalesce(func.sum(CaRevocationEpoch.epoch), 0))
 
 
 def bump_epoch(session: Session, issuer: str) -> None:
-    """Add one to ``issuer``'s revocation epoch inside the caller's transaction (creating the row at 1)."""
-    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    """Add one to ``issuer``'s revocation epoch inside the caller's transaction (creating the row at 1); on
+    PostgreSQL also ``NOTIFY`` :data:`EPOCH_CHANNEL`, delivered to every listener when the transaction commits
+    (``storage/repositories/ca_epoch_notify.py``)."""
+    is_postgresql = session.get_bind().dialect.name == "postgresql"
+    dialect: Any = postgresql if is_postgresql else sqlite
     statement = dialect.insert(CaRevocationEpoch).values(issuer=issuer, epoch=1, crl_epoch=0)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[CaRevocationEpoch.issuer], set_={"epoch": CaRevocationEpoch.epoch + 1}
         )
     )
+    if is_postgresql:
+        session.execute(text(f"NOTIFY {EPOCH_CHANNEL}"))
 
 
 def bump_partition(session: Session, issuer: str, partition: int | None) -> None:

@@ -26,7 +26,7 @@ from jointcert.storage.repositories.ca import serial_key
 from jointcert.storage.tables.ca import CaCertificate
 from jointcert.storage.tables.ca_ocsp import CaOcspResponse
 
-__all__ = ["LiveEpochReader", "SqlOcspResponses"]
+__all__ = ["EPOCH_SQL", "EPOCH_TIMEOUT_MS", "LiveEpochReader", "SqlOcspResponses"]
 
 _C, _R = CaCertificate, CaOcspResponse
 _LIVE = (RecordStatus.ISSUED.value, RecordStatus.REVOKED.value, RecordStatus.VOID.value)
@@ -35,7 +35,7 @@ _LOAD = (  # only while the certificate still has the status the response was si
     .join(_C, and_(_C.issuer == _R.issuer, _C.serial_hex == _R.serial_hex, _C.status == _R.status))
     .where(_R.issuer == bindparam("issuer"), _R.serial_hex == bindparam("serial"))
 )
-_EPOCH_SQL = "SELECT coalesce(sum(epoch), 0) FROM ca_revocation_epochs"
+EPOCH_SQL = "SELECT coalesce(sum(epoch), 0) FROM ca_revocation_epochs"
 EPOCH_TIMEOUT_MS = 1_000  # a primary-key read of a few rows; past this the caller takes its slow path
 
 
@@ -142,7 +142,7 @@ class LiveEpochReader:
         """One read; a connection that failed is closed (the next read opens another) and the error raised."""
         if not self._private:  # no connection of our own possible (in-memory SQLite): through the pool
             with self._db.engine.connect() as pooled:
-                return int(pooled.exec_driver_sql(_EPOCH_SQL).scalar_one())
+                return int(pooled.exec_driver_sql(EPOCH_SQL).scalar_one())
         with self._lock:
             connection = self._idle.pop() if self._idle else None
         if connection is None:
@@ -150,7 +150,7 @@ class LiveEpochReader:
             with self._lock:
                 self.opened += 1
         try:
-            row = connection.execute(_EPOCH_SQL).fetchone()
+            row = connection.execute(EPOCH_SQL).fetchone()
         except Exception:
             with contextlib.suppress(Exception):
                 connection.close()
