@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, case, insert, select, update
+from sqlalchemy import Table, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,15 +24,14 @@ from jointcert.ca.batcher import StoredUnit
 from jointcert.ca.errors import AlreadyRevoked, RecordCollision
 from jointcert.ca.ports import AuditEvent, PendingRecord, RecordStatus
 from jointcert.storage.db import Database, rowcount
-from jointcert.storage.repositories.ca import pending_values, serial_key, supersede_in
+from jointcert.storage.repositories.ca import insert_pending, serial_key, supersede_in
 from jointcert.storage.repositories.ca_chain import append_audit_many
-from jointcert.storage.tables.ca import CaCertificate, CaRequestKey
+from jointcert.storage.tables.ca import CaCertificate
 
 __all__ = ["SqlBatchStore"]
 
 # the tables themselves: Core statements on the session's connection skip the ORM's bulk-statement handling
 _CERTS = cast(Table, CaCertificate.__table__)
-_KEYS = cast(Table, CaRequestKey.__table__)
 
 
 class SqlBatchStore:
@@ -46,23 +45,9 @@ class SqlBatchStore:
         request key raises ``RecordCollision`` and records nothing."""
         records = [record for unit_records, _ in units for record in unit_records]
         events = [event for _, unit_events in units for event in unit_events]
-        keys = [
-            {
-                "issuer": r.issuer,
-                "request_key": r.request_key,
-                "serial_hex": serial_key(r.serial),
-                "created_at": r.created_at,
-            }
-            for r in records
-            if r.request_key is not None
-        ]
         try:
             with self._db.session() as session:
-                connection = session.connection()
-                connection.execute(insert(_CERTS), [pending_values(r) for r in records])
-                if keys:
-                    connection.execute(insert(_KEYS), keys)
-                append_audit_many(session, events)
+                insert_pending(session, records, events)
         except IntegrityError as exc:
             raise RecordCollision() from exc
 
