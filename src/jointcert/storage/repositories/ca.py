@@ -85,15 +85,22 @@ _ISSUE = (
         issued_at=bindparam("b_at", type_=_CERTS.c.issued_at.type),
     )
 )
-_MINE = select(_CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile, _CERTS.c.pair_serial_hex).where(
-    _CERTS.c.issuer == bindparam("issuer"), _CERTS.c.serial_hex == bindparam("serial")
-)
-_OLDER = select(_CERTS.c.serial_hex).where(
-    _CERTS.c.issuer == bindparam("issuer"),
-    _CERTS.c.holder_hash == bindparam("holder", type_=_CERTS.c.holder_hash.type),
-    _CERTS.c.profile == bindparam("profile"),
-    _CERTS.c.status == RecordStatus.ISSUED.value,
-    _CERTS.c.id < bindparam("id"),
+_MINE, _OLD = _CERTS.alias("mine"), _CERTS.alias("old")
+_OLDER = (  # the holder's issued certificates of the same profile recorded before ``serial``, in one statement
+    select(_OLD.c.serial_hex, _MINE.c.pair_serial_hex)
+    .join(
+        _MINE,
+        (_OLD.c.issuer == _MINE.c.issuer)
+        & (_OLD.c.holder_hash == _MINE.c.holder_hash)
+        & (_OLD.c.profile == _MINE.c.profile)
+        & (_OLD.c.id < _MINE.c.id),
+    )
+    .where(
+        _MINE.c.issuer == bindparam("issuer"),
+        _MINE.c.serial_hex == bindparam("serial"),
+        _OLD.c.status == RecordStatus.ISSUED.value,
+    )
+    .order_by(_OLD.c.id)
 )
 _PAIR = select(_CERTS.c.pair_serial_hex).where(
     _CERTS.c.issuer == bindparam("issuer"), _CERTS.c.serial_hex == bindparam("serial")
@@ -164,16 +171,11 @@ def supersede_in(
     before it, with their pairs (never ``serial``'s own pair); the revoked serials."""
     session.flush()  # the session's pending rows first, as an ORM statement's autoflush would
     connection = session.connection()
-    mine = connection.execute(_MINE, {"issuer": issuer, "serial": serial_key(serial)}).one()
-    if mine.holder_hash is None:
-        return []
-    older = connection.scalars(
-        _OLDER, {"issuer": issuer, "holder": mine.holder_hash, "profile": mine.profile, "id": mine.id}
-    ).all()
+    older = connection.execute(_OLDER, {"issuer": issuer, "serial": serial_key(serial)}).all()  # none: no holder
     revoked: list[int] = []
-    for hex_serial in older:
+    for hex_serial, own_pair in older:
         for target in (hex_serial, *SqlCertificateStore._pair_of(session, issuer, hex_serial)):
-            if target != mine.pair_serial_hex and SqlCertificateStore._set_revoked(
+            if target != own_pair and SqlCertificateStore._set_revoked(
                 session, issuer, target, x509.ReasonFlags.superseded, at
             ):
                 revoked.append(int(target, 16))

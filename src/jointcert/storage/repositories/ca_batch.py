@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, case, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,15 @@ __all__ = ["SqlBatchStore"]
 
 # the tables themselves: Core statements on the session's connection skip the ORM's bulk-statement handling
 _CERTS = cast(Table, CaCertificate.__table__)
+# built once (the lists bound as expanding parameters): compiled once, not per batch
+_MINE = select(_CERTS.c.serial_hex, _CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
+    _CERTS.c.issuer == bindparam("issuer"), _CERTS.c.serial_hex.in_(bindparam("serials", expanding=True))
+)
+_ISSUED_OF = select(_CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
+    _CERTS.c.issuer == bindparam("issuer"),
+    _CERTS.c.status == RecordStatus.ISSUED.value,
+    _CERTS.c.holder_hash.in_(bindparam("holders", expanding=True, type_=_CERTS.c.holder_hash.type)),
+)
 
 
 class SqlBatchStore:
@@ -89,21 +98,11 @@ def _with_older(session: Session, issuer: str, serials: Sequence[int]) -> set[st
     """Which of ``serials`` have an issued certificate of the same holder and profile recorded before them (two
     statements for the batch; only those go through :func:`supersede_in`, as one at a time would)."""
     connection = session.connection()
-    mine = connection.execute(
-        select(_CERTS.c.serial_hex, _CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
-            _CERTS.c.issuer == issuer, _CERTS.c.serial_hex.in_([serial_key(s) for s in serials])
-        )
-    ).all()
+    mine = connection.execute(_MINE, {"issuer": issuer, "serials": [serial_key(s) for s in serials]}).all()
     holders = {row.holder_hash for row in mine if row.holder_hash is not None}
     if not holders:
         return set()
-    issued = connection.execute(
-        select(_CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
-            _CERTS.c.issuer == issuer,
-            _CERTS.c.status == RecordStatus.ISSUED.value,
-            _CERTS.c.holder_hash.in_(holders),
-        )
-    ).all()
+    issued = connection.execute(_ISSUED_OF, {"issuer": issuer, "holders": list(holders)}).all()
     earliest: dict[tuple[bytes, str], int] = {}
     for row in issued:
         key = (bytes(row.holder_hash), row.profile)
