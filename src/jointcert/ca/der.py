@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["DerError", "Tlv", "children", "dotted", "encode", "oid", "read"]
+__all__ = ["DerError", "Tlv", "children", "dotted", "encode", "next_value", "oid", "read"]
 
 
 class DerError(ValueError):
@@ -61,6 +61,13 @@ def _next(data: bytes, pos: int) -> tuple[Tlv, int]:
     if end > len(data):
         raise DerError("value runs past its container")
     return Tlv(tag, data[pos:end], data[start:end]), end
+
+
+def next_value(data: bytes, pos: int) -> tuple[Tlv, int]:
+    """The value starting at ``pos`` of ``data`` and where the next one starts."""
+    if pos >= len(data):
+        raise DerError("truncated value")
+    return _next(data, pos)
 
 
 def read(data: bytes) -> Tlv:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtensionOID
 
-from jointcert.ca.der import DerError, Tlv, children, dotted, oid, read
+from jointcert.ca.der import DerError, Tlv, children, dotted, next_value, oid, read
 from jointcert.ca.field_checks import (
     UB_NAME,
     bank_problems,
@@ -96,6 +96,7 @@ class Template:
     # read once from the template, so a comparison only reads the candidate
     atvs: dict[int, tuple[Tlv, Tlv] | None] = field(default_factory=dict)  # variable RDNs: (type, value)
     variable_extensions: dict[int, _VariableExtension] = field(default_factory=dict)  # SKI and SAN, by index
+    extension_runs: tuple[bytes | int, ...] = ()  # the extensions as runs of fixed bytes and variable indexes
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,15 @@ def parse_template(key: TemplateKey, certificate: x509.Certificate, findings: tu
     names = tuple(dotted(children(ext)[0]) for ext in extensions)
     atvs = {index: _atv(rdns[index]) for index in patterns}
     variable = {i: v for i, ext in enumerate(extensions) if (v := _variable_extension(ext)) is not None}
-    return Template(key, findings, parts, rdns, patterns, extensions, names, atvs, variable)
+    runs: list[bytes | int] = []
+    for index, ext in enumerate(extensions):
+        if index in variable:
+            runs.append(index)
+        elif runs and isinstance(runs[-1], bytes):
+            runs[-1] += ext.der
+        else:
+            runs.append(ext.der)
+    return Template(key, findings, parts, rdns, patterns, extensions, names, atvs, variable, tuple(runs))
 
 
 def _variable_extension(ext: Tlv) -> _VariableExtension | None:
@@ -224,28 +233,53 @@ def _san_problems(value: bytes, other_name_type: bytes | None, name: str) -> lis
     return identify_problems(read(other[1].content).der, name)
 
 
+def _spliced(template: Template, content: bytes) -> list[tuple[int, Tlv]] | None:
+    """The variable extensions of the candidate's extension list when every run of fixed extensions between them
+    is the template's bytes (the common case: one read of each variable extension, no others taken apart);
+    ``None`` otherwise (the extensions are then compared one by one, for their findings)."""
+    found: list[tuple[int, Tlv]] = []
+    pos = 0
+    try:
+        for run in template.extension_runs:
+            if isinstance(run, bytes):
+                if not content.startswith(run, pos):
+                    return None
+                pos += len(run)
+            else:
+                ext, pos = next_value(content, pos)
+                found.append((run, ext))
+    except DerError:
+        return None
+    return found if pos == len(content) else None
+
+
 def _extension_problems(template: Template, wrapper: Tlv, spki: Tlv, name: str) -> list[str]:
     inner = read(wrapper.content)
+    spliced = _spliced(template, inner.content) if inner.tag == 0x30 and template.extension_runs else None
+    if spliced is not None:
+        return [p for index, ext in spliced for p in _variable_problems(template, index, ext, spki, name)]
     extensions = children(inner) if inner.tag == 0x30 else []
     if len(extensions) != len(template.extensions):
         return ["extensions are not the template's"]
     problems: list[str] = []
     for index, (ext, fixed) in enumerate(zip(extensions, template.extensions, strict=True)):
-        variable = template.variable_extensions.get(index)
-        if variable is None:  # fixed: byte for byte
-            if ext.der != fixed.der:
-                problems.append(f"extension {template.extension_names[index]} differs from the template")
-            continue
-        ours = children(ext)
-        if tuple(t.der for t in ours[:-1]) != variable.header or ours[-1].tag != 0x04:
-            problems.append(f"extension {template.extension_names[index]}: not the template's type and criticality")
-            continue
-        value = read(ours[-1].content).der
-        if variable.oid == _SKI:
-            problems += ski_problems(value, spki)
-        else:
-            problems += _san_problems(value, variable.other_name_type, name)
+        if index in template.variable_extensions:
+            problems += _variable_problems(template, index, ext, spki, name)
+        elif ext.der != fixed.der:  # fixed: byte for byte
+            problems.append(f"extension {template.extension_names[index]} differs from the template")
     return problems
+
+
+def _variable_problems(template: Template, index: int, ext: Tlv, spki: Tlv, name: str) -> list[str]:
+    """The checks of a SKI or SAN extension whose type and criticality are the template's."""
+    variable = template.variable_extensions[index]
+    ours = children(ext)
+    if tuple(t.der for t in ours[:-1]) != variable.header or ours[-1].tag != 0x04:
+        return [f"extension {template.extension_names[index]}: not the template's type and criticality"]
+    value = read(ours[-1].content).der
+    if variable.oid == _SKI:
+        return ski_problems(value, spki)
+    return _san_problems(value, variable.other_name_type, name)
 
 
 def compare(template: Template, certificate: x509.Certificate, *, now: datetime) -> list[str]:
