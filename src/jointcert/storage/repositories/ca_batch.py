@@ -12,11 +12,12 @@ every other audited change uses too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, case, select, update
+from sqlalchemy import Table, Update, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -71,13 +72,11 @@ class SqlBatchStore:
         """Every unit pending → issued in one transaction (all or nothing: ``AlreadyRevoked`` when any record was
         voided meanwhile); the supersessions of the units that ask for them; each unit's superseded serials."""
         ders = {serial_key(serial): der for unit in units for serial, der in unit.issued}
+        params: dict[str, object] = {"b_issuer": issuer, "b_serials": list(ders), "b_at": at}
+        for i, (hex_serial, der) in enumerate(ders.items()):
+            params[f"s{i}"], params[f"d{i}"] = hex_serial, der
         with self._db.session() as session:
-            done = session.connection().execute(
-                update(_CERTS)
-                .where(_CERTS.c.issuer == issuer, _CERTS.c.serial_hex.in_(list(ders)))
-                .where(_CERTS.c.status == RecordStatus.PENDING.value)
-                .values(status=RecordStatus.ISSUED.value, der=case(ders, value=_CERTS.c.serial_hex), issued_at=at)
-            )
+            done = session.connection().execute(_issue_statement(len(ders)), params)
             if rowcount(done) != len(ders):  # the exception rolls the whole batch back
                 raise AlreadyRevoked("A record of the batch is no longer pending (voided by recovery?).")
             append_audit_many(session, [event for unit in units for event in unit.events])
@@ -92,6 +91,27 @@ class SqlBatchStore:
                             revoked += supersede_in(session, issuer, serial, at, supersede)
                 superseded.append(revoked)
             return superseded
+
+
+@functools.lru_cache(maxsize=256)
+def _issue_statement(size: int) -> Update:
+    """``size`` pending records → issued, each with its DER (chosen by a ``CASE`` on the serial): one statement per
+    batch size, built and compiled once."""
+    serial_type, der_type = _CERTS.c.serial_hex.type, _CERTS.c.der.type
+    whens = [(bindparam(f"s{i}", type_=serial_type), bindparam(f"d{i}", type_=der_type)) for i in range(size)]
+    ders = case(*whens, value=_CERTS.c.serial_hex)
+    return (
+        update(_CERTS)
+        .where(
+            _CERTS.c.issuer == bindparam("b_issuer"), _CERTS.c.serial_hex.in_(bindparam("b_serials", expanding=True))
+        )
+        .where(_CERTS.c.status == RecordStatus.PENDING.value)
+        .values(
+            status=RecordStatus.ISSUED.value,
+            der=ders,
+            issued_at=bindparam("b_at", type_=_CERTS.c.issued_at.type),
+        )
+    )
 
 
 def _with_older(session: Session, issuer: str, serials: Sequence[int]) -> set[str]:
