@@ -6,18 +6,18 @@ exactly. Anything else raises :class:`DerError`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
-__all__ = ["DerError", "Tlv", "children", "dotted", "encode", "oid", "read"]
+__all__ = ["DerError", "Tlv", "children", "dotted", "encode", "next_value", "oid", "read"]
 
 
 class DerError(ValueError):
     """The bytes are not strict DER of the expected shape."""
 
 
-@dataclass(frozen=True)
-class Tlv:
-    """One encoded value: its tag, its whole encoding and its contents (slices of the same bytes)."""
+class Tlv(NamedTuple):
+    """One encoded value: its tag, its whole encoding and its contents (slices of the same bytes); a tuple, the
+    cheapest immutable record to make (the comparison reads thousands per second)."""
 
     tag: int
     der: bytes
@@ -52,11 +52,22 @@ def _next(data: bytes, pos: int) -> tuple[Tlv, int]:
     tag = data[pos]
     if tag & 0x1F == 0x1F:
         raise DerError("multi-byte tag")
-    length, start = _length(data, pos + 1)
-    end = start + length
+    if pos + 1 < len(data) and data[pos + 1] < 0x80:  # the short form, most values
+        start = pos + 2
+        end = start + data[pos + 1]
+    else:
+        length, start = _length(data, pos + 1)
+        end = start + length
     if end > len(data):
         raise DerError("value runs past its container")
     return Tlv(tag, data[pos:end], data[start:end]), end
+
+
+def next_value(data: bytes, pos: int) -> tuple[Tlv, int]:
+    """The value starting at ``pos`` of ``data`` and where the next one starts."""
+    if pos >= len(data):
+        raise DerError("truncated value")
+    return _next(data, pos)
 
 
 def read(data: bytes) -> Tlv:

@@ -11,7 +11,6 @@ URLs, issuing CA), so a changed profile or setting gets a freshly linted templat
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtensionOID
 
-from jointcert.ca.der import DerError, Tlv, children, dotted, oid, read
+from jointcert.ca.der import DerError, Tlv, children, dotted, next_value, oid, read
 from jointcert.ca.field_checks import (
     UB_NAME,
     bank_problems,
@@ -94,6 +93,20 @@ class Template:
     patterns: dict[int, re.Pattern[str]] = field(default_factory=dict)  # variable RDNs: the value's form
     extensions: tuple[Tlv, ...] = ()
     extension_names: tuple[str, ...] = ()
+    # read once from the template, so a comparison only reads the candidate
+    atvs: dict[int, tuple[Tlv, Tlv] | None] = field(default_factory=dict)  # variable RDNs: (type, value)
+    variable_extensions: dict[int, _VariableExtension] = field(default_factory=dict)  # SKI and SAN, by index
+    extension_runs: tuple[bytes | int, ...] = ()  # the extensions as runs of fixed bytes and variable indexes
+
+
+@dataclass(frozen=True)
+class _VariableExtension:
+    """A template extension whose value varies (SKI, SAN): what of it is fixed."""
+
+    oid: bytes  # extnID's DER
+    header: tuple[bytes, ...]  # extnID and critical, DER
+    value: bytes  # the extnValue's inner DER
+    other_name_type: bytes | None  # SAN: the type-id of the template's single otherName (None: not that shape)
 
 
 def build_template(key: TemplateKey, issuer: CaSigner, lint_key: rsa.RSAPrivateKey) -> x509.Certificate:
@@ -147,11 +160,36 @@ def parse_template(key: TemplateKey, certificate: x509.Certificate, findings: tu
             patterns[index] = pattern
     extensions = tuple(children(read(parts[_EXTENSIONS].content)))
     names = tuple(dotted(children(ext)[0]) for ext in extensions)
-    return Template(key, findings, parts, rdns, patterns, extensions, names)
+    atvs = {index: _atv(rdns[index]) for index in patterns}
+    variable = {i: v for i, ext in enumerate(extensions) if (v := _variable_extension(ext)) is not None}
+    runs: list[bytes | int] = []
+    for index, ext in enumerate(extensions):
+        if index in variable:
+            runs.append(index)
+        elif runs and isinstance(runs[-1], bytes):
+            runs[-1] += ext.der
+        else:
+            runs.append(ext.der)
+    return Template(key, findings, parts, rdns, patterns, extensions, names, atvs, variable, tuple(runs))
 
 
-def _variable_rdn(rdn: Tlv, fixed: Tlv, pattern: re.Pattern[str], label: str) -> tuple[list[str], str]:
-    ours, theirs = _atv(rdn), _atv(fixed)
+def _variable_extension(ext: Tlv) -> _VariableExtension | None:
+    theirs = children(ext)
+    if theirs[0].der not in (_SKI, _SAN):
+        return None
+    value = read(theirs[-1].content).der
+    other_name_type = None
+    if theirs[0].der == _SAN:
+        names = children(read(value))
+        other = children(names[0]) if len(names) == 1 and names[0].tag == 0xA0 else []
+        other_name_type = other[0].der if other else None
+    return _VariableExtension(theirs[0].der, tuple(t.der for t in theirs[:-1]), value, other_name_type)
+
+
+def _variable_rdn(
+    rdn: Tlv, theirs: tuple[Tlv, Tlv] | None, pattern: re.Pattern[str], label: str
+) -> tuple[list[str], str]:
+    ours = _atv(rdn)
     if ours is None or theirs is None or ours[0].der != theirs[0].der or ours[1].tag != theirs[1].tag:
         return [f"{label}: not the template's attribute type and string type"], ""
     text = string_of(ours[1])
@@ -179,43 +217,69 @@ def _subject_problems(template: Template, subject: Tlv) -> tuple[list[str], str]
         if pattern is None:
             problems += [] if rdn.der == fixed.der else [f"{label} differs from the template"]
             continue
-        found, real_name = _variable_rdn(rdn, fixed, pattern, label)
+        found, real_name = _variable_rdn(rdn, template.atvs[index], pattern, label)
         problems += found
         name = real_name or name
     return problems, name
 
 
-def _san_problems(value: bytes, fixed: bytes, name: str) -> list[str]:
-    ours, theirs = children(read(value)), children(read(fixed))
-    if len(ours) != 1 or len(theirs) != 1 or ours[0].tag != 0xA0 or ours[0].tag != theirs[0].tag:
+def _san_problems(value: bytes, other_name_type: bytes | None, name: str) -> list[str]:
+    ours = children(read(value))
+    if len(ours) != 1 or ours[0].tag != 0xA0 or other_name_type is None:
         return ["subjectAltName is not the template's single otherName"]
-    other, template_other = children(ours[0]), children(theirs[0])
-    if len(other) != 2 or other[0].der != template_other[0].der or other[1].tag != 0xA0:
+    other = children(ours[0])
+    if len(other) != 2 or other[0].der != other_name_type or other[1].tag != 0xA0:
         return ["subjectAltName otherName is not the template's identifyData"]
     return identify_problems(read(other[1].content).der, name)
 
 
+def _spliced(template: Template, content: bytes) -> list[tuple[int, Tlv]] | None:
+    """The variable extensions of the candidate's extension list when every run of fixed extensions between them
+    is the template's bytes (the common case: one read of each variable extension, no others taken apart);
+    ``None`` otherwise (the extensions are then compared one by one, for their findings)."""
+    found: list[tuple[int, Tlv]] = []
+    pos = 0
+    try:
+        for run in template.extension_runs:
+            if isinstance(run, bytes):
+                if not content.startswith(run, pos):
+                    return None
+                pos += len(run)
+            else:
+                ext, pos = next_value(content, pos)
+                found.append((run, ext))
+    except DerError:
+        return None
+    return found if pos == len(content) else None
+
+
 def _extension_problems(template: Template, wrapper: Tlv, spki: Tlv, name: str) -> list[str]:
     inner = read(wrapper.content)
+    spliced = _spliced(template, inner.content) if inner.tag == 0x30 and template.extension_runs else None
+    if spliced is not None:
+        return [p for index, ext in spliced for p in _variable_problems(template, index, ext, spki, name)]
     extensions = children(inner) if inner.tag == 0x30 else []
     if len(extensions) != len(template.extensions):
         return ["extensions are not the template's"]
-    checks: dict[bytes, Callable[[bytes, bytes], list[str]]] = {
-        _SKI: lambda value, _fixed: ski_problems(value, spki),
-        _SAN: lambda value, fixed: _san_problems(value, fixed, name),
-    }
     problems: list[str] = []
-    for ext, fixed, label in zip(extensions, template.extensions, template.extension_names, strict=True):
-        check = checks.get(children(fixed)[0].der)
-        if check is None:
-            problems += [] if ext.der == fixed.der else [f"extension {label} differs from the template"]
-            continue
-        ours, theirs = children(ext), children(fixed)
-        if [t.der for t in ours[:-1]] != [t.der for t in theirs[:-1]] or ours[-1].tag != 0x04:
-            problems.append(f"extension {label}: not the template's type and criticality")
-            continue
-        problems += check(read(ours[-1].content).der, read(theirs[-1].content).der)
+    for index, (ext, fixed) in enumerate(zip(extensions, template.extensions, strict=True)):
+        if index in template.variable_extensions:
+            problems += _variable_problems(template, index, ext, spki, name)
+        elif ext.der != fixed.der:  # fixed: byte for byte
+            problems.append(f"extension {template.extension_names[index]} differs from the template")
     return problems
+
+
+def _variable_problems(template: Template, index: int, ext: Tlv, spki: Tlv, name: str) -> list[str]:
+    """The checks of a SKI or SAN extension whose type and criticality are the template's."""
+    variable = template.variable_extensions[index]
+    ours = children(ext)
+    if tuple(t.der for t in ours[:-1]) != variable.header or ours[-1].tag != 0x04:
+        return [f"extension {template.extension_names[index]}: not the template's type and criticality"]
+    value = read(ours[-1].content).der
+    if variable.oid == _SKI:
+        return ski_problems(value, spki)
+    return _san_problems(value, variable.other_name_type, name)
 
 
 def compare(template: Template, certificate: x509.Certificate, *, now: datetime) -> list[str]:

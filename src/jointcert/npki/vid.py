@@ -57,13 +57,6 @@ class VidMismatch(InvalidInput):
     message_en = "The resident registration number does not match the certificate's VID."
 
 
-class _HashContent(univ.Sequence):
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("idn", char.PrintableString()),
-        namedtype.NamedType("randomNum", univ.BitString()),
-    )
-
-
 class _AlgorithmIdentifier(univ.Sequence):
     componentType = namedtype.NamedTypes(
         namedtype.NamedType("algorithm", univ.ObjectIdentifier()),
@@ -124,10 +117,7 @@ def compute_vid(rrn: str, random_num: bytes, hash_oid: str = ID_SHA256) -> bytes
     hash_fn = _HASHES.get(hash_oid)
     if hash_fn is None:
         raise InvalidIdentifyData(f"Unsupported VID hash algorithm {hash_oid}.")
-    content = _HashContent()
-    content["idn"] = rrn
-    content["randomNum"] = univ.BitString.fromOctetString(random_num)
-    der = encoder.encode(content)
+    der = _tlv(0x30, _tlv(0x13, rrn.encode("ascii")) + _tlv(0x03, b"\x00" + random_num))  # DER(HashContent)
     return hash_fn(hash_fn(der).digest()).digest()
 
 
@@ -141,21 +131,31 @@ def verify_vid(identify: IdentifyData, rrn: str, random_num: bytes) -> None:
 
 
 def build_identify_data(real_name: str, vid: bytes, hash_oid: str = ID_SHA256) -> bytes:
-    """DER of the identifyData value (the otherName's inner value)."""
-    alg = _AlgorithmIdentifier()
-    alg["algorithm"] = univ.ObjectIdentifier(hash_oid)
-    vid_value = _Vid()
-    vid_value["hashAlg"] = alg
-    vid_value["virtualID"] = vid_value["virtualID"].clone(vid)
-    info = _UserInfo()
-    info["idValue"] = univ.ObjectIdentifier(ID_KISA_VID)
-    info["vid"] = vid_value
-    infos = _UserInfos()
-    infos.append(info)
-    data = _IdentifyData()
-    data["realName"] = real_name
-    data["userInfos"] = infos
-    return bytes(encoder.encode(data))
+    """DER of the identifyData value (the otherName's inner value), written directly (no pyasn1 per call)."""
+    vid_value = _tlv(0x30, _algorithm(hash_oid) + _tlv(0xA0, _tlv(0x04, vid)))  # VID
+    infos = _tlv(0x30, _tlv(0x30, _oid(ID_KISA_VID) + vid_value))  # SEQUENCE OF one UserInfo
+    return _tlv(0x30, _tlv(0x0C, real_name.encode("utf-8")) + infos)
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    """One DER TLV with a single-byte tag."""
+    n = len(content)
+    if n < 0x80:
+        return bytes((tag, n)) + content
+    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(size))) + size + content
+
+
+@functools.lru_cache(maxsize=16)
+def _oid(dotted: str) -> bytes:
+    """The DER of an OBJECT IDENTIFIER (encoded by pyasn1 once per OID)."""
+    return bytes(encoder.encode(univ.ObjectIdentifier(dotted)))
+
+
+@functools.lru_cache(maxsize=16)
+def _algorithm(dotted: str) -> bytes:
+    """The DER AlgorithmIdentifier of a hash without parameters, as the VID carries it."""
+    return _tlv(0x30, _oid(dotted))
 
 
 def parse_identify_data(der: bytes) -> IdentifyData:

@@ -6,10 +6,13 @@ import pytest
 from cryptography import x509
 from hypothesis import given
 from hypothesis import strategies as st
+from pyasn1.codec.der import encoder
+from pyasn1.type import char, namedtype, univ
 from pypinksign.test_pinkSign import TEST_CERT
 
 from jointcert.errors import InvalidInput
-from jointcert.npki.oids import ID_SHA1, ID_SHA256
+from jointcert.npki import vid as vid_module
+from jointcert.npki.oids import ID_KISA_VID, ID_SHA1, ID_SHA256
 from jointcert.npki.vid import (
     InvalidIdentifyData,
     VidMismatch,
@@ -75,3 +78,63 @@ def test_garbage_identify_data_gives_one_clear_error(blob: bytes) -> None:
 def test_malformed_resident_number_is_refused(rrn: str) -> None:
     with pytest.raises(InvalidInput):
         compute_vid(rrn, b"r" * 20)
+
+
+class _HashContent(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("idn", char.PrintableString()),
+        namedtype.NamedType("randomNum", univ.BitString()),
+    )
+
+
+def _pyasn1_vid(rrn: str, random_num: bytes, hash_oid: str) -> bytes:
+    """The VID as pyasn1 encodes HashContent (the reference for the directly written DER)."""
+    content = _HashContent()
+    content["idn"] = rrn
+    content["randomNum"] = univ.BitString.fromOctetString(random_num)
+    der = encoder.encode(content)
+    fn = hashlib.sha256 if hash_oid == ID_SHA256 else hashlib.sha1
+    return fn(fn(der).digest()).digest()
+
+
+def _pyasn1_identify_data(real_name: str, vid: bytes, hash_oid: str) -> bytes:
+    """identifyData as pyasn1 encodes it (the reference for the directly written DER)."""
+    alg = vid_module._AlgorithmIdentifier()
+    alg["algorithm"] = univ.ObjectIdentifier(hash_oid)
+    vid_value = vid_module._Vid()
+    vid_value["hashAlg"] = alg
+    vid_value["virtualID"] = vid_value["virtualID"].clone(vid)
+    info = vid_module._UserInfo()
+    info["idValue"] = univ.ObjectIdentifier(ID_KISA_VID)
+    info["vid"] = vid_value
+    infos = vid_module._UserInfos()
+    infos.append(info)
+    data = vid_module._IdentifyData()
+    data["realName"] = real_name
+    data["userInfos"] = infos
+    return bytes(encoder.encode(data))
+
+
+@given(rrns, st.binary(min_size=1, max_size=300), st.sampled_from([ID_SHA256, ID_SHA1]))
+def test_vid_is_byte_for_byte_the_pyasn1_encoding(rrn: str, r: bytes, hash_oid: str) -> None:
+    assert compute_vid(rrn, r, hash_oid) == _pyasn1_vid(rrn, r, hash_oid)
+
+
+@given(st.text(max_size=200), st.binary(max_size=300), st.sampled_from([ID_SHA256, ID_SHA1]))
+def test_identify_data_is_byte_for_byte_the_pyasn1_encoding(name: str, vid: bytes, hash_oid: str) -> None:
+    assert build_identify_data(name, vid, hash_oid) == _pyasn1_identify_data(name, vid, hash_oid)
+
+
+def test_identify_data_has_the_standard_layout() -> None:
+    # SEQUENCE { UTF8String "홍길동", SEQUENCE OF { SEQUENCE { OID id-VID, SEQUENCE { SEQUENCE { OID sha256 },
+    # [0] { OCTET STRING vid } } } } } (KCAC.TS.SIVID)
+    vid = bytes(range(32))
+    name = "홍길동".encode()
+    vid_oid = bytes.fromhex("060a2a831a8c9a440a010101")  # id-VID 1.2.410.200004.10.1.1.1
+    sha256 = bytes.fromhex("0609608648016503040201")
+    user_info = vid_oid + bytes.fromhex("3031") + bytes.fromhex("300b") + sha256 + bytes.fromhex("a0220420") + vid
+    expected = (
+        bytes.fromhex("304e") + bytes.fromhex("0c09") + name + bytes.fromhex("3041") + bytes.fromhex("303f")
+        + user_info
+    )  # fmt: skip
+    assert build_identify_data("홍길동", vid) == expected

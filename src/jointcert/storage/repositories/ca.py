@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import String, bindparam, func, insert, select, type_coerce, update
+from sqlalchemy import String, Table, bindparam, func, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ from jointcert.ca.ports import (
 from jointcert.errors import NotFound
 from jointcert.storage.db import Database, rowcount
 from jointcert.storage.repositories.ca_chain import HEAD_ID as _HEAD_ID
-from jointcert.storage.repositories.ca_chain import append_audit
+from jointcert.storage.repositories.ca_chain import append_audit, append_audit_many
 from jointcert.storage.repositories.ca_epoch import bump_epoch, bump_partition
 from jointcert.storage.tables.ca import (
     CaAuditHead,
@@ -50,13 +51,60 @@ from jointcert.storage.tables.ca import (
     CaRequestKey,
 )
 
-__all__ = ["SqlAuditStore", "SqlCertificateStore", "append_audit", "pending_values", "serial_key", "supersede_in"]
+__all__ = [
+    "SqlAuditStore",
+    "SqlCertificateStore",
+    "append_audit",
+    "insert_pending",
+    "pending_values",
+    "serial_key",
+    "supersede_in",
+]
 
 _REASONS = {flag.value: flag for flag in x509.ReasonFlags}
 # built once: SQLAlchemy reuses its compiled form, psycopg prepares it on the server after a few executions
 _STATE = select(
     CaCertificate.status, CaCertificate.created_at, CaCertificate.revoked_at, CaCertificate.revocation_reason
 ).where(CaCertificate.issuer == bindparam("issuer"), CaCertificate.serial_hex == bindparam("serial"))
+
+
+# the issuance hot path as Core statements on the session's connection (no ORM unit of work), built once
+_CERTS = cast(Table, CaCertificate.__table__)
+_KEYS = cast(Table, CaRequestKey.__table__)
+_INSERT_CERTS, _INSERT_KEYS = insert(_CERTS), insert(_KEYS)
+_ISSUE = (
+    update(_CERTS)
+    .where(
+        _CERTS.c.issuer == bindparam("b_issuer"),
+        _CERTS.c.serial_hex == bindparam("b_serial"),
+        _CERTS.c.status == RecordStatus.PENDING.value,
+    )
+    .values(
+        status=RecordStatus.ISSUED.value,
+        der=bindparam("b_der", type_=_CERTS.c.der.type),
+        issued_at=bindparam("b_at", type_=_CERTS.c.issued_at.type),
+    )
+)
+_MINE, _OLD = _CERTS.alias("mine"), _CERTS.alias("old")
+_OLDER = (  # the holder's issued certificates of the same profile recorded before ``serial``, in one statement
+    select(_OLD.c.serial_hex, _MINE.c.pair_serial_hex)
+    .join(
+        _MINE,
+        (_OLD.c.issuer == _MINE.c.issuer)
+        & (_OLD.c.holder_hash == _MINE.c.holder_hash)
+        & (_OLD.c.profile == _MINE.c.profile)
+        & (_OLD.c.id < _MINE.c.id),
+    )
+    .where(
+        _MINE.c.issuer == bindparam("issuer"),
+        _MINE.c.serial_hex == bindparam("serial"),
+        _OLD.c.status == RecordStatus.ISSUED.value,
+    )
+    .order_by(_OLD.c.id)
+)
+_PAIR = select(_CERTS.c.pair_serial_hex).where(
+    _CERTS.c.issuer == bindparam("issuer"), _CERTS.c.serial_hex == bindparam("serial")
+)
 
 
 def serial_key(serial: int) -> str:
@@ -96,10 +144,6 @@ def _record(row: CaCertificate) -> CertificateRecord:
     )
 
 
-def _pending_row(record: PendingRecord) -> CaCertificate:
-    return CaCertificate(**pending_values(record))
-
-
 def pending_values(record: PendingRecord) -> dict[str, object]:
     """The ``ca_certificates`` columns of a pending record (for an ORM row or a multi-row insert)."""
     return dict(
@@ -125,24 +169,13 @@ def supersede_in(
 ) -> list[int]:
     """Inside ``session``: revoke (superseded) the holder's issued certificates of ``serial``'s profile recorded
     before it, with their pairs (never ``serial``'s own pair); the revoked serials."""
-    mine = session.scalars(
-        select(CaCertificate).where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial))
-    ).one()
-    if mine.holder_hash is None:
-        return []
-    older = session.scalars(
-        select(CaCertificate.serial_hex).where(
-            CaCertificate.issuer == issuer,
-            CaCertificate.holder_hash == mine.holder_hash,
-            CaCertificate.profile == mine.profile,
-            CaCertificate.status == RecordStatus.ISSUED.value,
-            CaCertificate.id < mine.id,
-        )
-    ).all()
+    session.flush()  # the session's pending rows first, as an ORM statement's autoflush would
+    connection = session.connection()
+    older = connection.execute(_OLDER, {"issuer": issuer, "serial": serial_key(serial)}).all()  # none: no holder
     revoked: list[int] = []
-    for hex_serial in older:
+    for hex_serial, own_pair in older:
         for target in (hex_serial, *SqlCertificateStore._pair_of(session, issuer, hex_serial)):
-            if target != mine.pair_serial_hex and SqlCertificateStore._set_revoked(
+            if target != own_pair and SqlCertificateStore._set_revoked(
                 session, issuer, target, x509.ReasonFlags.superseded, at
             ):
                 revoked.append(int(target, 16))
@@ -150,6 +183,27 @@ def supersede_in(
     if revoked:
         bump_epoch(session, issuer)  # every node's caches and the CRL see it (storage/repositories/ca_epoch.py)
     return revoked
+
+
+def insert_pending(session: Session, records: Sequence[PendingRecord], events: Sequence[AuditEvent]) -> None:
+    """Inside ``session``: the pending records (one multi-row ``INSERT``), their request keys and audit entries.
+    A taken serial, unique id or request key raises ``IntegrityError``."""
+    keys = [
+        {
+            "issuer": r.issuer,
+            "request_key": r.request_key,
+            "serial_hex": serial_key(r.serial),
+            "created_at": r.created_at,
+        }
+        for r in records
+        if r.request_key is not None
+    ]
+    session.flush()
+    connection = session.connection()
+    connection.execute(_INSERT_CERTS, [pending_values(r) for r in records])
+    if keys:
+        connection.execute(_INSERT_KEYS, keys)
+    append_audit_many(session, events)
 
 
 def _block_key(session: Session, row: CaCertificate, at: datetime) -> None:
@@ -206,20 +260,7 @@ class SqlCertificateStore:
         transaction; a taken serial, unique id or request key raises RecordCollision and records nothing."""
         try:
             with self._db.session() as session:
-                for record in records:
-                    session.add(_pending_row(record))
-                    if record.request_key is not None:
-                        session.add(
-                            CaRequestKey(
-                                issuer=record.issuer,
-                                request_key=record.request_key,
-                                serial_hex=serial_key(record.serial),
-                                created_at=record.created_at,
-                            )
-                        )
-                session.flush()
-                for event in events:
-                    append_audit(session, event)
+                insert_pending(session, records, events)
         except IntegrityError as exc:
             raise RecordCollision() from exc
 
@@ -262,19 +303,14 @@ class SqlCertificateStore:
         """Store every signed certificate of one unit in one transaction (all or nothing); optionally revoke the
         holder's older active certificates of the same profiles, with their pairs."""
         with self._db.session() as session:
+            connection = session.connection()
             for serial, der in issued:
-                done = session.execute(
-                    update(CaCertificate)
-                    .where(CaCertificate.issuer == issuer, CaCertificate.serial_hex == serial_key(serial))
-                    .where(CaCertificate.status == RecordStatus.PENDING.value)
-                    .values(status=RecordStatus.ISSUED.value, der=der, issued_at=at)
-                )
-                if rowcount(done) != 1:  # the exception rolls the whole unit back
+                values = {"b_issuer": issuer, "b_serial": serial_key(serial), "b_der": der, "b_at": at}
+                if rowcount(connection.execute(_ISSUE, values)) != 1:  # the exception rolls the whole unit back
                     raise AlreadyRevoked(
                         "The record is no longer pending (voided by recovery?); the certificate is void."
                     )
-            for event in events:
-                append_audit(session, event)
+            append_audit_many(session, events)
             if supersede is None:
                 return []
             revoked: list[int] = []
@@ -301,11 +337,7 @@ class SqlCertificateStore:
     @staticmethod
     def _pair_of(session: Session, issuer: str, hex_serial: str) -> list[str]:
         """The serial of the other certificate of a sign + km pair (empty for a single certificate)."""
-        pair = session.scalar(
-            select(CaCertificate.pair_serial_hex).where(
-                CaCertificate.issuer == issuer, CaCertificate.serial_hex == hex_serial
-            )
-        )
+        pair = session.connection().scalar(_PAIR, {"issuer": issuer, "serial": hex_serial})
         return [] if pair is None else [pair]
 
     @staticmethod

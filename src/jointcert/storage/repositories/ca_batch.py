@@ -12,11 +12,12 @@ every other audited change uses too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, case, insert, select, update
+from sqlalchemy import Table, Update, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,15 +25,23 @@ from jointcert.ca.batcher import StoredUnit
 from jointcert.ca.errors import AlreadyRevoked, RecordCollision
 from jointcert.ca.ports import AuditEvent, PendingRecord, RecordStatus
 from jointcert.storage.db import Database, rowcount
-from jointcert.storage.repositories.ca import pending_values, serial_key, supersede_in
+from jointcert.storage.repositories.ca import insert_pending, serial_key, supersede_in
 from jointcert.storage.repositories.ca_chain import append_audit_many
-from jointcert.storage.tables.ca import CaCertificate, CaRequestKey
+from jointcert.storage.tables.ca import CaCertificate
 
 __all__ = ["SqlBatchStore"]
 
 # the tables themselves: Core statements on the session's connection skip the ORM's bulk-statement handling
 _CERTS = cast(Table, CaCertificate.__table__)
-_KEYS = cast(Table, CaRequestKey.__table__)
+# built once (the lists bound as expanding parameters): compiled once, not per batch
+_MINE = select(_CERTS.c.serial_hex, _CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
+    _CERTS.c.issuer == bindparam("issuer"), _CERTS.c.serial_hex.in_(bindparam("serials", expanding=True))
+)
+_ISSUED_OF = select(_CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
+    _CERTS.c.issuer == bindparam("issuer"),
+    _CERTS.c.status == RecordStatus.ISSUED.value,
+    _CERTS.c.holder_hash.in_(bindparam("holders", expanding=True, type_=_CERTS.c.holder_hash.type)),
+)
 
 
 class SqlBatchStore:
@@ -46,23 +55,9 @@ class SqlBatchStore:
         request key raises ``RecordCollision`` and records nothing."""
         records = [record for unit_records, _ in units for record in unit_records]
         events = [event for _, unit_events in units for event in unit_events]
-        keys = [
-            {
-                "issuer": r.issuer,
-                "request_key": r.request_key,
-                "serial_hex": serial_key(r.serial),
-                "created_at": r.created_at,
-            }
-            for r in records
-            if r.request_key is not None
-        ]
         try:
             with self._db.session() as session:
-                connection = session.connection()
-                connection.execute(insert(_CERTS), [pending_values(r) for r in records])
-                if keys:
-                    connection.execute(insert(_KEYS), keys)
-                append_audit_many(session, events)
+                insert_pending(session, records, events)
         except IntegrityError as exc:
             raise RecordCollision() from exc
 
@@ -77,13 +72,11 @@ class SqlBatchStore:
         """Every unit pending → issued in one transaction (all or nothing: ``AlreadyRevoked`` when any record was
         voided meanwhile); the supersessions of the units that ask for them; each unit's superseded serials."""
         ders = {serial_key(serial): der for unit in units for serial, der in unit.issued}
+        params: dict[str, object] = {"b_issuer": issuer, "b_serials": list(ders), "b_at": at}
+        for i, (hex_serial, der) in enumerate(ders.items()):
+            params[f"s{i}"], params[f"d{i}"] = hex_serial, der
         with self._db.session() as session:
-            done = session.connection().execute(
-                update(_CERTS)
-                .where(_CERTS.c.issuer == issuer, _CERTS.c.serial_hex.in_(list(ders)))
-                .where(_CERTS.c.status == RecordStatus.PENDING.value)
-                .values(status=RecordStatus.ISSUED.value, der=case(ders, value=_CERTS.c.serial_hex), issued_at=at)
-            )
+            done = session.connection().execute(_issue_statement(len(ders)), params)
             if rowcount(done) != len(ders):  # the exception rolls the whole batch back
                 raise AlreadyRevoked("A record of the batch is no longer pending (voided by recovery?).")
             append_audit_many(session, [event for unit in units for event in unit.events])
@@ -100,25 +93,36 @@ class SqlBatchStore:
             return superseded
 
 
+@functools.lru_cache(maxsize=256)
+def _issue_statement(size: int) -> Update:
+    """``size`` pending records → issued, each with its DER (chosen by a ``CASE`` on the serial): one statement per
+    batch size, built and compiled once."""
+    serial_type, der_type = _CERTS.c.serial_hex.type, _CERTS.c.der.type
+    whens = [(bindparam(f"s{i}", type_=serial_type), bindparam(f"d{i}", type_=der_type)) for i in range(size)]
+    ders = case(*whens, value=_CERTS.c.serial_hex)
+    return (
+        update(_CERTS)
+        .where(
+            _CERTS.c.issuer == bindparam("b_issuer"), _CERTS.c.serial_hex.in_(bindparam("b_serials", expanding=True))
+        )
+        .where(_CERTS.c.status == RecordStatus.PENDING.value)
+        .values(
+            status=RecordStatus.ISSUED.value,
+            der=ders,
+            issued_at=bindparam("b_at", type_=_CERTS.c.issued_at.type),
+        )
+    )
+
+
 def _with_older(session: Session, issuer: str, serials: Sequence[int]) -> set[str]:
     """Which of ``serials`` have an issued certificate of the same holder and profile recorded before them (two
     statements for the batch; only those go through :func:`supersede_in`, as one at a time would)."""
     connection = session.connection()
-    mine = connection.execute(
-        select(_CERTS.c.serial_hex, _CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
-            _CERTS.c.issuer == issuer, _CERTS.c.serial_hex.in_([serial_key(s) for s in serials])
-        )
-    ).all()
+    mine = connection.execute(_MINE, {"issuer": issuer, "serials": [serial_key(s) for s in serials]}).all()
     holders = {row.holder_hash for row in mine if row.holder_hash is not None}
     if not holders:
         return set()
-    issued = connection.execute(
-        select(_CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
-            _CERTS.c.issuer == issuer,
-            _CERTS.c.status == RecordStatus.ISSUED.value,
-            _CERTS.c.holder_hash.in_(holders),
-        )
-    ).all()
+    issued = connection.execute(_ISSUED_OF, {"issuer": issuer, "holders": list(holders)}).all()
     earliest: dict[tuple[bytes, str], int] = {}
     for row in issued:
         key = (bytes(row.holder_hash), row.profile)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Integer, LargeBinary, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from jointcert.ca.audit import GENESIS_HASH, canonical_payload, chain_hash, entry_mac
@@ -20,7 +20,21 @@ from jointcert.storage.tables.ca import CaAuditHead, CaAuditLog
 __all__ = ["HEAD_ID", "append_audit", "append_audit_many"]
 
 HEAD_ID = 1
-_LOG = cast(Table, CaAuditLog.__table__)  # Core inserts on the session's connection skip the ORM's bulk handling
+_LOG = cast(Table, CaAuditLog.__table__)  # Core statements on the session's connection skip the ORM's bulk handling
+_HEAD = cast(Table, CaAuditHead.__table__)
+# built once: SQLAlchemy compiles each once and reuses it (no per-call construction or cache key)
+_BUMP = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(seq=_HEAD.c.seq + bindparam("count", type_=Integer))
+    .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.mac)
+)
+_SET_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(hash=bindparam("new_hash", type_=LargeBinary), mac=bindparam("new_mac", type_=LargeBinary))
+)
+_INSERT = insert(_LOG)
 
 
 def append_audit(session: Session, event: AuditEvent) -> AuditEntry:
@@ -33,12 +47,9 @@ def append_audit_many(session: Session, events: Sequence[AuditEvent]) -> list[Au
     serialises writers), the entries inserted in one statement."""
     if not events:
         return []
-    last, prev, prev_mac = session.execute(
-        update(CaAuditHead)
-        .where(CaAuditHead.id == HEAD_ID)
-        .values(seq=CaAuditHead.seq + len(events))
-        .returning(CaAuditHead.seq, CaAuditHead.hash, CaAuditHead.mac)
-    ).one()
+    session.flush()  # the session's pending rows first, as an ORM statement's autoflush would
+    connection = session.connection()
+    last, prev, prev_mac = connection.execute(_BUMP, {"count": len(events)}).one()
     key: bytes | None = session.info.get(AUDIT_KEY)
     entries: list[AuditEntry] = []
     for seq, event in enumerate(events, start=int(last) - len(events) + 1):
@@ -48,9 +59,9 @@ def append_audit_many(session: Session, events: Sequence[AuditEvent]) -> list[Au
         mac = None if key is None else entry_mac(key, prev_mac or GENESIS_HASH, entry)
         entries.append(AuditEntry(seq, event.at, event.type, event.actor, payload, prev, digest, mac))
         prev, prev_mac = digest, mac
-    session.execute(update(CaAuditHead).where(CaAuditHead.id == HEAD_ID).values(hash=prev, mac=prev_mac))
-    session.connection().execute(
-        insert(_LOG),
+    connection.execute(_SET_HEAD, {"new_hash": prev, "new_mac": prev_mac})
+    connection.execute(
+        _INSERT,
         [
             {
                 "seq": e.seq,
