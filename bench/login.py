@@ -2,8 +2,9 @@
 
 One login = ``POST /rp/gov-portal/api/challenge`` (a signed challenge: nothing stored) → the client signs it
 (RSASSA-PKCS1-v1_5, SHA-256, with the certificate's key) → ``POST /rp/gov-portal/api/login`` (signature, path to
-the trust anchors — the issuing CA's part cached —, validity, key usage, policy, revocation by OCSP — answered from
-the relying party's cache after the first login — and the challenge claimed with one INSERT). Baselines: RSA-2048
+the trust anchors — the issuing CA's part cached —, validity, key usage, policy, revocation by OCSP — the CA's
+in-process responder asked without a nonce, its pre-signed answer under the revocation epoch read at that request, each
+distinct response verified once — and the challenge claimed with one INSERT). Baselines: RSA-2048
 verifications per second in as many processes as the server has workers, and the round's floor (the minimal
 Starlette app under the same server stack, ``bench/baseline.py``) divided by the two requests of a login (target
 ≥ 25%).

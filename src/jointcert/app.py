@@ -537,11 +537,14 @@ def build_relying_parties(
     )
     registry = SqlRegistrationStore(database)
     policies = demo_institutions(anchors)
-    revocation = RevocationChecker(clock, ocsp, crl, cache=cache)
+    in_process = ocsp.in_process if isinstance(ocsp, LoopbackOcspTransport) else None  # no nonce: rp/revocation.py
+    revocation = RevocationChecker(clock, ocsp, crl, cache=cache, in_process=in_process)
     verifiers = verifiers_for(
         policies, clock=clock, settings=settings.rp, revocation=revocation, challenges=challenges, registry=registry
     )
-    direct = RevocationChecker(clock, ocsp, crl, cache=RevocationCache(max_age=timedelta(0), epoch=epoch))
+    direct = RevocationChecker(
+        clock, ocsp, crl, cache=RevocationCache(max_age=timedelta(0), epoch=epoch), in_process=in_process
+    )
     bank = Verifier(
         issuing_bank_policy(anchors), clock=clock, settings=settings.rp, revocation=direct, challenges=challenges
     )

@@ -37,21 +37,38 @@ CACHE_AN_HOUR = {"JOINTCERT_RP__OCSP_CACHE_SECONDS": "3600"}  # only the revocat
 WAIT_SECONDS = 30
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Node]:
-    """An initialised deployment and one ``jointcert serve`` on it."""
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextlib.contextmanager
+def _serving(request: pytest.FixtureRequest, tmp_path: Path, **env: str) -> Iterator[Node]:
+    """An initialised deployment (``request.param``'s database, ``env`` added) and one ``jointcert serve`` on it."""
     port = free_port()
     database: contextlib.AbstractContextManager[str | None] = contextlib.nullcontext(None)
     if request.param == "postgres":
         request.getfixturevalue("postgres_url")  # skips when PostgreSQL is not reachable
         database = fresh_postgres()
     with database as url:
-        deployment = Deployment.create(tmp_path, f"http://127.0.0.1:{port}", url, **CACHE_AN_HOUR)
+        deployment = Deployment.create(tmp_path, f"http://127.0.0.1:{port}", url, **env)
         server = Node(deployment, "serve", deployment.data_dir, port=port)
         try:
             yield server.start()
         finally:
             server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Node]:
+    """A server whose demo institutions cache good OCSP answers for an hour."""
+    with _serving(request, tmp_path, **CACHE_AN_HOUR) as server:
+        yield server
+
+
+@pytest.fixture(params=BACKENDS)
+def default_node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Node]:
+    """A server with the default settings (``rp.ocsp_cache_seconds = 0``: OCSP asked at every login)."""
+    with _serving(request, tmp_path) as server:
+        yield server
 
 
 def _refusals(client: httpx.Client, node: Node, holder: Holder, issuer: x509.Certificate) -> dict[str, float]:
@@ -176,3 +193,23 @@ def test_with_its_epoch_listeners_terminated_the_server_still_answers_revoked_at
             time.sleep(0.05)
         assert len(db.execute(LISTENERS).fetchall()) == len(listeners)  # listening again, in the background
         assert ocsp_status(client, node.url, holder.cert, issuer) == "revoked"
+
+
+def test_with_the_default_settings_the_very_next_login_after_a_cli_revocation_is_refused(default_node: Node) -> None:
+    """The institutions ask the server's own responder in process and without a nonce: the answer is its
+    pre-signed response, and the relying party verifies each distinct response once. Neither may outlive a
+    revocation committed by another process: the first login after ``jointcert revoke`` returned is refused (no
+    waiting, no retry), at a demo institution and at the bank app."""
+    deployment = default_node.deployment
+    services = deployment.services()
+    holder = issue(services, CertType.GENERAL, name="이다음")
+    with contextlib.closing(services), httpx.Client(timeout=60) as client:
+        for _ in range(3):  # the later logins reuse the request built and the response verified by the first
+            assert rp_login(client, default_node.url, DEMO_GOV, holder)["accepted"]
+            assert bank_login(client, default_node.url, holder).status_code == 200
+        revoked = deployment.jointcert("revoke", format(holder.cert.serial_number, "x"), "--reason", "keyCompromise")
+        assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+        verdict = rp_login(client, default_node.url, DEMO_GOV, holder)
+        assert not verdict["accepted"] and verdict["reason"]["code"] == "revoked", verdict
+        refused = bank_login(client, default_node.url, holder).json()
+        assert refused["code"] == "bank_login_refused" and refused["reason"] == "revoked", refused

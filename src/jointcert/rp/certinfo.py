@@ -1,7 +1,12 @@
-"""Reading what a relying party needs from a certificate: policies, identifyData, URLs, fingerprint, summary."""
+"""Reading what a relying party needs from a certificate: policies, identifyData, URLs, fingerprint, summary.
+
+A client sends the same certificate at every login: DER certificates that parsed well-formed, and their summaries,
+are remembered by their bytes (bounded LRU caches; a certificate is immutable, and bytes that fail are parsed
+again every time)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import warnings
 from collections.abc import Iterable
@@ -28,6 +33,9 @@ __all__ = [
     "safe_identify_data",
     "summarize",
 ]
+
+
+_REMEMBERED = 1024  # certificates (and summaries) remembered per process
 
 
 class MalformedCertificate(InvalidInput):
@@ -60,11 +68,16 @@ def load_certificate(data: bytes | x509.Certificate) -> x509.Certificate:
     try:
         if data.lstrip().startswith(b"-----BEGIN"):
             return ensure_well_formed(x509.load_pem_x509_certificate(data))
-        return ensure_well_formed(x509.load_der_x509_certificate(data))
+        return _well_formed_der(bytes(data))
     except MalformedCertificate:
         raise
     except Exception as exc:  # ValueError, InvalidVersion … on hostile bytes
         raise MalformedCertificate() from exc
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _well_formed_der(data: bytes) -> x509.Certificate:
+    return ensure_well_formed(x509.load_der_x509_certificate(data))
 
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:
@@ -127,8 +140,9 @@ def safe_identify_data(cert: x509.Certificate) -> IdentifyData | None:
         return None
 
 
+@functools.lru_cache(maxsize=_REMEMBERED)
 def summarize(cert: x509.Certificate) -> CertificateSummary:
-    """The summary a verdict carries."""
+    """The summary a verdict carries (frozen; remembered per certificate)."""
     oids = policy_oids(cert)
     info = next((i for i in map(policy_info, oids) if i is not None), None)
     ident = safe_identify_data(cert)

@@ -33,9 +33,13 @@ class LoopbackOcspTransport:
         self._respond = respond
         self._fallback = fallback
 
+    def in_process(self, url: str) -> bool:
+        """Whether ``url`` is answered by the responder in this process (no network in between)."""
+        return _normalised(url) == self._url
+
     def post(self, url: str, request: bytes) -> bytes:
         """The DER response; :class:`RevocationFetchError` when neither route answers."""
-        if _normalised(url) == self._url:
+        if self.in_process(url):
             try:
                 return self._respond(request)
             except Exception as exc:  # the responder failing is "unreachable" to a relying party

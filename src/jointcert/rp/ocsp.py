@@ -5,12 +5,19 @@ issuer signed, that carries id-kp-OCSPSigning and is valid now; when it answers 
 issuer name hash and key hash); when thisUpdate is not in the future and nextUpdate not in the past; and, when we
 sent a nonce and the responder echoed one, when the two are equal. Responders that serve pre-produced responses
 (RFC 5019) do not echo nonces, so a missing nonce is accepted.
+
+:class:`VerifiedResponses` remembers what the signature of a nonce-less response vouches for, by the response's
+bytes: a pre-signed response comes back as the same bytes until it is re-signed, and the same bytes for the same
+certificate and issuer verify the same way, so only the time checks (thisUpdate, nextUpdate, the delegated
+responder's validity) are repeated.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,9 +28,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-__all__ = ["CertStatus", "OcspAnswer", "OcspProblem", "build_request", "read_response"]
+__all__ = ["CertStatus", "OcspAnswer", "OcspProblem", "VerifiedResponses", "build_request", "read_response"]
 
 NONCE_LENGTH = 32
+_MAX_REMEMBERED = 4096
 
 
 class CertStatus(enum.StrEnum):
@@ -93,7 +101,8 @@ def _names_responder(response: ocsp.OCSPResponse, cert: x509.Certificate) -> boo
     return response.responder_key_hash == _key_hash(cert)
 
 
-def _check_delegate(delegate: x509.Certificate, issuer: x509.Certificate, now: datetime, skew: timedelta) -> None:
+def _check_delegate(delegate: x509.Certificate, issuer: x509.Certificate) -> None:
+    """Certified by the issuer for OCSP signing (its validity at the time of use: :func:`_check_signer_times`)."""
     try:
         delegate.verify_directly_issued_by(issuer)
     except (InvalidSignature, TypeError, ValueError) as exc:
@@ -107,17 +116,15 @@ def _check_delegate(delegate: x509.Certificate, issuer: x509.Certificate, now: d
             "The OCSP responder certificate lacks id-kp-OCSPSigning.",
             "OCSP 응답 서명용(id-kp-OCSPSigning) 인증서가 아닙니다.",
         )
-    if not delegate.not_valid_before_utc - skew <= now <= delegate.not_valid_after_utc + skew:
-        raise OcspProblem("The OCSP responder certificate is not valid now.", "OCSP 응답기 인증서가 유효하지 않습니다.")
 
 
-def _signer(response: ocsp.OCSPResponse, issuer: x509.Certificate, now: datetime, skew: timedelta) -> x509.Certificate:
+def _signer(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Certificate:
     """The certificate whose key signed the response: the issuer, or a delegated responder it certified."""
     if _names_responder(response, issuer):
         return issuer
     for candidate in response.certificates:
         if _names_responder(response, candidate):
-            _check_delegate(candidate, issuer, now, skew)
+            _check_delegate(candidate, issuer)
             return candidate
     raise OcspProblem("The OCSP response is signed by an unknown responder.", "알 수 없는 OCSP 응답기입니다.")
 
@@ -143,18 +150,27 @@ def _check_nonce(response: ocsp.OCSPResponse, sent: bytes | None) -> None:
         raise OcspProblem("The OCSP response nonce does not match the request.", "OCSP 응답의 nonce가 다릅니다.")
 
 
-def _check_times(
-    single: ocsp.OCSPSingleResponse, now: datetime, skew: timedelta, max_age: timedelta
-) -> tuple[datetime, datetime | None]:
-    this_update = single.this_update_utc
-    next_update = single.next_update_utc
+@dataclass(frozen=True)
+class _Believed:
+    """What a verified response says about our certificate, before the checks that depend on the time."""
+
+    answer: OcspAnswer
+    signer_window: tuple[datetime, datetime] | None  # a delegated responder's validity; None: the issuer signed
+
+
+def _check_times(believed: _Believed, now: datetime, skew: timedelta, max_age: timedelta) -> OcspAnswer:
+    window = believed.signer_window
+    if window is not None and not window[0] - skew <= now <= window[1] + skew:
+        raise OcspProblem("The OCSP responder certificate is not valid now.", "OCSP 응답기 인증서가 유효하지 않습니다.")
+    this_update = believed.answer.this_update
+    next_update = believed.answer.next_update
     if this_update > now + skew:
         raise OcspProblem("The OCSP response's thisUpdate is in the future.")
     if next_update is not None and now > next_update + skew:
         raise OcspProblem("The OCSP response is stale (nextUpdate has passed).", "OCSP 응답이 오래되었습니다.")
     if next_update is None and now - this_update > max_age:
         raise OcspProblem("The OCSP response has no nextUpdate and is too old.", "OCSP 응답이 오래되었습니다.")
-    return this_update, next_update
+    return believed.answer
 
 
 def read_response(
@@ -168,39 +184,70 @@ def read_response(
     max_age: timedelta = timedelta(hours=1),
 ) -> OcspAnswer:
     """Verify an OCSP response and return what it says about ``cert``; :class:`OcspProblem` if not believable."""
+    return _check_times(_believe(der, cert, issuer, nonce), now, skew, max_age)
+
+
+def _believe(der: bytes, cert: x509.Certificate, issuer: x509.Certificate, nonce: bytes | None) -> _Believed:
     try:
-        return _read(der, cert, issuer, now=now, nonce=nonce, skew=skew, max_age=max_age)
+        return _read(der, cert, issuer, nonce)
     except OcspProblem:
         raise
     except Exception as exc:  # cryptography parses lazily: a hostile response can raise ValueError on any field
         raise OcspProblem("The OCSP response is malformed.", "OCSP 응답 형식이 올바르지 않습니다.") from exc
 
 
-def _read(
-    der: bytes,
-    cert: x509.Certificate,
-    issuer: x509.Certificate,
-    *,
-    now: datetime,
-    nonce: bytes | None,
-    skew: timedelta,
-    max_age: timedelta,
-) -> OcspAnswer:
+def _read(der: bytes, cert: x509.Certificate, issuer: x509.Certificate, nonce: bytes | None) -> _Believed:
     response = ocsp.load_der_ocsp_response(der)
     if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
         raise OcspProblem(
             f"The OCSP responder answered {response.response_status.name}.",
             f"OCSP 응답기 오류: {response.response_status.name}",
         )
-    signer = _signer(response, issuer, now, skew)
+    signer = _signer(response, issuer)
     _verify_signature(signer.public_key(), response)
     _check_nonce(response, nonce)
     single = _single(response, cert, issuer)
-    this_update, next_update = _check_times(single, now, skew, max_age)
     status = {
         ocsp.OCSPCertStatus.GOOD: CertStatus.GOOD,
         ocsp.OCSPCertStatus.REVOKED: CertStatus.REVOKED,
         ocsp.OCSPCertStatus.UNKNOWN: CertStatus.UNKNOWN,
     }[single.certificate_status]
     reason = single.revocation_reason.value if single.revocation_reason else None
-    return OcspAnswer(status, this_update, next_update, single.revocation_time_utc, reason)
+    answer = OcspAnswer(status, single.this_update_utc, single.next_update_utc, single.revocation_time_utc, reason)
+    window = None if signer is issuer else (signer.not_valid_before_utc, signer.not_valid_after_utc)
+    return _Believed(answer, window)
+
+
+class VerifiedResponses:
+    """Nonce-less responses already verified, by (SHA-256 of the bytes, serial, issuer): thread-safe, bounded.
+
+    Only what the signature vouches for is remembered; :meth:`read` repeats the time checks on every call, so a
+    remembered response is refused once it is stale exactly as a fresh copy would be. Responses that failed are
+    not remembered."""
+
+    def __init__(self, limit: int = _MAX_REMEMBERED) -> None:
+        self._limit = limit
+        self._known: dict[tuple[bytes, int, x509.Certificate], _Believed] = {}
+        self._lock = threading.Lock()
+
+    def read(
+        self,
+        der: bytes,
+        cert: x509.Certificate,
+        issuer: x509.Certificate,
+        *,
+        now: datetime,
+        skew: timedelta = timedelta(minutes=5),
+        max_age: timedelta = timedelta(hours=1),
+    ) -> OcspAnswer:
+        """:func:`read_response` without a nonce, verifying each distinct response once."""
+        key = (hashlib.sha256(der).digest(), cert.serial_number, issuer)
+        with self._lock:
+            believed = self._known.get(key)
+        if believed is None:
+            believed = _believe(der, cert, issuer, None)
+            with self._lock:
+                if len(self._known) >= self._limit:
+                    self._known.clear()
+                self._known[key] = believed
+        return _check_times(believed, now, skew, max_age)

@@ -15,8 +15,9 @@ Three steps (see docs/relying-party.md, "Path validation", and docs/npki.md):
 A :class:`PathCache` (one per verifier, so per set of trust anchors) keeps the CA part of paths that validated —
 issuing CA … anchor, its signatures and constraints checked once and the policy state the end entity starts from —
 keyed by the issuing CA certificate's subject. An end entity whose issuer is cached costs one signature check and
-its own RFC 5280 checks; anything else (a new CA certificate under the same name, whose key does not verify the end
-entity, an unknown issuer, any failure) takes the full path above, which then replaces the cached entry.
+its own RFC 5280 checks the first time, and only its validity check after that (the part remembers it); anything
+else (a new CA certificate under the same name, whose key does not verify the end entity, an unknown issuer, any
+failure) takes the full path above, which then replaces the cached entry.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -242,10 +243,16 @@ class _CaPart:
     path: tuple[x509.Certificate, ...]  # the issuing CA … the anchor
     state: PolicyState
     chain: Check  # the passed chain check (it names only the anchor)
+    passed: set[x509.Certificate] = field(default_factory=set)  # end entities whose own part passed below it
+
+
+_PASSED_PER_CA = 4096
 
 
 class PathCache:
-    """Validated CA parts of paths by the issuing CA's subject (DER); at most ``limit``, least recently used out."""
+    """Validated CA parts of paths by the issuing CA's subject (DER); at most ``limit``, least recently used out.
+    Each part also remembers the end entities whose own part (signature, critical extensions, policies) passed
+    below it; their validity is checked at every call."""
 
     def __init__(self, limit: int = 64) -> None:
         self._limit = limit
@@ -260,8 +267,15 @@ class PathCache:
             part = self._parts.get(key)
             if part is not None:
                 self._parts.move_to_end(key)
-        if part is None or check_end_entity(cert, part.path[0], part.state) is not None:
+        if part is None:
             return None
+        if cert not in part.passed:  # the end entity's part depends on it, the CA part and nothing else (not time)
+            if check_end_entity(cert, part.path[0], part.state) is not None:
+                return None
+            with self._lock:
+                if len(part.passed) >= _PASSED_PER_CA:
+                    part.passed.clear()
+                part.passed.add(cert)
         path = (cert, *part.path)
         return PathValidation(part.chain, _validity_check(path, now), path)
 

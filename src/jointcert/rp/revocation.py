@@ -4,12 +4,20 @@ I/O goes through two ports (:class:`OcspTransport`, :class:`CrlFetcher`; HTTP de
 Good OCSP answers are cached until their nextUpdate, verified CRLs until theirs. When neither source gives a
 believable answer the result depends on ``fail_closed``: refused (``revocation_unavailable``) or accepted with a
 warning of the same code.
+
+A responder living in this process (``in_process``: the CA's own OCSP URL, :mod:`jointcert.rp.loopback`) is asked
+without a nonce. A nonce protects against an attacker on the network replaying an old "good" response; between a
+relying party and a responder in the same process there is no network, and the responder answers a nonce-less
+request from its pre-signed responses only under the revocation epoch committed at the moment of the request
+(:mod:`jointcert.ca.ocsp_presign`), so a revocation committed by any process is refused at the very next login
+exactly as with a nonce. The nonce-less request for a certificate is built once, and each distinct response is
+verified once (:class:`~jointcert.rp.ocsp.VerifiedResponses`; its time checks are repeated every time).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -21,7 +29,7 @@ from jointcert.errors import Unavailable
 from jointcert.rp.certinfo import crl_urls, ocsp_urls
 from jointcert.rp.checks import Check, CheckName, Reason
 from jointcert.rp.crl import CrlProblem, VerifiedCrl, read_crl
-from jointcert.rp.ocsp import CertStatus, OcspAnswer, OcspProblem, build_request, read_response
+from jointcert.rp.ocsp import CertStatus, OcspAnswer, OcspProblem, VerifiedResponses, build_request, read_response
 
 __all__ = [
     "CrlFetcher",
@@ -173,6 +181,7 @@ class RevocationChecker:
         *,
         cache: RevocationCache | None = None,
         send_nonce: bool = True,
+        in_process: Callable[[str], bool] | None = None,
         skew: timedelta = timedelta(minutes=5),
         max_age_without_next_update: timedelta = timedelta(hours=1),
     ) -> None:
@@ -181,8 +190,11 @@ class RevocationChecker:
         self._crl = crl
         self._cache = cache if cache is not None else RevocationCache()
         self._nonce = send_nonce
+        self._in_process = in_process  # URLs answered in this process: asked without a nonce (module docstring)
         self._skew = skew
         self._max_age = max_age_without_next_update
+        self._requests: dict[tuple[int, x509.Certificate], bytes] = {}  # nonce-less requests, built once
+        self._verified = VerifiedResponses()
 
     def check(self, cert: x509.Certificate, issuer: x509.Certificate, *, fail_closed: bool) -> Check:
         """The revocation check of ``cert`` (whose path was already validated up to ``issuer``)."""
@@ -219,10 +231,11 @@ class RevocationChecker:
             problems.append("no OCSP responder" if self._ocsp is not None else "OCSP disabled")
             return None
         for url in urls:
-            request, nonce = build_request(cert, issuer, nonce=self._nonce)
+            with_nonce = self._nonce and not (self._in_process is not None and self._in_process(url))
+            request, nonce = build_request(cert, issuer) if with_nonce else (self._plain_request(cert, issuer), None)
             try:
                 der = self._ocsp.post(url, request)
-                answer = read_response(der, cert, issuer, now=now, nonce=nonce, skew=self._skew, max_age=self._max_age)
+                answer = self._read(der, cert, issuer, now, nonce)
             except RevocationFetchError as exc:
                 problems.append(f"OCSP {url}: {exc.text_en}")
                 continue
@@ -234,6 +247,24 @@ class RevocationChecker:
                 answer.status, "OCSP", f"OCSP {url} says {answer.status}", answer.revoked_at, answer.revocation_reason
             )
         return None
+
+    def _plain_request(self, cert: x509.Certificate, issuer: x509.Certificate) -> bytes:
+        """The nonce-less request for ``cert`` (the same bytes every time, so built once)."""
+        key = (cert.serial_number, issuer)
+        request = self._requests.get(key)
+        if request is None:
+            request, _ = build_request(cert, issuer, nonce=False)
+            if len(self._requests) >= _MAX_CACHE_ENTRIES:
+                self._requests.clear()
+            self._requests[key] = request
+        return request
+
+    def _read(
+        self, der: bytes, cert: x509.Certificate, issuer: x509.Certificate, now: datetime, nonce: bytes | None
+    ) -> OcspAnswer:
+        if nonce is None:
+            return self._verified.read(der, cert, issuer, now=now, skew=self._skew, max_age=self._max_age)
+        return read_response(der, cert, issuer, now=now, nonce=nonce, skew=self._skew, max_age=self._max_age)
 
     def _from_crl(self, cert: x509.Certificate, issuer: x509.Certificate, problems: list[str]) -> _Outcome | None:
         urls = crl_urls(cert)

@@ -6,6 +6,7 @@ check, never an exception. Exceptions mean misuse (:class:`VerifierMisconfigured
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ from jointcert.rp.signature import (
 )
 
 __all__ = ["SignedLogin", "Verifier", "VerifierMisconfigured", "VidProof", "verifiers_for"]
+
+_OWN_CHECKS_REMEMBERED = 1024  # certificates whose own checks a verifier remembers
 
 
 class VerifierMisconfigured(JointcertError):
@@ -93,6 +96,8 @@ class Verifier:
         self._challenges = challenges
         self._registry = registry
         self._paths = PathCache()  # CA parts of validated paths, per issuing CA (the policy's anchors are fixed)
+        self._own: dict[x509.Certificate, tuple[Check, Check, Check]] = {}  # see _own_checks
+        self._own_lock = threading.Lock()
 
     @property
     def fail_closed(self) -> bool:
@@ -213,14 +218,8 @@ class Verifier:
             issuers=self._issuers,
             cache=self._paths,
         )
-        checks = [
-            *prior,
-            _parsed(cert),
-            path.chain,
-            path.validity,
-            key_usage_check(cert),
-            policy_check(cert, self.policy),
-        ]
+        parsed, key_usage, policy = self._own_checks(cert)
+        checks = [*prior, parsed, path.chain, path.validity, key_usage, policy]
         wanted = self.policy.check_revocation if check_revocation is None else check_revocation
         if not wanted:
             checks.append(Check.skipped(CheckName.REVOCATION, "폐지 여부를 확인하지 않았습니다.", "Not requested."))
@@ -236,6 +235,19 @@ class Verifier:
             checks.append(self._revocation.check(cert, path.issuer, fail_closed=self._fail_closed))
         checks.extend(_vid_checks(cert, vid))
         return checks
+
+    def _own_checks(self, cert: x509.Certificate) -> tuple[Check, Check, Check]:
+        """The checks that depend on the certificate and this policy alone (parsed, key usage, policy): made once
+        per certificate, remembered (bounded) for its next logins."""
+        with self._own_lock:
+            found = self._own.get(cert)
+        if found is None:
+            found = (_parsed(cert), key_usage_check(cert), policy_check(cert, self.policy))
+            with self._own_lock:
+                if len(self._own) >= _OWN_CHECKS_REMEMBERED:
+                    self._own.clear()
+                self._own[cert] = found
+        return found
 
     def _registration_check(self, verdict: Verdict, customer_id: str | None) -> Verdict:
         assert self._registry is not None and verdict.certificate is not None

@@ -25,9 +25,11 @@ class SqlChallengeStore:
         self._db = database
 
     def claim(self, challenge: Challenge, now: datetime) -> bool:
-        """Insert the record; ``False`` when the id is there already."""
+        """Insert the record in a unit of work (:meth:`Database.unit_of_work`: on SQLite this process's logins
+        queue for the write lock instead of polling SQLite's busy handler, and hold a pooled connection only while
+        writing); ``False`` when the id is there already."""
         try:
-            with self._db.engine.begin() as connection:
+            with self._db.unit_of_work() as connection:
                 connection.execute(
                     _CLAIM,
                     {

@@ -29,6 +29,8 @@ def test_own_ocsp_url_is_answered_in_process() -> None:
     assert transport.post("http://127.0.0.1:8001/ocsp", b"q") == b"remote:q"
     assert transport.post("http://ocsp.example/ocsp", b"q") == b"remote:q"
     assert remote.seen == ["http://127.0.0.1:8001/ocsp", "http://ocsp.example/ocsp"]
+    assert transport.in_process("HTTP://127.0.0.1:8000/ocsp/")  # the relying party then sends no nonce
+    assert not transport.in_process("http://127.0.0.1:8001/ocsp")
 
 
 def test_failures_are_fetch_errors() -> None:

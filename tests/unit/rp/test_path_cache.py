@@ -76,3 +76,21 @@ def test_the_cache_is_bounded_and_can_be_cleared(pki: TestPki) -> None:
     assert len(cache) == 1
     cache.clear()
     assert len(cache) == 0
+
+
+def test_an_end_entity_seen_before_is_checked_for_validity_only(
+    pki: TestPki, anchors: TrustAnchors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = PathCache()
+    ee = pki.issue(not_after=NOW + timedelta(days=1)).cert
+    first = validate_path(ee, anchors, NOW, cache=cache)
+    assert first.trusted and validate_path(ee, anchors, NOW, cache=cache).trusted  # its own part remembered now
+    _no_building(monkeypatch)
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("the end entity's part was checked again")
+
+    monkeypatch.setattr(path_module, "check_end_entity", refuse)
+    _same(validate_path(ee, anchors, NOW, cache=cache), first)
+    later = validate_path(ee, anchors, NOW + timedelta(days=2), cache=cache)
+    assert later.validity.code is Reason.EXPIRED  # the validity is checked at every call

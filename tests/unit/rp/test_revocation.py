@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
 from jointcert.clock import FakeClock
 from jointcert.rp.checks import Reason, Status
-from jointcert.rp.ocsp import OcspProblem, build_request, read_response
+from jointcert.rp.ocsp import OcspProblem, VerifiedResponses, build_request, read_response
 from jointcert.rp.revocation import RevocationCache, RevocationChecker
 from tests.unit.rp.conftest import FakeCrl, FakeOcsp
 from tests.unit.rp.pki import NOW, TestPki, key
@@ -223,3 +224,88 @@ def test_forgetting_a_serial_asks_again(clock: FakeClock, pki: TestPki, fake_ocs
     calls = fake_ocsp.calls
     assert rc.check(other.cert, pki.ca, fail_closed=True).status is Status.PASSED
     assert fake_ocsp.calls == calls  # other serials keep their answers
+
+
+# --- a responder in this process, and responses verified once --------------------------------------------------
+
+
+def _asked_every_time() -> RevocationCache:
+    return RevocationCache(max_age=timedelta(0))  # rp.ocsp_cache_seconds = 0, the default: asked every time
+
+
+def _nonce_of(request: bytes) -> bytes | None:
+    try:
+        return ocsp.load_der_ocsp_request(request).extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+    except x509.ExtensionNotFound:
+        return None
+
+
+@pytest.mark.parametrize("local", [True, False])
+def test_a_responder_in_this_process_is_asked_without_a_nonce(
+    clock: FakeClock, pki: TestPki, fake_ocsp: FakeOcsp, local: bool
+) -> None:
+    ee = pki.issue()
+    sent: list[bytes] = []
+
+    def respond(request: bytes) -> bytes:
+        sent.append(request)
+        return pki.ocsp_response(request, ocsp.OCSPCertStatus.GOOD)
+
+    fake_ocsp.respond = respond
+    rc = RevocationChecker(clock, fake_ocsp, None, cache=_asked_every_time(), in_process=lambda url: local)
+    for _ in range(2):
+        assert rc.check(ee.cert, pki.ca, fail_closed=True).status is Status.PASSED
+    if local:
+        assert [_nonce_of(r) for r in sent] == [None, None] and sent[0] == sent[1]  # built once, the same bytes
+    else:
+        nonces = [_nonce_of(r) for r in sent]
+        assert all(n is not None for n in nonces) and nonces[0] != nonces[1]
+
+
+def test_a_response_in_this_process_still_says_revoked(clock: FakeClock, pki: TestPki, fake_ocsp: FakeOcsp) -> None:
+    ee = pki.issue()
+    rc = RevocationChecker(clock, fake_ocsp, None, cache=_asked_every_time(), in_process=lambda url: True)
+    assert rc.check(ee.cert, pki.ca, fail_closed=True).status is Status.PASSED
+    fake_ocsp.status[ee.cert.serial_number] = ocsp.OCSPCertStatus.REVOKED
+    assert rc.check(ee.cert, pki.ca, fail_closed=True).code is Reason.REVOKED  # other bytes: read, not remembered
+
+
+def test_a_remembered_response_is_refused_once_stale() -> None:
+    pki = TestPki()
+    ee = pki.issue()
+    request, _ = build_request(ee.cert, pki.ca, nonce=False)
+    good = pki.ocsp_response(request, ocsp.OCSPCertStatus.GOOD)
+    verified = VerifiedResponses()
+    assert verified.read(good, ee.cert, pki.ca, now=NOW).status == "good"
+    with pytest.raises(OcspProblem, match="stale"):
+        verified.read(good, ee.cert, pki.ca, now=NOW + timedelta(hours=2))
+    with pytest.raises(OcspProblem, match="future"):
+        verified.read(good, ee.cert, pki.ca, now=NOW - timedelta(hours=1))
+
+
+def test_a_remembered_response_is_refused_once_its_responder_certificate_expired() -> None:
+    pki = TestPki()
+    ee = pki.issue()
+    request, _ = build_request(ee.cert, pki.ca, nonce=False)
+    long = pki.ocsp_response(request, ocsp.OCSPCertStatus.GOOD, next_update=NOW + timedelta(days=60))
+    verified = VerifiedResponses()
+    assert verified.read(long, ee.cert, pki.ca, now=NOW).status == "good"
+    with pytest.raises(OcspProblem, match="not valid now"):
+        verified.read(long, ee.cert, pki.ca, now=NOW + timedelta(days=45))
+    with pytest.raises(OcspProblem, match="not valid now"):
+        read_response(long, ee.cert, pki.ca, now=NOW + timedelta(days=45), nonce=None)
+
+
+def test_responses_that_fail_are_refused_every_time_and_not_mistaken_for_another() -> None:
+    pki = TestPki()
+    ee, other = pki.issue(), pki.issue()
+    request, _ = build_request(ee.cert, pki.ca, nonce=False)
+    forged = pki.ocsp_response(request, ocsp.OCSPCertStatus.GOOD, tamper_signature=True)
+    verified = VerifiedResponses()
+    for _ in range(2):
+        with pytest.raises(OcspProblem, match="signature"):
+            verified.read(forged, ee.cert, pki.ca, now=NOW)
+    good = pki.ocsp_response(request, ocsp.OCSPCertStatus.GOOD)
+    assert verified.read(good, ee.cert, pki.ca, now=NOW).status == "good"
+    with pytest.raises(OcspProblem, match="does not answer"):  # the same bytes for another certificate
+        verified.read(good, other.cert, pki.ca, now=NOW)

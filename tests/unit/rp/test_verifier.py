@@ -344,3 +344,21 @@ def test_institution_fail_closed_overrides_the_setting(
     ee = pki.issue()
     assert lenient.fail_closed is False and lenient.verify_certificate(ee.cert).accepted
     assert strict.fail_closed is True and refusal(strict.verify_certificate(ee.cert)) is Reason.REVOCATION_UNAVAILABLE
+
+
+@pytest.mark.parametrize("institution", [DEMO_SECURITIES, DEMO_GOV])
+def test_a_certificates_second_login_has_the_same_checks_at_each_institution(
+    make_verifier: MakeVerifier, challenges: ChallengeService, pki: TestPki, institution: str
+) -> None:
+    """The checks of the certificate alone are remembered per verifier: the same verdicts the second time, and
+    each institution's own policy decides (the securities firm still refuses a limited-use certificate)."""
+    verifier, ee = make_verifier(institution), pki.issue(policy=POLICY_LIMITED_PERSONAL)
+    first, second = (verifier.verify_login(login(verifier, challenges, ee, cms=False)) for _ in range(2))
+
+    def kept(verdict: Verdict) -> list[object]:  # the revocation check says "cached" the second time
+        return [c for c in verdict.checks if c.name is not CheckName.REVOCATION]
+
+    assert kept(first) == kept(second) and [c.name for c in first.checks] == [c.name for c in second.checks]
+    assert second.accepted is (institution == DEMO_GOV)
+    if institution == DEMO_SECURITIES:
+        assert second.reason is not None and second.reason.code is Reason.POLICY_NOT_ACCEPTED
