@@ -276,12 +276,12 @@ async def _call(hot: HotRoute, request: Request, params: dict[str, Any]) -> Resp
         errors += body_errors
     if errors:
         raise RequestValidationError(errors, body=None if body is PydanticUndefined else body)
-    sub = Response()
+    sub = Response()  # as FastAPI's: no headers, and a status only if the endpoint sets one
+    del sub.headers["content-length"]
+    sub.status_code = None  # type: ignore[assignment]
     if dependant.request_param_name:
         kwargs[dependant.request_param_name] = request
     if dependant.response_param_name:
-        del sub.headers["content-length"]
-        sub.status_code = None  # type: ignore[assignment]  # as FastAPI: set only if the endpoint sets it
         kwargs[dependant.response_param_name] = sub
     if hot.threaded:
         result = await run_in_threadpool(hot.endpoint, **kwargs)
