@@ -46,6 +46,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jointcert.cmp.http import WELL_KNOWN_PATH
+from jointcert.web.hot_params import PlainStr, plain_strs, take
 from jointcert.web.metrics import Metrics, MetricsMiddleware
 from jointcert.web.routes import cmp, pki, relay, rp
 
@@ -88,6 +89,7 @@ class HotRoute:
     status_code: int | None = None
     strict_content_type: bool = True
     plain_path: bool = False  # every path parameter a bare str: FastAPI's validation would return it as is
+    plain_strs: tuple[PlainStr, ...] | None = None  # path and header parameters taken as is when valid (hot_params)
 
     @classmethod
     def of(cls, method: str, path: str, endpoint: Callable[..., Any]) -> HotRoute:
@@ -98,7 +100,8 @@ class HotRoute:
         embed = _should_embed_body_fields(dependant.body_params)
         threaded = not inspect.iscoroutinefunction(endpoint)
         plain = _plain_path(dependant)
-        return cls(method, path, endpoint, regex, convertors, dependant, embed, threaded, plain_path=plain)
+        strs = plain_strs(dependant)
+        return cls(method, path, endpoint, regex, convertors, dependant, embed, threaded, plain, plain_strs=strs)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -116,6 +119,7 @@ class HotRoute:
             self,
             dependant=_supported(route.path, route.dependant),
             plain_path=_plain_path(route.dependant),
+            plain_strs=plain_strs(route.dependant),
             embed=route._embed_body_fields,
             response_field=route.response_field,
             status_code=route.status_code,
@@ -258,16 +262,26 @@ async def _handled(handler: Handler, request: Request, exc: Exception) -> Respon
     return result
 
 
+def _params(hot: HotRoute, request: Request, params: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    """The path and header arguments and FastAPI's errors about them (path first, as FastAPI words them)."""
+    taken = take(hot.plain_strs, params, request.headers) if hot.plain_strs else None
+    if taken is not None:  # valid strings, as FastAPI would pass them (web/hot_params.py)
+        return taken, []
+    dependant = hot.dependant
+    kwargs, errors = (dict(params), []) if hot.plain_path else request_params_to_args(dependant.path_params, params)
+    if dependant.header_params:
+        headers, header_errors = request_params_to_args(dependant.header_params, request.headers)
+        kwargs.update(headers)
+        errors += header_errors
+    return kwargs, errors
+
+
 async def _call(hot: HotRoute, request: Request, params: dict[str, Any]) -> Response:
     """The endpoint's answer as FastAPI's request handler would make it: arguments validated by the route's
     dependant (a :class:`RequestValidationError` with FastAPI's errors otherwise), its Response, or its result
     serialized through the route's response field with the headers (and status) set on the injected response."""
     dependant = hot.dependant
-    kwargs, errors = (dict(params), []) if hot.plain_path else request_params_to_args(dependant.path_params, params)
-    if dependant.header_params:  # validated after the path, as FastAPI does (its errors in the same order)
-        headers, header_errors = request_params_to_args(dependant.header_params, request.headers)
-        kwargs.update(headers)
-        errors += header_errors
+    kwargs, errors = _params(hot, request, params)
     body: Any = PydanticUndefined
     if dependant.body_params:
         body = await _json_body(request, strict=hot.strict_content_type)
