@@ -24,6 +24,7 @@ WORKLOADS = (
     "flow step: session",
     "flow step: account",
     "flow step: enrollment",
+    "flow: CPU per step but enrollment",
     "CA pipeline in-process, with pkilint",
     "CA pipeline in-process, template lint",
     "CA pipeline in-process, template lint, batched",

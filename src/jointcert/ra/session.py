@@ -12,7 +12,7 @@ import hmac
 import json
 import secrets
 import uuid
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,20 +63,26 @@ class SessionData:
     supersedes: str | None = None  # hex: the holder's certificate the new one replaces once confirmed
 
     def to_json(self) -> str:
-        """Compact JSON for the ``data`` column."""
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        """Compact JSON for the ``data`` column (what ``json.dumps(dataclasses.asdict(self))`` gives, without its
+        deep copy: every field is a str, number, bool, None, tuple of str or the card challenge)."""
+        values = {name: getattr(self, name) for name in _DATA_FIELDS}
+        if self.card_challenge is not None:
+            values["card_challenge"] = dict(vars(self.card_challenge))
+        return json.dumps(values, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> SessionData:
         """The inverse of :meth:`to_json`; unknown keys (from a newer version) are ignored."""
         raw: dict[str, Any] = json.loads(text or "{}")
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in raw.items() if k in known}
+        values = {k: v for k, v in raw.items() if k in _DATA_FIELDS}
         if values.get("card_challenge") is not None:
             values["card_challenge"] = CardChallenge(**values["card_challenge"])
         if "terms" in values:
             values["terms"] = tuple(values["terms"])
         return cls(**values)
+
+
+_DATA_FIELDS = frozenset(f.name for f in fields(SessionData))
 
 
 @dataclass(frozen=True)

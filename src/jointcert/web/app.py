@@ -24,6 +24,7 @@ from jointcert.app import Services
 from jointcert.web import openapi_schema
 from jointcert.web import throttle as throttle_web
 from jointcert.web.hot import HOT_ROUTES, HotFront
+from jointcert.web.hot_flow import FLOW_ROUTES
 from jointcert.web.metrics import Metrics, MetricsMiddleware
 from jointcert.web.middleware import HardenedFastAPI
 from jointcert.web.problems import install_problem_handlers
@@ -248,6 +249,8 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics, monotonic=services.clock.monotonic)
     app.front = HotFront(HOT_ROUTES, metrics, services.clock.monotonic)  # OCSP, CMP, CRL, logins: web/hot.py
+    for flow_route in FLOW_ROUTES:  # the issuance flow's JSON API: web/hot_flow.py
+        app.front.add(*flow_route)
     service_routes.install(app, services, metrics)  # /healthz, /readyz, /metrics
     throttle_web.install(app)  # anti-automation: 429 + Retry-After
     app.include_router(pki.router)

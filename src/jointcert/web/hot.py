@@ -22,7 +22,7 @@ import email.message
 import inspect
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -46,6 +46,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jointcert.cmp.http import WELL_KNOWN_PATH
+from jointcert.web.hot_params import PlainStr, plain_strs, take
 from jointcert.web.metrics import Metrics, MetricsMiddleware
 from jointcert.web.routes import cmp, pki, relay, rp
 
@@ -88,17 +89,19 @@ class HotRoute:
     status_code: int | None = None
     strict_content_type: bool = True
     plain_path: bool = False  # every path parameter a bare str: FastAPI's validation would return it as is
+    plain_strs: tuple[PlainStr, ...] | None = None  # path and header parameters taken as is when valid (hot_params)
 
     @classmethod
     def of(cls, method: str, path: str, endpoint: Callable[..., Any]) -> HotRoute:
-        """Compile ``path`` as Starlette does; refuse an endpoint needing more than path parameters, a JSON body,
-        the request and the response (queries, headers, cookies, dependencies)."""
+        """Compile ``path`` as Starlette does; refuse an endpoint needing more than path parameters, headers, a
+        JSON body, the request and the response (queries, cookies, dependencies)."""
         regex, path_format, convertors = compile_path(path)
         dependant = _supported(path, get_dependant(path=path_format, call=endpoint))
         embed = _should_embed_body_fields(dependant.body_params)
         threaded = not inspect.iscoroutinefunction(endpoint)
         plain = _plain_path(dependant)
-        return cls(method, path, endpoint, regex, convertors, dependant, embed, threaded, plain_path=plain)
+        strs = plain_strs(dependant)
+        return cls(method, path, endpoint, regex, convertors, dependant, embed, threaded, plain, plain_strs=strs)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -116,6 +119,7 @@ class HotRoute:
             self,
             dependant=_supported(route.path, route.dependant),
             plain_path=_plain_path(route.dependant),
+            plain_strs=plain_strs(route.dependant),
             embed=route._embed_body_fields,
             response_field=route.response_field,
             status_code=route.status_code,
@@ -124,15 +128,16 @@ class HotRoute:
 
 
 def _supported(path: str, dependant: Dependant) -> Dependant:
-    """``dependant`` unless it needs what the hot path does not supply: queries, headers, cookies, dependencies
-    (the route's own or the router's), background tasks, security scopes, form bodies."""
-    unknown = [p.name for p in (*dependant.query_params, *dependant.header_params, *dependant.cookie_params)]
+    """``dependant`` unless it needs what the hot path does not supply: queries, cookies, dependencies (the
+    route's own or the router's), background tasks, security scopes, form bodies."""
+    unknown = [p.name for p in (*dependant.query_params, *dependant.cookie_params)]
     unknown += [d.call.__name__ if d.call else "?" for d in dependant.dependencies]
     unknown += [f.name for f in dependant.body_params if isinstance(f.field_info, params.Form)]
     if dependant.background_tasks_param_name or dependant.security_scopes_param_name:
         unknown.append("background tasks or security scopes")
     if unknown:
-        raise TypeError(f"{path}: hot endpoints take path parameters, a JSON body, request and response; not {unknown}")
+        taken = "path parameters, headers, a JSON body, request and response"
+        raise TypeError(f"{path}: hot endpoints take {taken}; not {unknown}")
     return dependant
 
 
@@ -163,16 +168,22 @@ class HotFront:
     def __call__(self, app: FastAPI, inner: ASGIApp) -> ASGIApp:
         """The dispatcher for ``app`` (called when Starlette builds the middleware stack), each hot route bound to
         the app's route of the same method and template when there is one."""
-        declared = {
-            (method, route.path): route
-            for route in app.routes
-            if isinstance(route, APIRoute)
-            for method in route.methods or ()
-        }
+        declared = {(method, route.path): route for route in _api_routes(app.routes) for method in route.methods or ()}
         routes = [hot.bound(declared[hot.key]) if hot.key in declared else hot for hot in self.routes]
         dispatch = HotDispatch(routes, inner, app.exception_handlers)
         dispatch.metered = MetricsMiddleware(dispatch.serve, metrics=self.metrics, monotonic=self.monotonic)
         return dispatch
+
+
+def _api_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """The API routes as the router serves them: the app's own and, through every router it includes, each
+    route's effective context (FastAPI keeps an included router whole; the context carries what the inclusion adds:
+    prefix, dependencies, response options), which has the attributes :meth:`HotRoute.bound` reads."""
+    for route in routes:
+        if isinstance(route, APIRoute) or isinstance(getattr(route, "original_route", None), APIRoute):
+            yield route
+        elif callable(getattr(route, "effective_candidates", None)):  # an included router (fastapi.routing)
+            yield from _api_routes(route.effective_candidates())
 
 
 class HotDispatch:
@@ -251,12 +262,26 @@ async def _handled(handler: Handler, request: Request, exc: Exception) -> Respon
     return result
 
 
+def _params(hot: HotRoute, request: Request, params: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    """The path and header arguments and FastAPI's errors about them (path first, as FastAPI words them)."""
+    taken = take(hot.plain_strs, params, request.headers) if hot.plain_strs else None
+    if taken is not None:  # valid strings, as FastAPI would pass them (web/hot_params.py)
+        return taken, []
+    dependant = hot.dependant
+    kwargs, errors = (dict(params), []) if hot.plain_path else request_params_to_args(dependant.path_params, params)
+    if dependant.header_params:
+        headers, header_errors = request_params_to_args(dependant.header_params, request.headers)
+        kwargs.update(headers)
+        errors += header_errors
+    return kwargs, errors
+
+
 async def _call(hot: HotRoute, request: Request, params: dict[str, Any]) -> Response:
     """The endpoint's answer as FastAPI's request handler would make it: arguments validated by the route's
     dependant (a :class:`RequestValidationError` with FastAPI's errors otherwise), its Response, or its result
     serialized through the route's response field with the headers (and status) set on the injected response."""
     dependant = hot.dependant
-    kwargs, errors = (dict(params), []) if hot.plain_path else request_params_to_args(dependant.path_params, params)
+    kwargs, errors = _params(hot, request, params)
     body: Any = PydanticUndefined
     if dependant.body_params:
         body = await _json_body(request, strict=hot.strict_content_type)

@@ -3,7 +3,8 @@ order when the CA or the debit fails, contact changes, 아이디 찾기)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -71,6 +72,19 @@ def test_session_data_round_trips_through_json() -> None:
     data = SessionData(terms=("a",), card_challenge=CardChallenge("3056", 7, "first_two", 23, "last_two"), serial="ff")
     assert SessionData.from_json(data.to_json()) == data
     assert SessionData.from_json('{"unknown": 1}') == SessionData()
+
+
+def test_session_data_json_is_that_of_the_whole_dataclass() -> None:
+    """``to_json`` skips ``dataclasses.asdict``'s deep copy; the column's text must stay exactly what it gave."""
+    card = CardChallenge("3056", 7, "first_two", 23, "last_two")
+    data = SessionData(
+        *(("a", "b"), "user1", 2, 1, "abroad", "P1", "call1", 3, "2026-01-01T00:00:00+00:00", "1109", "card", card),
+        *(True, "general", "chal", "ff", True, "ledger1", 4, "2026-01-02T00:00:00+00:00", "ee"),
+    )
+    assert all(getattr(data, f.name) != f.default for f in fields(SessionData))  # every field set
+    expected = json.dumps(asdict(data), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    assert data.to_json() == expected
+    assert SessionData().to_json() == json.dumps(asdict(SessionData()), separators=(",", ":"), sort_keys=True)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,68 @@
+"""web/hot_params.py takes a path or header string only when FastAPI's own validation would pass it unchanged;
+everything else is left to FastAPI (``take`` answers None)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pytest
+from fastapi import Header, Path
+from fastapi.dependencies.utils import get_dependant, request_params_to_args
+from starlette.datastructures import Headers
+
+from jointcert.web.hot_params import plain_strs, take
+from jointcert.web.routes import issuance
+
+_TERMS = "/api/v1/issuance/sessions/{session_id}/terms"
+SESSION_IDS = ("a", "0123456789abcdef0123456789abcdef", "x" * 64, "x" * 65, "", " ", "세션", "a/b", "a" * 1000)
+TOKENS = (None, "", "t", "juA-yFVWURDBNsaF9OIsBil9wuwb8-C8T2UbTj7CFYc", " padded ", "토큰", "x" * 5000)
+
+
+@pytest.mark.parametrize("session_id", SESSION_IDS)
+@pytest.mark.parametrize("token", TOKENS)
+def test_taken_values_are_fastapis(session_id: str, token: str | None) -> None:
+    dependant = get_dependant(path=_TERMS, call=issuance.agree_terms)
+    plain = plain_strs(dependant)
+    assert plain is not None and [p.name for p in plain] == ["session_id", "token"]
+    headers = Headers(raw=[] if token is None else [(issuance.TOKEN_HEADER.lower().encode(), token.encode())])
+    path = {"session_id": session_id}
+    taken = take(plain, path, headers)
+    values, errors = request_params_to_args(dependant.path_params, path)
+    header_values, header_errors = request_params_to_args(dependant.header_params, headers)
+    fastapi_ok = not errors and not header_errors
+    if taken is not None:
+        assert fastapi_ok and taken == values | header_values
+    else:  # left to FastAPI: an invalid session id, or a missing token (FastAPI passes None)
+        assert not fastapi_ok or token is None
+    if fastapi_ok and token is not None:
+        assert taken is not None  # what the flow sends is always taken
+
+
+def test_parameters_with_more_than_a_length_range_are_left_to_fastapi() -> None:
+    def pattern(site: Annotated[str, Path(pattern="^[a-z]+$")]) -> None:
+        del site
+
+    def number(serial: int) -> None:
+        del serial
+
+    def underscored(x_token: Annotated[str | None, Header()] = None) -> None:
+        del x_token
+
+    def plain(site: str, x: Annotated[str, Header(alias="X-Plain", max_length=3)]) -> None:
+        del site, x
+
+    assert plain_strs(get_dependant(path="/{site}", call=pattern)) is None
+    assert plain_strs(get_dependant(path="/{serial}", call=number)) is None
+    converted = get_dependant(path="/", call=underscored)
+    found = plain_strs(converted)
+    assert found is not None and found[0].alias == "x-token"  # FastAPI reads x_token from X-Token, as take does
+    headers = Headers(headers={"x-token": "v", "x_token": "w"})
+    assert take(found, {}, headers) == request_params_to_args(converted.header_params, headers)[0] == {"x_token": "v"}
+    found = plain_strs(get_dependant(path="/{site}", call=plain))
+    assert found is not None and [(p.alias, p.header, p.max_length) for p in found] == [
+        ("site", False, None),
+        ("X-Plain", True, 3),
+    ]
+    assert take(found, {"site": "s"}, Headers(headers={"x-plain": "abc"})) == {"site": "s", "x": "abc"}
+    assert take(found, {"site": "s"}, Headers(headers={"x-plain": "abcd"})) is None
+    assert take(found, {"site": "s"}, Headers(headers={})) is None
