@@ -47,6 +47,7 @@ __all__ = ["MAX_NONCE", "MIN_NONCE", "OcspAnswer", "OcspResponder", "error_respo
 MIN_NONCE, MAX_NONCE = 1, 32  # RFC 8954 §2.1: a nonce of 1 to 32 octets
 _CACHE_LIMIT = 10_000
 _RESIGN_AT_ONCE = 16  # revoked serials whose pre-signed responses the revoking process re-signs itself
+_MEMORY_HIT = ("ocsp_requests", "ocsp_cache_hits")
 _MEMORY_BACKOFF_SECONDS = 5.0  # after a failed epoch read, answer_from_memory steps aside (the event loop must not
 # wait on a database that stopped answering; the reader's own timeouts bound one wait to about a second)
 
@@ -114,14 +115,10 @@ class OcspResponder:
         if self._clock.monotonic() < self._memory_off_until:
             return None
         try:
-            hit = self.presigned.in_memory(key[0], key[2])
+            return self.presigned.in_memory(key[0], key[2], also_count=_MEMORY_HIT)  # counted there, with its status
         except Exception:  # the database is away: the threaded path reports it; do not retry on the loop at once
             self._memory_off_until = self._clock.monotonic() + _MEMORY_BACKOFF_SECONDS
             return None
-        if hit is not None:
-            self.counters.inc("ocsp_requests")
-            self.counters.inc("ocsp_cache_hits")
-        return hit
 
     def answer(self, request_der: bytes) -> OcspAnswer:
         """The response, with its validity when HTTP caches may keep it (a pre-signed one), bare otherwise."""

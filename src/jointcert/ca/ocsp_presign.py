@@ -216,16 +216,16 @@ class PresignedOcsp:
         self.counters.inc(entry.counter)
         return entry.answer
 
-    def in_memory(self, slug: str, serial: int) -> OcspAnswer | None:
+    def in_memory(self, slug: str, serial: int, *, also_count: Sequence[str] = ()) -> OcspAnswer | None:
         """The answer only when memory holds it under the epoch committed now and it needs no reload: nothing is
         read but the epoch (the event-loop path of :meth:`OcspResponder.answer_from_memory`); ``None`` otherwise.
-        The epoch read's error is raised."""
+        An answer counts its status and ``also_count`` (in one go). The epoch read's error is raised."""
         epoch = self._epochs.current()
         entry = self._memory.get((slug, serial))
         now = self._clock.now().timestamp()
         if not _current(entry, epoch, now) or now >= entry.deadline:
             return None
-        self.counters.inc(entry.counter)
+        self.counters.inc_each((*also_count, entry.counter))
         return entry.answer
 
     def _load(self, slug: str, serial: int, epoch: int, now: float) -> _Entry | None:

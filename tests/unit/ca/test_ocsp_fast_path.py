@@ -126,7 +126,7 @@ def test_answer_from_memory_steps_aside_while_the_epoch_cannot_be_read(
     assert env.ocsp.presigned is not None
     calls: list[int] = []
 
-    def unreadable(slug: str, serial: int) -> None:
+    def unreadable(slug: str, serial: int, *, also_count: object = ()) -> None:
         calls.append(serial)
         raise OSError("database away")
 

@@ -45,7 +45,8 @@ def postgres(database: Database) -> Database:
 
 @pytest.fixture
 def reader(postgres: Database) -> Iterator[NotifiedEpochReader]:
-    notified = NotifiedEpochReader(postgres, fallback=_Counting(postgres))
+    # no periodic re-read during a test (requests read the database while it runs): notifications only
+    notified = NotifiedEpochReader(postgres, fallback=_Counting(postgres), recheck_seconds=30, trust_seconds=60)
     try:
         yield notified
     finally:

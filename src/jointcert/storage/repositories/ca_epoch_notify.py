@@ -128,15 +128,17 @@ class NotifiedEpochReader:
             wait.register(self._wake_read, select.POLLIN)
             while not self._stop.is_set():
                 self._confirm(connection, watch)
-                if wait.poll(self._recheck * 1000):  # a notification, the connection closing, or close()
-                    self._forget()  # requests read the database until the read below
+                wait.poll(self._recheck * 1000)  # until a notification, the connection closing, close() or the re-check
         finally:
             self._forget()
             with contextlib.suppress(Exception):
                 connection.close()
 
     def _confirm(self, connection: psycopg.Connection[Any], poller: Any) -> None:
-        """Read the epoch until no notification arrived during the read, then let requests use it."""
+        """Read the epoch until no notification arrived during the read, then let requests use it. Requests read
+        the database themselves meanwhile: the read may consume a notification from the socket before its handler
+        runs, and a request must not find the socket empty and the old epoch still vouched for."""
+        self._forget()
         while True:
             heard, started = self.heard, self._monotonic()
             row = connection.execute(EPOCH_SQL).fetchone()

@@ -26,6 +26,9 @@ MAX_OCSP_REQUEST = 8 * 1024  # also the /ocsp body limit of web/middleware.py
 OCSP_RESPONSE = "application/ocsp-response"
 _PARTITION = re.compile(PARTITION_NAME)  # p0, p1 …
 _MALFORMED = error_response(OCSPResponseStatus.MALFORMED_REQUEST)
+_NO_STORE = {"Cache-Control": "no-store"}
+_FIXED: dict[str, list[tuple[bytes, bytes]]] = {}  # ETag → its ETag, Last-Modified and Expires headers, encoded
+_FIXED_LIMIT = 100_000  # as many as the responder's memory holds
 
 
 def _services(request: Request) -> Services:
@@ -39,7 +42,7 @@ async def _ocsp(
     """Answered on the event loop when the responder's memory has it (no threadpool hop), otherwise in a thread
     (parsing, database reads, signing)."""
     if not body or len(body) > MAX_OCSP_REQUEST:
-        return Response(_MALFORMED, media_type=OCSP_RESPONSE, headers={"Cache-Control": "no-store"})
+        return Response(_MALFORMED, media_type=OCSP_RESPONSE, headers=_NO_STORE)
     answer = services.ocsp.answer_from_memory(body)
     if answer is None:
         try:
@@ -49,25 +52,32 @@ async def _ocsp(
             return Response(error_response(OCSPResponseStatus.TRY_LATER), media_type=OCSP_RESPONSE, headers=headers)
     cache = ocsp_cache_headers(answer, services.clock.now()) if cacheable else None
     if cache is None:
-        return Response(answer.der, media_type=OCSP_RESPONSE, headers={"Cache-Control": "no-store"})
-    headers = cache
+        return Response(answer.der, media_type=OCSP_RESPONSE, headers=_NO_STORE)
     if if_none_match is not None and answer.etag in (tag.strip() for tag in if_none_match.split(",")):
-        return Response(status_code=304, headers=headers)
-    return Response(answer.der, media_type=OCSP_RESPONSE, headers=headers)
+        response = Response(status_code=304)  # no content-length (Starlette's rule for 304)
+    else:
+        response = Response(answer.der, media_type=OCSP_RESPONSE)
+    response.raw_headers.extend(cache)
+    return response
 
 
-def ocsp_cache_headers(answer: OcspAnswer, now: datetime) -> dict[str, str] | None:
-    """RFC 5019 §6.2 caching headers of a pre-signed response: an HTTP cache or CDN may serve it until its
-    nextUpdate, and must ask again (revalidate with the ETag) after that; ``None`` for an answer not to cache."""
+def ocsp_cache_headers(answer: OcspAnswer, now: datetime) -> list[tuple[bytes, bytes]] | None:
+    """RFC 5019 §6.2 caching headers of a pre-signed response (raw, as Starlette keeps them): an HTTP cache or CDN
+    may serve it until its nextUpdate, and must ask again (revalidate with the ETag) after that; ``None`` for an
+    answer not to cache. The fixed three are encoded once per response."""
     if answer.next_update is None:
         return None
+    fixed = _FIXED.get(answer.etag)
+    if fixed is None:
+        if len(_FIXED) >= _FIXED_LIMIT:
+            _FIXED.clear()
+        fixed = _FIXED[answer.etag] = [
+            (b"etag", answer.etag.encode("latin-1")),
+            (b"last-modified", answer.last_modified.encode("latin-1")),
+            (b"expires", answer.expires.encode("latin-1")),
+        ]
     max_age = max(0, int((answer.next_update - now).total_seconds()))
-    return {
-        "Cache-Control": f"max-age={max_age}, public, no-transform, must-revalidate",
-        "ETag": answer.etag,
-        "Last-Modified": answer.last_modified,
-        "Expires": answer.expires,
-    }
+    return [(b"cache-control", b"max-age=%d, public, no-transform, must-revalidate" % max_age), *fixed]
 
 
 @router.post("/ocsp", response_class=Response, summary="OCSP request (application/ocsp-request)")
