@@ -10,7 +10,8 @@ certificate) shows what the per-certificate pkilint costs; it is not a product s
 
 Template linting and the run without pkilint are measured unbatched and batched (``[ca] batch``, ca/batcher.py:
 concurrent requesters share one record and one store transaction); each row's note gives the committed transactions
-and the SQL statements per certificate and the average batch size. The CA is wired as ``serve`` wires it (CRL
+and the SQL statements per certificate, the average batch size and the process CPU per certificate (steadier than
+the rates on a shared machine). The CA is wired as ``serve`` wires it (CRL
 partitions; no pre-signed OCSP listener).
 Run: ``python -m bench.issue [--threads N] [--database-url URL]``.
 """
@@ -140,7 +141,8 @@ def _requests(count: int) -> list[IssuanceRequest]:
 def _pipeline_rate(
     url: str | None, workdir: Path, count: int, threads: int, linter: PkixLinter | None, *, lint: str, batch: bool
 ) -> tuple[LoadResult, str]:
-    """The run's load result and its note: commits and statements per certificate, the average batch size."""
+    """The run's load result and its note: commits and statements per certificate, the average batch size, the
+    process CPU per certificate."""
     tally = _Tally()
     authority = _authority(url or f"sqlite:///{workdir / 'bench.db'}", workdir, linter, lint, batch=batch, tally=tally)
     requests = _requests(count + 1)
@@ -154,14 +156,19 @@ def _pipeline_rate(
         latencies.append(time.perf_counter() - start)
 
     tally.counting = True
+    cpu_start = time.process_time()  # the whole process: every requester thread and the background lint sample
     rate = _rate(count, threads, one)
+    cpu = (time.process_time() - cpu_start) / count
     tally.counting = False
     after = authority.counters.snapshot()
     batches = after.get("issuance_batches", 0) - before.get("issuance_batches", 0)
     units = after.get("batched_units", 0) - before.get("batched_units", 0)
     lone = count - units  # units that took the single-unit path
     average = count / (batches + lone) if batches + lone else 0.0
-    note = f"{tally.commits / count:.2f} commits, {tally.statements / count:.1f} stmts/cert; avg batch {average:.1f}"
+    note = (
+        f"{tally.commits / count:.2f} commits, {tally.statements / count:.1f} stmts/cert; avg batch {average:.1f}; "
+        f"{cpu * 1e6:,.0f} µs CPU/cert"
+    )
     return LoadResult(count, count / rate, latencies), note
 
 
