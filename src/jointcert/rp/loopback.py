@@ -9,6 +9,7 @@ responder and the CRL publisher directly; any other URL goes to the fallback por
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from jointcert.rp.revocation import CrlFetcher, OcspTransport, RevocationFetchEr
 __all__ = ["LoopbackCrlFetcher", "LoopbackOcspTransport"]
 
 
+@functools.lru_cache(maxsize=256)  # a handful of URLs, asked at every login
 def _normalised(url: str) -> str:
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
