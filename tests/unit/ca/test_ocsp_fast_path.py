@@ -137,3 +137,34 @@ def test_answer_from_memory_steps_aside_while_the_epoch_cannot_be_read(
     monkeypatch.undo()
     env.clock.advance(timedelta(seconds=6))
     assert env.ocsp.answer_from_memory(request) is not None
+
+
+class _FrozenEpoch:
+    """An epoch reader that has not heard of the revocation yet (a notification still on its way)."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def current(self) -> int:
+        return self.value
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_revoking_process_answers_revoked_before_its_epoch_moves(
+    env: CaEnv, subscriber_keys: list[rsa.RSAPrivateKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The revocation listener drops the revoked serials' memory entries (a bulk chunk: none re-signed at once), so
+    the revoking process does not depend on the epoch reaching it."""
+    issued = env.authority.issue(make_request(subscriber_keys[0]))
+    request = ocsp_request(env, issued.serial)
+    for _ in range(2):
+        assert _status(env.ocsp.respond(request)) is ocsp.OCSPCertStatus.GOOD
+    assert env.ocsp.presigned is not None
+    frozen = _FrozenEpoch(env.ocsp.presigned._epochs.current())
+    monkeypatch.setattr(env.ocsp.presigned, "_epochs", frozen)
+    monkeypatch.setattr(responder_module, "_RESIGN_AT_ONCE", 0)  # handled as a bulk revocation's chunk
+    env.authority.revoke(issued.serial, x509.ReasonFlags.key_compromise, actor="test")
+    assert env.ocsp.answer_from_memory(request) is None
+    assert _status(env.ocsp.respond(request)) is ocsp.OCSPCertStatus.REVOKED
