@@ -59,6 +59,7 @@ __all__ = [
     "pending_values",
     "serial_key",
     "supersede_in",
+    "with_older",
 ]
 
 _REASONS = {flag.value: flag for flag in x509.ReasonFlags}
@@ -86,21 +87,25 @@ _ISSUE = (
     )
 )
 _MINE, _OLD = _CERTS.alias("mine"), _CERTS.alias("old")
+_MINE_AND_OLDER = _OLD.join(  # a record (mine) beside the issued records of its holder and profile recorded before it
+    _MINE,
+    (_OLD.c.issuer == _MINE.c.issuer)
+    & (_OLD.c.holder_hash == _MINE.c.holder_hash)
+    & (_OLD.c.profile == _MINE.c.profile)
+    & (_OLD.c.id < _MINE.c.id)
+    & (_OLD.c.status == RecordStatus.ISSUED.value),
+)
 _OLDER = (  # the holder's issued certificates of the same profile recorded before ``serial``, in one statement
     select(_OLD.c.serial_hex, _MINE.c.pair_serial_hex)
-    .join(
-        _MINE,
-        (_OLD.c.issuer == _MINE.c.issuer)
-        & (_OLD.c.holder_hash == _MINE.c.holder_hash)
-        & (_OLD.c.profile == _MINE.c.profile)
-        & (_OLD.c.id < _MINE.c.id),
-    )
-    .where(
-        _MINE.c.issuer == bindparam("issuer"),
-        _MINE.c.serial_hex == bindparam("serial"),
-        _OLD.c.status == RecordStatus.ISSUED.value,
-    )
+    .select_from(_MINE_AND_OLDER)
+    .where(_MINE.c.issuer == bindparam("issuer"), _MINE.c.serial_hex == bindparam("serial"))
     .order_by(_OLD.c.id)
+)
+_WITH_OLDER = (  # which of ``serials`` have such older certificates (a batch's supersessions, one statement)
+    select(_MINE.c.serial_hex)
+    .distinct()
+    .select_from(_MINE_AND_OLDER)
+    .where(_MINE.c.issuer == bindparam("issuer"), _MINE.c.serial_hex.in_(bindparam("serials", expanding=True)))
 )
 _PAIR = select(_CERTS.c.pair_serial_hex).where(
     _CERTS.c.issuer == bindparam("issuer"), _CERTS.c.serial_hex == bindparam("serial")
@@ -183,6 +188,14 @@ def supersede_in(
     if revoked:
         bump_epoch(session, issuer)  # every node's caches and the CRL see it (storage/repositories/ca_epoch.py)
     return revoked
+
+
+def with_older(session: Session, issuer: str, serials: Sequence[int]) -> set[str]:
+    """Inside ``session``: the hex serials among ``serials`` that :func:`supersede_in` would find older certificates
+    for (so a batch asks only for those)."""
+    session.flush()
+    rows = session.connection().execute(_WITH_OLDER, {"issuer": issuer, "serials": [serial_key(s) for s in serials]})
+    return {hex_serial for (hex_serial,) in rows}
 
 
 def insert_pending(session: Session, records: Sequence[PendingRecord], events: Sequence[AuditEvent]) -> None:

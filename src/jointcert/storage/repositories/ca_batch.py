@@ -17,15 +17,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, Update, bindparam, case, select, update
+from sqlalchemy import Table, Update, bindparam, case, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from jointcert.ca.batcher import StoredUnit
 from jointcert.ca.errors import AlreadyRevoked, RecordCollision
 from jointcert.ca.ports import AuditEvent, PendingRecord, RecordStatus
 from jointcert.storage.db import Database, rowcount
-from jointcert.storage.repositories.ca import insert_pending, serial_key, supersede_in
+from jointcert.storage.repositories.ca import insert_pending, serial_key, supersede_in, with_older
 from jointcert.storage.repositories.ca_chain import append_audit_many
 from jointcert.storage.tables.ca import CaCertificate
 
@@ -33,15 +32,6 @@ __all__ = ["SqlBatchStore"]
 
 # the tables themselves: Core statements on the session's connection skip the ORM's bulk-statement handling
 _CERTS = cast(Table, CaCertificate.__table__)
-# built once (the lists bound as expanding parameters): compiled once, not per batch
-_MINE = select(_CERTS.c.serial_hex, _CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
-    _CERTS.c.issuer == bindparam("issuer"), _CERTS.c.serial_hex.in_(bindparam("serials", expanding=True))
-)
-_ISSUED_OF = select(_CERTS.c.id, _CERTS.c.holder_hash, _CERTS.c.profile).where(
-    _CERTS.c.issuer == bindparam("issuer"),
-    _CERTS.c.status == RecordStatus.ISSUED.value,
-    _CERTS.c.holder_hash.in_(bindparam("holders", expanding=True, type_=_CERTS.c.holder_hash.type)),
-)
 
 
 class SqlBatchStore:
@@ -81,7 +71,7 @@ class SqlBatchStore:
                 raise AlreadyRevoked("A record of the batch is no longer pending (voided by recovery?).")
             append_audit_many(session, [event for unit in units for event in unit.events])
             wanted = [serial for unit in units if unit.supersede for serial, _ in unit.issued]
-            older = _with_older(session, issuer, wanted) if wanted else set()
+            older = with_older(session, issuer, wanted) if wanted else set()
             superseded: list[list[int]] = []
             for unit in units:
                 revoked: list[int] = []
@@ -112,23 +102,3 @@ def _issue_statement(size: int) -> Update:
             issued_at=bindparam("b_at", type_=_CERTS.c.issued_at.type),
         )
     )
-
-
-def _with_older(session: Session, issuer: str, serials: Sequence[int]) -> set[str]:
-    """Which of ``serials`` have an issued certificate of the same holder and profile recorded before them (two
-    statements for the batch; only those go through :func:`supersede_in`, as one at a time would)."""
-    connection = session.connection()
-    mine = connection.execute(_MINE, {"issuer": issuer, "serials": [serial_key(s) for s in serials]}).all()
-    holders = {row.holder_hash for row in mine if row.holder_hash is not None}
-    if not holders:
-        return set()
-    issued = connection.execute(_ISSUED_OF, {"issuer": issuer, "holders": list(holders)}).all()
-    earliest: dict[tuple[bytes, str], int] = {}
-    for row in issued:
-        key = (bytes(row.holder_hash), row.profile)
-        earliest[key] = min(earliest.get(key, row.id), row.id)
-    return {
-        row.serial_hex
-        for row in mine
-        if row.holder_hash is not None and earliest.get((bytes(row.holder_hash), row.profile), row.id) < row.id
-    }
