@@ -36,11 +36,17 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from sqlalchemy import make_url
 
-from jointcert.storage.db import CONNECT_TIMEOUT_SECONDS, Database
+from jointcert.storage.db import Database
 from jointcert.storage.repositories.ca_epoch import EPOCH_CHANNEL
-from jointcert.storage.repositories.ca_ocsp import EPOCH_SQL, EPOCH_TIMEOUT_MS, LiveEpochReader
+from jointcert.storage.repositories.ca_ocsp import (
+    EPOCH_SQL,
+    LiveEpochReader,
+    epoch_pg_connection,
+    epoch_sqlite_connection,
+    pg_conninfo,
+    sqlite_file,
+)
 
 __all__ = ["NotifiedEpochReader", "VersionedEpochReader", "epoch_reader"]
 
@@ -65,7 +71,7 @@ class NotifiedEpochReader:
     ) -> None:
         if database.is_sqlite:
             raise ValueError("LISTEN/NOTIFY needs PostgreSQL")
-        self._conninfo = make_url(database.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conninfo = pg_conninfo(database)
         self._fallback = fallback or LiveEpochReader(database)
         self._recheck, self._trust, self._monotonic = recheck_seconds, trust_seconds, monotonic
         self._known: tuple[int, float, Any] | None = None  # (epoch, when its read started, the socket's poller)
@@ -110,14 +116,7 @@ class NotifiedEpochReader:
     def _listen(self) -> None:
         """Connect, ``LISTEN``, then read the epoch (so nothing committed after the read goes unheard), and wait
         on the socket: re-read at each notification and every ``recheck_seconds``."""
-        connection = psycopg.connect(
-            self._conninfo,
-            autocommit=True,
-            connect_timeout=min(CONNECT_TIMEOUT_SECONDS, 2),
-            options=f"-c statement_timeout={EPOCH_TIMEOUT_MS}",
-            tcp_user_timeout=EPOCH_TIMEOUT_MS,
-            application_name="jointcert-epoch-listener",
-        )
+        connection = epoch_pg_connection(self._conninfo, application_name="jointcert-epoch-listener")
         try:
             connection.add_notify_handler(self._heard)
             connection.execute(f"LISTEN {EPOCH_CHANNEL}")
@@ -175,8 +174,8 @@ class VersionedEpochReader:
     read like any query, so a commit is seen by the first request after it, as with the per-request read."""
 
     def __init__(self, database: Database) -> None:
-        path = make_url(database.url).database
-        if not database.is_sqlite or not path or path == ":memory:" or path.startswith("file:"):
+        path = sqlite_file(database)
+        if path is None:
             raise ValueError("a file SQLite database")
         self._path = path
         self._local = threading.local()
@@ -188,7 +187,7 @@ class VersionedEpochReader:
         local = self._local
         connection: sqlite3.Connection | None = getattr(local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+            connection = epoch_sqlite_connection(self._path)
             with self._lock:
                 self._all.append(connection)
             local.connection, local.known = connection, None

@@ -112,6 +112,36 @@ class SqlOcspResponses:
             return int(connection.execute(update(_R).values(refresh_at=now)).rowcount)
 
 
+def pg_conninfo(database: Database) -> str:
+    """libpq's connection string for a PostgreSQL ``database`` (psycopg itself, outside SQLAlchemy's pool)."""
+    return make_url(database.url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def sqlite_file(database: Database) -> str | None:
+    """The path of an SQLite file database another connection can open; ``None`` otherwise (PostgreSQL, in-memory
+    or URI databases)."""
+    path = make_url(database.url).database if database.is_sqlite else None
+    return path if path and path != ":memory:" and not path.startswith("file:") else None
+
+
+def epoch_pg_connection(conninfo: str, **options: Any) -> psycopg.Connection[Any]:
+    """An autocommit connection for epoch reads, with short timeouts: a read may hold the event loop while the
+    database hangs."""
+    return psycopg.connect(
+        conninfo,
+        autocommit=True,
+        connect_timeout=min(CONNECT_TIMEOUT_SECONDS, 2),  # libpq's minimum
+        options=f"-c statement_timeout={EPOCH_TIMEOUT_MS}",
+        tcp_user_timeout=EPOCH_TIMEOUT_MS,
+        **options,
+    )
+
+
+def epoch_sqlite_connection(path: str) -> sqlite3.Connection:
+    """An autocommit connection for epoch reads on the SQLite file ``path`` (never written through)."""
+    return sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+
+
 class LiveEpochReader:
     """The sum of the revocation epochs as committed now, on DBAPI connections of its own: a read takes an idle one
     (last in, first out) or opens one, and puts it back after the read while fewer than ``keep`` are idle (the
@@ -120,18 +150,13 @@ class LiveEpochReader:
 
     def __init__(self, database: Database, *, keep: int = 4) -> None:
         self._db = database
-        url = make_url(database.url)
-        self._sqlite_path = url.database if database.is_sqlite else None
-        self._conninfo = (
-            None if database.is_sqlite else url.set(drivername="postgresql").render_as_string(hide_password=False)
-        )
+        self._sqlite_path = sqlite_file(database)
+        self._conninfo = None if database.is_sqlite else pg_conninfo(database)
         self._keep = keep
         self._idle: list[Any] = []
         self._lock = threading.Lock()
         self.opened = 0  # connections opened so far (the tests count reuse with it)
-        self._private = self._conninfo is not None or bool(
-            self._sqlite_path and self._sqlite_path != ":memory:" and not self._sqlite_path.startswith("file:")
-        )
+        self._private = self._conninfo is not None or self._sqlite_path is not None
 
     @property
     def idle(self) -> int:
@@ -166,14 +191,9 @@ class LiveEpochReader:
 
     def _connect(self) -> Any:
         if self._conninfo is not None:
-            return psycopg.connect(  # short timeouts: a read may hold the event loop while the database hangs
-                self._conninfo,
-                autocommit=True,
-                connect_timeout=min(CONNECT_TIMEOUT_SECONDS, 2),  # libpq's minimum
-                options=f"-c statement_timeout={EPOCH_TIMEOUT_MS}",
-                tcp_user_timeout=EPOCH_TIMEOUT_MS,
-            )
-        return sqlite3.connect(str(self._sqlite_path), timeout=30, isolation_level=None, check_same_thread=False)
+            return epoch_pg_connection(self._conninfo)
+        assert self._sqlite_path is not None  # no connection of its own otherwise (current() uses the pool)
+        return epoch_sqlite_connection(self._sqlite_path)
 
     def close(self) -> None:
         """Close the idle connections."""
