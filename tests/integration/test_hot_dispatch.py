@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,6 +38,24 @@ def both(services: Services) -> tuple[TestClient, TestClient]:
     return TestClient(create_app(services), raise_server_exceptions=False), TestClient(
         routed, raise_server_exceptions=False
     )
+
+
+def _headers(response: Any) -> list[tuple[str, str]]:
+    """The response's headers but those that vary between two identical answers, sorted."""
+    return sorted((k, v) for k, v in response.headers.multi_items() if k not in _VARYING)
+
+
+def served_routes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A list that collects the route path of every request the hot dispatcher serves from now on."""
+    served: list[str] = []
+    serve = HotDispatch.serve
+
+    async def counting(self: HotDispatch, scope: Scope, receive: Receive, send: Send) -> None:
+        served.append(scope["route"].path)
+        await serve(self, scope, receive, send)
+
+    monkeypatch.setattr(HotDispatch, "serve", counting)
+    return served
 
 
 def _dispatcher(client: TestClient) -> HotDispatch:
@@ -93,9 +111,7 @@ def _same(hot: TestClient, routed: TestClient, method: str, path: str, **kwargs:
     a, b = hot.request(method, path, **kwargs), routed.request(method, path, **kwargs)  # type: ignore[arg-type]
     assert a.status_code == b.status_code, (path, a.status_code, b.status_code)
     assert a.content == b.content or a.json() == b.json(), path
-    headers_a = sorted((k, v) for k, v in a.headers.multi_items() if k not in _VARYING)
-    headers_b = sorted((k, v) for k, v in b.headers.multi_items() if k not in _VARYING)
-    assert headers_a == headers_b, path
+    assert _headers(a) == _headers(b), path
 
 
 def test_hot_answers_equal_the_routers(both: tuple[TestClient, TestClient]) -> None:
@@ -216,20 +232,11 @@ def test_malformed_logins_get_the_routers_problem(
     b = routed.post(path, content=body, headers=headers)
     assert a.status_code >= 400, (a.status_code, a.text[:200])
     assert (a.status_code, a.content) == (b.status_code, b.content)
-    headers_a = sorted((k, v) for k, v in a.headers.multi_items() if k not in _VARYING)
-    headers_b = sorted((k, v) for k, v in b.headers.multi_items() if k not in _VARYING)
-    assert headers_a == headers_b
+    assert _headers(a) == _headers(b)
 
 
 def test_a_real_login_goes_through_the_hot_path(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    served: list[str] = []
-    serve = HotDispatch.serve
-
-    async def counting(self: HotDispatch, scope: Scope, receive: Receive, send: Send) -> None:
-        served.append(scope["route"].path)
-        await serve(self, scope, receive, send)
-
-    monkeypatch.setattr(HotDispatch, "serve", counting)
+    served = served_routes(monkeypatch)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     certificate = services.authority.issue(make_request(key, cert_type=CertType.GENERAL)).certificate
     with TestClient(create_app(services), raise_server_exceptions=False) as client:

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.types import Receive, Scope, Send
 
 from jointcert.app import Services
 from jointcert.bank.seed import demo_customer
 from jointcert.web.app import create_app
-from jointcert.web.hot import HotDispatch
 from jointcert.web.hot_flow import FLOW_ROUTES
 from jointcert.web.middleware import HardenedFastAPI
 from tests.integration.issuance_flow import REQUIRED_TERMS, TOKEN, Flow, ra_services, rsa_key
-from tests.integration.test_hot_dispatch import _VARYING, _dispatcher
+from tests.integration.test_hot_dispatch import _dispatcher, _headers, served_routes
 
 __all__ = ["ra_services"]
 
@@ -141,22 +139,13 @@ def test_malformed_or_refused_steps_get_the_routers_problem(
     assert (a.status_code, a.content) == (b.status_code, b.content)
     assert a.headers["content-type"] == "application/problem+json"
     assert "message_ko" in a.json() or "errors" in a.json(), a.text[:300]  # Korean and English, or field errors
-    headers_a = sorted((k, v) for k, v in a.headers.multi_items() if k not in _VARYING)
-    headers_b = sorted((k, v) for k, v in b.headers.multi_items() if k not in _VARYING)
-    assert headers_a == headers_b
+    assert _headers(a) == _headers(b)
 
 
 def test_a_whole_issuance_goes_through_the_hot_path(
     both: tuple[TestClient, TestClient], ra_services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    served: list[str] = []
-    serve = HotDispatch.serve
-
-    async def counting(self: HotDispatch, scope: Scope, receive: Receive, send: Send) -> None:
-        served.append(scope["route"].path)
-        await serve(self, scope, receive, send)
-
-    monkeypatch.setattr(HotDispatch, "serve", counting)
+    served = served_routes(monkeypatch)
     hot, routed = both
     flow = Flow(hot)
     issued, _ = flow.issue("jihopark", "security_card", "limited", rsa_key(0))
