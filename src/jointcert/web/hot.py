@@ -88,7 +88,6 @@ class HotRoute:
     response_field: Any = None  # FastAPI's ModelField of the response model (fastapi._compat, not public)
     status_code: int | None = None
     strict_content_type: bool = True
-    plain_path: bool = False  # every path parameter a bare str: FastAPI's validation would return it as is
     plain_strs: tuple[PlainStr, ...] | None = None  # path and header parameters taken as is when valid (hot_params)
 
     @classmethod
@@ -99,9 +98,8 @@ class HotRoute:
         dependant = _supported(path, get_dependant(path=path_format, call=endpoint))
         embed = _should_embed_body_fields(dependant.body_params)
         threaded = not inspect.iscoroutinefunction(endpoint)
-        plain = _plain_path(dependant)
         strs = plain_strs(dependant)
-        return cls(method, path, endpoint, regex, convertors, dependant, embed, threaded, plain, plain_strs=strs)
+        return cls(method, path, endpoint, regex, convertors, dependant, embed, threaded, plain_strs=strs)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -118,7 +116,6 @@ class HotRoute:
         return replace(
             self,
             dependant=_supported(route.path, route.dependant),
-            plain_path=_plain_path(route.dependant),
             plain_strs=plain_strs(route.dependant),
             embed=route._embed_body_fields,
             response_field=route.response_field,
@@ -139,13 +136,6 @@ def _supported(path: str, dependant: Dependant) -> Dependant:
         taken = "path parameters, headers, a JSON body, request and response"
         raise TypeError(f"{path}: hot endpoints take {taken}; not {unknown}")
     return dependant
-
-
-def _plain_path(dependant: Dependant) -> bool:
-    return all(
-        f.field_info.annotation is str and not f.field_info.metadata and f.alias == f.name
-        for f in dependant.path_params
-    )
 
 
 class HotFront:
@@ -264,11 +254,11 @@ async def _handled(handler: Handler, request: Request, exc: Exception) -> Respon
 
 def _params(hot: HotRoute, request: Request, params: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     """The path and header arguments and FastAPI's errors about them (path first, as FastAPI words them)."""
-    taken = take(hot.plain_strs, params, request.headers) if hot.plain_strs else None
-    if taken is not None:  # valid strings, as FastAPI would pass them (web/hot_params.py)
+    taken = take(hot.plain_strs, params, request.headers) if hot.plain_strs is not None else None
+    if taken is not None:  # valid strings (or no parameters), as FastAPI would pass them (web/hot_params.py)
         return taken, []
     dependant = hot.dependant
-    kwargs, errors = (dict(params), []) if hot.plain_path else request_params_to_args(dependant.path_params, params)
+    kwargs, errors = request_params_to_args(dependant.path_params, params)
     if dependant.header_params:
         headers, header_errors = request_params_to_args(dependant.header_params, request.headers)
         kwargs.update(headers)
