@@ -8,9 +8,10 @@ warning of the same code.
 A responder living in this process (``in_process``: the CA's own OCSP URL, :mod:`jointcert.rp.loopback`) is asked
 without a nonce. A nonce protects against an attacker on the network replaying an old "good" response; between a
 relying party and a responder in the same process there is no network, and the responder answers a nonce-less
-request from its pre-signed responses only under the revocation epoch committed at the moment of the request
-(:mod:`jointcert.ca.ocsp_presign`), so a revocation committed by any process is refused at the very next login
-exactly as with a nonce. The nonce-less request for a certificate is built once, and each distinct response is
+request from its pre-signed responses only under the current revocation epoch (:mod:`jointcert.ca.ocsp_presign`):
+a revocation committed by any process is refused at the very next login on SQLite, and on PostgreSQL once its
+notification has reached this process (never later than two seconds after the commit), as the responder's own
+answers are. The nonce-less request for a certificate is built once, and each distinct response is
 verified once (:class:`~jointcert.rp.ocsp.VerifiedResponses`; its time checks are repeated every time).
 """
 
