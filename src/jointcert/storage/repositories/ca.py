@@ -8,6 +8,7 @@ serialised by updating the single head row *first*: on PostgreSQL that takes a r
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import String, Table, bindparam, func, insert, select, type_coerce, update
+from sqlalchemy import String, Table, Update, bindparam, case, func, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,6 +57,7 @@ __all__ = [
     "SqlCertificateStore",
     "append_audit",
     "insert_pending",
+    "issue_pending",
     "pending_values",
     "serial_key",
     "supersede_in",
@@ -73,19 +75,6 @@ _STATE = select(
 _CERTS = cast(Table, CaCertificate.__table__)
 _KEYS = cast(Table, CaRequestKey.__table__)
 _INSERT_CERTS, _INSERT_KEYS = insert(_CERTS), insert(_KEYS)
-_ISSUE = (
-    update(_CERTS)
-    .where(
-        _CERTS.c.issuer == bindparam("b_issuer"),
-        _CERTS.c.serial_hex == bindparam("b_serial"),
-        _CERTS.c.status == RecordStatus.PENDING.value,
-    )
-    .values(
-        status=RecordStatus.ISSUED.value,
-        der=bindparam("b_der", type_=_CERTS.c.der.type),
-        issued_at=bindparam("b_at", type_=_CERTS.c.issued_at.type),
-    )
-)
 _MINE, _OLD = _CERTS.alias("mine"), _CERTS.alias("old")
 _MINE_AND_OLDER = _OLD.join(  # a record (mine) beside the issued records of its holder and profile recorded before it
     _MINE,
@@ -188,6 +177,37 @@ def supersede_in(
     if revoked:
         bump_epoch(session, issuer)  # every node's caches and the CRL see it (storage/repositories/ca_epoch.py)
     return revoked
+
+
+def issue_pending(session: Session, issuer: str, issued: Sequence[tuple[int, bytes]], at: datetime) -> bool:
+    """Inside ``session``: the pending records of ``issued`` → issued, each with its DER, in one statement; whether
+    every one of them was still pending (if not, the caller raises and the transaction rolls back)."""
+    ders = {serial_key(serial): der for serial, der in issued}
+    params: dict[str, object] = {"b_issuer": issuer, "b_serials": list(ders), "b_at": at}
+    for i, (hex_serial, der) in enumerate(ders.items()):
+        params[f"s{i}"], params[f"d{i}"] = hex_serial, der
+    return rowcount(session.connection().execute(_issue_statement(len(ders)), params)) == len(ders)
+
+
+@functools.lru_cache(maxsize=256)
+def _issue_statement(size: int) -> Update:
+    """``size`` pending records → issued, each with its DER (chosen by a ``CASE`` on the serial): one statement per
+    number of records, built and compiled once."""
+    serial_type, der_type = _CERTS.c.serial_hex.type, _CERTS.c.der.type
+    whens = [(bindparam(f"s{i}", type_=serial_type), bindparam(f"d{i}", type_=der_type)) for i in range(size)]
+    ders = case(*whens, value=_CERTS.c.serial_hex)
+    return (
+        update(_CERTS)
+        .where(
+            _CERTS.c.issuer == bindparam("b_issuer"), _CERTS.c.serial_hex.in_(bindparam("b_serials", expanding=True))
+        )
+        .where(_CERTS.c.status == RecordStatus.PENDING.value)
+        .values(
+            status=RecordStatus.ISSUED.value,
+            der=ders,
+            issued_at=bindparam("b_at", type_=_CERTS.c.issued_at.type),
+        )
+    )
 
 
 def with_older(session: Session, issuer: str, serials: Sequence[int]) -> set[str]:
@@ -316,13 +336,8 @@ class SqlCertificateStore:
         """Store every signed certificate of one unit in one transaction (all or nothing); optionally revoke the
         holder's older active certificates of the same profiles, with their pairs."""
         with self._db.session() as session:
-            connection = session.connection()
-            for serial, der in issued:
-                values = {"b_issuer": issuer, "b_serial": serial_key(serial), "b_der": der, "b_at": at}
-                if rowcount(connection.execute(_ISSUE, values)) != 1:  # the exception rolls the whole unit back
-                    raise AlreadyRevoked(
-                        "The record is no longer pending (voided by recovery?); the certificate is void."
-                    )
+            if not issue_pending(session, issuer, issued, at):  # the exception rolls the whole unit back
+                raise AlreadyRevoked("The record is no longer pending (voided by recovery?); the certificate is void.")
             append_audit_many(session, events)
             if supersede is None:
                 return []

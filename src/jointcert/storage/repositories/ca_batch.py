@@ -12,26 +12,19 @@ every other audited change uses too.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, Update, bindparam, case, update
 from sqlalchemy.exc import IntegrityError
 
 from jointcert.ca.batcher import StoredUnit
 from jointcert.ca.errors import AlreadyRevoked, RecordCollision
-from jointcert.ca.ports import AuditEvent, PendingRecord, RecordStatus
-from jointcert.storage.db import Database, rowcount
-from jointcert.storage.repositories.ca import insert_pending, serial_key, supersede_in, with_older
+from jointcert.ca.ports import AuditEvent, PendingRecord
+from jointcert.storage.db import Database
+from jointcert.storage.repositories.ca import insert_pending, issue_pending, serial_key, supersede_in, with_older
 from jointcert.storage.repositories.ca_chain import append_audit_many
-from jointcert.storage.tables.ca import CaCertificate
 
 __all__ = ["SqlBatchStore"]
-
-# the tables themselves: Core statements on the session's connection skip the ORM's bulk-statement handling
-_CERTS = cast(Table, CaCertificate.__table__)
 
 
 class SqlBatchStore:
@@ -61,13 +54,9 @@ class SqlBatchStore:
     ) -> list[list[int]]:
         """Every unit pending → issued in one transaction (all or nothing: ``AlreadyRevoked`` when any record was
         voided meanwhile); the supersessions of the units that ask for them; each unit's superseded serials."""
-        ders = {serial_key(serial): der for unit in units for serial, der in unit.issued}
-        params: dict[str, object] = {"b_issuer": issuer, "b_serials": list(ders), "b_at": at}
-        for i, (hex_serial, der) in enumerate(ders.items()):
-            params[f"s{i}"], params[f"d{i}"] = hex_serial, der
+        issued = [pair for unit in units for pair in unit.issued]
         with self._db.session() as session:
-            done = session.connection().execute(_issue_statement(len(ders)), params)
-            if rowcount(done) != len(ders):  # the exception rolls the whole batch back
+            if not issue_pending(session, issuer, issued, at):  # the exception rolls the whole batch back
                 raise AlreadyRevoked("A record of the batch is no longer pending (voided by recovery?).")
             append_audit_many(session, [event for unit in units for event in unit.events])
             wanted = [serial for unit in units if unit.supersede for serial, _ in unit.issued]
@@ -81,24 +70,3 @@ class SqlBatchStore:
                             revoked += supersede_in(session, issuer, serial, at, supersede)
                 superseded.append(revoked)
             return superseded
-
-
-@functools.lru_cache(maxsize=256)
-def _issue_statement(size: int) -> Update:
-    """``size`` pending records → issued, each with its DER (chosen by a ``CASE`` on the serial): one statement per
-    batch size, built and compiled once."""
-    serial_type, der_type = _CERTS.c.serial_hex.type, _CERTS.c.der.type
-    whens = [(bindparam(f"s{i}", type_=serial_type), bindparam(f"d{i}", type_=der_type)) for i in range(size)]
-    ders = case(*whens, value=_CERTS.c.serial_hex)
-    return (
-        update(_CERTS)
-        .where(
-            _CERTS.c.issuer == bindparam("b_issuer"), _CERTS.c.serial_hex.in_(bindparam("b_serials", expanding=True))
-        )
-        .where(_CERTS.c.status == RecordStatus.PENDING.value)
-        .values(
-            status=RecordStatus.ISSUED.value,
-            der=ders,
-            issued_at=bindparam("b_at", type_=_CERTS.c.issued_at.type),
-        )
-    )
