@@ -103,9 +103,7 @@ class Template:
 class _VariableExtension:
     """A template extension whose value varies (SKI, SAN): what of it is fixed."""
 
-    oid: bytes  # extnID's DER
-    header: tuple[bytes, ...]  # extnID and critical, DER
-    value: bytes  # the extnValue's inner DER
+    header: tuple[bytes, ...]  # extnID (first) and critical, DER
     other_name_type: bytes | None  # SAN: the type-id of the template's single otherName (None: not that shape)
 
 
@@ -177,13 +175,12 @@ def _variable_extension(ext: Tlv) -> _VariableExtension | None:
     theirs = children(ext)
     if theirs[0].der not in (_SKI, _SAN):
         return None
-    value = read(theirs[-1].content).der
     other_name_type = None
     if theirs[0].der == _SAN:
-        names = children(read(value))
+        names = children(read(theirs[-1].content))  # the extnValue's GeneralNames
         other = children(names[0]) if len(names) == 1 and names[0].tag == 0xA0 else []
         other_name_type = other[0].der if other else None
-    return _VariableExtension(theirs[0].der, tuple(t.der for t in theirs[:-1]), value, other_name_type)
+    return _VariableExtension(tuple(t.der for t in theirs[:-1]), other_name_type)
 
 
 def _variable_rdn(
@@ -277,7 +274,7 @@ def _variable_problems(template: Template, index: int, ext: Tlv, spki: Tlv, name
     if tuple(t.der for t in ours[:-1]) != variable.header or ours[-1].tag != 0x04:
         return [f"extension {template.extension_names[index]}: not the template's type and criticality"]
     value = read(ours[-1].content).der
-    if variable.oid == _SKI:
+    if variable.header[0] == _SKI:
         return ski_problems(value, spki)
     return _san_problems(value, variable.other_name_type, name)
 
