@@ -52,18 +52,16 @@ class OcspAnswer:
     etag: str = ""
     last_modified: str = ""
     expires: str = ""
+    validators: tuple[tuple[bytes, bytes], ...] = ()  # ETag, Last-Modified and Expires as raw HTTP header pairs
 
     @classmethod
     def cacheable(cls, der: bytes, this_update: datetime, next_update: datetime) -> OcspAnswer:
-        """An answer with its ETag and HTTP dates computed once."""
-        return cls(
-            der,
-            this_update,
-            next_update,
-            f'"{hashlib.sha256(der).hexdigest()[:32]}"',
-            format_datetime(this_update, usegmt=True),
-            format_datetime(next_update, usegmt=True),
-        )
+        """An answer with its ETag and HTTP dates computed (and encoded as header pairs) once."""
+        etag = f'"{hashlib.sha256(der).hexdigest()[:32]}"'
+        modified, expires = format_datetime(this_update, usegmt=True), format_datetime(next_update, usegmt=True)
+        encoded = (etag.encode("latin-1"), modified.encode("latin-1"), expires.encode("latin-1"))
+        validators = tuple(zip((b"etag", b"last-modified", b"expires"), encoded, strict=True))
+        return cls(der, this_update, next_update, etag, modified, expires, validators)
 
 
 @dataclass(frozen=True)

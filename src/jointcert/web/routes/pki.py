@@ -27,8 +27,6 @@ OCSP_RESPONSE = "application/ocsp-response"
 _PARTITION = re.compile(PARTITION_NAME)  # p0, p1 …
 _MALFORMED = error_response(OCSPResponseStatus.MALFORMED_REQUEST)
 _NO_STORE = {"Cache-Control": "no-store"}
-_FIXED: dict[str, list[tuple[bytes, bytes]]] = {}  # ETag → its ETag, Last-Modified and Expires headers, encoded
-_FIXED_LIMIT = 100_000  # as many as the responder's memory holds
 
 
 def _services(request: Request) -> Services:
@@ -64,20 +62,11 @@ async def _ocsp(
 def ocsp_cache_headers(answer: OcspAnswer, now: datetime) -> list[tuple[bytes, bytes]] | None:
     """RFC 5019 §6.2 caching headers of a pre-signed response (raw, as Starlette keeps them): an HTTP cache or CDN
     may serve it until its nextUpdate, and must ask again (revalidate with the ETag) after that; ``None`` for an
-    answer not to cache. The fixed three are encoded once per response."""
+    answer not to cache. The fixed three come encoded with the answer (:meth:`OcspAnswer.cacheable`)."""
     if answer.next_update is None:
         return None
-    fixed = _FIXED.get(answer.etag)
-    if fixed is None:
-        if len(_FIXED) >= _FIXED_LIMIT:
-            _FIXED.clear()
-        fixed = _FIXED[answer.etag] = [
-            (b"etag", answer.etag.encode("latin-1")),
-            (b"last-modified", answer.last_modified.encode("latin-1")),
-            (b"expires", answer.expires.encode("latin-1")),
-        ]
     max_age = max(0, int((answer.next_update - now).total_seconds()))
-    return [(b"cache-control", b"max-age=%d, public, no-transform, must-revalidate" % max_age), *fixed]
+    return [(b"cache-control", b"max-age=%d, public, no-transform, must-revalidate" % max_age), *answer.validators]
 
 
 @router.post("/ocsp", response_class=Response, summary="OCSP request (application/ocsp-request)")
