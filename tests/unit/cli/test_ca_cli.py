@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -55,7 +56,7 @@ def test_init_writes_config_secrets_keys_and_database(instance: Path) -> None:
         key = instance / "ca" / f"{slug}.key.pem"
         assert key.stat().st_mode & 0o777 == 0o600
         assert key.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    with sqlite3.connect(instance / "jointcert.db") as conn:
+    with contextlib.closing(sqlite3.connect(instance / "jointcert.db")) as conn:  # closed: no WAL files left
         assert {r[0] for r in conn.execute("select slug from ca_authorities")} == {"root", "class1", "ocsp"}
 
 
