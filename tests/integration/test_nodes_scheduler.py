@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -53,7 +54,10 @@ def test_loops_run_only_while_leading() -> None:
         return leading, stopped, after
 
     switch = _Switch()
-    leading, stopped, after = asyncio.run(scenario(switch))
+    # A thread of its own: a session-scoped Playwright sync driver (tests/e2e) that ran earlier on the same xdist
+    # worker keeps an event loop running in the main thread, where asyncio.run() is refused.
+    with ThreadPoolExecutor(1) as thread:
+        leading, stopped, after = thread.submit(asyncio.run, scenario(switch)).result()
     assert leading > 0 and stopped == after  # nothing ran while another process led
     assert len(runs) > after and switch.released  # leading again, and the lock given up at shutdown
 
