@@ -1,4 +1,5 @@
-"""The issuance flow under concurrent customers (asyncio + httpx against the served instance), and issuance
+"""The issuance flow under concurrent customers (asyncio and the bench's keep-alive HTTP/1.1 client,
+bench/wire.py, against the served instance), and issuance
 throughput through the JSON enrollment call with sessions prepared beforehand.
 
 Each customer walks the whole flow over HTTP, as the app would: session → terms → identity → overseas-departure
@@ -22,13 +23,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import json
 import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -60,23 +61,28 @@ def _b64(data: bytes) -> str:
 
 @dataclass
 class _Walk:
-    """One customer's session over one httpx client; ``timings`` collects (step, seconds)."""
+    """One customer's session over one keep-alive connection (the bench's own client, bench/wire.py: httpx spent
+    5 ms of client CPU a step at 50 customers, so the client, not the server, set the latencies); ``timings``
+    collects (step, seconds)."""
 
-    client: httpx.AsyncClient
+    client: Connection
     index: int
     timings: dict[str, list[float]]
     session: str = ""
     token: str = ""
 
     async def _call(self, step: str, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        headers = {"X-Issuance-Token": self.token} if self.token else {}
+        headers = [("Content-Type", "application/json")]
+        if self.token:
+            headers.append(("X-Issuance-Token", self.token))
         url = f"/api/v1/issuance/sessions/{self.session}{path}" if self.session else path
+        payload = b"" if body is None else json.dumps(body).encode()
         start = time.perf_counter()
-        response = await self.client.request(method, url, json=body, headers=headers)
+        reply = await self.client.request(method, url, payload, headers)
         self.timings[step].append(time.perf_counter() - start)
-        if response.status_code not in (200, 201):
-            raise RuntimeError(f"{step}: {response.status_code} {response.text[:400]}")
-        result: dict[str, Any] = response.json()
+        if reply.status not in (200, 201):
+            raise RuntimeError(f"{step}: {reply.status} {reply.body[:400]!r}")
+        result: dict[str, Any] = json.loads(reply.body)
         return result
 
     async def to_ready(self) -> str:
@@ -119,22 +125,24 @@ def _card_answer(index: int, challenge: dict[str, Any]) -> str:
     return part(challenge["cell_a"], challenge["part_a"]) + part(challenge["cell_b"], challenge["part_b"])
 
 
-async def _walk_all(url: str, customers: range, rounds: int, *, enroll: bool) -> tuple[dict[str, list[float]], list]:
+async def _walk_all(port: int, customers: range, rounds: int, *, enroll: bool) -> tuple[dict[str, list[float]], list]:
     timings: dict[str, list[float]] = defaultdict(list)
     ready: list[tuple[_Walk, str]] = []
-    limits = httpx.Limits(max_connections=len(customers), max_keepalive_connections=len(customers))
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
 
-        async def customer(index: int) -> None:
+    async def customer(index: int) -> None:
+        connection = Connection("127.0.0.1", port)  # one keep-alive connection per customer, as the app keeps
+        try:
             for _ in range(rounds):
-                walk = _Walk(client, index, timings)
+                walk = _Walk(connection, index, timings)
                 challenge = await walk.to_ready()
                 if enroll:
                     await walk.enroll(challenge)
                 else:
                     ready.append((walk, challenge))
+        finally:
+            await connection.close()
 
-        await asyncio.gather(*(customer(i) for i in customers))
+    await asyncio.gather(*(customer(i) for i in customers))
     return timings, ready
 
 
@@ -142,12 +150,32 @@ def _steps_taken(timings: dict[str, list[float]]) -> int:
     return sum(len(timings[step]) for step in STEPS)
 
 
-def _walk_measured(ctx: Context, customers: int, rounds: int) -> tuple[dict[str, list[float]], float]:
-    """The timings of ``customers`` walking ``rounds`` flows each, and the server CPU seconds per step."""
-    before = server_cpu_seconds(ctx.instance.port)
-    timings, _ = asyncio.run(_walk_all(ctx.instance.url, range(customers), rounds, enroll=True))
-    cpu = server_cpu_seconds(ctx.instance.port) - before
-    return timings, cpu / max(_steps_taken(timings), 1)
+@dataclass(frozen=True)
+class _Walked:
+    """A measured walk: the timings, the server's and this client's CPU seconds per step, steps per second."""
+
+    timings: dict[str, list[float]]
+    server_cpu: float
+    client_cpu: float
+    rate: float
+
+    def note(self, customers: int) -> str:
+        """Throughput, CPU per step on both sides and the closed loop's mean latency (Little's law: customers
+        without think time ÷ steps per second): what the p99 is set against."""
+        return (
+            f"{customers} customers: {self.rate:.0f} steps/s, so mean latency {customers / self.rate * 1000:.0f} ms "
+            f"(customers ÷ rate); CPU per step: server {self.server_cpu * 1000:.2f} ms, bench client "
+            f"{self.client_cpu * 1000:.2f} ms"
+        )
+
+
+def _walk_measured(ctx: Context, customers: int, rounds: int) -> _Walked:
+    """``customers`` walking ``rounds`` flows each, measured."""
+    before, client, start = server_cpu_seconds(ctx.instance.port), time.process_time(), time.perf_counter()
+    timings, _ = asyncio.run(_walk_all(ctx.instance.port, range(customers), rounds, enroll=True))
+    elapsed, client = time.perf_counter() - start, time.process_time() - client
+    steps = max(_steps_taken(timings), 1)
+    return _Walked(timings, (server_cpu_seconds(ctx.instance.port) - before) / steps, client / steps, steps / elapsed)
 
 
 def _load() -> str:
@@ -158,17 +186,21 @@ def measure_flow(ctx: Context) -> list[Row]:
     """``scale.customers`` customers at once, each walking the flow ``scale.rounds`` times; then 10 customers;
     then the statements, commits and CPU of each step (one customer in-process)."""
     scale = ctx.scale
-    asyncio.run(_walk_all(ctx.instance.url, range(min(2, scale.customers)), 1, enroll=True))  # warm up
-    timings, cpu = _walk_measured(ctx, scale.customers, scale.rounds)
+    asyncio.run(_walk_all(ctx.instance.port, range(min(2, scale.customers)), 1, enroll=True))  # warm up
+    many = _walk_measured(ctx, scale.customers, scale.rounds)
+    timings = many.timings
     rows = []
     for step in STEPS:
         row = Row(ctx.backend, f"flow step: {step}", None, timings[step], target=f"p99 ≤ {_TARGET_MS:.0f} ms")
         rows.append(dataclasses.replace(row, met=(row.p99_ms or 0) <= _TARGET_MS))
-    rows.append(_all_steps(ctx, f"flow steps but enrollment, {scale.customers} customers", timings, _TARGET_MS))
+    row = _all_steps(ctx, f"flow steps but enrollment, {scale.customers} customers", timings, _TARGET_MS)
+    rows.append(dataclasses.replace(row, note=many.note(scale.customers)))
     few = min(_FEW, scale.customers)
-    few_timings, few_cpu = _walk_measured(ctx, few, scale.rounds)
-    rows.append(_all_steps(ctx, f"flow steps but enrollment, {few} customers", few_timings, _TARGET_FEW_MS))
-    rows.append(_all_steps(ctx, f"flow step enrollment, {few} customers", few_timings, None))
+    some = _walk_measured(ctx, few, scale.rounds)
+    row = _all_steps(ctx, f"flow steps but enrollment, {few} customers", some.timings, _TARGET_FEW_MS)
+    rows.append(dataclasses.replace(row, note=some.note(few)))
+    rows.append(_all_steps(ctx, f"flow step enrollment, {few} customers", some.timings, None))
+    cpu, few_cpu = many.server_cpu, some.server_cpu
     note = f"server CPU per step (all steps, HTTP): {cpu * 1000:.2f} ms at {scale.customers} customers, "
     note += f"{few_cpu * 1000:.2f} ms at {few}; {_load()}"
     rows.append(Row(ctx.backend, f"flow: server CPU per step {cpu * 1000:.2f} ms (HTTP)", None, note=note))
@@ -180,7 +212,7 @@ def _cpu_but_enrollment_row(ctx: Context, customers: int) -> Row:
     """Server CPU per step of walks that stop at READY (the enrollment's signing and storing left out), to set
     beside the in-process CPU per step but enrollment: the difference is what HTTP adds to a step."""
     before = server_cpu_seconds(ctx.instance.port)
-    timings, _ = asyncio.run(_walk_all(ctx.instance.url, range(customers), ctx.scale.rounds, enroll=False))
+    timings, _ = asyncio.run(_walk_all(ctx.instance.port, range(customers), ctx.scale.rounds, enroll=False))
     cpu = (server_cpu_seconds(ctx.instance.port) - before) / max(_steps_taken(timings), 1)
     note = f"server CPU per step but enrollment (walks to READY, HTTP): {cpu * 1000:.2f} ms at {customers} "
     note += f"customers; {_load()}"
@@ -226,11 +258,11 @@ def measure_issuance(ctx: Context) -> list[Row]:
     scale = ctx.scale
     count = scale.enrollments
     sign = raw_signatures(scale.workers, scale.baseline_per_worker)
-    _, ready = asyncio.run(_walk_all(ctx.instance.url, range(count), 1, enroll=False))
+    _, ready = asyncio.run(_walk_all(ctx.instance.port, range(count), 1, enroll=False))
     requests = []
     for walk, challenge in ready:
         path = f"/api/v1/issuance/sessions/{walk.session}/enrollment"
-        body = httpx.Request("POST", "http://x", json=walk.enrollment_body(challenge)).content
+        body = json.dumps(walk.enrollment_body(challenge)).encode()
         requests.append((path, walk.token, body))
 
     async def enroll(connection: Connection, i: int) -> None:
