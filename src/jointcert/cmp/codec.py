@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from jointcert.cmp import _asn1 as a
 from jointcert.cmp._decode import parse_message
-from jointcert.cmp._encode import encode_body, encode_cert_request, encode_header
+from jointcert.cmp._encode import encode_body_der, encode_cert_request, encode_header
 from jointcert.cmp.model import Body, PkiHeader
 from jointcert.cmp.protection import Protection
 
@@ -16,7 +16,7 @@ __all__ = ["encode_cert_request", "encode_message", "parse_message", "protected_
 
 def protected_part(header: PkiHeader, body: Body) -> bytes:
     """DER(ProtectedPart{header, body}): what protection is computed over."""
-    return a.tlv(0x30, a.encode(encode_header(header)) + a.encode(encode_body(body)))
+    return a.tlv(0x30, a.encode(encode_header(header)) + encode_body_der(body))
 
 
 def encode_message(
@@ -34,7 +34,7 @@ def encode_message(
     if protection is not None:
         header = protection.prepare(header)
     header_der = a.encode(encode_header(header))
-    body_der = a.encode(encode_body(body))
+    body_der = encode_body_der(body)
     content = header_der + body_der
     if protection is not None:
         value = protection.protect(header, a.tlv(0x30, content))
