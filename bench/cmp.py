@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bench.baseline import raw_signatures
 from bench.context import Context, run_cli
+from bench.cpu import meter_for
 from bench.material import client_key, tickets
 from bench.report import Row
 from jointcert.client.cmp import CmpClient
@@ -46,9 +47,12 @@ def measure(ctx: Context) -> list[Row]:
         with ThreadPoolExecutor(max_workers=_THREADS) as pool:
             list(pool.map(enroll, range(count, count + _THREADS)))  # warm up
             latencies.clear()
+            meter = meter_for(ctx.instance.port)
+            before = meter.snapshot() if meter else {}
             start = time.perf_counter()
             list(pool.map(enroll, range(count)))
             rate = count / (time.perf_counter() - start)
+            cpu = meter.since(before, count) if meter else None
     finally:
         for client in clients:
             client.close()
@@ -61,6 +65,7 @@ def measure(ctx: Context) -> list[Row]:
             baseline="raw RSA sign",
             baseline_rate=sign.rate,
             minimum_ratio=0.05,  # issue 19
+            cpu=cpu,
         )
     ]
 
