@@ -12,7 +12,7 @@ import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -69,6 +69,27 @@ _REASONS = {flag.value: flag for flag in x509.ReasonFlags}
 _STATE = select(
     CaCertificate.status, CaCertificate.created_at, CaCertificate.revoked_at, CaCertificate.revocation_reason
 ).where(CaCertificate.issuer == bindparam("issuer"), CaCertificate.serial_hex == bindparam("serial"))
+# asked on every issuance: the request key's record (idempotency) and the holder's active certificate
+_BY_REQUEST_KEY = (
+    select(CaCertificate)
+    .join(
+        CaRequestKey,
+        (CaRequestKey.issuer == CaCertificate.issuer) & (CaRequestKey.serial_hex == CaCertificate.serial_hex),
+    )
+    .where(CaRequestKey.issuer == bindparam("issuer"), CaRequestKey.request_key == bindparam("key"))
+)
+_ACTIVE_OF_HOLDER = (
+    select(CaCertificate)
+    .where(
+        CaCertificate.issuer == bindparam("issuer"),
+        CaCertificate.holder_hash == bindparam("holder"),
+        CaCertificate.profile == bindparam("profile"),
+        CaCertificate.status == RecordStatus.ISSUED.value,
+        CaCertificate.not_after > bindparam("now"),
+    )
+    .order_by(CaCertificate.id.desc())
+    .limit(1)
+)
 
 
 # the issuance hot path as Core statements on the session's connection (no ORM unit of work), built once
@@ -115,7 +136,8 @@ def _revocation_time(value: datetime | str | None) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _record(row: CaCertificate) -> CertificateRecord:
+def _record(row: Any) -> CertificateRecord:
+    """A record from an ORM row or a Core row of ``ca_certificates`` (the same attribute names)."""
     return CertificateRecord(
         issuer=row.issuer,
         serial=int(row.serial_hex, 16),
@@ -299,17 +321,9 @@ class SqlCertificateStore:
 
     def find_by_request_key(self, issuer: str, request_key: str) -> CertificateRecord | None:
         """The record made for ``request_key``, or ``None``."""
-        with self._db.session() as session:
-            row = session.scalars(
-                select(CaCertificate)
-                .join(
-                    CaRequestKey,
-                    (CaRequestKey.issuer == CaCertificate.issuer)
-                    & (CaRequestKey.serial_hex == CaCertificate.serial_hex),
-                )
-                .where(CaRequestKey.issuer == issuer, CaRequestKey.request_key == request_key)
-            ).first()
-            return None if row is None else _record(row)
+        with self._db.connection() as connection:  # Core: no ORM session for a lookup on every request
+            row = connection.execute(_BY_REQUEST_KEY, {"issuer": issuer, "key": request_key}).first()
+        return None if row is None else _record(row)
 
     def mark_issued(
         self,
@@ -495,20 +509,10 @@ class SqlCertificateStore:
 
     def find_active(self, issuer: str, holder_hash: bytes, profile: str, now: datetime) -> CertificateRecord | None:
         """The newest issued, unexpired certificate of the holder and profile."""
-        with self._db.session() as session:
-            row = session.scalars(
-                select(CaCertificate)
-                .where(
-                    CaCertificate.issuer == issuer,
-                    CaCertificate.holder_hash == holder_hash,
-                    CaCertificate.profile == profile,
-                    CaCertificate.status == RecordStatus.ISSUED.value,
-                    CaCertificate.not_after > now,
-                )
-                .order_by(CaCertificate.id.desc())
-                .limit(1)
-            ).first()
-            return None if row is None else _record(row)
+        values = {"issuer": issuer, "holder": holder_hash, "profile": profile, "now": now}
+        with self._db.connection() as connection:  # Core: asked on every issuance
+            row = connection.execute(_ACTIVE_OF_HOLDER, values).first()
+        return None if row is None else _record(row)
 
     def revoked(self, issuer: str) -> list[RevokedEntry]:
         """Revoked and void records of the issuer, oldest first (a plain connection: a CRL may list millions)."""

@@ -87,8 +87,8 @@ class SqlRegistrationStore:
 
     def reserve_attempt(self, reference_number: str, max_failures: int, now: datetime) -> bool:
         """One conditional UPDATE: active, unexpired, failures + reservations below the limit."""
-        with self._db.session() as session:
-            result = session.execute(
+        with self._db.connection() as connection:
+            result = connection.execute(
                 update(CmpRegistration)
                 .where(
                     CmpRegistration.reference_number == reference_number,
@@ -143,8 +143,8 @@ class SqlRegistrationStore:
 
     def release(self, reference_number: str) -> None:
         """issuing → active."""
-        with self._db.session() as session:
-            session.execute(
+        with self._db.connection() as connection:
+            connection.execute(
                 update(CmpRegistration)
                 .where(
                     CmpRegistration.reference_number == reference_number,
@@ -310,8 +310,8 @@ class SqlTransactionStore:
         secret_ciphertext: bytes | None,
     ) -> None:
         """Record the outcome of an open transaction."""
-        with self._db.session() as session:
-            session.execute(
+        with self._db.connection() as connection:
+            connection.execute(
                 update(CmpTransaction)
                 .where(
                     CmpTransaction.transaction_id == transaction_id.hex(),
@@ -353,8 +353,8 @@ class SqlTransactionStore:
         values: dict[str, Any] = {"state": to_state.value}
         if to_state in FINAL_STATES:
             values.update(secret_ciphertext=None, finished_at=at)
-        with self._db.session() as session:
-            return rowcount(session.execute(update(CmpTransaction).where(*conditions).values(**values))) == 1
+        with self._db.connection() as connection:
+            return rowcount(connection.execute(update(CmpTransaction).where(*conditions).values(**values))) == 1
 
     def overdue(self, now: datetime, *, open_before: datetime | None = None) -> list[TransactionRecord]:
         """Waiting past the deadline, left revoking or superseding, or (``open_before``) left open."""
