@@ -78,6 +78,7 @@ _BY_REQUEST_KEY = (
     )
     .where(CaRequestKey.issuer == bindparam("issuer"), CaRequestKey.request_key == bindparam("key"))
 )
+_COMPROMISED = select(CaCompromisedKey.spki_sha256).where(CaCompromisedKey.spki_sha256 == bindparam("spki"))
 _ACTIVE_OF_HOLDER = (
     select(CaCertificate)
     .where(
@@ -478,9 +479,7 @@ class SqlCertificateStore:
     def is_key_compromised(self, spki_sha256: bytes) -> bool:
         """Whether a key with this SubjectPublicKeyInfo hash was revoked for keyCompromise."""
         with self._db.engine.connect() as connection:
-            found = connection.execute(
-                select(CaCompromisedKey.spki_sha256).where(CaCompromisedKey.spki_sha256 == spki_sha256)
-            ).first()
+            found = connection.execute(_COMPROMISED, {"spki": spki_sha256}).first()
         return found is not None
 
     def get(self, issuer: str, serial: int) -> CertificateRecord | None:

@@ -35,6 +35,18 @@ _LOAD = (  # only while the certificate still has the status the response was si
     .join(_C, and_(_C.issuer == _R.issuer, _C.serial_hex == _R.serial_hex, _C.status == _R.status))
     .where(_R.issuer == bindparam("issuer"), _R.serial_hex == bindparam("serial"))
 )
+
+
+def _save(dialect: Any) -> Any:
+    """Insert or replace a response; built once per dialect (SQLAlchemy then reuses its compiled form)."""
+    statement = dialect.insert(_R)
+    return statement.on_conflict_do_update(
+        index_elements=[_R.issuer, _R.serial_hex],
+        set_={name: statement.excluded[name] for name in ("status", "der", "this_update", "next_update", "refresh_at")},
+    )
+
+
+_SAVE = {"postgresql": _save(postgresql), "sqlite": _save(sqlite)}
 EPOCH_SQL = "SELECT coalesce(sum(epoch), 0) FROM ca_revocation_epochs"
 EPOCH_TIMEOUT_MS = 1_000  # a primary-key read of a few rows; past this the caller takes its slow path
 
@@ -57,14 +69,7 @@ class SqlOcspResponses:
         """Insert or replace every response in one transaction."""
         if not responses:
             return
-        dialect: Any = postgresql if self._db.engine.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(_R)
-        statement = statement.on_conflict_do_update(
-            index_elements=[_R.issuer, _R.serial_hex],
-            set_={
-                name: statement.excluded[name] for name in ("status", "der", "this_update", "next_update", "refresh_at")
-            },
-        )
+        statement = _SAVE[self._db.engine.dialect.name]
         rows = [
             {
                 "issuer": r.issuer,
