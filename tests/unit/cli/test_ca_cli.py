@@ -29,11 +29,25 @@ def _run(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subpr
     )
 
 
+def _digest(path: Path) -> str:
+    """A file's SHA-256; for an SQLite database, of its rows (a dump through a read-only connection): whether
+    committed pages still sit in the -wal file or were checkpointed into the main file is SQLite's business."""
+    if path.suffix != ".db":
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return hashlib.sha256("\n".join(connection.iterdump()).encode()).hexdigest()
+    finally:
+        connection.close()
+
+
 def _snapshot(directory: Path) -> dict[str, str]:
+    """Every file of the instance (the database by its rows; its -wal and -shm files, which SQLite makes and
+    removes as connections come and go, left out)."""
     return {
-        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        str(p.relative_to(directory)): _digest(p)
         for p in sorted(directory.rglob("*"))
-        if p.is_file()
+        if p.is_file() and not p.name.endswith(("-wal", "-shm"))
     }
 
 
