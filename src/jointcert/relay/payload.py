@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
@@ -144,10 +145,18 @@ def decode_payload(plaintext: bytes) -> CopyPayload:
     km = (_field(document, "km_certificate"), _field(document, "km_private_key")) if km_fields else (None, None)
     payload = CopyPayload(_field(document, "certificate"), _field(document, "private_key"), *km)
     try:
-        payload.certificate  # noqa: B018  (parse check)
-        payload.km_certificate  # noqa: B018
+        certificates = [payload.certificate, payload.km_certificate]
     except ValueError as exc:
         raise InvalidRelayRequest("The copied certificate is not a DER certificate.") from exc
+    for certificate in certificates:  # parsed lazily by cryptography: an unknown key type raises only here
+        try:
+            if certificate is not None:
+                certificate.public_key()
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise InvalidRelayRequest(
+                "The copied certificate's public key cannot be read.",
+                message_ko="복사된 인증서의 공개키를 읽을 수 없습니다.",
+            ) from exc
     describe_sign_pri(payload.encrypted_key)  # NotAKeyFile if it is not an EncryptedPrivateKeyInfo
     if payload.km_encrypted_key is not None:
         describe_sign_pri(payload.km_encrypted_key)

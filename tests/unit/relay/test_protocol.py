@@ -119,3 +119,17 @@ def test_payload_round_trip_and_refusals() -> None:
             decode_payload(plaintext)
     with pytest.raises(NotAKeyFile):
         decode_payload(json.dumps({**document, "private_key": base64.b64encode(cert).decode()}).encode())
+
+
+def test_a_certificate_with_an_unknown_key_type_is_refused_when_decoded() -> None:
+    """Found by atheris (relay_envelope): a certificate whose SubjectPublicKeyInfo names an unknown algorithm parses,
+    but its key raised cryptography's UnsupportedAlgorithm out of ``open_copied_key``."""
+    cert = factories.certificate().public_bytes(Encoding.DER)
+    rsa_encryption = bytes.fromhex("06092a864886f70d0101010500")  # rsaEncryption, NULL parameters
+    assert cert.count(rsa_encryption) == 1
+    unknown = cert.replace(rsa_encryption, bytes.fromhex("06092a864886f70d0101630500"))  # 1.2.840.113549.1.1.99
+    wrapped = wrap_key(generate_bundle(), "Inner#pass2026", iterations=1000)
+    for payload in (CopyPayload(unknown, wrapped), CopyPayload(cert, wrapped, unknown, wrapped)):
+        with pytest.raises(InvalidRelayRequest) as refused:
+            decode_payload(encode_payload(payload))
+        assert refused.value.text_ko == "복사된 인증서의 공개키를 읽을 수 없습니다."
