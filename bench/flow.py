@@ -169,10 +169,10 @@ class _Walked:
         )
 
 
-def _walk_measured(ctx: Context, customers: int, rounds: int) -> _Walked:
-    """``customers`` walking ``rounds`` flows each, measured."""
+def _walk_measured(ctx: Context, customers: int, rounds: int, *, enroll: bool = True) -> _Walked:
+    """``customers`` walking ``rounds`` flows each (to the end, or to ``READY`` without ``enroll``), measured."""
     before, client, start = server_cpu_seconds(ctx.instance.port), time.process_time(), time.perf_counter()
-    timings, _ = asyncio.run(_walk_all(ctx.instance.port, range(customers), rounds, enroll=True))
+    timings, _ = asyncio.run(_walk_all(ctx.instance.port, range(customers), rounds, enroll=enroll))
     elapsed, client = time.perf_counter() - start, time.process_time() - client
     steps = max(_steps_taken(timings), 1)
     return _Walked(timings, (server_cpu_seconds(ctx.instance.port) - before) / steps, client / steps, steps / elapsed)
@@ -211,9 +211,7 @@ def measure_flow(ctx: Context) -> list[Row]:
 def _cpu_but_enrollment_row(ctx: Context, customers: int) -> Row:
     """Server CPU per step of walks that stop at READY (the enrollment's signing and storing left out), to set
     beside the in-process CPU per step but enrollment: the difference is what HTTP adds to a step."""
-    before = server_cpu_seconds(ctx.instance.port)
-    timings, _ = asyncio.run(_walk_all(ctx.instance.port, range(customers), ctx.scale.rounds, enroll=False))
-    cpu = (server_cpu_seconds(ctx.instance.port) - before) / max(_steps_taken(timings), 1)
+    cpu = _walk_measured(ctx, customers, ctx.scale.rounds, enroll=False).server_cpu
     note = f"server CPU per step but enrollment (walks to READY, HTTP): {cpu * 1000:.2f} ms at {customers} "
     note += f"customers; {_load()}"
     row = Row(ctx.backend, f"flow: CPU per step but enrollment {cpu * 1000:.2f} ms (HTTP)", None, note=note)
