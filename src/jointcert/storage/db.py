@@ -110,12 +110,15 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return on_connect
 
 
-def _private_sqlite_file(url: str) -> None:
+def _sqlite_file(url: str) -> str | None:
+    """The file of an SQLite URL that another connection can open; ``None`` for in-memory and URI databases."""
+    path = make_url(url).database
+    return path if path and path != ":memory:" and not path.startswith("file:") else None
+
+
+def _private_sqlite_file(path: str) -> None:
     """Create the SQLite file (and fix an existing one and its -wal/-shm) with mode 0600 before SQLite opens it;
     SQLite gives its -wal and -shm files the mode of the database file."""
-    path = make_url(url).database
-    if not path or path == ":memory:" or path.startswith("file:"):
-        return
     if not os.path.exists(path) and os.path.isdir(os.path.dirname(path) or "."):
         # Only a file that does not exist yet is opened here: closing a descriptor drops every POSIX lock this
         # process holds on the file, so opening an existing database (that another engine in this process has
@@ -135,13 +138,15 @@ class Database:
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.sqlite_file = _sqlite_file(url) if self.is_sqlite else None  # a file other connections can open
         self.busy_timeout_ms = busy_timeout_ms
         # SQLite's busy handler polls (sleeps of up to 100 ms): with dozens of threads waiting for the write lock,
         # one can lose every poll for the whole timeout. This process's writers queue here instead (blocking,
         # woken at once), so only the other processes' writers meet the polling.
         self._writer = threading.Lock()
         if self.is_sqlite:
-            _private_sqlite_file(url)
+            if self.sqlite_file is not None:
+                _private_sqlite_file(self.sqlite_file)
             self.engine: Engine = create_engine(
                 url, echo=echo, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
             )

@@ -45,7 +45,6 @@ from jointcert.storage.repositories.ca_ocsp import (
     epoch_pg_connection,
     epoch_sqlite_connection,
     pg_conninfo,
-    sqlite_file,
 )
 
 __all__ = ["NotifiedEpochReader", "VersionedEpochReader", "epoch_reader"]
@@ -174,7 +173,7 @@ class VersionedEpochReader:
     read like any query, so a commit is seen by the first request after it, as with the per-request read."""
 
     def __init__(self, database: Database) -> None:
-        path = sqlite_file(database)
+        path = database.sqlite_file
         if path is None:
             raise ValueError("a file SQLite database")
         self._path = path

@@ -122,13 +122,6 @@ def pg_conninfo(database: Database) -> str:
     return make_url(database.url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def sqlite_file(database: Database) -> str | None:
-    """The path of an SQLite file database another connection can open; ``None`` otherwise (PostgreSQL, in-memory
-    or URI databases)."""
-    path = make_url(database.url).database if database.is_sqlite else None
-    return path if path and path != ":memory:" and not path.startswith("file:") else None
-
-
 def epoch_pg_connection(conninfo: str, **options: Any) -> psycopg.Connection[Any]:
     """An autocommit connection for epoch reads, with short timeouts: a read may hold the event loop while the
     database hangs."""
@@ -155,7 +148,7 @@ class LiveEpochReader:
 
     def __init__(self, database: Database, *, keep: int = 4) -> None:
         self._db = database
-        self._sqlite_path = sqlite_file(database)
+        self._sqlite_path = database.sqlite_file
         self._conninfo = None if database.is_sqlite else pg_conninfo(database)
         self._keep = keep
         self._idle: list[Any] = []
