@@ -12,6 +12,7 @@ from jointcert.rp import ChallengeService, Reason, Registration, Status
 from jointcert.rp.registry import AlreadyRegistered
 from jointcert.storage.db import Database
 from jointcert.storage.rp import SqlChallengeStore, SqlRegistrationStore
+from jointcert.storage.tables.rp import RpChallenge
 
 
 def test_challenge_lifecycle(database: Database, clock: FakeClock) -> None:
@@ -70,6 +71,34 @@ def test_exactly_one_of_twenty_concurrent_consumers_wins(database: Database, clo
         assert len(results) == 20
         assert results.count(Reason.OK) == 1
         assert results.count(Reason.CHALLENGE_REPLAYED) == 19
+
+
+def test_concurrent_logins_share_claim_transactions(database: Database, clock: FakeClock) -> None:
+    """Forty consumers, each with its own challenge, plus every fifth presenting a challenge already used: the new
+    ones all pass, the replays all fail, and the claims went to the database in fewer transactions than claims."""
+    store = SqlChallengeStore(database)
+    service = ChallengeService(store, clock)
+    used = service.issue("hanbit-bank", "race")
+    assert service.consume(used.value, "hanbit-bank", "race").code is Reason.OK
+    fresh = [service.issue("hanbit-bank", "race").value for _ in range(40)]
+    barrier = threading.Barrier(48)
+    results: dict[int, Reason] = {}
+
+    def consume(index: int) -> None:
+        value = fresh[index] if index < 40 else used.value
+        barrier.wait()
+        results[index] = service.consume(value, "hanbit-bank", "race").code
+
+    workers = [threading.Thread(target=consume, args=(i,)) for i in range(48)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [results[i] for i in range(40)] == [Reason.OK] * 40
+    assert [results[i] for i in range(40, 48)] == [Reason.CHALLENGE_REPLAYED] * 8
+    assert store.group.items == 49 and store.group.batches < 49
+    with database.session() as session:
+        assert session.query(RpChallenge).count() == 41
 
 
 def _registration(customer: str, fingerprint: str = "ab" * 32, when: datetime | None = None) -> Registration:
