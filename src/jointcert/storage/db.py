@@ -3,7 +3,14 @@
 When the database cannot be reached (refused, reset, timed out) every statement raises
 :class:`DatabaseUnavailable` — an ``Unavailable`` error, answered with 503 and ``Retry-After`` — quickly: PostgreSQL
 connections time out after a few seconds, statements after ``STATEMENT_TIMEOUT_MS``, and the pool pings a connection
-before lending it, so the service recovers on its own once the database is back.
+before lending it, so the service recovers on its own once the database is back. A request that finds every
+pooled connection lent out for ``pool_timeout_seconds`` gets :class:`DatabaseUnavailable` too.
+
+A unit of work (:meth:`Database.unit_of_work`) holds one pooled connection; code running inside it reads through
+:meth:`Database.connection` or :meth:`Database.session`, which join it. A second connection taken from the pool
+while the thread's unit holds one (``engine.connect()`` inside a unit) can exhaust the pool under load — every
+thread holding its unit's connection and waiting for another — so it raises :class:`NestedConnectionWarning`
+(the test suite turns the warning into an error).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -21,8 +29,10 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, make_url
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from jointcert.errors import JointcertError, Unavailable
 
@@ -32,6 +42,7 @@ __all__ = [
     "STATEMENT_TIMEOUT_MS",
     "Database",
     "DatabaseUnavailable",
+    "NestedConnectionWarning",
     "rowcount",
 ]
 
@@ -72,6 +83,20 @@ class DatabaseUnavailable(Unavailable):
     code = "database_unavailable"
     message_ko = "데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도하세요."
     message_en = "The database is unreachable; try again shortly."
+
+
+class NestedConnectionWarning(RuntimeWarning):
+    """A second pooled connection was taken while this thread's unit of work holds one (see the module docstring)."""
+
+
+class _Pool(QueuePool):
+    """SQLAlchemy's queue pool; a checkout that waited ``timeout`` in vain is :class:`DatabaseUnavailable`."""
+
+    def _do_get(self) -> Any:
+        try:
+            return super()._do_get()
+        except sa_exc.TimeoutError as exc:
+            raise DatabaseUnavailable(f"no pooled connection free within {self.timeout()} s") from exc
 
 
 def _unreachable(error: BaseException) -> bool:
@@ -134,7 +159,13 @@ class Database:
     """One database: an engine, a session factory and the Alembic migrations that build its schema."""
 
     def __init__(
-        self, url: str, *, echo: bool = False, pool_size: int = 10, busy_timeout_ms: int = _SQLITE_BUSY_TIMEOUT_MS
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        busy_timeout_ms: int = _SQLITE_BUSY_TIMEOUT_MS,
+        pool_timeout_seconds: float = _POOL_TIMEOUT_SECONDS,
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -155,18 +186,29 @@ class Database:
             self.engine = create_engine(
                 url,
                 echo=echo,
+                poolclass=_Pool,
                 pool_size=pool_size,
                 max_overflow=pool_size,
                 pool_pre_ping=True,
-                pool_timeout=_POOL_TIMEOUT_SECONDS,
+                pool_timeout=pool_timeout_seconds,
                 connect_args={
                     "connect_timeout": CONNECT_TIMEOUT_SECONDS,
                     "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
                 },
             )
         event.listen(self.engine, "handle_error", _unavailable)
+        event.listen(self.engine, "checkout", self._checked_out)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.audit_key: bytes | None = None  # every audit entry appended through a session is MACed under it
+
+    def _checked_out(self, *_: Any) -> None:
+        """Pool ``checkout`` hook: warn when this thread's unit of work already holds a connection of this pool."""
+        if self._unit() is not None:
+            warnings.warn(
+                "a second pooled connection was taken inside a unit of work; read through Database.connection()",
+                NestedConnectionWarning,
+                stacklevel=2,
+            )
 
     def _unit(self) -> _Unit | None:
         unit = _UNIT.get()

@@ -26,8 +26,9 @@ class SqlProfileSettings:
         self._db = database
 
     def latest_version(self) -> int:
-        """The newest version, 0 when none was stored."""
-        with self._db.engine.connect() as connection:
+        """The newest version, 0 when none was stored (read inside the caller's unit of work when one is open: an
+        issuance step asks for it while holding its own connection)."""
+        with self._db.connection() as connection:
             return int(connection.execute(_LATEST).scalar_one())
 
     def latest(self) -> tuple[int, dict[str, Any]]:
