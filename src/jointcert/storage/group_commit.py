@@ -40,7 +40,7 @@ class GroupCommit(Generic[T, R]):
         self._cond = threading.Condition()
         self._queue: list[_Slot[T, R]] = []
         self._writing = False
-        self.batches = 0  # transactions written (the tests and the benchmark read them)
+        self.batches = 0  # transactions written (the tests read them)
         self.items = 0
 
     def submit(self, item: T) -> R:
