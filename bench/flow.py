@@ -5,7 +5,8 @@ throughput through the JSON enrollment call with sessions prepared beforehand.
 Each customer walks the whole flow over HTTP, as the app would: session → terms → identity → overseas-departure
 check → account + PIN → security card (challenge, answer) → contact (show, confirm) → certificate type →
 enrollment challenge → enrollment (the CA issues). Every step's latency is recorded; the table shows p50/p99 per
-step. The applicant keys are made beforehand (key generation is the phone's cost).
+step. The applicant keys are made beforehand (key generation is the phone's cost). Each customer connects from an
+address of its own (127.0.0.2, 127.0.0.3, …), as each customer's phone does.
 
 Per step the bench also reports what it costs the server: CPU seconds of the served process tree (read from
 ``/proc`` before and after the walk, divided by the steps taken) and, from one customer walked in-process through
@@ -130,7 +131,9 @@ async def _walk_all(port: int, customers: range, rounds: int, *, enroll: bool) -
     ready: list[tuple[_Walk, str]] = []
 
     async def customer(index: int) -> None:
-        connection = Connection("127.0.0.1", port)  # one keep-alive connection per customer, as the app keeps
+        # one keep-alive connection per customer, as the app keeps, from the customer's own address (each phone has
+        # its own; behind one address the anti-automation bucket row would be shared by every customer's step)
+        connection = Connection("127.0.0.1", port, source=f"127.0.0.{2 + index % 250}")
         try:
             for _ in range(rounds):
                 walk = _Walk(connection, index, timings)

@@ -27,16 +27,19 @@ class Reply:
 
 
 class Connection:
-    """One keep-alive connection to ``host:port``."""
+    """One keep-alive connection to ``host:port``, from the local address ``source`` when given (any of
+    127.0.0.0/8 on loopback: the server then sees a client of its own)."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, *, source: str | None = None) -> None:
         self._host, self._port = host, port
+        self._local = (source, 0) if source is not None else None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self._reader is None or self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+            opened = await asyncio.open_connection(self._host, self._port, local_addr=self._local)
+            self._reader, self._writer = opened
         return self._reader, self._writer
 
     async def request(

@@ -49,6 +49,9 @@ class JointcertError(Exception):
     code: ClassVar[str] = "internal_error"
     message_ko: ClassVar[str] = "처리 중 오류가 발생했습니다."
     message_en: ClassVar[str] = "An internal error occurred."
+    rolls_back: ClassVar[bool] = False
+    """A unit of work this error leaves is rolled back (the refusal keeps nothing); by default a refusal keeps what
+    it recorded, such as a counted failure and its log entry (``storage.db.Database.unit_of_work``)."""
 
     def __init__(
         self,
@@ -140,3 +143,4 @@ class Unavailable(JointcertError):
     code = "unavailable"
     message_ko = "일시적으로 서비스를 이용할 수 없습니다."
     message_en = "The service is temporarily unavailable."
+    rolls_back = True  # the connection may be gone: the outage is what to report

@@ -408,19 +408,22 @@ class RegistrationAuthority:
         return Stepped(view, value)
 
     def _admit(self, guard: _Guard | None, session: IssuanceSession) -> None:
-        """Anti-automation before the step: :class:`Throttled` changes nothing (not even the step log).
+        """Anti-automation before the step, reading only: :class:`Throttled` changes nothing (not even the step log).
 
         Only calls that name a client address are guarded (the web API always does; in-process callers such as
         the CLI and tests pass none)."""
         if guard is not None and guard.client is not None and self._anti is not None:
-            self._anti.admit(guard.action, guard.client, guard.subject_of(session))
+            self._anti.precheck(guard.action, guard.client, guard.subject_of(session))
 
     def _count(self, guard: _Guard | None, session: IssuanceSession, error: JointcertError | None) -> None:
-        """After the step: count a failure (or any ARS call / lookup) at the subject for this address."""
+        """After the step: count a failure (or any ARS call / lookup) at the subject for this address, then the
+        attempt at the address — last, so the bucket row every customer behind the address shares is locked only
+        until the step commits; a bucket filled meanwhile raises :class:`Throttled`, which rolls the step back."""
         if guard is None or guard.client is None or self._anti is None:
             return
         if guard.every_call_counts or (error is not None and error.kind in _FAILURE_KINDS):
             self._anti.failed(guard.action, guard.client, guard.subject_of(session))
+        self._anti.take(guard.action, guard.client)
 
     def _run(
         self,

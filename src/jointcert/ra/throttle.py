@@ -12,8 +12,14 @@ For an ``action`` by a client ``address`` about a ``subject`` (a user ID typed, 
 2. **Address cap**: one event is counted in the address's bucket for the action, only if it is under the limit
    (a conditional update); otherwise refused.
 
-A refused call raises :class:`Throttled` (429 + ``Retry-After``) before anything is checked or changed. After the
-step, a failure (a wrong pair, PIN or code) is counted for the subject and for the (subject, address) pair.
+A refused call raises :class:`Throttled` (429 + ``Retry-After``) and changes nothing. After the step, a failure (a
+wrong pair, PIN or code) is counted for the subject and for the (subject, address) pair.
+
+A flow step inside one transaction does it in two halves (:meth:`AntiAutomation.precheck` before the step, reading
+only; :meth:`AntiAutomation.take` at its end, the conditional update), so that on PostgreSQL the address's bucket row
+— shared by every customer behind one address, e.g. a carrier's NAT — is locked only for the end of the step's
+transaction, not while the bank checks a PIN. When the bucket filled meanwhile, :class:`Throttled` rolls the whole
+step back (``rolls_back``): nothing the step did is kept, and its verdict is never shown.
 Subjects and addresses are stored only as keyed hashes (``PiiProtector.lookup_hash``).
 """
 
@@ -40,6 +46,7 @@ class Throttled(Denied):
     code = "throttled"
     message_ko = "요청이 너무 많습니다. 잠시 후 다시 시도해 주십시오."
     message_en = "Too many attempts; please try again later."
+    rolls_back = True  # refused at a step's end, nothing the step did is kept
 
 
 class Throttle(Protocol):
@@ -107,12 +114,27 @@ class AntiAutomation:
         return f"{action.value}:{kind}:{digest}"
 
     def admit(self, action: Action, address: str, subject: str | None = None) -> None:
-        """Let one attempt through, or raise :class:`Throttled` without changing anything."""
+        """Let one attempt through (counted at the address), or raise :class:`Throttled` without changing anything."""
+        self._guard(action, address, subject)
+        self.take(action, address)
+
+    def precheck(self, action: Action, address: str, subject: str | None = None) -> None:
+        """Raise :class:`Throttled` if an attempt would be refused now; reads only (:meth:`take` counts it later)."""
+        rule, (start, retry) = self.rules[action], self._window()
+        self._guard(action, address, subject)
+        if self._throttle.count(self._key(action, "a", address), start) >= rule.per_address:
+            raise Throttled(retry_after=retry, scope="address")
+
+    def take(self, action: Action, address: str) -> None:
+        """Count one attempt in the address's bucket, or raise :class:`Throttled` (the bucket is full)."""
+        rule, (start, retry) = self.rules[action], self._window()
+        if not self._throttle.take(self._key(action, "a", address), start, self.window, rule.per_address):
+            raise Throttled(retry_after=retry, scope="address")
+
+    def _guard(self, action: Action, address: str, subject: str | None) -> None:
         rule, (start, retry) = self.rules[action], self._window()
         if subject is not None and self._guarded(action, address, subject, start, rule):
             raise Throttled(retry_after=retry, scope="customer")
-        if not self._throttle.take(self._key(action, "a", address), start, self.window, rule.per_address):
-            raise Throttled(retry_after=retry, scope="address")
 
     def _guarded(self, action: Action, address: str, subject: str, start: int, rule: Rule) -> bool:
         if self._throttle.count(self._key(action, "s", subject), start) < rule.per_subject:

@@ -222,8 +222,8 @@ class Database:
         SQLite it starts with ``BEGIN IMMEDIATE``: the write lock is taken (or waited for) up front, never half-way
         through, so units serialise and a compare-and-set inside one cannot lose to another unit. It commits when
         the block ends, and also when a :class:`~jointcert.errors.JointcertError` leaves it (a refused request keeps
-        what it recorded — a counted failure, its log entry) unless that is :class:`Unavailable`; anything else
-        rolls it back. Nested units join the outer one."""
+        what it recorded — a counted failure, its log entry) unless the error ``rolls_back`` (:class:`Unavailable`,
+        a throttled attempt); anything else rolls it back. Nested units join the outer one."""
         joined = self._unit()
         if joined is not None:
             yield joined.connection
@@ -238,8 +238,8 @@ class Database:
                 unit.flush()
                 connection.commit()
             except JointcertError as exc:
-                if isinstance(exc, Unavailable):
-                    with suppress(Exception):  # the connection may be gone: the outage is what to report
+                if exc.rolls_back:  # an outage (the connection may be gone), a refusal that must keep nothing
+                    with suppress(Exception):
                         connection.rollback()
                 else:
                     unit.flush()
