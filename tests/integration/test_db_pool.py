@@ -1,7 +1,8 @@
 """Pooled connections under load: a unit of work never takes a second connection from the pool (threads each
 holding one and waiting for another would exhaust it), and a pool with none free answers DatabaseUnavailable (503)
-instead of an internal error. Found by the flow benchmark on PostgreSQL: 50 customers choosing a certificate type
-held their steps' connections and waited for a second one to read the profile version, until the pool timed out."""
+instead of an internal error, on SQLite and PostgreSQL. Found by the flow benchmark on PostgreSQL: 50 customers
+choosing a certificate type held their steps' connections and waited for a second one to read the profile version,
+until the pool timed out."""
 
 from __future__ import annotations
 
@@ -64,9 +65,9 @@ def test_steps_in_many_threads_on_a_small_pool_all_finish(postgres_url: str) -> 
         database.dispose()
 
 
-@pytest.mark.postgres
-def test_a_pool_with_no_connection_free_is_database_unavailable(postgres_url: str) -> None:
-    database = Database(postgres_url, pool_size=1, pool_timeout_seconds=0.2)
+def test_a_pool_with_no_connection_free_is_database_unavailable(database: Database) -> None:
+    """On both backends (SQLite's file databases take the same pool)."""
+    database = Database(database.url, pool_size=1, pool_timeout_seconds=0.2)
     try:
         with database.engine.connect(), database.engine.connect():  # pool_size + max_overflow = 2
             started = time.monotonic()

@@ -178,8 +178,15 @@ class Database:
         if self.is_sqlite:
             if self.sqlite_file is not None:
                 _private_sqlite_file(self.sqlite_file)
+            pool: dict[str, Any] = {}  # a file: the pool PostgreSQL has (in memory: SQLAlchemy's own, one connection)
+            if self.sqlite_file is not None:
+                pool = {"poolclass": _Pool, "pool_size": pool_size, "max_overflow": pool_size}
+                pool["pool_timeout"] = pool_timeout_seconds
             self.engine: Engine = create_engine(
-                url, echo=echo, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+                url,
+                echo=echo,
+                connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+                **pool,
             )
             event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         else:
