@@ -82,6 +82,21 @@ def reopen(database: Database, clock: FakeClock, data_dir: Path, linter: PkixLin
     return services
 
 
+def identity_confirmed(services: Services, user_id: str) -> tuple[str, str]:
+    """A session of ``user_id`` at IDENTITY_CONFIRMED through the RA itself (no client address: unthrottled), the
+    ARS call answered on the virtual phone; (session id, token)."""
+    ra, spec = services.ra, demo_customer(user_id).spec
+    created = ra.start(app_logged_in=False)
+    sid, token = created.session.id, created.token
+    ra.agree_terms(sid, token, REQUIRED_TERMS)
+    ra.identify(sid, token, user_id, spec.rrn)
+    code = ra.ars_call(sid, token, spec.phones[0].id).value.code
+    call = services.bank.virtual_phone.ringing(spec.phones[0].number)[-1]
+    services.bank.virtual_phone.answer(call.call_id, code)
+    assert ra.ars_confirm(sid, token).value.status == "confirmed"
+    return sid, token
+
+
 @functools.lru_cache(maxsize=8)
 def rsa_key(index: int) -> rsa.RSAPrivateKey:
     """RSA-2048 keys, made once per test run."""

@@ -17,27 +17,11 @@ from jointcert.clock import FakeClock
 from jointcert.errors import JointcertError
 from jointcert.ra.errors import CredentialLocked, WrongCredential
 from jointcert.ra.ports import Credential
-from jointcert.ra.service import RegistrationAuthority
 from jointcert.storage.db import Database
-from tests.integration.issuance_flow import REQUIRED_TERMS, ra_services, reopen
+from tests.integration.issuance_flow import identity_confirmed, ra_services, reopen
 
 __all__ = ["ra_services"]
 PARALLEL = 50
-
-
-def _identity_confirmed(services: Services, user_id: str) -> tuple[str, str]:
-    """A session at IDENTITY_CONFIRMED, through the RA itself (ARS answered on the virtual phone)."""
-    ra: RegistrationAuthority = services.ra
-    spec = demo_customer(user_id).spec
-    created = ra.start(app_logged_in=False)
-    sid, token = created.session.id, created.token
-    ra.agree_terms(sid, token, REQUIRED_TERMS)
-    ra.identify(sid, token, user_id, spec.rrn)
-    code = ra.ars_call(sid, token, spec.phones[0].id).value.code
-    call = services.bank.virtual_phone.ringing(spec.phones[0].number)[-1]
-    services.bank.virtual_phone.answer(call.call_id, code)
-    assert ra.ars_confirm(sid, token).value.status == "confirmed"
-    return sid, token
 
 
 def _customer_id(services: Services, user_id: str) -> str:
@@ -47,7 +31,7 @@ def _customer_id(services: Services, user_id: str) -> str:
 
 
 def test_fifty_parallel_wrong_pins_lock_exactly_once(ra_services: Services) -> None:
-    sid, token = _identity_confirmed(ra_services, "minjun88")
+    sid, token = identity_confirmed(ra_services, "minjun88")
     checked = Counter[str]()
     lock = threading.Lock()
     real_verify = ra_services.bank.accounts.verify_pin
@@ -121,7 +105,7 @@ def test_fifty_parallel_wrong_answers_per_customer_credential(ra_services: Servi
 def test_counts_and_locks_survive_a_restart(
     ra_services: Services, database: Database, clock: FakeClock, tmp_path: Path, shared_linter: PkixLinter
 ) -> None:
-    sid, token = _identity_confirmed(ra_services, "minjun88")
+    sid, token = identity_confirmed(ra_services, "minjun88")
     ra_services.ra.verify_account(sid, token, "110-482-915307", "4827")
     for _ in range(3):
         with pytest.raises(WrongCredential):
@@ -134,14 +118,14 @@ def test_counts_and_locks_survive_a_restart(
         restarted.ra.app_pin(sid, token, "000000")
     again = reopen(database, clock, tmp_path / "data", shared_linter)
     assert again.ra.ctx.lockouts.is_locked(Credential.APP_PIN, "C1001")
-    sid2, token2 = _identity_confirmed(again, "minjun88")
+    sid2, token2 = identity_confirmed(again, "minjun88")
     again.ra.verify_account(sid2, token2, "110-482-915307", "4827")
     with pytest.raises(CredentialLocked):
         again.ra.app_pin(sid2, token2, demo_customer("minjun88").spec.app_cert.pin)  # type: ignore[union-attr]
 
 
 def test_a_right_answer_resets_the_count(ra_services: Services) -> None:
-    sid, token = _identity_confirmed(ra_services, "minjun88")
+    sid, token = identity_confirmed(ra_services, "minjun88")
     for _ in range(4):
         with pytest.raises(WrongCredential):
             ra_services.ra.verify_account(sid, token, "110-482-915307", "1111")

@@ -15,14 +15,13 @@ import pytest
 from sqlalchemy import event
 
 from jointcert.app import Services
-from jointcert.bank.seed import demo_customer
 from jointcert.clock import FakeClock
 from jointcert.ra.errors import WrongCredential
 from jointcert.ra.ports import Credential
 from jointcert.ra.workflow import State
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ra import SqlAttempts, SqlSessionStore, SqlStepLog
-from tests.integration.issuance_flow import REQUIRED_TERMS, ra_services
+from tests.integration.issuance_flow import identity_confirmed, ra_services
 
 __all__ = ["ra_services"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,16 +30,7 @@ ACCOUNT, ACCOUNT_DIGITS, RIGHT_PIN = "110-482-915307", "110482915307", "4827"
 
 def _at_account_step(services: Services) -> tuple[str, str]:
     """A session of minjun88 at IDENTITY_CONFIRMED (ARS answered on the virtual phone)."""
-    ra, spec = services.ra, demo_customer("minjun88").spec
-    created = ra.start(app_logged_in=False)
-    sid, token = created.session.id, created.token
-    ra.agree_terms(sid, token, REQUIRED_TERMS)
-    ra.identify(sid, token, "minjun88", spec.rrn)
-    code = ra.ars_call(sid, token, spec.phones[0].id).value.code
-    call = services.bank.virtual_phone.ringing(spec.phones[0].number)[-1]
-    services.bank.virtual_phone.answer(call.call_id, code)
-    assert ra.ars_confirm(sid, token).value.status == "confirmed"
-    return sid, token
+    return identity_confirmed(services, "minjun88")
 
 
 @contextmanager

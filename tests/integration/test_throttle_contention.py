@@ -21,24 +21,10 @@ from jointcert.ra.workflow import State
 from jointcert.storage.db import Database
 from jointcert.storage.repositories.ra import SqlAttempts, SqlSessionStore, SqlStepLog
 from jointcert.storage.throttle.sql import SqlThrottle
-from tests.integration.issuance_flow import REQUIRED_TERMS, ra_services
+from tests.integration.issuance_flow import identity_confirmed, ra_services
 
 __all__ = ["ra_services"]
 ADDRESS = "203.0.113.50"  # both customers' phones behind one carrier NAT
-
-
-def _at_account_step(services: Services, user_id: str) -> tuple[str, str]:
-    """A session of ``user_id`` at IDENTITY_CONFIRMED (ARS answered on the virtual phone), walked unthrottled."""
-    ra, spec = services.ra, demo_customer(user_id).spec
-    created = ra.start(app_logged_in=False)
-    sid, token = created.session.id, created.token
-    ra.agree_terms(sid, token, REQUIRED_TERMS)
-    ra.identify(sid, token, user_id, spec.rrn)
-    code = ra.ars_call(sid, token, spec.phones[0].id).value.code
-    call = services.bank.virtual_phone.ringing(spec.phones[0].number)[-1]
-    services.bank.virtual_phone.answer(call.call_id, code)
-    assert ra.ars_confirm(sid, token).value.status == "confirmed"
-    return sid, token
 
 
 def _account(user_id: str) -> tuple[str, str]:
@@ -72,7 +58,7 @@ def test_a_slow_bank_check_does_not_hold_up_a_step_from_the_same_address(
     ra_services: Services, database: Database, clock: FakeClock
 ) -> None:
     ra = ra_services.ra
-    first, second = _at_account_step(ra_services, "minjun88"), _at_account_step(ra_services, "seoyeon91")
+    first, second = identity_confirmed(ra_services, "minjun88"), identity_confirmed(ra_services, "seoyeon91")
     entered, release = _hold_pin_check(ra_services, _account("minjun88")[0])
     with ThreadPoolExecutor(2) as pool:
         slow = pool.submit(ra.verify_account, *first, *_account("minjun88"), client=ADDRESS)
@@ -98,7 +84,7 @@ def test_a_slow_bank_check_does_not_hold_up_a_step_from_the_same_address(
 def test_an_attempt_whose_bucket_filled_meanwhile_keeps_nothing(
     ra_services: Services, database: Database, clock: FakeClock
 ) -> None:
-    sid, token = _at_account_step(ra_services, "minjun88")
+    sid, token = identity_confirmed(ra_services, "minjun88")
     number, _ = _account("minjun88")
     limit = ra_services.settings.throttle.secret_per_address
     before, logged = ra_services.ra.ctx.sessions.get(sid), len(ra_services.ra.steps_of(sid))
