@@ -20,6 +20,7 @@ only; :meth:`AntiAutomation.take` at its end, the conditional update), so that o
 — shared by every customer behind one address, e.g. a carrier's NAT — is locked only for the end of the step's
 transaction, not while the bank checks a PIN. When the bucket filled meanwhile, :class:`Throttled` rolls the whole
 step back (``rolls_back``): nothing the step did is kept, and its verdict is never shown.
+
 Subjects and addresses are stored only as keyed hashes (``PiiProtector.lookup_hash``).
 """
 
@@ -115,25 +116,30 @@ class AntiAutomation:
 
     def admit(self, action: Action, address: str, subject: str | None = None) -> None:
         """Let one attempt through (counted at the address), or raise :class:`Throttled` without changing anything."""
-        self._guard(action, address, subject)
-        self.take(action, address)
+        window = self._window()
+        self._guard(action, address, subject, window)
+        self._take(action, address, window)
 
     def precheck(self, action: Action, address: str, subject: str | None = None) -> None:
         """Raise :class:`Throttled` if an attempt would be refused now; reads only (:meth:`take` counts it later)."""
-        rule, (start, retry) = self.rules[action], self._window()
-        self._guard(action, address, subject)
-        if self._throttle.count(self._key(action, "a", address), start) >= rule.per_address:
-            raise Throttled(retry_after=retry, scope="address")
+        window = self._window()
+        self._guard(action, address, subject, window)
+        if self._throttle.count(self._key(action, "a", address), window[0]) >= self.rules[action].per_address:
+            raise Throttled(retry_after=window[1], scope="address")
 
     def take(self, action: Action, address: str) -> None:
         """Count one attempt in the address's bucket, or raise :class:`Throttled` (the bucket is full)."""
-        rule, (start, retry) = self.rules[action], self._window()
-        if not self._throttle.take(self._key(action, "a", address), start, self.window, rule.per_address):
+        self._take(action, address, self._window())
+
+    def _take(self, action: Action, address: str, window: tuple[int, int]) -> None:
+        start, retry = window
+        if not self._throttle.take(self._key(action, "a", address), start, self.window, self.rules[action].per_address):
             raise Throttled(retry_after=retry, scope="address")
 
-    def _guard(self, action: Action, address: str, subject: str | None) -> None:
-        rule, (start, retry) = self.rules[action], self._window()
-        if subject is not None and self._guarded(action, address, subject, start, rule):
+    def _guard(self, action: Action, address: str, subject: str | None, window: tuple[int, int]) -> None:
+        """The customer guard (read only) in ``window`` (start, seconds left)."""
+        start, retry = window
+        if subject is not None and self._guarded(action, address, subject, start, self.rules[action]):
             raise Throttled(retry_after=retry, scope="customer")
 
     def _guarded(self, action: Action, address: str, subject: str, start: int, rule: Rule) -> bool:

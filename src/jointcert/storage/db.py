@@ -175,29 +175,29 @@ class Database:
         # one can lose every poll for the whole timeout. This process's writers queue here instead (blocking,
         # woken at once), so only the other processes' writers meet the polling.
         self._writer = threading.Lock()
+        # every database that has a file or a server: waiting longer than the timeout is DatabaseUnavailable
+        pool: dict[str, Any] = {
+            "poolclass": _Pool,
+            "pool_size": pool_size,
+            "max_overflow": pool_size,
+            "pool_timeout": pool_timeout_seconds,
+        }
         if self.is_sqlite:
             if self.sqlite_file is not None:
                 _private_sqlite_file(self.sqlite_file)
-            pool: dict[str, Any] = {}  # a file: the pool PostgreSQL has (in memory: SQLAlchemy's own, one connection)
-            if self.sqlite_file is not None:
-                pool = {"poolclass": _Pool, "pool_size": pool_size, "max_overflow": pool_size}
-                pool["pool_timeout"] = pool_timeout_seconds
             self.engine: Engine = create_engine(
                 url,
                 echo=echo,
                 connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
-                **pool,
+                **(pool if self.sqlite_file is not None else {}),  # in memory: SQLAlchemy's one shared connection
             )
             event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         else:
             self.engine = create_engine(
                 url,
                 echo=echo,
-                poolclass=_Pool,
-                pool_size=pool_size,
-                max_overflow=pool_size,
                 pool_pre_ping=True,
-                pool_timeout=pool_timeout_seconds,
+                **pool,
                 connect_args={
                     "connect_timeout": CONNECT_TIMEOUT_SECONDS,
                     "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
